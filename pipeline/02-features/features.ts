@@ -1,0 +1,190 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { MODULES } from '../01-ingest/contract.ts';
+import { readColumns, sqlString } from '../core/duck.ts';
+import type { Matrix } from '../core/matrix.ts';
+import {
+  ACTIVITY_FEATURES,
+  CHANNEL_FEATURES,
+  FEATURE_NAMES,
+  MODULE_SHARE_FEATURES,
+  TRANSACTION_FEATURES,
+  TREND_FEATURES,
+  WINDOW_DAYS,
+} from './catalog.ts';
+
+/** Feature-stage settings. */
+export interface FeatureParams {
+  /** A transaction with |amount| below this counts as a small ticket (in the data's currency unit). */
+  smallTicketAmount: number;
+  /** The vendor's home currency for `foreign_share`; null = the most common currency in the data. */
+  homeCurrency: string | null;
+}
+
+export const defaultFeatureParams: FeatureParams = { smallTicketAmount: 100, homeCurrency: null };
+
+/** Customer attributes as given (not features): the lenses and reports read them. */
+export interface CustomerAttributes {
+  industry: (string | null)[];
+  region: (string | null)[];
+  edition: (string | null)[];
+  deployment: (string | null)[];
+  buyerRole: (string | null)[];
+  signupDate: (string | null)[];
+  /** NaN = missing. */
+  employees: Float64Array;
+  annualRevenue: Float64Array;
+  foundedYear: Float64Array;
+}
+
+/** The per-customer feature matrix and attributes, one row per accepted customer in id order. */
+export interface FeatureTable {
+  customerIds: string[];
+  /** Names of the columns of X, a subset of the catalog in catalog order. */
+  featureNames: string[];
+  /** Shape (customers, featureNames.length); NaN = undefined (e.g. a share with no events). */
+  X: Matrix;
+  /** Catalog features left out of X, with the reason. */
+  dropped: { feature: string; reason: string }[];
+  attributes: CustomerAttributes;
+  asOf: string;
+}
+
+const USAGE_FEATURES: readonly string[] = [...ACTIVITY_FEATURES.filter((f) => f !== 'tenure_days'), ...MODULE_SHARE_FEATURES, ...CHANNEL_FEATURES, 'usage_trend'];
+const TXN_FEATURES: readonly string[] = [...TRANSACTION_FEATURES, 'volume_trend'];
+
+/** The feature SQL over the ingested tables: one row per customer, catalog columns. */
+export function featureSql(asOf: string, params: FeatureParams): string {
+  const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
+  const start = `(${end} - INTERVAL ${WINDOW_DAYS} DAY)`;
+  const prevStart = `(${end} - INTERVAL ${2 * WINDOW_DAYS} DAY)`;
+  // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
+  const share = (cond: string) => `coalesce(sum(n) FILTER (WHERE ${cond}), 0) / nullif(sum(n), 0)`;
+  const moduleShares = MODULES.map((m) => `${share(`module = ${sqlString(m)}`)} AS share_${m}`).join(',\n      ');
+  const txnShare = (cond: string) => `count(*) FILTER (WHERE ${cond}) / nullif(count(*), 0)`;
+  const home = params.homeCurrency
+    ? `SELECT ${sqlString(params.homeCurrency)} AS home`
+    : `SELECT coalesce(mode(currency), '') AS home FROM transactions`;
+  return `
+WITH ev AS (
+  SELECT customer_id, ts, module, device, user_id, coalesce("count", 1) AS n FROM usage_events WHERE ts < ${end}
+),
+win AS (SELECT * FROM ev WHERE ts >= ${start}),
+usage_win AS (
+  SELECT customer_id,
+      count(DISTINCT CAST(ts AS DATE)) AS active_days_90,
+      sum(n) AS events_90,
+      count(DISTINCT user_id) AS users_90,
+      count(DISTINCT module) AS module_breadth_90,
+      ${moduleShares},
+      ${share(`device = 'mobile'`)} AS device_mobile_share,
+      ${share(`device = 'api'`)} AS device_api_share,
+      ${share(`device = 'desktop'`)} AS device_desktop_share
+  FROM win GROUP BY customer_id
+),
+usage_prev AS (SELECT customer_id, sum(n) AS events_prev FROM ev WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id),
+usage_last AS (SELECT customer_id, max(ts) AS last_ts FROM ev GROUP BY customer_id),
+home AS (${home}),
+tx AS (SELECT customer_id, ts, amount, abs(amount) AS size, currency, kind FROM transactions WHERE ts < ${end}),
+tx_win AS (
+  SELECT customer_id,
+      count(*) AS txn_count_90,
+      sum(size) AS txn_volume_90,
+      avg(size) AS txn_avg_size,
+      ${txnShare(`size < ${params.smallTicketAmount}`)} AS small_ticket_share,
+      count(DISTINCT currency) AS currencies_90,
+      coalesce(sum(size) FILTER (WHERE currency IS NOT NULL AND currency <> (SELECT home FROM home)), 0) / nullif(sum(size), 0) AS foreign_share,
+      ${txnShare('amount < 0')} AS refund_share,
+      ${txnShare(`kind = 'sale'`)} AS kind_sale_share,
+      ${txnShare(`kind = 'purchase'`)} AS kind_purchase_share,
+      ${txnShare(`kind = 'payroll'`)} AS kind_payroll_share,
+      ${txnShare(`kind = 'transfer'`)} AS kind_transfer_share
+  FROM tx WHERE ts >= ${start} GROUP BY customer_id
+),
+tx_prev AS (SELECT customer_id, sum(size) AS volume_prev FROM tx WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id)
+SELECT c.customer_id,
+    coalesce(u.active_days_90, 0) AS active_days_90,
+    coalesce(u.events_90, 0) AS events_90,
+    coalesce(u.users_90, 0) AS users_90,
+    coalesce(u.events_90, 0) / greatest(coalesce(u.users_90, 0), 1) AS events_per_user_90,
+    -- never active: recency counts from signup, the longest it could be
+    date_diff('day', coalesce(l.last_ts, CAST(c.signup_date AS TIMESTAMP)), ${end}) AS recency_days,
+    date_diff('day', CAST(c.signup_date AS TIMESTAMP), ${end}) AS tenure_days,
+    coalesce(u.module_breadth_90, 0) AS module_breadth_90,
+    ${MODULE_SHARE_FEATURES.map((f) => `u.${f}`).join(', ')},
+    ${CHANNEL_FEATURES.map((f) => `u.${f}`).join(', ')},
+    coalesce(t.txn_count_90, 0) AS txn_count_90,
+    coalesce(t.txn_volume_90, 0) AS txn_volume_90,
+    t.txn_avg_size, t.small_ticket_share,
+    coalesce(t.currencies_90, 0) AS currencies_90,
+    t.foreign_share, t.refund_share,
+    t.kind_sale_share, t.kind_purchase_share, t.kind_payroll_share, t.kind_transfer_share,
+    ln((coalesce(u.events_90, 0) + 1) / (coalesce(p.events_prev, 0) + 1)) AS usage_trend,
+    ln((coalesce(t.txn_volume_90, 0) + 1) / (coalesce(tp.volume_prev, 0) + 1)) AS volume_trend,
+    c.industry, c.region, c.edition, c.deployment, c.buyer_role, CAST(c.signup_date AS VARCHAR) AS signup_date,
+    c.employees, c.annual_revenue, c.founded_year
+FROM customers c
+LEFT JOIN usage_win u USING (customer_id)
+LEFT JOIN usage_prev p USING (customer_id)
+LEFT JOIN usage_last l USING (customer_id)
+LEFT JOIN tx_win t USING (customer_id)
+LEFT JOIN tx_prev tp USING (customer_id)
+ORDER BY c.customer_id`;
+}
+
+const TEXT_COLUMNS = ['customer_id', 'industry', 'region', 'edition', 'deployment', 'buyer_role', 'signup_date'];
+
+/**
+ * Computes the catalog features as of the end of `asOf` over the ingested tables. Features
+ * that need an absent table are dropped, and so is any feature with no value at all.
+ */
+export async function computeFeatures(
+  conn: DuckDBConnection,
+  asOf: string,
+  params: FeatureParams,
+  absentTables: readonly string[] = [],
+): Promise<FeatureTable> {
+  const cols = await readColumns(conn, featureSql(asOf, params), TEXT_COLUMNS);
+  const dropped: { feature: string; reason: string }[] = [];
+  const featureNames: string[] = [];
+  for (const f of FEATURE_NAMES) {
+    if (absentTables.includes('usage_events') && USAGE_FEATURES.includes(f)) dropped.push({ feature: f, reason: 'no usage_events table' });
+    else if (absentTables.includes('transactions') && TXN_FEATURES.includes(f)) dropped.push({ feature: f, reason: 'no transactions table' });
+    else if (cols.numeric[f]!.every((v) => Number.isNaN(v))) dropped.push({ feature: f, reason: 'no values' });
+    else featureNames.push(f);
+  }
+  const n = cols.rowCount;
+  const p = featureNames.length;
+  const data = new Float64Array(n * p);
+  featureNames.forEach((f, j) => {
+    const column = cols.numeric[f]!;
+    for (let i = 0; i < n; i++) data[i * p + j] = column[i]!;
+  });
+  const t = cols.text;
+  return {
+    customerIds: t.customer_id as string[],
+    featureNames,
+    X: { rows: n, cols: p, data },
+    dropped,
+    asOf,
+    attributes: {
+      industry: t.industry!,
+      region: t.region!,
+      edition: t.edition!,
+      deployment: t.deployment!,
+      buyerRole: t.buyer_role!,
+      signupDate: t.signup_date!,
+      employees: cols.numeric.employees!,
+      annualRevenue: cols.numeric.annual_revenue!,
+      foundedYear: cols.numeric.founded_year!,
+    },
+  };
+}
+
+/** Column j of a feature table by name, or null when the feature was dropped. */
+export function featureColumn(table: FeatureTable, name: string): Float64Array | null {
+  const j = table.featureNames.indexOf(name);
+  if (j < 0) return null;
+  const out = new Float64Array(table.X.rows);
+  for (let i = 0; i < out.length; i++) out[i] = table.X.data[i * table.X.cols + j]!;
+  return out;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ingest, defaultIngestParams } from '../../pipeline/01-ingest/ingest.ts';
+import { computeFeatures, defaultFeatureParams, type FeatureTable } from '../../pipeline/02-features/features.ts';
+import { FEATURE_NAMES } from '../../pipeline/02-features/catalog.ts';
+import { openDuck } from '../../pipeline/core/duck.ts';
+import { quietLogger } from '../../pipeline/core/log.ts';
+
+const tiny = join(import.meta.dirname, '../fixtures/tiny');
+
+describe('feature SQL on the tiny export as of 2026-09-30', () => {
+  let conn: DuckDBConnection;
+  let table: FeatureTable;
+  const value = (id: string, f: string) => table.X.data[table.customerIds.indexOf(id) * table.X.cols + table.featureNames.indexOf(f)];
+  beforeAll(async () => {
+    conn = await openDuck();
+    await ingest(conn, tiny, { ...defaultIngestParams, asOf: '2026-09-30', quarantineLimit: 1 }, null, quietLogger);
+    table = await computeFeatures(conn, '2026-09-30', defaultFeatureParams);
+  });
+  afterAll(() => conn.closeSync());
+
+  it('has one row per accepted customer and the whole catalog (>= 20 features)', () => {
+    expect(table.customerIds).toEqual(['A', 'B', 'C']);
+    expect(table.featureNames).toEqual([...FEATURE_NAMES]);
+    expect(table.featureNames.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('computes activity, module mix and channel shares over the 90-day window', () => {
+    expect(value('A', 'active_days_90')).toBe(2);
+    expect(value('A', 'events_90')).toBe(4);
+    expect(value('A', 'users_90')).toBe(2);
+    expect(value('A', 'events_per_user_90')).toBe(2);
+    expect(value('A', 'module_breadth_90')).toBe(2);
+    expect(value('A', 'share_invoicing')).toBe(0.75);
+    expect(value('A', 'share_inventory')).toBe(0.25);
+    expect(value('A', 'share_payroll')).toBe(0);
+    expect(value('A', 'device_mobile_share')).toBe(0.75);
+    expect(value('A', 'recency_days')).toBe(1);
+    expect(value('A', 'tenure_days')).toBe(273);
+    expect(value('B', 'recency_days')).toBe(61);
+    expect(value('B', 'tenure_days')).toBe(458);
+    expect(value('B', 'device_desktop_share')).toBe(1);
+  });
+
+  it('computes transaction volume, size, small tickets, foreign and refund shares', () => {
+    expect(value('A', 'txn_count_90')).toBe(3);
+    expect(value('A', 'txn_volume_90')).toBe(250);
+    expect(value('A', 'txn_avg_size')).toBeCloseTo(250 / 3, 12);
+    expect(value('A', 'small_ticket_share')).toBeCloseTo(2 / 3, 12);
+    expect(value('A', 'refund_share')).toBeCloseTo(1 / 3, 12);
+    expect(value('A', 'foreign_share')).toBe(0);
+    expect(value('B', 'currencies_90')).toBe(2);
+    expect(value('B', 'foreign_share')).toBe(0.25);
+    expect(value('B', 'kind_payroll_share')).toBe(0.5);
+  });
+
+  it('computes trends as log ratios of this window to the previous one', () => {
+    expect(value('A', 'usage_trend')).toBeCloseTo(Math.log(5 / 2), 12);
+    expect(value('B', 'usage_trend')).toBeCloseTo(Math.log(5), 12);
+    expect(value('A', 'volume_trend')).toBeCloseTo(Math.log(251), 12);
+    expect(value('B', 'volume_trend')).toBeCloseTo(Math.log(4001), 12) // its April purchase is before the previous window;
+  });
+
+  it('leaves shares undefined (NaN) for a customer without events and counts recency from signup', () => {
+    expect(value('C', 'events_90')).toBe(0);
+    expect(Number.isNaN(value('C', 'share_invoicing')!)).toBe(true);
+    expect(value('C', 'recency_days')).toBe(30);
+    expect(value('C', 'usage_trend')).toBe(0);
+  });
+
+  it('carries the customer attributes for the lenses', () => {
+    expect(table.attributes.industry).toEqual(['Retail', 'Manufacturing', null]);
+    expect(Array.from(table.attributes.employees)).toEqual([5, 120, NaN]);
+  });
+});
