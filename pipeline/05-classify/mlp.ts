@@ -1,0 +1,503 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './backend.ts';
+import { InputError } from '../core/errors.ts';
+import { quietLogger } from '../core/log.ts';
+import type { Matrix } from '../core/matrix.ts';
+import { deriveSeed, makeRng, sampleIndices, type Rng } from '../core/random.ts';
+
+/** Hyper-parameters of the segment classifier: a softmax MLP trained with Adam on cross-entropy. */
+export interface ClassifierParams {
+  /** Units of each hidden ReLU layer, input side first; [] is multinomial logistic regression. */
+  hidden: number[];
+  /** Passes over the training rows. */
+  epochs: number;
+  /** Rows per Adam step. */
+  batchSize: number;
+  /** Adam step size. */
+  learningRate: number;
+  /** Share of each segment held out (stratified) to measure accuracy, in (0, 1). */
+  heldOutShare: number;
+  /** Training rows beyond this are subsampled (seeded): the cost of more rows buys no accuracy here. */
+  maxTrainRows: number;
+}
+
+export const defaultClassifierParams: ClassifierParams = {
+  hidden: [64, 32],
+  epochs: 30,
+  batchSize: 256,
+  learningRate: 0.003,
+  heldOutShare: 0.2,
+  maxTrainRows: 200_000,
+};
+
+/** How well the fitted classifier reproduces the segments. */
+export interface ClassifierMetrics {
+  /** Accuracy on the held-out rows; 0 when segments are so small that none was held out (nHeldOut 0). */
+  heldOutAccuracy: number;
+  /** Accuracy on the rows trained on. */
+  trainAccuracy: number;
+  nTrain: number;
+  nHeldOut: number;
+  /** Held-out counts, shape (k, k): rows are true segments, columns predicted ones. */
+  confusion: number[][];
+  /** Mean cross-entropy over the last epoch's batches. */
+  finalLoss: number;
+  epochs: number;
+}
+
+/** A fitted classifier as plain JSON: the tfjs model topology and its float32 weights in base64. */
+export interface ClassifierState {
+  kind: 'finseg.classifier';
+  version: 1;
+  inputDim: number;
+  classes: number;
+  params: ClassifierParams;
+  seed: number;
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weightDataBase64: string;
+  metrics: ClassifierMetrics;
+}
+
+const KIND = 'finseg.classifier';
+const VERSION = 1;
+/** wasm runs predict 200x slower at tfjs's default batch of 32. */
+const PREDICT_BATCH = 8192;
+/** Rows converted to float32 at a time, so scoring a million customers never holds a second full copy. */
+const PREDICT_CHUNK = 65_536;
+/** Keras's clip before log: keeps a saturated softmax from producing log(0). */
+const EPSILON = 1e-7;
+
+/**
+ * Trains a softmax MLP from X (n, d) to labels (n) in [0, k) on a seeded, stratified
+ * train/held-out split; the same X, labels, params and seed give bit-identical weights.
+ */
+export async function fitClassifier(
+  X: Matrix,
+  labels: Int32Array,
+  k: number,
+  params: ClassifierParams,
+  seed: number,
+): Promise<ClassifierState> {
+  checkParams(params, 'fitClassifier');
+  if (!Number.isInteger(k) || k < 2) throw new Error(`fitClassifier: k must be an integer >= 2, got ${k}`);
+  if (labels.length !== X.rows) throw new Error(`fitClassifier: ${labels.length} labels for ${X.rows} rows`);
+  if (X.rows === 0 || X.cols === 0) throw new Error(`fitClassifier: X is empty, shape (${X.rows}, ${X.cols})`);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i]!;
+    if (c < 0 || c >= k) throw new Error(`fitClassifier: label ${c} at row ${i} is outside [0, ${k})`);
+  }
+  checkFinite(X, 'fitClassifier');
+  await initBackend(quietLogger);
+
+  const { train: splitTrain, heldOut } = stratifiedSplit(labels, k, params.heldOutShare, makeRng(deriveSeed(seed, 'classify/split')));
+  const train =
+    splitTrain.length > params.maxTrainRows
+      ? pick(splitTrain, sampleIndices(splitTrain.length, params.maxTrainRows, makeRng(deriveSeed(seed, 'classify/sample'))))
+      : splitTrain;
+  if (train.length === 0) throw new Error(`fitClassifier: heldOutShare ${params.heldOutShare} of ${X.rows} rows leaves none to train on`);
+  const d = X.cols;
+  const xTrain = rowsAsFloat32(X, train);
+  const yTrain = pick(labels, train);
+
+  const model = buildModel(d, params.hidden, k, seed);
+  const optimizer = tf.train.adam(params.learningRate);
+  let finalLoss = NaN;
+  let trainProba: Float32Array;
+  let heldOutProba: Float32Array;
+  let artifacts: tf.io.ModelArtifacts;
+  try {
+    // model.fit's shuffle draws from Math.random, so the epoch order comes from our seeded Rng
+    // and the loop is ours.
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const shuffleRng = makeRng(deriveSeed(seed, 'classify/shuffle'));
+    const order = Int32Array.from({ length: train.length }, (_, i) => i);
+    const bs = Math.min(params.batchSize, train.length);
+    const xBatch = new Float32Array(bs * d);
+    const yBatch = new Int32Array(bs);
+    for (let epoch = 0; epoch < params.epochs; epoch++) {
+      shuffleInPlace(order, shuffleRng);
+      let lossSum = 0;
+      for (let start = 0; start < order.length; start += bs) {
+        const b = Math.min(bs, order.length - start);
+        for (let r = 0; r < b; r++) {
+          const i = order[start + r]!;
+          xBatch.set(xTrain.subarray(i * d, (i + 1) * d), r * d);
+          yBatch[r] = yTrain[i]!;
+        }
+        const loss = tf.tidy(() => {
+          const xs = tf.tensor2d(xBatch.subarray(0, b * d), [b, d]);
+          const ys = tf.oneHot(tf.tensor1d(yBatch.subarray(0, b), 'int32'), k);
+          return optimizer.minimize(() => crossEntropy(ys, model.apply(xs) as tf.Tensor2D), true, variables)!;
+        });
+        lossSum += (await loss.data())[0]! * b;
+        loss.dispose();
+      }
+      finalLoss = lossSum / order.length;
+      // A real macrotask between epochs lets a CLI progress display repaint during a long fit.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    trainProba = await runModel(model, xTrain, train.length, d);
+    heldOutProba = await runModel(model, rowsAsFloat32(X, heldOut), heldOut.length, d);
+    artifacts = await saveArtifacts(model);
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+
+  const heldOutLabels = pick(labels, heldOut);
+  const confusion = confusionMatrix(heldOutLabels, argmaxRows(heldOutProba, k), k);
+  let heldOutCorrect = 0;
+  for (let c = 0; c < k; c++) heldOutCorrect += confusion[c]![c]!;
+  const trainPred = argmaxRows(trainProba, k);
+  let trainCorrect = 0;
+  for (let i = 0; i < yTrain.length; i++) if (trainPred[i] === yTrain[i]) trainCorrect++;
+
+  return {
+    kind: KIND,
+    version: VERSION,
+    inputDim: d,
+    classes: k,
+    params: copyParams(params),
+    seed,
+    modelTopology: artifacts.modelTopology,
+    weightSpecs: artifacts.weightSpecs ?? [],
+    weightDataBase64: encodeWeightData(artifacts.weightData),
+    metrics: {
+      heldOutAccuracy: heldOut.length === 0 ? 0 : heldOutCorrect / heldOut.length,
+      trainAccuracy: trainCorrect / train.length,
+      nTrain: train.length,
+      nHeldOut: heldOut.length,
+      confusion,
+      finalLoss,
+      epochs: params.epochs,
+    },
+  };
+}
+
+/** Segment probabilities for X (n, inputDim): a Matrix (n, classes) whose rows sum to 1. */
+export async function predictProba(state: ClassifierState, X: Matrix): Promise<Matrix> {
+  if (X.cols !== state.inputDim) {
+    throw new Error(`predictProba: X has ${X.cols} columns, the classifier was trained on ${state.inputDim}`);
+  }
+  checkFinite(X, 'predictProba');
+  const model = await modelFor(state);
+  const k = state.classes;
+  const out = new Float64Array(X.rows * k);
+  const chunk = new Float32Array(Math.min(PREDICT_CHUNK, X.rows) * X.cols);
+  for (let start = 0; start < X.rows; start += PREDICT_CHUNK) {
+    const rows = Math.min(PREDICT_CHUNK, X.rows - start);
+    const x32 = chunk.subarray(0, rows * X.cols);
+    x32.set(X.data.subarray(start * X.cols, (start + rows) * X.cols));
+    out.set(await runModel(model, x32, rows, X.cols), start * k);
+  }
+  return { rows: X.rows, cols: k, data: out };
+}
+
+/** Checks a parsed classifier file and returns it typed; rejects a wrong kind, version or weight shape. */
+export function loadClassifierState(json: unknown): ClassifierState {
+  const fail = (problem: string): never => {
+    throw new InputError(`not a usable classifier state: ${problem}`);
+  };
+  if (!isRecord(json)) return fail(`expected a JSON object, got ${describe(json)}`);
+  if (json['kind'] !== KIND) return fail(`kind is ${describe(json['kind'])}, expected "${KIND}"`);
+  if (json['version'] !== VERSION) {
+    return fail(`format version ${describe(json['version'])}, this finseg reads version ${VERSION} (retrain the model)`);
+  }
+  const inputDim = json['inputDim'];
+  const classes = json['classes'];
+  const seed = json['seed'];
+  if (!isPositiveInt(inputDim)) return fail(`inputDim is ${describe(inputDim)}, expected a positive integer`);
+  if (!isPositiveInt(classes) || classes < 2) return fail(`classes is ${describe(classes)}, expected an integer >= 2`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) return fail(`seed is ${describe(seed)}, expected a number`);
+  const params = json['params'];
+  if (!isRecord(params)) return fail('params is missing');
+  if (!Array.isArray(params['hidden'])) return fail('params.hidden is not an array');
+  const typedParams = copyParams(params as unknown as ClassifierParams);
+  try {
+    checkParams(typedParams, 'params');
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  if (!isRecord(json['modelTopology'])) return fail('modelTopology is missing');
+
+  const specs = json['weightSpecs'];
+  if (!Array.isArray(specs)) return fail('weightSpecs is not an array');
+  const expected = expectedWeightSpecs(inputDim, typedParams.hidden, classes);
+  if (specs.length !== expected.length) return fail(`${specs.length} weight tensors, expected ${expected.length}`);
+  expected.forEach((want, i) => {
+    const got = specs[i];
+    const shape = isRecord(got) && Array.isArray(got['shape']) ? (got['shape'] as unknown[]) : null;
+    if (
+      !isRecord(got) ||
+      got['name'] !== want.name ||
+      got['dtype'] !== 'float32' ||
+      shape === null ||
+      shape.length !== want.shape.length ||
+      shape.some((s, j) => s !== want.shape[j])
+    ) {
+      fail(`weight ${i} is ${JSON.stringify(got)}, expected ${want.name} float32 [${want.shape.join(', ')}]`);
+    }
+  });
+  const b64 = json['weightDataBase64'];
+  if (typeof b64 !== 'string') return fail('weightDataBase64 is not a string');
+  const wantBytes = 4 * expected.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  const gotBytes = Buffer.from(b64, 'base64').byteLength;
+  if (gotBytes !== wantBytes) return fail(`weight data holds ${gotBytes} bytes, the weight specs need ${wantBytes} (truncated or corrupt)`);
+
+  const metrics = json['metrics'];
+  if (!isRecord(metrics)) return fail('metrics is missing');
+  const confusion = metrics['confusion'];
+  if (
+    !Array.isArray(confusion) ||
+    confusion.length !== classes ||
+    !confusion.every((row) => Array.isArray(row) && row.length === classes && row.every((v) => typeof v === 'number'))
+  ) {
+    return fail(`metrics.confusion is not a ${classes} x ${classes} matrix`);
+  }
+  const metricNumbers = ['heldOutAccuracy', 'trainAccuracy', 'nTrain', 'nHeldOut', 'finalLoss', 'epochs'] as const;
+  for (const name of metricNumbers) {
+    if (typeof metrics[name] !== 'number') return fail(`metrics.${name} is ${describe(metrics[name])}, expected a number`);
+  }
+
+  return {
+    kind: KIND,
+    version: VERSION,
+    inputDim,
+    classes,
+    params: typedParams,
+    seed,
+    modelTopology: json['modelTopology'],
+    weightSpecs: specs,
+    weightDataBase64: b64,
+    metrics: {
+      heldOutAccuracy: metrics['heldOutAccuracy'] as number,
+      trainAccuracy: metrics['trainAccuracy'] as number,
+      nTrain: metrics['nTrain'] as number,
+      nHeldOut: metrics['nHeldOut'] as number,
+      confusion: (confusion as number[][]).map((row) => [...row]),
+      finalLoss: metrics['finalLoss'] as number,
+      epochs: metrics['epochs'] as number,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model construction, serialisation and the per-state model cache.
+
+/** Layer names are fixed, so the topology and weight names do not depend on how many models the process built before. */
+function layerNames(hidden: readonly number[]): string[] {
+  return [...hidden.map((_, i) => `hidden_${i + 1}`), 'proba'];
+}
+
+function buildModel(inputDim: number, hidden: readonly number[], k: number, seed: number): tf.Sequential {
+  const names = layerNames(hidden);
+  const units = [...hidden, k];
+  const model = tf.sequential({ name: 'finseg_classifier' });
+  units.forEach((u, i) => {
+    model.add(
+      tf.layers.dense({
+        name: names[i]!,
+        units: u,
+        activation: i < hidden.length ? 'relu' : 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, `classify/init/${names[i]}`) }),
+        biasInitializer: 'zeros',
+        ...(i === 0 ? { inputShape: [inputDim] } : {}),
+      }),
+    );
+  });
+  return model;
+}
+
+function expectedWeightSpecs(inputDim: number, hidden: readonly number[], k: number): { name: string; shape: number[] }[] {
+  const names = layerNames(hidden);
+  const units = [...hidden, k];
+  return names.flatMap((name, i) => {
+    const fanIn = i === 0 ? inputDim : units[i - 1]!;
+    return [
+      { name: `${name}/kernel`, shape: [fanIn, units[i]!] },
+      { name: `${name}/bias`, shape: [units[i]!] },
+    ];
+  });
+}
+
+async function saveArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (saved === null) throw new Error('tfjs did not hand over the model artifacts');
+  return saved;
+}
+
+function encodeWeightData(data: tf.io.WeightData | undefined): string {
+  if (data === undefined) throw new Error('tfjs saved no weight data');
+  const joined = tf.io.CompositeArrayBuffer.join(data);
+  return Buffer.from(joined).toString('base64');
+}
+
+function decodeWeightData(b64: string): ArrayBuffer {
+  const bytes = Buffer.from(b64, 'base64');
+  // A Buffer may be a view into Node's shared pool: copy out exactly its bytes.
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** The tfjs model of each state, built once; a promise so concurrent first calls share one build. */
+const modelCache = new WeakMap<ClassifierState, Promise<tf.LayersModel>>();
+/** Weights live in the backend's memory, outside the JS heap: free them when their state is collected. */
+const modelReaper = new FinalizationRegistry<Promise<tf.LayersModel>>((model) => {
+  void model.then((m) => m.dispose()).catch(() => {});
+});
+
+function modelFor(state: ClassifierState): Promise<tf.LayersModel> {
+  let model = modelCache.get(state);
+  if (model === undefined) {
+    model = (async () => {
+      await initBackend(quietLogger);
+      return tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: state.modelTopology as object,
+          weightSpecs: state.weightSpecs as tf.io.WeightsManifestEntry[],
+          weightData: decodeWeightData(state.weightDataBase64),
+        }),
+      );
+    })();
+    // A failed build is not cached, so a later call reports the error again instead of a stale rejection.
+    model.catch(() => modelCache.delete(state));
+    modelCache.set(state, model);
+    modelReaper.register(state, model);
+  }
+  return model;
+}
+
+/** Probabilities (rows, k) as float32 for x32 (rows, d) row-major. */
+async function runModel(model: tf.LayersModel, x32: Float32Array, rows: number, d: number): Promise<Float32Array> {
+  if (rows === 0) return new Float32Array(0);
+  const proba = tf.tidy(() => model.predict(tf.tensor2d(x32, [rows, d]), { batchSize: PREDICT_BATCH }) as tf.Tensor);
+  try {
+    return (await proba.data()) as Float32Array;
+  } finally {
+    proba.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed-array helpers.
+
+/** Mean categorical cross-entropy of probabilities against one-hot targets, both (b, k). */
+function crossEntropy(oneHot: tf.Tensor, proba: tf.Tensor2D): tf.Scalar {
+  const logP = tf.log(tf.clipByValue(proba, EPSILON, 1 - EPSILON));
+  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logP), -1))) as tf.Scalar;
+}
+
+/** Row indices split per class so that every segment, however small, is represented in the held-out share. */
+function stratifiedSplit(labels: Int32Array, k: number, share: number, rng: Rng): { train: Int32Array; heldOut: Int32Array } {
+  const byClass: number[][] = Array.from({ length: k }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
+  const heldOut: number[] = [];
+  const train: number[] = [];
+  for (const members of byClass) {
+    const idx = Int32Array.from(members);
+    shuffleInPlace(idx, rng);
+    const nHeld = Math.round(share * idx.length);
+    for (let j = 0; j < idx.length; j++) (j < nHeld ? heldOut : train).push(idx[j]!);
+  }
+  return { train: Int32Array.from(train).sort(), heldOut: Int32Array.from(heldOut).sort() };
+}
+
+function shuffleInPlace(a: Int32Array, rng: Rng): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+}
+
+/** values[indices[r]] for each r. */
+function pick(values: Int32Array, indices: Int32Array): Int32Array {
+  const out = new Int32Array(indices.length);
+  for (let r = 0; r < indices.length; r++) out[r] = values[indices[r]!]!;
+  return out;
+}
+
+/** The listed rows of X as float32, shape (indices.length, cols) row-major. */
+function rowsAsFloat32(X: Matrix, indices: Int32Array): Float32Array {
+  const d = X.cols;
+  const out = new Float32Array(indices.length * d);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r]!;
+    out.set(X.data.subarray(i * d, (i + 1) * d), r * d);
+  }
+  return out;
+}
+
+function argmaxRows(proba: Float32Array, k: number): Int32Array {
+  const n = proba.length / k;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (proba[i * k + c]! > proba[i * k + best]!) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+function confusionMatrix(truth: Int32Array, predicted: Int32Array, k: number): number[][] {
+  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < truth.length; i++) m[truth[i]!]![predicted[i]!]!++;
+  return m;
+}
+
+function checkFinite(X: Matrix, where: string): void {
+  for (let i = 0; i < X.data.length; i++) {
+    if (!Number.isFinite(X.data[i])) {
+      const row = Math.floor(i / X.cols);
+      throw new Error(`${where}: X[${row}, ${i - row * X.cols}] is ${X.data[i]}; preprocess must impute and clip before classify`);
+    }
+  }
+}
+
+/** Exactly the classifier's fields: a caller's wider config object must not leak into the stored state. */
+function copyParams(p: ClassifierParams): ClassifierParams {
+  return {
+    hidden: [...p.hidden],
+    epochs: p.epochs,
+    batchSize: p.batchSize,
+    learningRate: p.learningRate,
+    heldOutShare: p.heldOutShare,
+    maxTrainRows: p.maxTrainRows,
+  };
+}
+
+function checkParams(p: ClassifierParams, where: string): void {
+  const bad = (field: string, want: string, got: unknown): never => {
+    throw new Error(`${where}.${field} must be ${want}, got ${describe(got)}`);
+  };
+  if (!Array.isArray(p.hidden) || !p.hidden.every(isPositiveInt)) bad('hidden', 'an array of positive integers', p.hidden);
+  if (!isPositiveInt(p.epochs)) bad('epochs', 'a positive integer', p.epochs);
+  if (!isPositiveInt(p.batchSize)) bad('batchSize', 'a positive integer', p.batchSize);
+  if (!(typeof p.learningRate === 'number' && p.learningRate > 0 && Number.isFinite(p.learningRate))) {
+    bad('learningRate', 'a positive number', p.learningRate);
+  }
+  if (!(typeof p.heldOutShare === 'number' && p.heldOutShare > 0 && p.heldOutShare < 1)) {
+    bad('heldOutShare', 'in (0, 1)', p.heldOutShare);
+  }
+  if (!isPositiveInt(p.maxTrainRows)) bad('maxTrainRows', 'a positive integer', p.maxTrainRows);
+}
+
+function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
