@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTRACT, type ColumnSpec, type TableName, type TableSpec } from './contract.ts';
 import { locateTable, type TableSource } from './sources.ts';
@@ -67,6 +67,7 @@ export async function ingest(
   quarantineDir: string | null,
   logger: Logger,
 ): Promise<IngestResult> {
+  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) throw new InputError(`data folder ${dataDir} does not exist or is not a folder`);
   const sources: Partial<Record<TableName, TableSource>> = {};
   const absentTables: TableName[] = [];
   for (const spec of Object.values(CONTRACT)) {
@@ -75,7 +76,7 @@ export async function ingest(
     else if (spec.name === 'customers') {
       throw new InputError(`no customers table in ${dataDir}`, [
         'expected customers.parquet, customers.csv, customers.csv.gz, customers.jsonl or a customers/ folder',
-        'or name the file in the config: "files": {"customers": "my_export.csv"}',
+        'or name the file in the config: "ingest": {"files": {"customers": "my_export.csv"}}',
       ]);
     } else absentTables.push(spec.name);
   }
@@ -182,7 +183,7 @@ async function stageTable(conn: DuckDBConnection, spec: TableSpec, source: Table
         throw new InputError(`${source.path}: required column "${wanted}" (${spec.name}.${column.name}, ${column.type}) is missing`, [
           `columns in the file: ${available.join(', ')}`,
           `closest: ${closestNames(wanted, available).join(', ')}`,
-          `map it in the config: "columns": {"${spec.name}": {"${column.name}": "<your column>"}}`,
+          `map it in the config: "ingest": {"columns": {"${spec.name}": {"${column.name}": "<your column>"}}}`,
         ]);
       }
       missingOptionalColumns.push(column.name);

@@ -58,21 +58,24 @@ export function featureSql(asOf: string, params: FeatureParams): string {
   const start = `(${end} - INTERVAL ${WINDOW_DAYS} DAY)`;
   const prevStart = `(${end} - INTERVAL ${2 * WINDOW_DAYS} DAY)`;
   // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
-  const share = (cond: string) => `coalesce(sum(n) FILTER (WHERE ${cond}), 0) / nullif(sum(n), 0)`;
+  const share = (cond: string) => `CAST(coalesce(sum(n) FILTER (WHERE ${cond}), 0) AS DOUBLE) / CAST(nullif(sum(n), 0) AS DOUBLE)`;
   const moduleShares = MODULES.map((m) => `${share(`module = ${sqlString(m)}`)} AS share_${m}`).join(',\n      ');
   const txnShare = (cond: string) => `count(*) FILTER (WHERE ${cond}) / nullif(count(*), 0)`;
   const home = params.homeCurrency
     ? `SELECT ${sqlString(params.homeCurrency)} AS home`
-    : `SELECT coalesce(mode(currency), '') AS home FROM transactions`;
+    : `SELECT coalesce((SELECT currency FROM transactions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1), '') AS home`; // ties broken by code, so the choice is deterministic
+  // Counts and amounts are summed as DECIMAL: DuckDB's parallel hash aggregation adds doubles
+  // in a varying order, which changed the last bits of a sum from run to run and so broke
+  // "same data and seed, same bundle". Decimal sums are exact; amounts keep 4 decimal places.
   return `
 WITH ev AS (
-  SELECT customer_id, ts, module, device, user_id, coalesce("count", 1) AS n FROM usage_events WHERE ts < ${end}
+  SELECT customer_id, ts, module, device, user_id, CAST(coalesce("count", 1) AS DECIMAL(18, 4)) AS n FROM usage_events WHERE ts < ${end}
 ),
 win AS (SELECT * FROM ev WHERE ts >= ${start}),
 usage_win AS (
   SELECT customer_id,
       count(DISTINCT CAST(ts AS DATE)) AS active_days_90,
-      sum(n) AS events_90,
+      CAST(sum(n) AS DOUBLE) AS events_90,
       count(DISTINCT user_id) AS users_90,
       count(DISTINCT module) AS module_breadth_90,
       ${moduleShares},
@@ -81,18 +84,18 @@ usage_win AS (
       ${share(`device = 'desktop'`)} AS device_desktop_share
   FROM win GROUP BY customer_id
 ),
-usage_prev AS (SELECT customer_id, sum(n) AS events_prev FROM ev WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id),
+usage_prev AS (SELECT customer_id, CAST(sum(n) AS DOUBLE) AS events_prev FROM ev WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id),
 usage_last AS (SELECT customer_id, max(ts) AS last_ts FROM ev GROUP BY customer_id),
 home AS (${home}),
-tx AS (SELECT customer_id, ts, amount, abs(amount) AS size, currency, kind FROM transactions WHERE ts < ${end}),
+tx AS (SELECT customer_id, ts, amount, CAST(abs(amount) AS DECIMAL(18, 4)) AS size, currency, kind FROM transactions WHERE ts < ${end}),
 tx_win AS (
   SELECT customer_id,
       count(*) AS txn_count_90,
-      sum(size) AS txn_volume_90,
-      avg(size) AS txn_avg_size,
+      CAST(sum(size) AS DOUBLE) AS txn_volume_90,
+      CAST(sum(size) AS DOUBLE) / count(*) AS txn_avg_size,
       ${txnShare(`size < ${params.smallTicketAmount}`)} AS small_ticket_share,
       count(DISTINCT currency) AS currencies_90,
-      coalesce(sum(size) FILTER (WHERE currency IS NOT NULL AND currency <> (SELECT home FROM home)), 0) / nullif(sum(size), 0) AS foreign_share,
+      CAST(coalesce(sum(size) FILTER (WHERE currency IS NOT NULL AND currency <> (SELECT home FROM home)), 0) AS DOUBLE) / CAST(nullif(sum(size), 0) AS DOUBLE) AS foreign_share,
       ${txnShare('amount < 0')} AS refund_share,
       ${txnShare(`kind = 'sale'`)} AS kind_sale_share,
       ${txnShare(`kind = 'purchase'`)} AS kind_purchase_share,
@@ -100,7 +103,7 @@ tx_win AS (
       ${txnShare(`kind = 'transfer'`)} AS kind_transfer_share
   FROM tx WHERE ts >= ${start} GROUP BY customer_id
 ),
-tx_prev AS (SELECT customer_id, sum(size) AS volume_prev FROM tx WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id)
+tx_prev AS (SELECT customer_id, CAST(sum(size) AS DOUBLE) AS volume_prev FROM tx WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id)
 SELECT c.customer_id,
     coalesce(u.active_days_90, 0) AS active_days_90,
     coalesce(u.events_90, 0) AS events_90,
@@ -142,12 +145,17 @@ export async function computeFeatures(
   asOf: string,
   params: FeatureParams,
   absentTables: readonly string[] = [],
+  /** When scoring: exactly these columns (a bundle's features), NaN where the data has none. */
+  requiredFeatures: readonly string[] | null = null,
 ): Promise<FeatureTable> {
   const cols = await readColumns(conn, featureSql(asOf, params), TEXT_COLUMNS);
   const dropped: { feature: string; reason: string }[] = [];
   const featureNames: string[] = [];
   for (const f of FEATURE_NAMES) {
-    if (absentTables.includes('usage_events') && USAGE_FEATURES.includes(f)) dropped.push({ feature: f, reason: 'no usage_events table' });
+    if (requiredFeatures) {
+      if (requiredFeatures.includes(f)) featureNames.push(f);
+      else dropped.push({ feature: f, reason: 'not in the model' });
+    } else if (absentTables.includes('usage_events') && USAGE_FEATURES.includes(f)) dropped.push({ feature: f, reason: 'no usage_events table' });
     else if (absentTables.includes('transactions') && TXN_FEATURES.includes(f)) dropped.push({ feature: f, reason: 'no transactions table' });
     else if (cols.numeric[f]!.every((v) => Number.isNaN(v))) dropped.push({ feature: f, reason: 'no values' });
     else featureNames.push(f);
@@ -156,8 +164,9 @@ export async function computeFeatures(
   const p = featureNames.length;
   const data = new Float64Array(n * p);
   featureNames.forEach((f, j) => {
-    const column = cols.numeric[f]!;
-    for (let i = 0; i < n; i++) data[i * p + j] = column[i]!;
+    // A feature whose table is absent reads as all-NaN: the model's imputation fills it.
+    const column = absentTables.includes('usage_events') && USAGE_FEATURES.includes(f) ? null : absentTables.includes('transactions') && TXN_FEATURES.includes(f) ? null : cols.numeric[f]!;
+    for (let i = 0; i < n; i++) data[i * p + j] = column ? column[i]! : Number.NaN;
   });
   const t = cols.text;
   return {

@@ -1,0 +1,524 @@
+import { InputError } from '../core/errors.ts';
+
+/**
+ * The five documented lenses of the seed (size, industry, lifecycle, technology acceptance,
+ * buyer role), assigned per customer by plain rules. Every threshold lives in `LensParams`
+ * (config slice `lenses`), the rules are documented once in `LENS_RULES_MARKDOWN`, and a
+ * missing input gives the label `unknown` rather than a guess.
+ */
+
+/** Size bands (EU SME style), plus `unknown` when head count and revenue are both missing. */
+export const SIZE_LABELS = ['micro', 'small', 'medium', 'large', 'unknown'] as const;
+/** The seed's industries; `other` = a known code outside them, `unknown` = no code. */
+export const INDUSTRY_LABELS = ['manufacturing', 'retail', 'construction', 'healthcare', 'services', 'platform_economy', 'other', 'unknown'] as const;
+/** The seed's lifecycle stages (startup = its exploration stage), plus `unknown`. */
+export const LIFECYCLE_LABELS = ['startup', 'growth', 'mature', 'decline', 'unknown'] as const;
+/** Technology acceptance levels, plus `unknown` when no signal is known. */
+export const TECHNOLOGY_LABELS = ['low', 'medium', 'high', 'unknown'] as const;
+/** The contract's buyer roles, plus `unknown` when missing or unrecognised. */
+export const BUYER_ROLE_LABELS = ['finance', 'it', 'executive', 'owner', 'other', 'unknown'] as const;
+
+/** One label of its lens. */
+export type SizeLabel = (typeof SIZE_LABELS)[number];
+export type IndustryLabel = (typeof INDUSTRY_LABELS)[number];
+export type LifecycleLabel = (typeof LIFECYCLE_LABELS)[number];
+export type TechnologyLabel = (typeof TECHNOLOGY_LABELS)[number];
+export type BuyerRoleLabel = (typeof BUYER_ROLE_LABELS)[number];
+
+/** The lenses in report order; also the keys of `CustomerLenses`. */
+export const LENS_NAMES = ['size', 'industry', 'lifecycle', 'technology', 'buyerRole'] as const;
+/** The name of one lens. */
+export type LensName = (typeof LENS_NAMES)[number];
+
+/** Every label of every lens in canonical order (compositions list them in this order, ties break by it). */
+export const LENS_LABELS: { readonly [L in LensName]: readonly string[] } = {
+  size: SIZE_LABELS,
+  industry: INDUSTRY_LABELS,
+  lifecycle: LIFECYCLE_LABELS,
+  technology: TECHNOLOGY_LABELS,
+  buyerRole: BUYER_ROLE_LABELS,
+};
+
+/** Rule thresholds of the five lenses: the config slice `lenses`, recorded in every bundle's manifest. */
+export interface LensParams {
+  size: {
+    /** Head-count ceilings of the bands, inclusive (EU SME definition: < 10, < 50, < 250). */
+    microMaxEmployees: number;
+    smallMaxEmployees: number;
+    mediumMaxEmployees: number;
+    /** Annual-revenue ceilings of the bands, inclusive, in `revenueUnit`. */
+    microMaxRevenue: number;
+    smallMaxRevenue: number;
+    mediumMaxRevenue: number;
+    /** The unit of `customers.annual_revenue` the revenue ceilings are in; documentation only. */
+    revenueUnit: string;
+  };
+  /** Raw industry code → industry. Keys match case-insensitively, with spaces and dashes normalised. */
+  industryMap: Record<string, IndustryLabel>;
+  /** An unmapped all-digit code of 3–6 digits (a detailed NAICS code) falls back to its 2-digit sector. */
+  industryNaicsFallback: boolean;
+  lifecycle: {
+    /** A company this many years old or younger is a startup (age = as-of year − founded year). */
+    startupMaxAgeYears: number;
+    /** A trend (usage_trend or volume_trend: ln of the last 90 days over the 90 before, +1 smoothed) at or above this: growth. */
+    growthMinTrend: number;
+    /** A trend at or below this: decline. */
+    declineMaxTrend: number;
+    /**
+     * true: growth (decline) needs every known trend at or past its threshold, so usage and
+     * volume must move together; false: the mean of the known trends decides. 90-day trends are
+     * noisy for low-activity customers, and agreement halves the false calls on stable firms.
+     */
+    trendAgreement: boolean;
+    /** When founded_year is missing, use the customer's tenure as the company's age (a lower bound of it). */
+    ageFromTenureWhenFoundedMissing: boolean;
+  };
+  technology: {
+    /** Points a deployment adds to the technology score (an unknown deployment adds nothing). */
+    deploymentPoints: { cloud: number; hybrid: number; on_prem: number };
+    /** Mobile + API share of events at or above this: +1; at or below `lowMaxDigitalShare`: −1. */
+    highMinDigitalShare: number;
+    lowMaxDigitalShare: number;
+    /** Distinct modules used in the window at or above this: +1; at or below `lowMaxModuleBreadth`: −1. */
+    highMinModuleBreadth: number;
+    lowMaxModuleBreadth: number;
+    /** Score at or above this: high; at or below `lowMaxPoints`: low; in between: medium. */
+    highMinPoints: number;
+    lowMaxPoints: number;
+  };
+}
+
+/**
+ * Raw industry codes the default table knows: plain names (English and Chinese) and NAICS
+ * 2-digit sectors. Sectors the seed does not name map to `other` explicitly so the table documents them.
+ */
+const DEFAULT_INDUSTRY_MAP: Record<string, IndustryLabel> = {
+  manufacturing: 'manufacturing',
+  'industrial manufacturing': 'manufacturing',
+  manufacturer: 'manufacturing',
+  '31': 'manufacturing',
+  '32': 'manufacturing',
+  '33': 'manufacturing',
+  '31-33': 'manufacturing',
+  制造业: 'manufacturing',
+  retail: 'retail',
+  'retail trade': 'retail',
+  retailer: 'retail',
+  '44': 'retail',
+  '45': 'retail',
+  '44-45': 'retail',
+  零售业: 'retail',
+  construction: 'construction',
+  '23': 'construction',
+  建筑业: 'construction',
+  healthcare: 'healthcare',
+  'health care': 'healthcare',
+  'health care and social assistance': 'healthcare',
+  medical: 'healthcare',
+  clinic: 'healthcare',
+  hospital: 'healthcare',
+  '62': 'healthcare',
+  医疗: 'healthcare',
+  卫生和社会工作: 'healthcare',
+  services: 'services',
+  'professional services': 'services',
+  consulting: 'services',
+  '53': 'services',
+  '54': 'services',
+  '55': 'services',
+  '56': 'services',
+  '61': 'services',
+  '71': 'services',
+  '72': 'services',
+  '81': 'services',
+  服务业: 'services',
+  platform: 'platform_economy',
+  'platform economy': 'platform_economy',
+  'online marketplace': 'platform_economy',
+  marketplace: 'platform_economy',
+  'sharing economy': 'platform_economy',
+  平台经济: 'platform_economy',
+  共享经济: 'platform_economy',
+  wholesale: 'other',
+  logistics: 'other',
+  other: 'other',
+  '11': 'other',
+  '21': 'other',
+  '22': 'other',
+  '42': 'other',
+  '48': 'other',
+  '49': 'other',
+  '48-49': 'other',
+  '51': 'other',
+  '52': 'other',
+  '92': 'other',
+  unknown: 'unknown',
+  'n/a': 'unknown',
+};
+
+/**
+ * The default lens rules. Revenue ceilings are the EU SME turnover ceilings (EUR 2 M, 10 M,
+ * 50 M) converted at about 7.8 CNY per EUR and rounded, in thousands of CNY: the unit of the
+ * vendor's home market and of the synthetic data. Set them (and `revenueUnit`) for other data.
+ */
+export const defaultLensParams: LensParams = {
+  size: {
+    microMaxEmployees: 9,
+    smallMaxEmployees: 49,
+    mediumMaxEmployees: 249,
+    microMaxRevenue: 15_000,
+    smallMaxRevenue: 80_000,
+    mediumMaxRevenue: 400_000,
+    revenueUnit: 'thousand CNY',
+  },
+  industryMap: DEFAULT_INDUSTRY_MAP,
+  industryNaicsFallback: true,
+  lifecycle: {
+    startupMaxAgeYears: 3,
+    growthMinTrend: 0.15,
+    declineMaxTrend: -0.25,
+    trendAgreement: true,
+    ageFromTenureWhenFoundedMissing: true,
+  },
+  technology: {
+    deploymentPoints: { cloud: 1, hybrid: 0, on_prem: -1 },
+    highMinDigitalShare: 0.4,
+    lowMaxDigitalShare: 0.1,
+    highMinModuleBreadth: 7,
+    lowMaxModuleBreadth: 2,
+    highMinPoints: 2,
+    lowMaxPoints: -1,
+  },
+};
+
+/** Per-customer inputs of the lens rules, columnar, all of length n; NaN or null = missing. */
+export interface LensInput {
+  /** The as-of date, YYYY-MM-DD. */
+  asOf: string;
+  industry: (string | null)[];
+  employees: Float64Array;
+  /** In `LensParams.size.revenueUnit`. */
+  annualRevenue: Float64Array;
+  foundedYear: Float64Array;
+  deployment: (string | null)[];
+  buyerRole: (string | null)[];
+  tenureDays: Float64Array;
+  usageTrend: Float64Array;
+  volumeTrend: Float64Array;
+  mobileShare: Float64Array;
+  apiShare: Float64Array;
+  moduleBreadth: Float64Array;
+}
+
+/** The five lens labels per customer, columnar, each of length n. */
+export interface CustomerLenses {
+  size: SizeLabel[];
+  industry: IndustryLabel[];
+  lifecycle: LifecycleLabel[];
+  technology: TechnologyLabel[];
+  buyerRole: BuyerRoleLabel[];
+}
+
+/** Calendar length used to turn tenure days into years. */
+const DAYS_PER_YEAR = 365.25;
+
+const BAND_ORDER: readonly SizeLabel[] = ['micro', 'small', 'medium', 'large'];
+
+/** Industry code as matched: trimmed, lower case, single spaces, any dash as '-' without spaces around it. */
+export function normaliseIndustryCode(code: string): string {
+  return code
+    .trim()
+    .toLowerCase()
+    .replace(/\s*[-‐‑‒–—]\s*/g, '-')
+    .replace(/\s+/g, ' ');
+}
+
+/** Enum value as the ingest stage normalises it: trimmed, lower case, spaces and dashes as underscores. */
+function normaliseEnum(value: string): string {
+  return value.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+const known = (x: number): boolean => Number.isFinite(x) && x >= 0;
+
+function band(value: number, microMax: number, smallMax: number, mediumMax: number): number {
+  if (value <= microMax) return 0;
+  if (value <= smallMax) return 1;
+  if (value <= mediumMax) return 2;
+  return 3;
+}
+
+/** Size band: the larger of the head-count and revenue bands; the known one when one is missing. */
+function sizeOf(employees: number, revenue: number, p: LensParams['size']): SizeLabel {
+  const e = known(employees) ? band(employees, p.microMaxEmployees, p.smallMaxEmployees, p.mediumMaxEmployees) : -1;
+  const r = known(revenue) ? band(revenue, p.microMaxRevenue, p.smallMaxRevenue, p.mediumMaxRevenue) : -1;
+  const b = Math.max(e, r);
+  return b < 0 ? 'unknown' : BAND_ORDER[b]!;
+}
+
+/** The lookup table of an industry map, keys normalised; later keys win, so user keys override defaults. */
+function industryLookup(map: Record<string, IndustryLabel>): Map<string, IndustryLabel> {
+  const lookup = new Map<string, IndustryLabel>();
+  for (const [code, label] of Object.entries(map)) lookup.set(normaliseIndustryCode(code), label);
+  return lookup;
+}
+
+const NAICS_DETAIL = /^\d{3,6}$/;
+const NAICS_SECTOR_DIGITS = 2;
+
+function industryOf(code: string | null, lookup: Map<string, IndustryLabel>, naicsFallback: boolean): IndustryLabel {
+  if (code === null || code.trim() === '') return 'unknown';
+  const key = normaliseIndustryCode(code);
+  const direct = lookup.get(key);
+  if (direct !== undefined) return direct;
+  if (naicsFallback && NAICS_DETAIL.test(key)) return lookup.get(key.slice(0, NAICS_SECTOR_DIGITS)) ?? 'other';
+  return 'other';
+}
+
+/** Company age in years from the founded year (as-of year − founded year), else from tenure; NaN when neither is usable. */
+function ageYears(foundedYear: number, tenureDays: number, asOfYear: number, p: LensParams['lifecycle']): number {
+  if (Number.isFinite(foundedYear) && foundedYear <= asOfYear) return asOfYear - foundedYear;
+  if (p.ageFromTenureWhenFoundedMissing && known(tenureDays)) return tenureDays / DAYS_PER_YEAR;
+  return Number.NaN;
+}
+
+/** First matching rule: startup by age, then decline, growth, mature by the known trends. */
+function lifecycleOf(age: number, usageTrend: number, volumeTrend: number, p: LensParams['lifecycle']): LifecycleLabel {
+  if (Number.isFinite(age) && age <= p.startupMaxAgeYears) return 'startup';
+  const trends = [usageTrend, volumeTrend].filter(Number.isFinite);
+  if (trends.length === 0) return 'unknown';
+  // With agreement the weakest move decides (max for decline, min for growth); without, the mean.
+  const mean = trends.reduce((s, t) => s + t, 0) / trends.length;
+  const down = p.trendAgreement ? Math.max(...trends) : mean;
+  const up = p.trendAgreement ? Math.min(...trends) : mean;
+  if (down <= p.declineMaxTrend) return 'decline';
+  if (up >= p.growthMinTrend) return 'growth';
+  return 'mature';
+}
+
+function vote(value: number, highMin: number, lowMax: number): number {
+  if (value >= highMin) return 1;
+  if (value <= lowMax) return -1;
+  return 0;
+}
+
+/** Technology acceptance from a score of deployment, digital (mobile + API) share and module breadth. */
+function technologyOf(deployment: string | null, mobileShare: number, apiShare: number, breadth: number, p: LensParams['technology']): TechnologyLabel {
+  let signals = 0;
+  let score = 0;
+  const d = deployment === null ? '' : normaliseEnum(deployment);
+  if (d === 'cloud' || d === 'hybrid' || d === 'on_prem') {
+    signals++;
+    score += p.deploymentPoints[d];
+  }
+  if (Number.isFinite(mobileShare) || Number.isFinite(apiShare)) {
+    signals++;
+    const digital = (Number.isFinite(mobileShare) ? mobileShare : 0) + (Number.isFinite(apiShare) ? apiShare : 0);
+    score += vote(digital, p.highMinDigitalShare, p.lowMaxDigitalShare);
+  }
+  if (Number.isFinite(breadth)) {
+    signals++;
+    score += vote(breadth, p.highMinModuleBreadth, p.lowMaxModuleBreadth);
+  }
+  if (signals === 0) return 'unknown';
+  if (score >= p.highMinPoints) return 'high';
+  if (score <= p.lowMaxPoints) return 'low';
+  return 'medium';
+}
+
+const BUYER_ROLES_KNOWN: ReadonlySet<string> = new Set(['finance', 'it', 'executive', 'owner', 'other']);
+
+/** Buyer role as recorded (contract values); missing or unrecognised: unknown. */
+function buyerRoleOf(role: string | null): BuyerRoleLabel {
+  if (role === null) return 'unknown';
+  const r = normaliseEnum(role);
+  return BUYER_ROLES_KNOWN.has(r) ? (r as BuyerRoleLabel) : 'unknown';
+}
+
+function asOfYearOf(asOf: string): number {
+  const m = /^(\d{4})-\d{2}-\d{2}$/.exec(asOf);
+  if (!m) throw new Error(`categorize: asOf must be YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
+  return Number(m[1]);
+}
+
+/** Assigns the five lenses to every customer; each output array has the input's length n. */
+export function categorize(input: LensInput, params: LensParams): CustomerLenses {
+  const n = input.employees.length;
+  const columns: Record<string, { length: number }> = {
+    industry: input.industry,
+    annualRevenue: input.annualRevenue,
+    foundedYear: input.foundedYear,
+    deployment: input.deployment,
+    buyerRole: input.buyerRole,
+    tenureDays: input.tenureDays,
+    usageTrend: input.usageTrend,
+    volumeTrend: input.volumeTrend,
+    mobileShare: input.mobileShare,
+    apiShare: input.apiShare,
+    moduleBreadth: input.moduleBreadth,
+  };
+  for (const [name, column] of Object.entries(columns)) {
+    if (column.length !== n) throw new Error(`categorize: ${name} has ${column.length} values, employees has ${n}`);
+  }
+  const asOfYear = asOfYearOf(input.asOf);
+  const lookup = industryLookup(params.industryMap);
+  const out: CustomerLenses = { size: new Array(n), industry: new Array(n), lifecycle: new Array(n), technology: new Array(n), buyerRole: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    out.size[i] = sizeOf(input.employees[i]!, input.annualRevenue[i]!, params.size);
+    out.industry[i] = industryOf(input.industry[i] ?? null, lookup, params.industryNaicsFallback);
+    const age = ageYears(input.foundedYear[i]!, input.tenureDays[i]!, asOfYear, params.lifecycle);
+    out.lifecycle[i] = lifecycleOf(age, input.usageTrend[i]!, input.volumeTrend[i]!, params.lifecycle);
+    out.technology[i] = technologyOf(input.deployment[i] ?? null, input.mobileShare[i]!, input.apiShare[i]!, input.moduleBreadth[i]!, params.technology);
+    out.buyerRole[i] = buyerRoleOf(input.buyerRole[i] ?? null);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and validation
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** Merges `user` over `defaults` key by key, rejecting unknown keys and wrong types by their path. */
+function mergeOver(defaults: unknown, user: unknown, path: string, freeMaps: ReadonlySet<string>): unknown {
+  if (user === undefined) return structuredClone(defaults);
+  if (isObject(defaults)) {
+    if (!isObject(user)) throw new InputError(`"${path}" must be an object, got ${JSON.stringify(user)}`);
+    if (freeMaps.has(path)) return { ...defaults, ...user };
+    const out: Record<string, unknown> = structuredClone(defaults);
+    for (const [key, value] of Object.entries(user)) {
+      if (key.startsWith('$')) continue;
+      const child = `${path}.${key}`;
+      if (!(key in out)) throw new InputError(`unknown setting "${child}"`, [`known settings here: ${Object.keys(out).join(', ')}`]);
+      out[key] = mergeOver(out[key], value, child, freeMaps);
+    }
+    return out;
+  }
+  if (typeof user !== typeof defaults) throw new InputError(`"${path}" must be a ${typeof defaults}, got ${JSON.stringify(user)}`);
+  return user;
+}
+
+function requireNumber(value: number, path: string, opts: { min?: number; max?: number } = {}): void {
+  if (!Number.isFinite(value)) throw new InputError(`"${path}" must be a finite number, got ${JSON.stringify(value)}`);
+  if (opts.min !== undefined && value < opts.min) throw new InputError(`"${path}" must be at least ${opts.min}, got ${value}`);
+  if (opts.max !== undefined && value > opts.max) throw new InputError(`"${path}" must be at most ${opts.max}, got ${value}`);
+}
+
+function requireAscending(obj: Record<string, number>, keys: readonly string[], path: string): void {
+  for (let i = 1; i < keys.length; i++) {
+    const lo = obj[keys[i - 1]!]!;
+    const hi = obj[keys[i]!]!;
+    if (!(hi > lo)) throw new InputError(`"${path}.${keys[i]}" (${hi}) must be greater than "${path}.${keys[i - 1]}" (${lo})`);
+  }
+}
+
+/**
+ * Turns untrusted JSON (the config's `lenses` slice, or undefined) into validated LensParams:
+ * user values over the defaults; errors name the offending key, e.g. `lenses.size.smallMaxEmployees`.
+ */
+export function parseLensParams(json: unknown, path = 'lenses'): LensParams {
+  const p = mergeOver(defaultLensParams, json ?? {}, path, new Set([`${path}.industryMap`])) as LensParams;
+  const s = p.size;
+  for (const key of ['microMaxEmployees', 'smallMaxEmployees', 'mediumMaxEmployees', 'microMaxRevenue', 'smallMaxRevenue', 'mediumMaxRevenue'] as const) {
+    requireNumber(s[key], `${path}.size.${key}`, { min: 0 });
+  }
+  requireAscending(s as unknown as Record<string, number>, ['microMaxEmployees', 'smallMaxEmployees', 'mediumMaxEmployees'], `${path}.size`);
+  requireAscending(s as unknown as Record<string, number>, ['microMaxRevenue', 'smallMaxRevenue', 'mediumMaxRevenue'], `${path}.size`);
+  for (const [code, label] of Object.entries(p.industryMap)) {
+    if (typeof label !== 'string' || !(INDUSTRY_LABELS as readonly string[]).includes(label)) {
+      throw new InputError(`"${path}.industryMap[${JSON.stringify(code)}]" must be one of ${INDUSTRY_LABELS.join(', ')}, got ${JSON.stringify(label)}`);
+    }
+  }
+  const l = p.lifecycle;
+  requireNumber(l.startupMaxAgeYears, `${path}.lifecycle.startupMaxAgeYears`, { min: 0 });
+  requireNumber(l.growthMinTrend, `${path}.lifecycle.growthMinTrend`);
+  requireNumber(l.declineMaxTrend, `${path}.lifecycle.declineMaxTrend`);
+  requireAscending(l as unknown as Record<string, number>, ['declineMaxTrend', 'growthMinTrend'], `${path}.lifecycle`);
+  const t = p.technology;
+  for (const d of ['cloud', 'hybrid', 'on_prem'] as const) requireNumber(t.deploymentPoints[d], `${path}.technology.deploymentPoints.${d}`);
+  requireNumber(t.lowMaxDigitalShare, `${path}.technology.lowMaxDigitalShare`, { min: 0, max: 1 });
+  requireNumber(t.highMinDigitalShare, `${path}.technology.highMinDigitalShare`, { min: 0, max: 1 });
+  requireAscending(t as unknown as Record<string, number>, ['lowMaxDigitalShare', 'highMinDigitalShare'], `${path}.technology`);
+  requireNumber(t.lowMaxModuleBreadth, `${path}.technology.lowMaxModuleBreadth`, { min: 0 });
+  requireNumber(t.highMinModuleBreadth, `${path}.technology.highMinModuleBreadth`, { min: 0 });
+  requireAscending(t as unknown as Record<string, number>, ['lowMaxModuleBreadth', 'highMinModuleBreadth'], `${path}.technology`);
+  requireNumber(t.lowMaxPoints, `${path}.technology.lowMaxPoints`);
+  requireNumber(t.highMinPoints, `${path}.technology.highMinPoints`);
+  requireAscending(t as unknown as Record<string, number>, ['lowMaxPoints', 'highMinPoints'], `${path}.technology`);
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documentation
+
+const fmt = (x: number): string => x.toLocaleString('en-US');
+const md = (s: string): string => s.replaceAll('|', '\\|');
+
+/** The lens rules under `params` as Markdown (one table per lens), for the README and reports. */
+export function LENS_RULES_MARKDOWN(params: LensParams): string {
+  const s = params.size;
+  const l = params.lifecycle;
+  const t = params.technology;
+  const lines: string[] = ['## Lens rules', ''];
+
+  lines.push('### Size', '');
+  lines.push(
+    `A customer's band is the larger of its head-count band and its annual-revenue band (revenue in ${md(s.revenueUnit)}); ` +
+      'when one of the two is missing the other decides; when both are missing the size is `unknown`. Ceilings are inclusive.',
+    '',
+  );
+  lines.push('| size | employees | annual revenue |', '|---|---|---|');
+  lines.push(`| micro | ≤ ${fmt(s.microMaxEmployees)} | ≤ ${fmt(s.microMaxRevenue)} |`);
+  lines.push(`| small | > ${fmt(s.microMaxEmployees)} and ≤ ${fmt(s.smallMaxEmployees)} | > ${fmt(s.microMaxRevenue)} and ≤ ${fmt(s.smallMaxRevenue)} |`);
+  lines.push(`| medium | > ${fmt(s.smallMaxEmployees)} and ≤ ${fmt(s.mediumMaxEmployees)} | > ${fmt(s.smallMaxRevenue)} and ≤ ${fmt(s.mediumMaxRevenue)} |`);
+  lines.push(`| large | > ${fmt(s.mediumMaxEmployees)} | > ${fmt(s.mediumMaxRevenue)} |`);
+  lines.push('| unknown | missing | missing |', '');
+
+  lines.push('### Industry', '');
+  lines.push(
+    'The raw `industry` code is looked up in `lenses.industryMap`, ignoring case, repeated spaces and the spacing around dashes. ' +
+      (params.industryNaicsFallback ? 'An unmapped code of 3–6 digits (a detailed NAICS code) is looked up by its 2-digit sector. ' : '') +
+      'A code not in the table is `other`; a missing code is `unknown`.',
+    '',
+  );
+  lines.push('| industry | raw codes |', '|---|---|');
+  for (const label of INDUSTRY_LABELS) {
+    const codes = Object.entries(params.industryMap)
+      .filter(([, v]) => v === label)
+      .map(([k]) => `\`${md(k)}\``);
+    const extra = label === 'other' ? ['any unmapped code'] : label === 'unknown' ? ['missing'] : [];
+    lines.push(`| ${label} | ${[...codes, ...extra].join(', ')} |`);
+  }
+  lines.push('');
+
+  lines.push('### Lifecycle', '');
+  lines.push(
+    'Age is the as-of year minus `founded_year`' +
+      (l.ageFromTenureWhenFoundedMissing ? '; without a founded year, the customer tenure in years (a lower bound of the age, so it can call an older firm a startup)' : '') +
+      '. The trends are `usage_trend` and `volume_trend`, each ln of the last 90 days over the 90 before (+1 smoothed); ' +
+      (l.trendAgreement ? 'growth and decline need every known trend past the threshold, so usage and volume must agree (one known trend decides alone).' : 'the mean of the known trends is compared.') +
+      ' The first matching row wins.',
+    '',
+  );
+  lines.push('| order | lifecycle | rule |', '|---:|---|---|');
+  lines.push(`| 1 | startup | age ≤ ${l.startupMaxAgeYears} years |`);
+  lines.push('| 2 | unknown | no trend known |');
+  const trend = l.trendAgreement ? 'every known trend' : 'mean trend';
+  lines.push(`| 3 | decline | ${trend} ≤ ${l.declineMaxTrend} |`);
+  lines.push(`| 4 | growth | ${trend} ≥ ${l.growthMinTrend} |`);
+  lines.push('| 5 | mature | otherwise |', '');
+
+  lines.push('### Technology acceptance', '');
+  lines.push('Each known signal adds points to a score; a customer with no known signal is `unknown`.', '');
+  lines.push('| signal | points |', '|---|---|');
+  lines.push(`| deployment | cloud ${t.deploymentPoints.cloud}, hybrid ${t.deploymentPoints.hybrid}, on_prem ${t.deploymentPoints.on_prem} |`);
+  lines.push(`| mobile + API share of events (90 days) | +1 if ≥ ${t.highMinDigitalShare}, −1 if ≤ ${t.lowMaxDigitalShare}, else 0 |`);
+  lines.push(`| distinct modules used (90 days) | +1 if ≥ ${t.highMinModuleBreadth}, −1 if ≤ ${t.lowMaxModuleBreadth}, else 0 |`, '');
+  lines.push('| technology | score |', '|---|---|');
+  lines.push(`| high | ≥ ${t.highMinPoints} |`, `| medium | between |`, `| low | ≤ ${t.lowMaxPoints} |`, '');
+
+  lines.push('### Buyer role', '');
+  lines.push('| buyer role | `buyer_role` value |', '|---|---|');
+  for (const r of ['finance', 'it', 'executive', 'owner', 'other'] as const) lines.push(`| ${r} | \`${r}\` |`);
+  lines.push('| unknown | missing or unrecognised |', '');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,292 @@
+import { LENS_LABELS, LENS_NAMES, type CustomerLenses, type LensName } from '../06-categorize/lenses.ts';
+import type { Matrix } from '../core/matrix.ts';
+import { defaultNamingParams, nameSegments, type NamingParams } from './naming.ts';
+import { PLAYBOOK_TABLE, playbookFor, type Bilingual, type DominantLenses, type Playbook, type PlaybookTable } from './playbooks.ts';
+
+/**
+ * The map stage: lays each data-driven segment over the five documented lenses (composition,
+ * dominant label, lift, Cramér's V), finds the features that set it apart, and gives it a
+ * bilingual name and a playbook. The cards are plain data, stored in the bundle's segments.json.
+ */
+
+/** Map-stage settings. */
+export interface MapParams {
+  /** A label dominates a segment when it holds at least this share of it; otherwise the lens is 'mixed'. */
+  dominantMinShare: number;
+  /** How many distinguishing features a card lists. */
+  topDistinguishing: number;
+  /** How many example customers a card lists. */
+  exampleCount: number;
+  naming: NamingParams;
+}
+
+/** Default map-stage settings. */
+export const defaultMapParams: MapParams = { dominantMinShare: 0.5, topDistinguishing: 5, exampleCount: 5, naming: defaultNamingParams };
+
+/** One lens over one segment. */
+export interface LensComposition {
+  lens: LensName;
+  /** Customers of the segment per label, every label of the lens in canonical order (zeros included). */
+  counts: Record<string, number>;
+  /** counts / segment size (all 0 for an empty segment). */
+  shares: Record<string, number>;
+  /** The label with the largest share (ties: canonical order), whether or not it dominates. */
+  plurality: string;
+  /** The plurality label when its share ≥ dominantMinShare, else 'mixed'. */
+  dominant: string;
+  /** Share of the dominant label; for 'mixed', the plurality label's share (how far from dominance). */
+  dominantShare: number;
+  /** Share of the dominant label in the segment over its share in the whole base; 1 for 'mixed' (no concentration claimed). */
+  lift: number;
+  /** Cramér's V of the segmentation against this lens over the whole base (the same on every card). */
+  cramersV: number;
+}
+
+/** A feature that sets a segment apart from the rest of the base. */
+export interface DistinguishingFeature {
+  feature: string;
+  segmentMean: number;
+  restMean: number;
+  /** (segmentMean − restMean) / pooled standard deviation (Cohen's d); 0 when neither group varies. */
+  standardisedDifference: number;
+}
+
+/** Everything a report or CRM needs to know about one segment. */
+export interface SegmentCard {
+  id: number;
+  size: number;
+  share: number;
+  lenses: LensComposition[];
+  /** The strongest |standardisedDifference| first, at most `topDistinguishing`. */
+  distinguishing: DistinguishingFeature[];
+  name: Bilingual;
+  playbook: Playbook;
+  /** Customers nearest the centroid when distances are given, else the first in input order. */
+  exampleCustomerIds: string[];
+}
+
+/** Arguments of mapSegments; all per-customer arrays have length n. */
+export interface MapSegmentsArgs {
+  /** Segment id per customer, in [0, k). */
+  labels: Int32Array;
+  k: number;
+  lenses: CustomerLenses;
+  /** Raw feature values, shape (n, featureNames.length); NaN = undefined, skipped in means. */
+  features: Matrix;
+  featureNames: readonly string[];
+  customerIds: readonly string[];
+  /** Distance of each customer to its segment's centroid. */
+  distances?: Float64Array;
+  params?: Partial<MapParams>;
+  playbooks?: PlaybookTable;
+}
+
+/**
+ * Cramér's V between two categorical codings of the same items: sqrt(χ² / (n · (min(r, c) − 1)))
+ * over the observed categories, without bias correction. 0 when either side has one category
+ * (no association can show), 1 when each determines the other.
+ */
+export function cramersV(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  if (b.length !== n) throw new Error(`cramersV: ${n} values against ${b.length}`);
+  if (n === 0) return 0;
+  const codes = (xs: ArrayLike<number>) => {
+    const index = new Map<number, number>();
+    const out = new Int32Array(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      let c = index.get(xs[i]!);
+      if (c === undefined) index.set(xs[i]!, (c = index.size));
+      out[i] = c;
+    }
+    return { codes: out, levels: index.size };
+  };
+  const ca = codes(a);
+  const cb = codes(b);
+  const r = ca.levels;
+  const c = cb.levels;
+  if (Math.min(r, c) < 2) return 0;
+  const table = new Float64Array(r * c);
+  const rowSum = new Float64Array(r);
+  const colSum = new Float64Array(c);
+  for (let i = 0; i < n; i++) {
+    table[ca.codes[i]! * c + cb.codes[i]!]!++;
+    rowSum[ca.codes[i]!]!++;
+    colSum[cb.codes[i]!]!++;
+  }
+  let chi2 = 0;
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < c; j++) {
+      const expected = (rowSum[i]! * colSum[j]!) / n;
+      const d = table[i * c + j]! - expected;
+      chi2 += (d * d) / expected;
+    }
+  }
+  // Guards against rounding pushing a perfect association a hair above 1.
+  return Math.min(1, Math.sqrt(chi2 / (n * (Math.min(r, c) - 1))));
+}
+
+/** Codes of one lens's labels over all customers, by canonical label index. */
+function lensCodes(lens: LensName, labels: readonly string[]): Int32Array {
+  const index = new Map(LENS_LABELS[lens].map((l, i) => [l, i]));
+  return Int32Array.from(labels, (l) => {
+    const c = index.get(l);
+    if (c === undefined) throw new Error(`mapSegments: ${lens} label ${JSON.stringify(l)} is not one of ${LENS_LABELS[lens].join(', ')}`);
+    return c;
+  });
+}
+
+/** Composition of one lens over one segment, given the segment's label counts and the base's. */
+export function lensComposition(
+  lens: LensName,
+  segmentCounts: ArrayLike<number>,
+  baseCounts: ArrayLike<number>,
+  v: number,
+  dominantMinShare: number,
+): LensComposition {
+  const labels = LENS_LABELS[lens];
+  const size = Array.from(segmentCounts).reduce((s, x) => s + x, 0);
+  const n = Array.from(baseCounts).reduce((s, x) => s + x, 0);
+  const counts: Record<string, number> = {};
+  const shares: Record<string, number> = {};
+  let top = 0;
+  labels.forEach((l, j) => {
+    counts[l] = segmentCounts[j]!;
+    shares[l] = size === 0 ? 0 : segmentCounts[j]! / size;
+    if (segmentCounts[j]! > segmentCounts[top]!) top = j;
+  });
+  const plurality = labels[top]!;
+  const topShare = shares[plurality]!;
+  const dominates = size > 0 && topShare >= dominantMinShare;
+  return {
+    lens,
+    counts,
+    shares,
+    plurality,
+    dominant: dominates ? plurality : 'mixed',
+    dominantShare: topShare,
+    lift: dominates ? topShare / (baseCounts[top]! / n) : 1,
+    cramersV: v,
+  };
+}
+
+/** Means of column j over the rows in and out of the segment, and the standardised difference; NaN values skipped. */
+export function standardisedDifference(values: ArrayLike<number>, inSegment: ArrayLike<boolean>): Omit<DistinguishingFeature, 'feature'> {
+  const acc = [
+    { n: 0, sum: 0, sumSq: 0 },
+    { n: 0, sum: 0, sumSq: 0 },
+  ];
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (!Number.isFinite(x)) continue;
+    const g = acc[inSegment[i] ? 0 : 1]!;
+    g.n++;
+    g.sum += x;
+  }
+  const means = acc.map((g) => (g.n === 0 ? Number.NaN : g.sum / g.n));
+  // Second pass on deviations: stable for large raw values such as transaction volumes.
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (!Number.isFinite(x)) continue;
+    const gi = inSegment[i] ? 0 : 1;
+    const d = x - means[gi]!;
+    acc[gi]!.sumSq += d * d;
+  }
+  const [seg, rest] = acc as [(typeof acc)[0], (typeof acc)[0]];
+  const segmentMean = means[0]!;
+  const restMean = means[1]!;
+  const dof = seg.n + rest.n - 2;
+  let standardised = Number.NaN;
+  if (seg.n > 0 && rest.n > 0 && dof > 0) {
+    const pooledSd = Math.sqrt((seg.sumSq + rest.sumSq) / dof);
+    standardised = pooledSd > 0 ? (segmentMean - restMean) / pooledSd : 0;
+  }
+  return { segmentMean, restMean, standardisedDifference: standardised };
+}
+
+/**
+ * Segment cards for a fitted segmentation: composition over each lens, the distinguishing
+ * features, a unique bilingual name and a playbook per segment; plus Cramér's V per lens.
+ */
+export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cramersV: Record<string, number> } {
+  const params: MapParams = { ...defaultMapParams, ...args.params };
+  const { labels, k, features, featureNames, customerIds } = args;
+  const n = labels.length;
+  if (features.rows !== n) throw new Error(`mapSegments: features has ${features.rows} rows for ${n} labels`);
+  if (features.cols !== featureNames.length) throw new Error(`mapSegments: features has ${features.cols} columns for ${featureNames.length} feature names`);
+  if (customerIds.length !== n) throw new Error(`mapSegments: ${customerIds.length} customer ids for ${n} labels`);
+  if (args.distances && args.distances.length !== n) throw new Error(`mapSegments: ${args.distances.length} distances for ${n} labels`);
+  for (const lens of LENS_NAMES) {
+    if (args.lenses[lens].length !== n) throw new Error(`mapSegments: lens ${lens} has ${args.lenses[lens].length} labels for ${n} customers`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!(labels[i]! >= 0 && labels[i]! < k)) throw new Error(`mapSegments: customer ${i} has segment ${labels[i]}, outside [0, ${k})`);
+  }
+
+  const sizes = new Int32Array(k);
+  for (let i = 0; i < n; i++) sizes[labels[i]!]!++;
+
+  const cramers: Record<string, number> = {};
+  const compositions: LensComposition[][] = Array.from({ length: k }, () => []);
+  for (const lens of LENS_NAMES) {
+    const codes = lensCodes(lens, args.lenses[lens]);
+    const levels = LENS_LABELS[lens].length;
+    const v = cramersV(labels, codes);
+    cramers[lens] = v;
+    const base = new Float64Array(levels);
+    const perSegment = new Float64Array(k * levels);
+    for (let i = 0; i < n; i++) {
+      base[codes[i]!]!++;
+      perSegment[labels[i]! * levels + codes[i]!]!++;
+    }
+    for (let s = 0; s < k; s++) {
+      compositions[s]!.push(lensComposition(lens, perSegment.subarray(s * levels, (s + 1) * levels), base, v, params.dominantMinShare));
+    }
+  }
+
+  const distinguishing = Array.from({ length: k }, (_, s) => distinguishingFeatures(features, featureNames, labels, s, params.topDistinguishing));
+  const dominantOf = (s: number) => Object.fromEntries(compositions[s]!.map((c) => [c.lens, c.dominant])) as unknown as DominantLenses;
+  const names = nameSegments(
+    Array.from({ length: k }, (_, s) => ({ id: s, dominant: dominantOf(s), distinguishing: distinguishing[s]! })),
+    params.naming,
+  );
+
+  const cards: SegmentCard[] = Array.from({ length: k }, (_, s) => ({
+    id: s,
+    size: sizes[s]!,
+    share: n === 0 ? 0 : sizes[s]! / n,
+    lenses: compositions[s]!,
+    distinguishing: distinguishing[s]!,
+    name: names[s]!,
+    playbook: playbookFor(dominantOf(s), args.playbooks ?? PLAYBOOK_TABLE),
+    exampleCustomerIds: examples(labels, s, customerIds, args.distances, params.exampleCount),
+  }));
+  return { cards, cramersV: cramers };
+}
+
+/** The top features of segment s by |standardised difference| (ties: catalog order); undefined differences left out. */
+function distinguishingFeatures(features: Matrix, featureNames: readonly string[], labels: Int32Array, s: number, top: number): DistinguishingFeature[] {
+  const n = features.rows;
+  const p = features.cols;
+  const inSegment = Array.from(labels, (l) => l === s);
+  const column = new Float64Array(n);
+  const out: DistinguishingFeature[] = [];
+  for (let j = 0; j < p; j++) {
+    for (let i = 0; i < n; i++) column[i] = features.data[i * p + j]!;
+    const d = standardisedDifference(column, inSegment);
+    if (Number.isFinite(d.standardisedDifference)) out.push({ feature: featureNames[j]!, ...d });
+  }
+  // Array.prototype.sort is stable, so equal magnitudes keep catalog order.
+  out.sort((x, y) => Math.abs(y.standardisedDifference) - Math.abs(x.standardisedDifference));
+  return out.slice(0, top);
+}
+
+/** Up to `count` customer ids of segment s: nearest the centroid first when distances are given (NaN last), else input order. */
+function examples(labels: Int32Array, s: number, customerIds: readonly string[], distances: Float64Array | undefined, count: number): string[] {
+  const members: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i] === s) members.push(i);
+  if (distances) {
+    const key = (i: number) => (Number.isFinite(distances[i]!) ? distances[i]! : Number.POSITIVE_INFINITY);
+    members.sort((a, b) => key(a) - key(b) || a - b);
+  }
+  return members.slice(0, count).map((i) => customerIds[i]!);
+}

@@ -1,0 +1,52 @@
+import { join, resolve } from 'node:path';
+import { defaultConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
+import { writeReport } from '../10-report/report.ts';
+import { loadBundle } from '../08-bundle/bundle.ts';
+import { trainJob, type SegmentsState } from './train.ts';
+import { scoreJob } from './score.ts';
+
+/** Size of the batch of new customers the demo scores. */
+const DEMO_NEW_CUSTOMERS = 2000;
+
+export interface DemoResult {
+  trainData: string;
+  newData: string;
+  bundleDir: string;
+  scoresFile: string;
+  report: { markdown: string; json: string };
+  seconds: number;
+}
+
+/** generate → train → score a batch of new customers (another seed, other ids) → report. */
+export async function demoJob(opts: { root: string; logger: Logger; now: () => Date }): Promise<DemoResult> {
+  const t0 = Date.now();
+  const { logger } = opts;
+  const trainData = resolve(opts.root, 'data/generated/demo/train');
+  const newData = resolve(opts.root, 'data/generated/demo/new');
+  logger.info(`demo 1/4: generating ${defaultGenerateParams.customers} customers → ${trainData}`);
+  await generateDataset(trainData, defaultGenerateParams, 'parquet', logger);
+  logger.info(`demo 1/4: generating ${DEMO_NEW_CUSTOMERS} new customers (another seed) → ${newData}`);
+  await generateDataset(newData, { ...defaultGenerateParams, customers: DEMO_NEW_CUSTOMERS, seed: defaultGenerateParams.seed + 1000, idPrefix: 'N' }, 'parquet', logger);
+
+  logger.info('demo 2/4: training');
+  const config = defaultConfig();
+  const outcome = await trainJob({
+    dataDir: trainData,
+    registry: resolve(opts.root, 'models'),
+    config,
+    configSource: 'defaults',
+    quarantineRoot: resolve(opts.root, 'data/quarantine'),
+    logger,
+    now: opts.now,
+  });
+
+  logger.info('demo 3/4: scoring the new customers');
+  const scoresFile = resolve(opts.root, 'data/scores/demo-new-customers.parquet');
+  await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: join(opts.root, 'data/quarantine/demo-score'), logger });
+
+  logger.info('demo 4/4: writing the report');
+  const report = writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState);
+  return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, report, seconds: (Date.now() - t0) / 1000 };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../pipeline/core/config.ts';
+import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
+import { quietLogger } from '../../pipeline/core/log.ts';
+import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
+import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
+import { scoreFeatures, scoreJob, type ScoringModel } from '../../pipeline/jobs/score.ts';
+import { categorize } from '../../pipeline/06-categorize/lenses.ts';
+import { lensInputFrom } from '../../pipeline/jobs/train.ts';
+import { reportMarkdown } from '../../pipeline/10-report/report.ts';
+import type { Manifest } from '../../pipeline/08-bundle/bundle.ts';
+
+/**
+ * One end-to-end run on generated data with planted archetypes: the pipeline must recover
+ * them, the classifier must reproduce k-means, scoring must reproduce training, and the same
+ * seed must give the same bundle.
+ */
+const work = mkdtempSync(join(tmpdir(), 'finseg-e2e-'));
+const dataDir = join(work, 'data');
+const config = defaultConfig();
+let first: TrainOutcome;
+let second: TrainOutcome;
+
+const train = (registry: string, at: string) =>
+  trainJob({ dataDir, registry: join(work, registry), config, configSource: 'defaults', quarantineRoot: join(work, 'quarantine'), logger: quietLogger, now: () => new Date(at) });
+
+beforeAll(async () => {
+  await generateDataset(dataDir, { ...defaultGenerateParams, customers: 5000, seed: 11 }, 'parquet', quietLogger);
+  first = await train('models-a', '2026-11-27T08:00:00Z');
+  second = await train('models-b', '2026-11-27T09:30:00Z');
+}, 600_000);
+
+describe('end to end on generated data', () => {
+  it('recovers the planted archetypes (adjusted Rand index >= 0.6)', () => {
+    const ari = (first.manifest.metrics as { plantedArchetypeAri: number }).plantedArchetypeAri;
+    expect(ari).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('trains a classifier that agrees with k-means on >= 90% of held-out customers', () => {
+    const acc = first.states['classifier.json'].metrics.heldOutAccuracy;
+    expect(acc).toBeGreaterThanOrEqual(0.9);
+    expect(first.states['classifier.json'].metrics.nHeldOut).toBeGreaterThan(500);
+  });
+
+  it('scores the training customers into exactly their training segments, from the saved bundle', async () => {
+    const out = join(work, 'scores.csv');
+    const { scores } = await scoreJob({ modelPath: first.bundleDir, dataDir, outFile: out, config: null, quarantineDir: null, logger: quietLogger });
+    expect(scores.customerIds).toEqual(first.customerIds);
+    expect(Array.from(scores.segment)).toEqual(Array.from(first.labels));
+    const conn = await openDuck();
+    const rows = await queryRows(conn, `SELECT count(*) AS n, count(DISTINCT segment_id) AS k FROM read_csv(${sqlString(out)})`);
+    conn.closeSync();
+    expect(rows[0]).toEqual({ n: first.customerIds.length, k: first.states['cluster.json'].k });
+  });
+
+  it('gives the same numbers from the loaded bundle as from the in-memory model', async () => {
+    const { scores: fromDisk } = await scoreJob({ modelPath: first.bundleDir, dataDir, outFile: join(work, 's.parquet'), config: null, quarantineDir: null, logger: quietLogger });
+    const inMemory: ScoringModel = {
+      bundle: { dir: first.bundleDir, manifest: first.manifest, states: first.states },
+      config,
+      featureNames: first.features.featureNames,
+      preprocess: first.states['preprocess.json'],
+      cluster: first.states['cluster.json'],
+      classifier: first.states['classifier.json'],
+      segments: first.states['segments.json'],
+    };
+    const lenses = categorize(lensInputFrom(first.features), config.lenses);
+    const fromMemory = await scoreFeatures(inMemory, first.features.X, first.features.customerIds, lenses);
+    expect(Array.from(fromDisk.probabilities.data)).toEqual(Array.from(fromMemory.probabilities.data));
+    expect(Array.from(fromDisk.distance)).toEqual(Array.from(fromMemory.distance));
+    expect(fromDisk.lenses).toEqual(fromMemory.lenses);
+  });
+
+  it('gives identical centroids and manifests (apart from timestamps) for the same seed', () => {
+    expect(second.states['cluster.json'].centroids).toEqual(first.states['cluster.json'].centroids);
+    expect(second.states['classifier.json'].weightDataBase64).toBe(first.states['classifier.json'].weightDataBase64);
+    const strip = (m: Manifest) => {
+      const { createdAt: _c, version, input, ...rest } = m;
+      const { quarantineDir: _q, ...inputRest } = input as Record<string, unknown>;
+      return { ...rest, contentHash: version.split('-').at(-1), input: inputRest };
+    };
+    expect(strip(second.manifest)).toEqual(strip(first.manifest));
+  });
+
+  it('puts the ARI and the classifier accuracy in manifest.json and report.md', () => {
+    const manifest = JSON.parse(readFileSync(join(first.bundleDir, 'manifest.json'), 'utf8')) as Manifest;
+    const metrics = manifest.metrics as { plantedArchetypeAri: number; classifier: { heldOutAccuracy: number } };
+    const md = reportMarkdown(manifest, first.states['segments.json']);
+    expect(md).toContain(`| adjusted Rand index vs planted archetypes | ${metrics.plantedArchetypeAri.toFixed(3)} |`);
+    expect(md).toContain(`${(metrics.classifier.heldOutAccuracy * 100).toFixed(1)}%`);
+    expect(first.states['segments.json'].cards).toHaveLength(first.states['cluster.json'].k);
+  });
+});
