@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../08-bundle/bundle.ts';
-import { toJson } from '../08-bundle/bundle.ts';
+import type { Manifest } from '../registry/bundle.ts';
+import { toJson } from '../registry/bundle.ts';
 import type { SegmentsState } from '../jobs/train.ts';
 
 /** The documented export schema version of `segments.json` (see docs/segments-json.md). */

@@ -7,7 +7,7 @@ import { quietLogger, stderrLogger, type Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset, type Format } from '../generate/generate.ts';
 import { ingest, formatReasons } from '../01-ingest/ingest.ts';
 import { openDuck } from '../core/duck.ts';
-import { loadBundle } from '../08-bundle/bundle.ts';
+import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from '../jobs/train.ts';
 import { scoreJob } from '../jobs/score.ts';
 import { demoJob } from '../jobs/demo.ts';

@@ -3,7 +3,7 @@ import { defaultConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
 import { writeReport } from '../10-report/report.ts';
-import { loadBundle } from '../08-bundle/bundle.ts';
+import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from './train.ts';
 import { scoreJob } from './score.ts';
 

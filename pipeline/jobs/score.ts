@@ -7,7 +7,7 @@ import { assignClusters, loadClusterState } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { loadClassifierState, predictProba } from '../05-classify/mlp.ts';
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
-import { loadBundle, type LoadedBundle } from '../08-bundle/bundle.ts';
+import { loadBundle, type LoadedBundle } from '../registry/bundle.ts';
 import { parseConfig, type FinsegConfig } from '../core/config.ts';
 import { openDuck, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';

@@ -11,7 +11,7 @@ import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
 import { mapSegments } from '../07-map/segments.ts';
-import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../08-bundle/bundle.ts';
+import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FinsegConfig } from '../core/config.ts';
 import { openDuck, queryRows, sqlString } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';

@@ -11,7 +11,7 @@ import { scoreFeatures, scoreJob, type ScoringModel } from '../../pipeline/jobs/
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
 import { lensInputFrom } from '../../pipeline/jobs/train.ts';
 import { reportMarkdown } from '../../pipeline/10-report/report.ts';
-import type { Manifest } from '../../pipeline/08-bundle/bundle.ts';
+import type { Manifest } from '../../pipeline/registry/bundle.ts';
 
 /**
  * One end-to-end run on generated data with planted archetypes: the pipeline must recover

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBundle, writeBundle, BUNDLE_FORMAT_VERSION, sha256, type Manifest, type ManifestHead } from '../../pipeline/08-bundle/bundle.ts';
+import { loadBundle, writeBundle, BUNDLE_FORMAT_VERSION, sha256, type Manifest, type ManifestHead } from '../../pipeline/registry/bundle.ts';
 
 const states = {
   'preprocess.json': { kind: 'finseg.preprocess', v: [1, 2] },
