@@ -15,6 +15,14 @@ export interface ColumnSpec {
   readonly min?: number;
   readonly max?: number;
   readonly allowed?: readonly string[];
+  /** A regular expression the (normalised) value must match; a mismatch is a `bad_enum`. */
+  readonly pattern?: string;
+  /** How a text value is normalised before checks: enums are lower_snake, codes upper case. */
+  readonly normalise?: 'upper';
+  /** The unit, for documentation (and for `ingest.units` conversions). */
+  readonly unit?: string;
+  /** A short note for the README's table (what a sign or a value means). */
+  readonly note?: string;
   readonly doc: string;
 }
 
@@ -68,7 +76,7 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
       col('signup_date', 'date', 'date the customer signed up', { required: true, mandatoryValue: true }),
       col('industry', 'string', 'free industry code, mapped to the documented industries by config'),
       col('employees', 'int', 'head count', { min: 0 }),
-      col('annual_revenue', 'number', 'annual revenue in the configured unit', { min: 0 }),
+      col('annual_revenue', 'number', 'annual revenue; `ingest.units.annualRevenue` converts the file\'s unit to thousands', { min: 0, unit: 'thousands' }),
       col('founded_year', 'int', 'year the company was founded', { min: 1800, max: 2100 }),
       col('region', 'string', 'sales region'),
       col('deployment', 'string', 'cloud | on_prem | hybrid', { allowed: DEPLOYMENTS }),
@@ -96,8 +104,8 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
     columns: [
       col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
       col('ts', 'timestamp', 'booking time', { required: true, mandatoryValue: true }),
-      col('amount', 'number', 'amount; negative = refund or credit', { required: true, mandatoryValue: true }),
-      col('currency', 'string', 'ISO 4217 code'),
+      col('amount', 'number', 'amount; negative = refund or credit', { required: true, mandatoryValue: true, note: 'negative = refund' }),
+      col('currency', 'string', 'ISO 4217 code (three letters); `ingest.units.currency` fills a missing one', { pattern: '^[A-Z]{3}$', normalise: 'upper' }),
       col('kind', 'string', 'sale | purchase | expense | payroll | transfer | other', { allowed: TRANSACTION_KINDS }),
     ],
   },
@@ -115,3 +123,81 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
 };
 
 export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
+
+/** Why a row was quarantined: each code with what it means, in the order the checks run (a row gets the first that applies). */
+export const QUARANTINE_REASONS = [
+  { code: 'malformed', doc: 'the row cannot be read as a row: wrong number of fields, a quote that never closes, bytes that are not valid text in the file\'s encoding, a JSON line that is not an object' },
+  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount' },
+  { code: 'unparseable', doc: 'a value cannot be read as its type: a date, timestamp, integer or number that does not parse (an int with a fraction, an infinite date)' },
+  { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (module, device, deployment, buyer_role, kind) or not in its format (currency: three letters)' },
+  { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10)' },
+  { code: 'after_as_of', doc: 'a timestamp or signup date after the end of the as-of day' },
+  { code: 'duplicate_id', doc: 'a second customers row with a customer id already accepted (the first row in file order wins)' },
+  { code: 'customer_quarantined', doc: 'an event, transaction or feedback row of a customer whose customers row was quarantined' },
+  { code: 'unknown_customer', doc: 'an event, transaction or feedback row whose customer id is not in the customers table at all' },
+] as const;
+
+/** A quarantine reason code. */
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number]['code'];
+
+/**
+ * Values that mean "missing" in exports (R writes NA, SQL dumps write NULL, spreadsheets #N/A),
+ * compared case-insensitively after trimming. `ingest.missingValues` replaces the list.
+ */
+export const DEFAULT_MISSING_VALUES: readonly string[] = ['NA', 'N/A', '#N/A', 'NULL', 'NaN', 'None', '-'];
+
+/**
+ * Built-in spellings of the enum columns, applied before the user's `ingest.values` (which win).
+ * Keys are compared as normalised enums (trimmed, lower case, spaces and dashes as `_`).
+ * They cover common English and Chinese names so a vendor's export works without a map.
+ */
+export const BUILTIN_VALUE_MAPS: Readonly<Partial<Record<TableName, Readonly<Record<string, Readonly<Record<string, string>>>>>>> = {
+  usage_events: {
+    module: {
+      gl: 'general_ledger', ledger: 'general_ledger', accounting: 'general_ledger', 总账: 'general_ledger',
+      ar: 'receivables_payables', ap: 'receivables_payables', 'ar/ap': 'receivables_payables', receivables: 'receivables_payables', payables: 'receivables_payables',
+      accounts_receivable: 'receivables_payables', accounts_payable: 'receivables_payables', 应收应付: 'receivables_payables', 应收: 'receivables_payables', 应付: 'receivables_payables',
+      invoice: 'invoicing', invoices: 'invoicing', e_invoice: 'invoicing', billing: 'invoicing', 发票: 'invoicing', 开票: 'invoicing',
+      stock: 'inventory', warehouse: 'inventory', 库存: 'inventory', 进销存: 'inventory',
+      hr: 'payroll', salary: 'payroll', wages: 'payroll', 工资: 'payroll', 薪资: 'payroll', 薪酬: 'payroll',
+      vat: 'tax', taxes: 'tax', 税务: 'tax',
+      fx: 'multi_currency', multicurrency: 'multi_currency', foreign_currency: 'multi_currency', 多币种: 'multi_currency', 外币: 'multi_currency',
+      group_consolidation: 'consolidation', 合并报表: 'consolidation', 合并: 'consolidation',
+      project: 'project_costing', projects: 'project_costing', job_costing: 'project_costing', 项目: 'project_costing', 项目成本: 'project_costing',
+      contract: 'contracts', contract_management: 'contracts', 合同: 'contracts',
+      budget: 'budgeting', budgets: 'budgeting', planning: 'budgeting', 预算: 'budgeting',
+      reports: 'reporting', analytics: 'reporting', bi: 'reporting', dashboards: 'reporting', 报表: 'reporting', 分析: 'reporting',
+      audit: 'compliance', 合规: 'compliance', 审计: 'compliance',
+      integration: 'api', integrations: 'api', open_api: 'api', openapi: 'api', 接口: 'api',
+    },
+    device: {
+      browser: 'web', online: 'web', 网页: 'web', 浏览器: 'web',
+      pc: 'desktop', windows: 'desktop', mac: 'desktop', macos: 'desktop', client: 'desktop', 桌面: 'desktop', 客户端: 'desktop',
+      app: 'mobile', ios: 'mobile', android: 'mobile', phone: 'mobile', tablet: 'mobile', 手机: 'mobile', 移动: 'mobile', 移动端: 'mobile',
+      integration: 'api', openapi: 'api', 接口: 'api',
+    },
+  },
+  customers: {
+    deployment: {
+      saas: 'cloud', public_cloud: 'cloud', online: 'cloud', 云: 'cloud', 云端: 'cloud', 公有云: 'cloud',
+      onprem: 'on_prem', on_premise: 'on_prem', on_premises: 'on_prem', local: 'on_prem', self_hosted: 'on_prem', 本地: 'on_prem', 本地部署: 'on_prem', 私有化: 'on_prem',
+      mixed: 'hybrid', 混合: 'hybrid', 混合云: 'hybrid',
+    },
+    buyer_role: {
+      cfo: 'finance', accountant: 'finance', accounting: 'finance', controller: 'finance', finance_manager: 'finance', 财务: 'finance', 会计: 'finance', 财务经理: 'finance',
+      cio: 'it', cto: 'it', it_manager: 'it', 信息部: 'it', 技术: 'it',
+      ceo: 'executive', gm: 'executive', general_manager: 'executive', director: 'executive', 总经理: 'executive', 高管: 'executive',
+      founder: 'owner', proprietor: 'owner', 老板: 'owner', 创始人: 'owner', 业主: 'owner',
+    },
+  },
+  transactions: {
+    kind: {
+      sales: 'sale', revenue: 'sale', 销售: 'sale',
+      purchases: 'purchase', procurement: 'purchase', 采购: 'purchase',
+      expenses: 'expense', cost: 'expense', 费用: 'expense', 报销: 'expense',
+      salary: 'payroll', wages: 'payroll', 工资: 'payroll',
+      transfers: 'transfer', 转账: 'transfer',
+      misc: 'other', 其他: 'other',
+    },
+  },
+};

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import { zeros, type Matrix } from '../core/matrix.ts';
-import { CovarianceAccumulator, fitPcaBasis, type PcaBasis } from './pca.ts';
+import { fitPcaBasis, type PcaBasis } from './pca.ts';
 
 export interface PreprocessParams {
   /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
@@ -54,6 +54,19 @@ export const PREPROCESS_VERSION = 1;
  * standardised data. X: (n, p), NaN = missing; ±Infinity is rejected.
  */
 export function fitPreprocess(X: Matrix, featureNames: readonly string[], params: PreprocessParams): PreprocessState {
+  return fitPreprocessScaled(X, featureNames, params).state;
+}
+
+/** Columns gathered from the row-major X per pass: one pass reads a block's bytes of every row once. */
+const COLUMN_BLOCK = 8;
+
+/**
+ * fitPreprocess, also returning the standardised training matrix (n, p), equal bit for bit to
+ * applyScale(state, X), so a caller that needs both (train) scales once. Works a block of
+ * columns at a time on contiguous copies (a strided pass per column would read all of X once per
+ * feature), and gets the covariance from the scaled matrix by a tiled cross product.
+ */
+export function fitPreprocessScaled(X: Matrix, featureNames: readonly string[], params: PreprocessParams): { state: PreprocessState; scaled: Matrix } {
   validateParams(params);
   const { rows: n, cols: p } = X;
   if (featureNames.length !== p) {
@@ -69,65 +82,77 @@ export function fitPreprocess(X: Matrix, featureNames: readonly string[], params
   const means: number[] = [];
   const stds: number[] = [];
   const observedBuf = new Float64Array(n);
-  const columnBuf = new Float64Array(n);
+  const blockBufs = Array.from({ length: Math.min(COLUMN_BLOCK, p) }, () => new Float64Array(n));
+  const scaled = zeros(n, p);
+  const x = X.data;
+  const z = scaled.data;
 
-  for (let j = 0; j < p; j++) {
-    let m = 0;
+  for (let j0 = 0; j0 < p; j0 += COLUMN_BLOCK) {
+    const width = Math.min(COLUMN_BLOCK, p - j0);
     for (let i = 0; i < n; i++) {
-      const v = X.data[i * p + j]!;
-      if (Number.isNaN(v)) continue;
-      if (!Number.isFinite(v)) {
-        throw new InputError(`feature "${featureNames[j]}" has an infinite value (row ${i}); the feature stage must not produce one`);
+      const o = i * p + j0;
+      for (let t = 0; t < width; t++) blockBufs[t]![i] = x[o + t]!;
+    }
+    for (let t = 0; t < width; t++) {
+      const j = j0 + t;
+      const column = blockBufs[t]!;
+      let m = 0;
+      let minimum = Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = column[i]!;
+        if (Number.isNaN(v)) continue;
+        if (!Number.isFinite(v)) {
+          throw new InputError(`feature "${featureNames[j]}" has an infinite value (row ${i}); the feature stage must not produce one`);
+        }
+        if (v < minimum) minimum = v;
+        observedBuf[m++] = v;
       }
-      observedBuf[m++] = v;
-    }
-    const observed = observedBuf.subarray(0, m);
-    let minimum = Infinity;
-    for (let i = 0; i < m; i++) if (observed[i]! < minimum) minimum = observed[i]!;
-    const useLog = m > 0 && minimum >= 0 && sampleSkewness(observed) > params.logSkewThreshold;
-    // Quantiles use observed values only: imputed medians would pile up and narrow the tails. log1p
-    // is monotone, so one selection serves the raw median and the post-log clip bounds.
-    const toClipSpace = useLog ? Math.log1p : identity;
-    const q = m > 0 ? quantiles(observed, [0.5, qLow, qHigh], [identity, toClipSpace, toClipSpace]) : [0, 0, 0];
-    const median = q[0]!;
-    const low = q[1]!;
-    const high = q[2]!;
+      const observed = observedBuf.subarray(0, m);
+      const useLog = m > 0 && minimum >= 0 && sampleSkewness(observed) > params.logSkewThreshold;
+      // Quantiles use observed values only: imputed medians would pile up and narrow the tails. log1p
+      // is monotone, so one selection serves the raw median and the post-log clip bounds.
+      const toClipSpace = useLog ? Math.log1p : identity;
+      const q = m > 0 ? quantiles(observed, [0.5, qLow, qHigh], [identity, toClipSpace, toClipSpace]) : [0, 0, 0];
+      // `+ 0` turns -0 into 0, as a JSON round trip would, so a loaded state reproduces every bit;
+      // the stored values are the ones the transform below uses, exactly as makeRowScaler does.
+      const median = q[0]! + 0;
+      const low = q[1]! + 0;
+      const high = q[2]! + 0;
 
-    // The same steps, in the same order, as makeRowScaler: mean and std describe exactly what applyScale sees.
-    let sum = 0;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        let v = column[i]!;
+        if (Number.isNaN(v)) v = median;
+        if (useLog) v = Math.log1p(v > 0 ? v : 0);
+        v = v < low ? low : v > high ? high : v;
+        column[i] = v;
+        sum += v;
+      }
+      const mean = sum / n;
+      let ss = 0;
+      for (let i = 0; i < n; i++) ss += (column[i]! - mean) ** 2;
+      const std = Math.sqrt(ss / n);
+      const storedMean = mean + 0;
+      // A constant column leaves rounding residue (~1e-17) in its std; dividing by that would blow noise up to ±1.
+      const storedStd = isNegligibleSpread(std, mean) ? 1 : std;
+      for (let i = 0; i < n; i++) column[i] = (column[i]! - storedMean) / storedStd;
+
+      medians.push(median);
+      logTransform.push(useLog);
+      clipLow.push(low);
+      clipHigh.push(high);
+      means.push(storedMean);
+      stds.push(storedStd);
+    }
     for (let i = 0; i < n; i++) {
-      let v = X.data[i * p + j]!;
-      if (Number.isNaN(v)) v = median;
-      if (useLog) v = Math.log1p(v > 0 ? v : 0);
-      v = v < low ? low : v > high ? high : v;
-      columnBuf[i] = v;
-      sum += v;
+      const o = i * p + j0;
+      for (let t = 0; t < width; t++) z[o + t] = blockBufs[t]![i]!;
     }
-    const mean = sum / n;
-    let ss = 0;
-    for (let i = 0; i < n; i++) ss += (columnBuf[i]! - mean) ** 2;
-    const std = Math.sqrt(ss / n);
-
-    // `+ 0` turns -0 into 0, as a JSON round trip would, so a loaded state reproduces every bit.
-    medians.push(median + 0);
-    logTransform.push(useLog);
-    clipLow.push(low + 0);
-    clipHigh.push(high + 0);
-    means.push(mean + 0);
-    // A constant column leaves rounding residue (~1e-17) in its std; dividing by that would blow noise up to ±1.
-    stds.push(isNegligibleSpread(std, mean) ? 1 : std);
   }
 
-  const scaleState = { featureNames: [...featureNames], medians, logTransform, clipLow, clipHigh, means, stds };
-  const scaleRow = makeRowScaler(scaleState);
-  const cov = new CovarianceAccumulator(p);
-  const z = new Float64Array(p);
-  for (let i = 0; i < n; i++) {
-    scaleRow(X.data, i * p, z, 0);
-    cov.add(z);
-  }
-  const pca = fitPcaBasis(cov.covariance(), params.pcaVarianceTarget, params.maxComponents);
-  return { kind: PREPROCESS_KIND, version: PREPROCESS_VERSION, ...scaleState, pca };
+  const pca = fitPcaBasis(covarianceOf(scaled), params.pcaVarianceTarget, params.maxComponents);
+  const state: PreprocessState = { kind: PREPROCESS_KIND, version: PREPROCESS_VERSION, featureNames: [...featureNames], medians, logTransform, clipLow, clipHigh, means, stds, pca };
+  return { state, scaled };
 }
 
 /** Imputes, log-transforms, clips and standardises: (n, p) -> (n, p). */
@@ -145,22 +170,148 @@ export function applyPreprocess(state: PreprocessState, X: Matrix): Matrix {
   checkColumns(state, X);
   const p = X.cols;
   const nc = state.pca.nComponents;
-  const basis = new Float64Array(nc * p);
-  state.pca.components.forEach((row, c) => basis.set(row, c * p));
+  const basis = basisOf(state);
   const scaleRow = makeRowScaler(state);
   const out = zeros(X.rows, nc);
   // Row by row through a scratch buffer: the (n, p) scaled matrix is never materialised.
   const z = new Float64Array(p);
   for (let i = 0; i < X.rows; i++) {
     scaleRow(X.data, i * p, z, 0);
-    for (let c = 0; c < nc; c++) {
-      let s = 0;
-      const base = c * p;
-      for (let j = 0; j < p; j++) s += basis[base + j]! * z[j]!;
-      out.data[i * nc + c] = s;
+    projectRow(z, 0, basis, nc, p, out.data, i * nc);
+  }
+  return out;
+}
+
+/**
+ * Projects an already scaled matrix Z (n, p) (applyScale's output) on the PCA basis: (n,
+ * nComponents). projectScaled(state, applyScale(state, X)) equals applyPreprocess(state, X) bit
+ * for bit, so a caller holding the scaled matrix skips the second log1p pass.
+ */
+export function projectScaled(state: PreprocessState, Z: Matrix): Matrix {
+  checkColumns(state, Z);
+  const p = Z.cols;
+  const nc = state.pca.nComponents;
+  const basis = basisOf(state);
+  const out = zeros(Z.rows, nc);
+  for (let i = 0; i < Z.rows; i++) projectRow(Z.data, i * p, basis, nc, p, out.data, i * nc);
+  return out;
+}
+
+/** The population covariance (divided by n) of the columns of Z (n, p), as row arrays (p, p). */
+export function covarianceOf(Z: Matrix): number[][] {
+  const { rows: n, cols: p } = Z;
+  const out: number[][] = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  if (n === 0) return out;
+  // Rows are copied a chunk at a time into a buffer padded to a multiple of four columns, so the
+  // cross products run as 2 x 4 register tiles (eight independent sums) over cache-resident rows.
+  const P = Math.ceil(p / 4) * 4;
+  const CHUNK = 512;
+  const buf = new Float64Array(CHUNK * P);
+  const cross = new Float64Array(P * P);
+  const sums = new Float64Array(P);
+  const z = Z.data;
+  for (let r0 = 0; r0 < n; r0 += CHUNK) {
+    const rows = Math.min(CHUNK, n - r0);
+    for (let r = 0; r < rows; r++) {
+      const src = (r0 + r) * p;
+      const dst = r * P;
+      for (let j = 0; j < p; j++) {
+        const v = z[src + j]!;
+        buf[dst + j] = v;
+        sums[j]! += v;
+      }
+    }
+    for (let a = 0; a < P; a += 2) {
+      for (let b = a - (a % 4); b < P; b += 4) {
+        let s00 = 0;
+        let s01 = 0;
+        let s02 = 0;
+        let s03 = 0;
+        let s10 = 0;
+        let s11 = 0;
+        let s12 = 0;
+        let s13 = 0;
+        for (let r = 0; r < rows; r++) {
+          const o = r * P;
+          const x0 = buf[o + a]!;
+          const x1 = buf[o + a + 1]!;
+          const y0 = buf[o + b]!;
+          const y1 = buf[o + b + 1]!;
+          const y2 = buf[o + b + 2]!;
+          const y3 = buf[o + b + 3]!;
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s02 += x0 * y2;
+          s03 += x0 * y3;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+          s12 += x1 * y2;
+          s13 += x1 * y3;
+        }
+        const c0 = a * P + b;
+        const c1 = c0 + P;
+        cross[c0]! += s00;
+        cross[c0 + 1]! += s01;
+        cross[c0 + 2]! += s02;
+        cross[c0 + 3]! += s03;
+        cross[c1]! += s10;
+        cross[c1 + 1]! += s11;
+        cross[c1 + 2]! += s12;
+        cross[c1 + 3]! += s13;
+      }
+    }
+  }
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      const c = cross[a * P + b]! / n - (sums[a]! / n) * (sums[b]! / n);
+      out[a]![b] = c;
+      out[b]![a] = c;
     }
   }
   return out;
+}
+
+/** The PCA basis as one row-major typed array (nComponents, p). */
+function basisOf(state: PreprocessState): Float64Array {
+  const p = state.featureNames.length;
+  const basis = new Float64Array(state.pca.nComponents * p);
+  state.pca.components.forEach((row, c) => basis.set(row, c * p));
+  return basis;
+}
+
+/**
+ * out[outOffset + c] = basis row c · z[zOffset, zOffset + p), four components at a time (four
+ * independent sums, each summed over features in order, so the result does not depend on it).
+ */
+function projectRow(z: Float64Array, zo: number, basis: Float64Array, nc: number, p: number, out: Float64Array, oo: number): void {
+  let c = 0;
+  for (; c + 4 <= nc; c += 4) {
+    const b0 = c * p;
+    const b1 = b0 + p;
+    const b2 = b1 + p;
+    const b3 = b2 + p;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < p; j++) {
+      const v = z[zo + j]!;
+      s0 += basis[b0 + j]! * v;
+      s1 += basis[b1 + j]! * v;
+      s2 += basis[b2 + j]! * v;
+      s3 += basis[b3 + j]! * v;
+    }
+    out[oo + c] = s0;
+    out[oo + c + 1] = s1;
+    out[oo + c + 2] = s2;
+    out[oo + c + 3] = s3;
+  }
+  for (; c < nc; c++) {
+    const b0 = c * p;
+    let s = 0;
+    for (let j = 0; j < p; j++) s += basis[b0 + j]! * z[zo + j]!;
+    out[oo + c] = s;
+  }
 }
 
 /** Validates parsed JSON as a PreprocessState; rejects another kind or version with a clear message. */

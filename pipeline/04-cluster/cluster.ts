@@ -1,19 +1,24 @@
 /**
- * Cluster stage: choose k on a seeded sample, fit k-means on all rows, and store the centroids in
- * a canonical order so segment ids are reproducible. `assignClusters` is what scoring runs.
+ * Cluster stage: choose k on a seeded sample (selection.ts), fit k-means on all rows, store the
+ * centroids in a canonical order so segment ids are reproducible, and record how stable each
+ * segment is under bootstrap refits (stability.ts) and how far training customers sit from their
+ * centroid (for novelty). `assignClusters` and `assignmentFlags` are what scoring runs.
  */
 import { InputError } from '../core/errors.ts';
 import { fromRows, takeRows, toRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions } from './kmeans.ts';
-import { calinskiHarabasz, daviesBouldin, silhouetteScores } from './metrics.ts';
+import { selectK, type KSelectionRow } from './selection.ts';
+import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
+
+export type { KSelectionRow } from './selection.ts';
 
 export interface ClusterParams {
   /** Smallest k tried in selection. Default 2. */
   kMin: number;
-  /** Largest k tried (capped at the sample size - 1). Default 10. */
+  /** Largest k tried (capped at the sample size - 1). Default 12. */
   kMax: number;
-  /** A fixed k skips selection. Default null (select). */
+  /** A fixed k skips selection (the train CLI's --k). Default null (select). */
   k: number | null;
   /** Seeded k-means++ starts per fit; the lowest inertia wins. Default 8. */
   restarts: number;
@@ -21,44 +26,66 @@ export interface ClusterParams {
   maxIterations: number;
   /** Convergence: no centroid moves more than this (squared Euclidean). Default 1e-6. */
   tolerance: number;
-  /** Rows in the seeded sample k selection runs on (silhouette is O(n^2)). Default 4000. */
+  /** Rows in the seeded sample k selection and stability run on (silhouette is O(n^2)). Default 4000. */
   selectionSample: number;
   /** A k is eligible only if its smallest segment holds at least this share of the sample. Default 0.03. */
   minSegmentShare: number;
+  /** A k is eligible only if its bootstrap stability (mean ARI of refits) reaches this. Default 0.8. */
+  minStability: number;
+  /** Eligible silhouettes within this of the best count as tied; the smallest tied k wins. Default 0.01. */
+  silhouetteTolerance: number;
+  /** Bootstrap refits per candidate k (fpc::clusterboot's B; its default 100 is too slow for 11 candidates). Default 20. */
+  stabilityResamples: number;
+  /** k-means++ starts per bootstrap refit (clusterboot's kmeansCBI uses 1). Default 1. */
+  stabilityRestarts: number;
+  /** A segment whose mean bootstrap Jaccard is below this is flagged unstable (Hennig's 0.6). Default 0.6. */
+  unstableJaccard: number;
+  /** Scoring: a customer whose distance margin (d2 - d1) / d2 is below this is flagged ambiguous. Default 0.1. */
+  ambiguousMargin: number;
+  /** Scoring: a customer farther from its centroid than this quantile of training distances is flagged novel. Default 0.99. */
+  noveltyQuantile: number;
 }
 
 export const defaultClusterParams: ClusterParams = {
   kMin: 2,
-  kMax: 10,
+  kMax: 12,
   k: null,
   restarts: 8,
   maxIterations: 300,
   tolerance: 1e-6,
   selectionSample: 4000,
   minSegmentShare: 0.03,
+  minStability: 0.8,
+  silhouetteTolerance: 0.01,
+  stabilityResamples: 20,
+  stabilityRestarts: 1,
+  unstableJaccard: 0.6,
+  ambiguousMargin: 0.1,
+  noveltyQuantile: 0.99,
 };
 
-/** Scores of one candidate k, measured on the selection sample. */
-export interface KSelectionRow {
-  k: number;
-  /** Mean silhouette (higher is better). */
-  silhouette: number;
-  /** Calinski-Harabasz index (higher is better). */
-  calinskiHarabasz: number;
-  /** Davies-Bouldin index (lower is better). */
-  daviesBouldin: number;
-  /** Within-cluster sum of squares on the sample. */
-  inertia: number;
-  /** Share of the sample in the smallest cluster. */
-  minShare: number;
-  /** minShare >= minSegmentShare (and the metrics are defined). */
-  eligible: boolean;
+/** How well the final segments reproduce under bootstrap refits on the selection sample. */
+export interface SegmentStability {
+  /** Bootstrap refits compared. */
+  resamples: number;
+  /** k-means++ starts per refit. */
+  restarts: number;
+  /** Rows of the selection sample the refits were drawn from and compared on. */
+  sampleRows: number;
+  /** Mean adjusted Rand index of the refits against the final segments on the sample. */
+  meanAri: number;
+  /** Per segment: mean Jaccard with its best-matching refit cluster, shape (k); NaN (null in JSON) if the sample has none of it. */
+  jaccard: number[];
+  /** Per segment: jaccard < unstableBelow, shape (k). */
+  unstable: boolean[];
+  /** The threshold used (cluster.unstableJaccard). */
+  unstableBelow: number;
 }
 
 /** Learned clustering. */
 export interface ClusterState {
   kind: 'finseg.cluster';
-  version: 1;
+  version: 2;
   k: number;
   /** Canonical order: descending size, ties by first coordinate; shape (k, d). */
   centroids: number[][];
@@ -70,6 +97,10 @@ export interface ClusterState {
   selection: KSelectionRow[];
   /** How k was chosen, in words, for the manifest and report. */
   selectionRule: string;
+  /** Bootstrap stability of the final segments. */
+  stability: SegmentStability;
+  /** Novelty: `distance` is the `quantile` of the training customers' Euclidean distances to their centroid. */
+  novelty: { quantile: number; distance: number };
   /** The run seed every random choice here was derived from. */
   seed: number;
   /** ml-kmeans iterations of the kept start. */
@@ -77,29 +108,35 @@ export interface ClusterState {
 }
 
 export const CLUSTER_KIND = 'finseg.cluster';
-export const CLUSTER_VERSION = 1;
+export const CLUSTER_VERSION = 2;
 
 /**
- * Chooses k (unless params.k) on a seeded sample: for each k in kMin..kMax, best-of-restarts
- * k-means++ on the sample, scored by silhouette, CH, DB, inertia and smallest share; picks the
- * eligible k (min share >= minSegmentShare) with the highest silhouette (ties: smaller k). Then fits
- * k-means on ALL rows with `restarts` seeded starts, keeps the lowest inertia, and orders the
- * centroids canonically. X: (n, d).
+ * Draws one seeded sample (deriveSeed(seed, 'selection-sample')) and, unless params.k, chooses k
+ * on it by chooseK's rule. Then fits k-means on ALL rows with `restarts` seeded starts, keeps the
+ * lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard on
+ * the sample, and records the novelty distance. X: (n, d).
  */
 export function fitClusters(X: Matrix, params: ClusterParams, seed: number): ClusterState {
   validateParams(params);
   const n = X.rows;
   const options: KMeansOptions = { maxIterations: params.maxIterations, tolerance: params.tolerance };
+  const sample = takeRows(X, sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample'))));
 
   let k: number;
   let selection: KSelectionRow[] = [];
   let selectionRule: string;
+  let bootstrap: Int32Array[];
   if (params.k !== null) {
     if (params.k > n) throw new InputError(`cannot make ${params.k} segments from ${n} customers`);
     k = params.k;
     selectionRule = `fixed k = ${k} (cluster.k)`;
+    bootstrap = bootstrapLabelings(sample, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
   } else {
-    ({ k, selection, selectionRule } = selectK(X, params, seed, options));
+    const kMax = Math.min(params.kMax, sample.rows - 1);
+    if (kMax < params.kMin) {
+      throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${sample.rows} customers (need at least ${params.kMin + 1})`);
+    }
+    ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options));
   }
 
   const best = fitKMeansBest(X, k, params.restarts, seed, options, toRows(X));
@@ -108,6 +145,8 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number): Clu
   const { labels, sqDistances } = nearestCentroids(X, centroids);
   let inertia = 0;
   for (let i = 0; i < n; i++) inertia += sqDistances[i]!;
+  const sampleLabels = nearestCentroids(sample, centroids).labels;
+  const jaccard = segmentJaccard(sampleLabels, k, bootstrap);
   return {
     kind: CLUSTER_KIND,
     version: CLUSTER_VERSION,
@@ -118,6 +157,16 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number): Clu
     sizes: Array.from(clusterSizes(labels, k)),
     selection,
     selectionRule,
+    stability: {
+      resamples: params.stabilityResamples,
+      restarts: params.stabilityRestarts,
+      sampleRows: sample.rows,
+      meanAri: meanAri(sampleLabels, bootstrap),
+      jaccard,
+      unstable: jaccard.map((j) => j < params.unstableJaccard),
+      unstableBelow: params.unstableJaccard,
+    },
+    novelty: { quantile: params.noveltyQuantile, distance: quantile(Float64Array.from(sqDistances, Math.sqrt), params.noveltyQuantile) },
     seed,
     iterations: best.iterations,
   };
@@ -140,6 +189,43 @@ export function assignClusters(
     second: near.second,
     secondDistances: near.secondSqDistances.map(Math.sqrt),
   };
+}
+
+/**
+ * How clear-cut each assignment is, from assignClusters' distances (each shape (n)):
+ * margin = (d2 - d1) / d2 in [0, 1] (0: as near the second-best centroid as the nearest; 1: on
+ * the centroid, or k = 1), ambiguous = margin < ambiguousMargin, and novel = d1 beyond the
+ * training `novelty.distance`. Each output has shape (n); the flags are 0/1.
+ */
+export function assignmentFlags(
+  state: ClusterState,
+  assignment: { distances: Float64Array; secondDistances: Float64Array },
+  ambiguousMargin: number,
+): { margin: Float64Array; ambiguous: Uint8Array; novel: Uint8Array } {
+  const n = assignment.distances.length;
+  const margin = new Float64Array(n);
+  const ambiguous = new Uint8Array(n);
+  const novel = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const d1 = assignment.distances[i]!;
+    const d2 = assignment.secondDistances[i]!;
+    // d2 = Infinity (k = 1) gives 1; d2 = 0 means two coincident centroids at the row: no margin at all.
+    margin[i] = d2 === Infinity ? 1 : d2 > 0 ? (d2 - d1) / d2 : 0;
+    ambiguous[i] = margin[i]! < ambiguousMargin ? 1 : 0;
+    novel[i] = d1 > state.novelty.distance ? 1 : 0;
+  }
+  return { margin, ambiguous, novel };
+}
+
+/** The q-quantile of values (n >= 1) with linear interpolation between order statistics (numpy's default, type 7). */
+export function quantile(values: Float64Array, q: number): number {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  if (n === 0) throw new Error('quantile of no values');
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 /** Validates parsed JSON as a ClusterState; rejects another kind or version with a clear message. */
@@ -168,10 +254,13 @@ export function loadClusterState(json: unknown): ClusterState {
       daviesBouldin: numberOrNaN(r.daviesBouldin, `selection[${i}].daviesBouldin`),
       inertia: numberOrNaN(r.inertia, `selection[${i}].inertia`),
       minShare: finite(r.minShare, `selection[${i}].minShare`),
+      stability: numberOrNaN(r.stability, `selection[${i}].stability`),
       eligible: r.eligible,
     };
   });
   if (typeof obj.selectionRule !== 'string') throw new InputError('cluster state: selectionRule must be a string');
+  const st = record(obj.stability, 'cluster state: stability');
+  const novelty = record(obj.novelty, 'cluster state: novelty');
   return {
     kind: CLUSTER_KIND,
     version: CLUSTER_VERSION,
@@ -181,55 +270,21 @@ export function loadClusterState(json: unknown): ClusterState {
     sizes: array(obj.sizes, 'sizes', k).map((v, c) => integer(v, `sizes[${c}]`, 0)),
     selection,
     selectionRule: obj.selectionRule,
+    stability: {
+      resamples: integer(st.resamples, 'stability.resamples', 0),
+      restarts: integer(st.restarts, 'stability.restarts', 1),
+      sampleRows: integer(st.sampleRows, 'stability.sampleRows', 0),
+      meanAri: numberOrNaN(st.meanAri, 'stability.meanAri'),
+      jaccard: array(st.jaccard, 'stability.jaccard', k).map((v, c) => numberOrNaN(v, `stability.jaccard[${c}]`)),
+      unstable: array(st.unstable, 'stability.unstable', k).map((v, c) => {
+        if (typeof v !== 'boolean') throw new InputError(`cluster state: stability.unstable[${c}] must be true or false`);
+        return v;
+      }),
+      unstableBelow: finite(st.unstableBelow, 'stability.unstableBelow'),
+    },
+    novelty: { quantile: finite(novelty.quantile, 'novelty.quantile'), distance: finite(novelty.distance, 'novelty.distance') },
     seed: integer(obj.seed, 'seed', 0),
     iterations: integer(obj.iterations, 'iterations', 0),
-  };
-}
-
-/** Scores every candidate k on one seeded sample and applies the selection rule. */
-function selectK(X: Matrix, params: ClusterParams, seed: number, options: KMeansOptions): { k: number; selection: KSelectionRow[]; selectionRule: string } {
-  const sampleIdx = sampleIndices(X.rows, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample')));
-  const sample = takeRows(X, sampleIdx);
-  const rows = toRows(sample);
-  const kMax = Math.min(params.kMax, sample.rows - 1);
-  if (kMax < params.kMin) {
-    throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${sample.rows} customers (need at least ${params.kMin + 1})`);
-  }
-  const ks: number[] = [];
-  for (let k = params.kMin; k <= kMax; k++) ks.push(k);
-  const fits = ks.map((k) => fitKMeansBest(sample, k, params.restarts, deriveSeed(seed, `selection-k${k}`), options, rows));
-  // One pass over the sample's pairwise distances scores every candidate (the O(n^2) part).
-  const silhouettes = silhouetteScores(sample, fits.map((f) => f.labels), ks);
-  const selection = fits.map((fit, i): KSelectionRow => {
-    const k = ks[i]!;
-    const minShare = Math.min(...fit.sizes) / sample.rows;
-    const silhouette = silhouettes[i]!;
-    return {
-      k,
-      silhouette,
-      calinskiHarabasz: calinskiHarabasz(sample, fit.labels, k),
-      daviesBouldin: daviesBouldin(sample, fit.labels, k),
-      inertia: fit.inertia,
-      minShare,
-      eligible: minShare >= params.minSegmentShare && !Number.isNaN(silhouette),
-    };
-  });
-  const where = `k in ${params.kMin}..${kMax} on a ${sample.rows}-row sample`;
-  const bySilhouette = (a: KSelectionRow, b: KSelectionRow): number => b.silhouette - a.silhouette || a.k - b.k;
-  const eligible = selection.filter((r) => r.eligible).sort(bySilhouette);
-  if (eligible.length > 0) {
-    return {
-      k: eligible[0]!.k,
-      selection,
-      selectionRule: `highest silhouette among ${where} whose smallest segment holds >= ${params.minSegmentShare} of it`,
-    };
-  }
-  // No k keeps every segment large enough: take the one whose smallest segment is largest.
-  const fallback = [...selection].sort((a, b) => b.minShare - a.minShare || a.k - b.k)[0]!;
-  return {
-    k: fallback.k,
-    selection,
-    selectionRule: `no ${where} had every segment >= ${params.minSegmentShare}; fell back to the largest smallest-segment share`,
   };
 }
 
@@ -262,9 +317,18 @@ function validateParams(params: ClusterParams): void {
   posInt(params.maxIterations, 'maxIterations', 1);
   if (!(params.tolerance >= 0)) problems.push(`tolerance must be >= 0, got ${params.tolerance}`);
   posInt(params.selectionSample, 'selectionSample', 3);
-  if (!(params.minSegmentShare >= 0 && params.minSegmentShare < 1)) {
-    problems.push(`minSegmentShare must be in [0, 1), got ${params.minSegmentShare}`);
-  }
+  const inUnit = (v: number, name: string, lowOpen = false, highOpen = true): void => {
+    if (!((lowOpen ? v > 0 : v >= 0) && (highOpen ? v < 1 : v <= 1))) problems.push(`${name} must be in ${lowOpen ? '(' : '['}0, 1${highOpen ? ')' : ']'}, got ${v}`);
+  };
+  inUnit(params.minSegmentShare, 'minSegmentShare');
+  // Mean ARI can dip below 0 (worse than chance), so any threshold up to 1 is meaningful.
+  if (!(params.minStability >= -1 && params.minStability <= 1)) problems.push(`minStability must be in [-1, 1], got ${params.minStability}`);
+  if (!(params.silhouetteTolerance >= 0)) problems.push(`silhouetteTolerance must be >= 0, got ${params.silhouetteTolerance}`);
+  posInt(params.stabilityResamples, 'stabilityResamples', 1);
+  posInt(params.stabilityRestarts, 'stabilityRestarts', 1);
+  inUnit(params.unstableJaccard, 'unstableJaccard', false, false);
+  inUnit(params.ambiguousMargin, 'ambiguousMargin', false, false);
+  inUnit(params.noveltyQuantile, 'noveltyQuantile', false, false);
   if (problems.length > 0) throw new InputError('invalid cluster parameters', problems);
 }
 

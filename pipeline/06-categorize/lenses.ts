@@ -60,16 +60,27 @@ export interface LensParams {
   lifecycle: {
     /** A company this many years old or younger is a startup (age = as-of year − founded year). */
     startupMaxAgeYears: number;
-    /** A trend (usage_trend or volume_trend: ln of the last 90 days over the 90 before, +1 smoothed) at or above this: growth. */
+    /**
+     * A usage trend (usage_trend: ln of the last 90 days' events over the 90 before, +1 smoothed)
+     * at or above this is growth; 0.35 ≈ usage up 40%. Stable firms scatter about ±0.35 over 90
+     * days, so a lower threshold mostly catches noise.
+     */
     growthMinTrend: number;
-    /** A trend at or below this: decline. */
+    /** A usage trend at or below this is decline; −0.65 ≈ usage halved. */
     declineMaxTrend: number;
     /**
-     * true: growth (decline) needs every known trend at or past its threshold, so usage and
-     * volume must move together; false: the mean of the known trends decides. 90-day trends are
-     * noisy for low-activity customers, and agreement halves the false calls on stable firms.
+     * Growth needs at least this many usage events in the two 90-day windows together: below it
+     * a handful of events more or less swings the trend past any threshold.
      */
-    trendAgreement: boolean;
+    growthMinEvents: number;
+    /**
+     * A volume trend moving against the usage trend by more than this overrules it (growth with
+     * volume_trend < −veto, decline with volume_trend > +veto). Volume is only a veto, not a vote:
+     * a few large invoices swing it far more than usage.
+     */
+    volumeVeto: number;
+    /** No usage event for this many days (recency_days) is decline, whatever the trend: the customer has gone quiet. */
+    quietDays: number;
     /** When founded_year is missing, use the customer's tenure as the company's age (a lower bound of it). */
     ageFromTenureWhenFoundedMissing: boolean;
   };
@@ -85,6 +96,12 @@ export interface LensParams {
     /** Score at or above this: high; at or below `lowMaxPoints`: low; in between: medium. */
     highMinPoints: number;
     lowMaxPoints: number;
+    /**
+     * The usage signals (digital share, module breadth) count only with at least this many usage
+     * events in the window: the channel and module mix of two events is noise, and a customer
+     * without usage has breadth 0 for want of data, not of interest. Unknown event counts do not block them.
+     */
+    minUsageEvents: number;
   };
 }
 
@@ -175,9 +192,11 @@ export const defaultLensParams: LensParams = {
   industryNaicsFallback: true,
   lifecycle: {
     startupMaxAgeYears: 3,
-    growthMinTrend: 0.15,
-    declineMaxTrend: -0.25,
-    trendAgreement: true,
+    growthMinTrend: 0.35,
+    declineMaxTrend: -0.65,
+    growthMinEvents: 20,
+    volumeVeto: 1,
+    quietDays: 30,
     ageFromTenureWhenFoundedMissing: true,
   },
   technology: {
@@ -188,6 +207,7 @@ export const defaultLensParams: LensParams = {
     lowMaxModuleBreadth: 2,
     highMinPoints: 2,
     lowMaxPoints: -1,
+    minUsageEvents: 5,
   },
 };
 
@@ -205,6 +225,10 @@ export interface LensInput {
   tenureDays: Float64Array;
   usageTrend: Float64Array;
   volumeTrend: Float64Array;
+  /** Usage events in the last 90 days (events_90). */
+  events90: Float64Array;
+  /** Days since the last usage event, counted from signup when there is none (recency_days). */
+  recencyDays: Float64Array;
   mobileShare: Float64Array;
   apiShare: Float64Array;
   moduleBreadth: Float64Array;
@@ -281,18 +305,42 @@ function ageYears(foundedYear: number, tenureDays: number, asOfYear: number, p: 
   return Number.NaN;
 }
 
-/** First matching rule: startup by age, then decline, growth, mature by the known trends. */
-function lifecycleOf(age: number, usageTrend: number, volumeTrend: number, p: LensParams['lifecycle']): LifecycleLabel {
+/** The behavioural inputs of the lifecycle rule for one customer; NaN = unknown. */
+interface Activity {
+  usageTrend: number;
+  volumeTrend: number;
+  events90: number;
+  recencyDays: number;
+  tenureDays: number;
+}
+
+/**
+ * First matching rule: startup by age; unknown without a trend or without any usage; decline
+ * when quiet or when usage fell; growth when usage rose on enough events; else mature.
+ */
+function lifecycleOf(age: number, a: Activity, p: LensParams['lifecycle']): LifecycleLabel {
   if (Number.isFinite(age) && age <= p.startupMaxAgeYears) return 'startup';
-  const trends = [usageTrend, volumeTrend].filter(Number.isFinite);
-  if (trends.length === 0) return 'unknown';
-  // With agreement the weakest move decides (max for decline, min for growth); without, the mean.
-  const mean = trends.reduce((s, t) => s + t, 0) / trends.length;
-  const down = p.trendAgreement ? Math.max(...trends) : mean;
-  const up = p.trendAgreement ? Math.min(...trends) : mean;
-  if (down <= p.declineMaxTrend) return 'decline';
-  if (up >= p.growthMinTrend) return 'growth';
+  const usageKnown = Number.isFinite(a.usageTrend);
+  if (!usageKnown && !Number.isFinite(a.volumeTrend)) return 'unknown';
+  if (usageKnown) {
+    // recency_days counts from signup when there is no event at all: nothing in the window and
+    // recency reaching back to signup means the product was never used, so no trend exists.
+    if (a.events90 === 0 && Number.isFinite(a.recencyDays) && Number.isFinite(a.tenureDays) && a.recencyDays >= a.tenureDays) return 'unknown';
+    if (Number.isFinite(a.recencyDays) && a.recencyDays >= p.quietDays) return 'decline';
+  }
+  // Without usage data the volume trend stands in for it, with no veto and no event minimum.
+  const trend = usageKnown ? a.usageTrend : a.volumeTrend;
+  const veto = usageKnown && Number.isFinite(a.volumeTrend) ? a.volumeTrend : 0;
+  if (trend <= p.declineMaxTrend && veto <= p.volumeVeto) return 'decline';
+  if (trend >= p.growthMinTrend && veto >= -p.volumeVeto && (!usageKnown || eventsInBothWindows(a) >= p.growthMinEvents)) return 'growth';
   return 'mature';
+}
+
+/** Usage events in the last two 90-day windows, recovered from events_90 and usage_trend = ln((e90 + 1) / (ePrev + 1)). */
+function eventsInBothWindows(a: Activity): number {
+  const e90 = Number.isFinite(a.events90) ? a.events90 : 0;
+  const ePrev = Math.max(0, Math.round((e90 + 1) / Math.exp(a.usageTrend) - 1));
+  return e90 + ePrev;
 }
 
 function vote(value: number, highMin: number, lowMax: number): number {
@@ -302,7 +350,7 @@ function vote(value: number, highMin: number, lowMax: number): number {
 }
 
 /** Technology acceptance from a score of deployment, digital (mobile + API) share and module breadth. */
-function technologyOf(deployment: string | null, mobileShare: number, apiShare: number, breadth: number, p: LensParams['technology']): TechnologyLabel {
+function technologyOf(deployment: string | null, mobileShare: number, apiShare: number, breadth: number, events90: number, p: LensParams['technology']): TechnologyLabel {
   let signals = 0;
   let score = 0;
   const d = deployment === null ? '' : normaliseEnum(deployment);
@@ -310,12 +358,13 @@ function technologyOf(deployment: string | null, mobileShare: number, apiShare: 
     signals++;
     score += p.deploymentPoints[d];
   }
-  if (Number.isFinite(mobileShare) || Number.isFinite(apiShare)) {
+  const usageKnown = !(events90 < p.minUsageEvents);
+  if (usageKnown && (Number.isFinite(mobileShare) || Number.isFinite(apiShare))) {
     signals++;
     const digital = (Number.isFinite(mobileShare) ? mobileShare : 0) + (Number.isFinite(apiShare) ? apiShare : 0);
     score += vote(digital, p.highMinDigitalShare, p.lowMaxDigitalShare);
   }
-  if (Number.isFinite(breadth)) {
+  if (usageKnown && Number.isFinite(breadth)) {
     signals++;
     score += vote(breadth, p.highMinModuleBreadth, p.lowMaxModuleBreadth);
   }
@@ -352,6 +401,8 @@ export function categorize(input: LensInput, params: LensParams): CustomerLenses
     tenureDays: input.tenureDays,
     usageTrend: input.usageTrend,
     volumeTrend: input.volumeTrend,
+    events90: input.events90,
+    recencyDays: input.recencyDays,
     mobileShare: input.mobileShare,
     apiShare: input.apiShare,
     moduleBreadth: input.moduleBreadth,
@@ -366,8 +417,9 @@ export function categorize(input: LensInput, params: LensParams): CustomerLenses
     out.size[i] = sizeOf(input.employees[i]!, input.annualRevenue[i]!, params.size);
     out.industry[i] = industryOf(input.industry[i] ?? null, lookup, params.industryNaicsFallback);
     const age = ageYears(input.foundedYear[i]!, input.tenureDays[i]!, asOfYear, params.lifecycle);
-    out.lifecycle[i] = lifecycleOf(age, input.usageTrend[i]!, input.volumeTrend[i]!, params.lifecycle);
-    out.technology[i] = technologyOf(input.deployment[i] ?? null, input.mobileShare[i]!, input.apiShare[i]!, input.moduleBreadth[i]!, params.technology);
+    const activity = { usageTrend: input.usageTrend[i]!, volumeTrend: input.volumeTrend[i]!, events90: input.events90[i]!, recencyDays: input.recencyDays[i]!, tenureDays: input.tenureDays[i]! };
+    out.lifecycle[i] = lifecycleOf(age, activity, params.lifecycle);
+    out.technology[i] = technologyOf(input.deployment[i] ?? null, input.mobileShare[i]!, input.apiShare[i]!, input.moduleBreadth[i]!, input.events90[i]!, params.technology);
     out.buyerRole[i] = buyerRoleOf(input.buyerRole[i] ?? null);
   }
   return out;
@@ -378,9 +430,17 @@ export function categorize(input: LensInput, params: LensParams): CustomerLenses
 
 const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-/** Merges `user` over `defaults` key by key, rejecting unknown keys and wrong types by their path. */
-function mergeOver(defaults: unknown, user: unknown, path: string, freeMaps: ReadonlySet<string>): unknown {
+/**
+ * Merges untrusted `user` JSON over `defaults` key by key: unknown keys and wrong types are
+ * InputErrors naming their path; arrays and the objects at `freeMaps` paths (user-keyed tables)
+ * are taken whole; `$comment`-style keys are skipped. Values are checked by the caller.
+ */
+export function mergeSettings(defaults: unknown, user: unknown, path: string, freeMaps: ReadonlySet<string> = new Set()): unknown {
   if (user === undefined) return structuredClone(defaults);
+  if (Array.isArray(defaults)) {
+    if (!Array.isArray(user)) throw new InputError(`"${path}" must be an array, got ${JSON.stringify(user)}`);
+    return structuredClone(user);
+  }
   if (isObject(defaults)) {
     if (!isObject(user)) throw new InputError(`"${path}" must be an object, got ${JSON.stringify(user)}`);
     if (freeMaps.has(path)) return { ...defaults, ...user };
@@ -389,7 +449,7 @@ function mergeOver(defaults: unknown, user: unknown, path: string, freeMaps: Rea
       if (key.startsWith('$')) continue;
       const child = `${path}.${key}`;
       if (!(key in out)) throw new InputError(`unknown setting "${child}"`, [`known settings here: ${Object.keys(out).join(', ')}`]);
-      out[key] = mergeOver(out[key], value, child, freeMaps);
+      out[key] = mergeSettings(out[key], value, child, freeMaps);
     }
     return out;
   }
@@ -416,7 +476,7 @@ function requireAscending(obj: Record<string, number>, keys: readonly string[], 
  * user values over the defaults; errors name the offending key, e.g. `lenses.size.smallMaxEmployees`.
  */
 export function parseLensParams(json: unknown, path = 'lenses'): LensParams {
-  const p = mergeOver(defaultLensParams, json ?? {}, path, new Set([`${path}.industryMap`])) as LensParams;
+  const p = mergeSettings(defaultLensParams, json ?? {}, path, new Set([`${path}.industryMap`])) as LensParams;
   const s = p.size;
   for (const key of ['microMaxEmployees', 'smallMaxEmployees', 'mediumMaxEmployees', 'microMaxRevenue', 'smallMaxRevenue', 'mediumMaxRevenue'] as const) {
     requireNumber(s[key], `${path}.size.${key}`, { min: 0 });
@@ -433,6 +493,9 @@ export function parseLensParams(json: unknown, path = 'lenses'): LensParams {
   requireNumber(l.growthMinTrend, `${path}.lifecycle.growthMinTrend`);
   requireNumber(l.declineMaxTrend, `${path}.lifecycle.declineMaxTrend`);
   requireAscending(l as unknown as Record<string, number>, ['declineMaxTrend', 'growthMinTrend'], `${path}.lifecycle`);
+  requireNumber(l.growthMinEvents, `${path}.lifecycle.growthMinEvents`, { min: 0 });
+  requireNumber(l.volumeVeto, `${path}.lifecycle.volumeVeto`, { min: 0 });
+  requireNumber(l.quietDays, `${path}.lifecycle.quietDays`, { min: 1 });
   const t = p.technology;
   for (const d of ['cloud', 'hybrid', 'on_prem'] as const) requireNumber(t.deploymentPoints[d], `${path}.technology.deploymentPoints.${d}`);
   requireNumber(t.lowMaxDigitalShare, `${path}.technology.lowMaxDigitalShare`, { min: 0, max: 1 });
@@ -442,6 +505,7 @@ export function parseLensParams(json: unknown, path = 'lenses'): LensParams {
   requireNumber(t.highMinModuleBreadth, `${path}.technology.highMinModuleBreadth`, { min: 0 });
   requireAscending(t as unknown as Record<string, number>, ['lowMaxModuleBreadth', 'highMinModuleBreadth'], `${path}.technology`);
   requireNumber(t.lowMaxPoints, `${path}.technology.lowMaxPoints`);
+  requireNumber(t.minUsageEvents, `${path}.technology.minUsageEvents`, { min: 0 });
   requireNumber(t.highMinPoints, `${path}.technology.highMinPoints`);
   requireAscending(t as unknown as Record<string, number>, ['lowMaxPoints', 'highMinPoints'], `${path}.technology`);
   return p;
@@ -494,21 +558,21 @@ export function LENS_RULES_MARKDOWN(params: LensParams): string {
   lines.push(
     'Age is the as-of year minus `founded_year`' +
       (l.ageFromTenureWhenFoundedMissing ? '; without a founded year, the customer tenure in years (a lower bound of the age, so it can call an older firm a startup)' : '') +
-      '. The trends are `usage_trend` and `volume_trend`, each ln of the last 90 days over the 90 before (+1 smoothed); ' +
-      (l.trendAgreement ? 'growth and decline need every known trend past the threshold, so usage and volume must agree (one known trend decides alone).' : 'the mean of the known trends is compared.') +
-      ' The first matching row wins.',
+      '. `usage_trend` and `volume_trend` are ln of the last 90 days over the 90 before (+1 smoothed). ' +
+      'The usage trend decides; the volume trend only vetoes a call it contradicts strongly, because a few large invoices swing it far more than usage. ' +
+      'Without a usage_events table the volume trend takes the usage trend’s place (rows 4–5, without veto or event minimum). The first matching row wins.',
     '',
   );
   lines.push('| order | lifecycle | rule |', '|---:|---|---|');
   lines.push(`| 1 | startup | age ≤ ${l.startupMaxAgeYears} years |`);
-  lines.push('| 2 | unknown | no trend known |');
-  const trend = l.trendAgreement ? 'every known trend' : 'mean trend';
-  lines.push(`| 3 | decline | ${trend} ≤ ${l.declineMaxTrend} |`);
-  lines.push(`| 4 | growth | ${trend} ≥ ${l.growthMinTrend} |`);
-  lines.push('| 5 | mature | otherwise |', '');
+  lines.push('| 2 | unknown | no trend known, or the product never used (no usage event since signup) |');
+  lines.push(`| 3 | decline | gone quiet: no usage event for ≥ ${l.quietDays} days (\`recency_days\`) |`);
+  lines.push(`| 4 | decline | usage trend ≤ ${l.declineMaxTrend}, unless volume trend > ${l.volumeVeto} |`);
+  lines.push(`| 5 | growth | usage trend ≥ ${l.growthMinTrend} on ≥ ${l.growthMinEvents} usage events in the two windows together, unless volume trend < ${-l.volumeVeto} |`);
+  lines.push('| 6 | mature | otherwise |', '');
 
   lines.push('### Technology acceptance', '');
-  lines.push('Each known signal adds points to a score; a customer with no known signal is `unknown`.', '');
+  lines.push(`Each known signal adds points to a score; a customer with no known signal is \`unknown\`. The two usage signals count only with at least ${t.minUsageEvents} usage events in the last 90 days.`, '');
   lines.push('| signal | points |', '|---|---|');
   lines.push(`| deployment | cloud ${t.deploymentPoints.cloud}, hybrid ${t.deploymentPoints.hybrid}, on_prem ${t.deploymentPoints.on_prem} |`);
   lines.push(`| mobile + API share of events (90 days) | +1 if ≥ ${t.highMinDigitalShare}, −1 if ≤ ${t.lowMaxDigitalShare}, else 0 |`);

@@ -1,17 +1,25 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dirname, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger, stderrLogger, type Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset, type Format } from '../generate/generate.ts';
-import { ingest, formatReasons } from '../01-ingest/ingest.ts';
-import { openDuck } from '../core/duck.ts';
+import { dataDirFrom, validateCommand, withAsOf } from '../01-ingest/commands.ts';
+import { initCommand } from '../01-ingest/init.ts';
+import { generateDirtyDataset } from '../generate/dirty.ts';
 import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from '../jobs/train.ts';
 import { scoreJob } from '../jobs/score.ts';
 import { demoJob } from '../jobs/demo.ts';
 import { writeReport } from '../10-report/report.ts';
+import { LANGS, parseLang, type Lang } from '../10-report/i18n.ts';
+import { generateDriftSnapshot } from '../generate/drift.ts';
+import { modelsCommand } from '../registry/commands.ts';
+import { RegistryBusyError } from '../registry/registry.ts';
+import { RETRAIN_EXIT, retrainJob } from '../jobs/retrain.ts';
+import { ScheduleBusyError, scheduleJob } from '../jobs/schedule.ts';
 
 const HELP = `finseg — customer segmentation for a financial-software vendor
 
@@ -19,14 +27,24 @@ Usage: finseg <command> [options]
 
 Commands:
   demo        generate data, train, score new customers and write the report (what npm start runs)
-  generate    write a seeded synthetic data set        --out DIR [--customers N] [--seed S] [--format parquet|csv]
-  validate    check a data folder against the contract --data DIR [--config FILE]
+  generate    write a seeded synthetic data set        --out DIR [--customers N] [--seed S] [--format parquet|csv] [--dirty RATE]
+  init        write a commented starting config        --data DIR [--out finseg.config.json]
+  validate    check a data folder against the contract --data DIR [--config FILE]   (exit 2 over the quarantine limit)
   train       train a model bundle                     --data DIR [--out models/] [--config FILE] [--k N]
+              (--data may be left out when the config names "ingest.dataDir")
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
-  report      write report.md and segments.json        --model DIR
+  report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open]
+  retrain     train a candidate, compare it with production, promote it if the gates pass
+                                                       --data DIR [--registry models/] [--config FILE]
+  schedule    run retrain on a cron expression, one JSON line per run
+                                                       --cron "0 3 * * 1" retrain --data DIR [--registry models/] [--max-runs N]
+  models      the registry: list | show V | promote V | rollback | prune   [--registry models/] [--json]
+  generate --drift  a later snapshot of a generated base  --from DIR --out DIR [--months 3] [--seed S]
 
-Common options: --quiet (no progress), --debug (stack traces), --help
-Exit codes: 0 success, 1 failure, 2 bad usage or input.
+Common options: --quiet (no progress), --debug (stack traces), --help; validate and train take --as-of YYYY-MM-DD
+Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
+(gates failed, production unchanged), 4 another writer holds the registry; schedule: 4 when
+another scheduler runs for the registry.
 Examples:
   finseg generate --out data/generated/demo --customers 20000
   finseg train --data data/generated/demo --out models/
@@ -45,6 +63,17 @@ const OPTIONS = {
   format: { type: 'string' },
   prefix: { type: 'string' },
   k: { type: 'string' },
+  dirty: { type: 'string' },
+  'as-of': { type: 'string' },
+  lang: { type: 'string' },
+  open: { type: 'boolean' },
+  registry: { type: 'string' },
+  cron: { type: 'string' },
+  'max-runs': { type: 'string' },
+  drift: { type: 'boolean' },
+  from: { type: 'string' },
+  months: { type: 'string' },
+  json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -56,6 +85,27 @@ function need(flags: Flags, name: keyof Flags, command: string): string {
   const v = flags[name];
   if (typeof v !== 'string' || v === '') throw new InputError(`finseg ${command}: --${name} is required`, ['run finseg --help for usage']);
   return v;
+}
+
+/** The report language from --lang (default en). */
+function langFlag(flags: Flags): Lang {
+  if (flags.lang === undefined) return 'en';
+  const lang = parseLang(flags.lang);
+  if (!lang) throw new InputError(`--lang must be one of ${LANGS.join(', ')}, got ${JSON.stringify(flags.lang)}`);
+  return lang;
+}
+
+/** Retrain settings from the flags: --config when given, else production's own (retrainJob reads it). */
+function retrainOptions(flags: Flags, command: string, logger: Logger): Parameters<typeof retrainJob>[0] {
+  return {
+    dataDir: need(flags, 'data', command),
+    registry: flags.registry ?? flags.out ?? 'models',
+    config: flags.config ? loadConfig(flags.config) : null,
+    configSource: flags.config ? resolve(flags.config) : 'defaults',
+    quarantineRoot: join('data', 'quarantine'),
+    logger,
+    now: () => new Date(),
+  };
 }
 
 function intFlag(flags: Flags, name: keyof Flags, fallback: number): number {
@@ -78,13 +128,18 @@ export async function main(argv: string[]): Promise<number> {
       return command || flags.help ? 0 : 2;
     }
     const logger: Logger = flags.quiet ? quietLogger : stderrLogger();
-    return await run(command, flags, logger);
+    return await run(command, flags, logger, parsed.positionals.slice(1));
   } catch (e) {
     return reportError(e, flags.debug === true);
   }
 }
 
 function reportError(e: unknown, debug: boolean): number {
+  // One writer per registry, one scheduler per registry: the second exits at once, naming the first.
+  if (e instanceof RegistryBusyError || e instanceof ScheduleBusyError) {
+    process.stderr.write(`finseg: ${e.message}\n  nothing was changed; try again when it has finished\n`);
+    return RETRAIN_EXIT.busy;
+  }
   if (e instanceof InputError) {
     process.stderr.write(`finseg: ${e.message}\n`);
     for (const d of e.detail) process.stderr.write(`  ${d}\n`);
@@ -102,7 +157,7 @@ function reportError(e: unknown, debug: boolean): number {
   return 1;
 }
 
-async function run(command: string, flags: Flags, logger: Logger): Promise<number> {
+async function run(command: string, flags: Flags, logger: Logger, args: string[] = []): Promise<number> {
   switch (command) {
     case 'demo': {
       const result = await demoJob({ root: process.cwd(), logger, now: () => new Date() });
@@ -113,7 +168,8 @@ async function run(command: string, flags: Flags, logger: Logger): Promise<numbe
           `  training data   ${result.trainData}`,
           `  model bundle    ${result.bundleDir}`,
           `  scores          ${result.scoresFile}`,
-          `  report          ${result.report.markdown}`,
+          `  report          ${result.report.html}`,
+          `  markdown        ${result.report.markdown}`,
           `  segments        ${result.report.json}`,
           '',
         ].join('\n'),
@@ -123,46 +179,58 @@ async function run(command: string, flags: Flags, logger: Logger): Promise<numbe
     case 'generate': {
       const format = (flags.format ?? 'parquet') as Format;
       if (format !== 'parquet' && format !== 'csv') throw new InputError(`--format must be parquet or csv, got ${flags.format}`);
-      const summary = await generateDataset(
-        need(flags, 'out', command),
-        {
-          ...defaultGenerateParams,
-          customers: intFlag(flags, 'customers', defaultGenerateParams.customers),
-          eventsPerCustomer: intFlag(flags, 'events', defaultGenerateParams.eventsPerCustomer),
-          seed: intFlag(flags, 'seed', defaultGenerateParams.seed),
-          idPrefix: flags.prefix ?? defaultGenerateParams.idPrefix,
-        },
-        format,
-        logger,
-      );
+      const generateParams = {
+        ...defaultGenerateParams,
+        customers: intFlag(flags, 'customers', defaultGenerateParams.customers),
+        eventsPerCustomer: intFlag(flags, 'events', defaultGenerateParams.eventsPerCustomer),
+        seed: intFlag(flags, 'seed', defaultGenerateParams.seed),
+        idPrefix: flags.prefix ?? defaultGenerateParams.idPrefix,
+      };
+      if (flags.drift) {
+        const summary = await generateDriftSnapshot(
+          need(flags, 'from', 'generate --drift'),
+          need(flags, 'out', 'generate --drift'),
+          { ...(flags.months !== undefined ? { months: intFlag(flags, 'months', 3) } : {}), ...(flags.seed !== undefined ? { seed: intFlag(flags, 'seed', 0) } : {}) },
+          logger,
+          flags.format === undefined ? undefined : format,
+        );
+        process.stdout.write(`${JSON.stringify(summary.rows)} → ${summary.dir}\nas of ${summary.asOf} (${summary.elapsedDays} days after ${summary.asOfBefore}); movements ${JSON.stringify(summary.counts)} → ${join(summary.dir, 'movements.csv')}\n`);
+        return 0;
+      }
+      if (flags.dirty !== undefined) {
+        const rate = Number(flags.dirty);
+        if (!Number.isFinite(rate)) throw new InputError(`--dirty must be a share such as 0.01, got ${JSON.stringify(flags.dirty)}`);
+        const summary = await generateDirtyDataset(need(flags, 'out', command), generateParams, format, rate, logger);
+        process.stdout.write(`${JSON.stringify(summary.rows)} → ${summary.dir}\nplanted defects ${JSON.stringify(summary.dirty.counts)} → ${summary.dirty.file}\ncheck with: finseg validate --data ${summary.dir} --as-of ${summary.dirty.asOf}\n`);
+        return 0;
+      }
+      const summary = await generateDataset(need(flags, 'out', command), generateParams, format, logger);
       process.stdout.write(`${JSON.stringify(summary.rows)} → ${summary.dir}\n`);
       return 0;
     }
     case 'validate': {
-      const dataDir = need(flags, 'data', command);
       const config = loadConfig(flags.config ?? null);
-      const conn = await openDuck();
-      try {
-        const result = await ingest(conn, dataDir, { ...config.ingest, quarantineLimit: Number.POSITIVE_INFINITY }, null, quietLogger);
-        process.stdout.write(`as of ${result.asOf}\n`);
-        let over = false;
-        for (const t of Object.values(result.tables)) {
-          const share = t.read ? t.quarantined / t.read : 0;
-          over ||= share > config.ingest.quarantineLimit;
-          process.stdout.write(`${t.table.padEnd(14)} read ${t.read}  accepted ${t.accepted}  quarantined ${t.quarantined}${t.quarantined ? `  (${formatReasons(t.byReason)})` : ''}\n`);
-        }
-        for (const t of result.absentTables) process.stdout.write(`${t.padEnd(14)} absent\n`);
-        return over ? 2 : 0;
-      } finally {
-        conn.closeSync();
-      }
+      if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
+      const dataDir = dataDirFrom(flags.data, config.ingest, command);
+      const { text, exitCode } = await validateCommand(dataDir, config.ingest, join('data', 'quarantine'), new Date());
+      process.stdout.write(text);
+      return exitCode;
+    }
+    case 'init': {
+      const dataDir = need(flags, 'data', command);
+      const out = flags.out ?? 'finseg.config.json';
+      const result = await initCommand(dataDir, out, relative(dirname(resolve(out)), resolve(dataDir)) || '.');
+      for (const note of result.notes) logger.info(`init: ${note}`);
+      process.stdout.write(`${out}\n`);
+      return 0;
     }
     case 'train': {
       const config = loadConfig(flags.config ?? null);
       if (flags.k !== undefined) config.cluster.k = intFlag(flags, 'k', 0);
       if (flags.seed !== undefined) config.seed = intFlag(flags, 'seed', config.seed);
+      if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
       const outcome = await trainJob({
-        dataDir: need(flags, 'data', command),
+        dataDir: dataDirFrom(flags.data, config.ingest, command),
         registry: flags.out ?? 'models',
         config,
         configSource: flags.config ? resolve(flags.config) : 'defaults',
@@ -170,8 +238,8 @@ async function run(command: string, flags: Flags, logger: Logger): Promise<numbe
         logger,
         now: () => new Date(),
       });
-      const report = writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState);
-      process.stdout.write(`${outcome.bundleDir}\n${report.markdown}\n`);
+      const report = await writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState, { lang: langFlag(flags) });
+      process.stdout.write(`${outcome.bundleDir}\n${report.html}\n`);
       return 0;
     }
     case 'score': {
@@ -190,11 +258,43 @@ async function run(command: string, flags: Flags, logger: Logger): Promise<numbe
       const modelPath = need(flags, 'model', command);
       if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
       const bundle = loadBundle(modelPath);
-      const report = writeReport(bundle.dir, bundle.manifest, bundle.states['segments.json'] as SegmentsState);
-      process.stdout.write(`${report.markdown}\n${report.json}\n`);
+      const report = await writeReport(bundle.dir, bundle.manifest, bundle.states['segments.json'] as SegmentsState, { lang: langFlag(flags) });
+      // --open prints only the page's file URL, for a browser or `xdg-open "$(finseg report … --open)"`.
+      if (flags.open) process.stdout.write(`${pathToFileURL(resolve(report.html)).href}\n`);
+      else process.stdout.write(`${[report.html, report.markdown, report.json, report.csv, report.assignmentsCsv, report.assignmentsParquet].filter(Boolean).join('\n')}\n`);
       return 0;
     }
+    case 'retrain': {
+      const outcome = await retrainJob(retrainOptions(flags, command, logger));
+      process.stdout.write(`${outcome.status} ${outcome.version}\nproduction ${outcome.production ?? '(none)'}\n${outcome.report.markdown}\n`);
+      return outcome.status === 'promoted' ? RETRAIN_EXIT.promoted : RETRAIN_EXIT.notPromoted;
+    }
+    case 'schedule': {
+      if (args[0] !== 'retrain') throw new InputError('finseg schedule runs retrain: finseg schedule --cron "0 3 * * 1" retrain --data DIR', [args[0] ? `got "${args[0]}"` : 'no command named']);
+      const options = retrainOptions(flags, command, logger);
+      const stop = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await scheduleJob({
+        cron: need(flags, 'cron', command),
+        maxRuns: flags['max-runs'] === undefined ? null : intFlag(flags, 'max-runs', 1),
+        registry: options.registry,
+        retrain: () => retrainJob(options),
+        emit: (line) => process.stdout.write(`${line}\n`),
+        logger,
+        now: () => new Date(),
+        stop,
+      });
+      return 0;
+    }
+    case 'models': {
+      const registry = flags.registry ?? 'models';
+      const result = modelsCommand(args[0], args.slice(1), registry, { json: flags.json === true, now: () => new Date(), retention: loadConfig(flags.config ?? null).retrain.retention });
+      process.stdout.write(result.text);
+      return result.exitCode;
+    }
     default:
-      throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, validate, train, score, report; run finseg --help']);
+      throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, report, retrain, schedule, models; run finseg --help']);
   }
 }

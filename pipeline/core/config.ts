@@ -1,10 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { defaultIngestParams, type IngestParams } from '../01-ingest/ingest.ts';
+import { validateIngestParams } from '../01-ingest/params.ts';
 import { defaultFeatureParams, type FeatureParams } from '../02-features/features.ts';
 import { defaultPreprocessParams, type PreprocessParams } from '../03-preprocess/preprocess.ts';
 import { defaultClusterParams, type ClusterParams } from '../04-cluster/cluster.ts';
 import { defaultClassifierParams, type ClassifierParams } from '../05-classify/mlp.ts';
+import { defaultColdStartParams, type ColdStartParams } from '../05-classify/coldstart.ts';
 import { defaultLensParams, parseLensParams, type LensParams } from '../06-categorize/lenses.ts';
+import { PLAYBOOK_TABLE, parsePlaybookTable, type PlaybookTable } from '../07-map/playbooks.ts';
+import { defaultExplainParams, type ExplainParams } from '../08-explain/explain.ts';
+import { defaultDriftMonitorParams, defaultRetrainParams, validateDriftParams, validateRetrainParams, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
 import { InputError } from './errors.ts';
 
 /** The whole run configuration: each stage reads only its own slice. */
@@ -17,6 +23,16 @@ export interface FinsegConfig {
   cluster: ClusterParams;
   classify: ClassifierParams;
   lenses: LensParams;
+  /** The product playbook per lens label (editions, modules, deployment, service, messages). */
+  playbooks: PlaybookTable;
+  /** The signup-attributes classifier for customers with too little history. */
+  coldStart: ColdStartParams;
+  /** The threshold tree that explains the segments in feature units. */
+  explain: ExplainParams;
+  /** Drift reference bins and module-adoption trend forecasts, stored in every bundle. */
+  drift: DriftMonitorParams;
+  /** Retraining: promotion gates, segment-id matching, stability resampling, registry retention. */
+  retrain: RetrainParams;
 }
 
 /** Defaults live next to their meaning in each stage; this only gathers them. */
@@ -29,11 +45,16 @@ export function defaultConfig(): FinsegConfig {
     cluster: defaultClusterParams,
     classify: defaultClassifierParams,
     lenses: defaultLensParams,
+    playbooks: PLAYBOOK_TABLE,
+    coldStart: defaultColdStartParams,
+    explain: defaultExplainParams,
+    drift: defaultDriftMonitorParams,
+    retrain: defaultRetrainParams,
   });
 }
 
 /** Objects whose keys are the user's own (column maps, value maps), not settings to check by name. */
-const FREE_MAPS = new Set(['ingest.columns', 'ingest.files']);
+const FREE_MAPS = new Set(['ingest.columns', 'ingest.files', 'ingest.values']);
 
 /**
  * Turns untrusted JSON into a fully defaulted config. Unknown keys and wrong types are errors
@@ -44,11 +65,16 @@ export function parseConfig(json: unknown, source = 'config'): FinsegConfig {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new InputError(`${source}: the config must be a JSON object`);
   }
-  const { $schema: _schema, $comment: _comment, lenses, ...rest } = json as Record<string, unknown>;
+  const { $schema: _schema, $comment: _comment, lenses, playbooks, ...rest } = json as Record<string, unknown>;
   const config = mergeChecked(defaults, rest, '', source) as FinsegConfig;
-  // The lens stage owns its validation (label sets, ascending thresholds).
+  // The ingest stage checks what the generic merge cannot: table and column names in its maps, units, dates.
+  validateIngestParams(config.ingest, source);
+  // The lens and map stages own their validation (label sets, ascending thresholds, module and edition ids).
   try {
     config.lenses = parseLensParams(lenses ?? {});
+    config.playbooks = parsePlaybookTable(playbooks ?? {});
+    validateDriftParams(config.drift);
+    validateRetrainParams(config.retrain);
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`, e.detail);
     throw e;
@@ -99,5 +125,8 @@ export function loadConfig(path: string | null): FinsegConfig {
   } catch (e) {
     throw new InputError(`${path}: not valid JSON`, [String(e instanceof Error ? e.message : e)]);
   }
-  return parseConfig(json, path);
+  const config = parseConfig(json, path);
+  // A data folder named in a config file is relative to that file, so examples run from any working directory.
+  if (config.ingest.dataDir !== null) config.ingest.dataDir = resolve(dirname(path), config.ingest.dataDir);
+  return config;
 }

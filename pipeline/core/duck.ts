@@ -51,9 +51,11 @@ export async function readColumns(conn: DuckDBConnection, sql: string, textColum
       const vector = chunk.getColumnVector(c);
       const num = numericBuffers[c];
       if (num) {
-        for (let i = 0; i < n; i++) {
-          const v = vector.getItem(i);
-          num[rowCount + i] = v === null ? Number.NaN : Number(v);
+        if (!copyNumericVector(vector, n, num, rowCount)) {
+          for (let i = 0; i < n; i++) {
+            const v = vector.getItem(i);
+            num[rowCount + i] = v === null ? Number.NaN : Number(v);
+          }
         }
       } else {
         const txt = textBuffers[c]!;
@@ -72,6 +74,46 @@ export async function readColumns(conn: DuckDBConnection, sql: string, textColum
     else numeric[name] = numericBuffers[c]!.slice(0, rowCount);
   });
   return { names, rowCount, numeric, text };
+}
+
+/** What the fixed-width numeric vectors of @duckdb/node-api hold at run time (their fields are private in the typings). */
+interface RawNumericVector {
+  items?: unknown;
+  validity?: { data: BigUint64Array | null; offset: number };
+}
+
+/**
+ * Copies a fixed-width numeric vector (DOUBLE, FLOAT, integers of any width) straight from its
+ * typed array into dst[offset, offset + n), NULL as NaN, reading the validity mask as bytes: ~10x
+ * faster than getItem, which tests validity with BigInt arithmetic per value. Returns false for
+ * other vectors (DECIMAL, dates, text), which the caller converts value by value.
+ */
+function copyNumericVector(vector: unknown, n: number, dst: Float64Array, offset: number): boolean {
+  const raw = vector as RawNumericVector;
+  const items = raw.items;
+  const validity = raw.validity;
+  if (!validity || validity.offset !== 0) return false;
+  const mask = validity.data ? new Uint8Array(validity.data.buffer, validity.data.byteOffset, validity.data.byteLength) : null;
+  if (!ArrayBuffer.isView(items) || (items as unknown as { length: number }).length < n) return false;
+  // One loop per element type: a loop reading several typed-array kinds goes megamorphic and
+  // runs ~50x slower than these.
+  if (items instanceof Float64Array) dst.set(items.subarray(0, n), offset);
+  else if (items instanceof Int32Array) copyInt32(items, n, dst, offset);
+  else if (items instanceof BigInt64Array) copyBigInt64(items, n, dst, offset);
+  else if (items instanceof Float32Array || items instanceof Int16Array || items instanceof Int8Array || items instanceof Uint32Array || items instanceof Uint16Array || items instanceof Uint8Array) {
+    dst.set(items.subarray(0, n), offset);
+  } else return false;
+  // Bit i of the little-endian uint64 mask words is bit (i & 7) of byte i >> 3.
+  if (mask) for (let i = 0; i < n; i++) if ((mask[i >> 3]! & (1 << (i & 7))) === 0) dst[offset + i] = Number.NaN;
+  return true;
+}
+
+function copyInt32(items: Int32Array, n: number, dst: Float64Array, offset: number): void {
+  for (let i = 0; i < n; i++) dst[offset + i] = items[i]!;
+}
+
+function copyBigInt64(items: BigInt64Array, n: number, dst: Float64Array, offset: number): void {
+  for (let i = 0; i < n; i++) dst[offset + i] = Number(items[i]!);
 }
 
 /** All rows of a small query as plain objects (numbers, strings, null); for summaries, never for per-customer data. */

@@ -44,6 +44,8 @@ export interface CustomerDrawParams {
   readonly asOfDay: number;
   readonly historyDays: number;
   readonly idPrefix: string;
+  /** Mean transaction rows per customer; absent or null keeps each archetype's own rate. */
+  readonly transactionsPerCustomer?: number | null;
 }
 
 /**
@@ -266,5 +268,13 @@ export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
   // Rescale activity so the expected event rows average exactly eventsPerCustomer.
   const scale = totalActivity > 0 ? (params.eventsPerCustomer * n) / totalActivity : 0;
   for (let i = 0; i < n; i++) draws.eventRows[i] = draws.eventRows[i]! * scale;
+  const tpc = params.transactionsPerCustomer;
+  if (tpc !== undefined && tpc !== null) {
+    // Same shape across customers and archetypes, rescaled to the asked mean (the benchmark sizes fix it).
+    let totalTransactions = 0;
+    for (let i = 0; i < n; i++) totalTransactions += draws.transactionRows[i]!;
+    const txScale = totalTransactions > 0 ? (tpc * n) / totalTransactions : 0;
+    for (let i = 0; i < n; i++) draws.transactionRows[i] = draws.transactionRows[i]! * txScale;
+  }
   return draws;
 }

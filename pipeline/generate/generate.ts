@@ -27,6 +27,8 @@ export interface GenerateParams {
   historyDays: number;
   /** Customer id prefix; score batches use another one so ids never collide with training data. */
   idPrefix: string;
+  /** Mean transaction rows per customer; absent or null keeps each archetype's own rate (about 30 in the demo). */
+  transactionsPerCustomer?: number | null;
 }
 
 /** The demo data set: 20,000 customers, about 1.2 million event rows and 0.6 million transactions. */
@@ -69,13 +71,15 @@ export function validateGenerateParams(params: GenerateParams): void {
   if (!Number.isInteger(params.customers) || params.customers < 1) problems.push(`customers: expected a positive integer, got ${params.customers}`);
   if (!(params.eventsPerCustomer >= 0) || !Number.isFinite(params.eventsPerCustomer)) problems.push(`eventsPerCustomer: expected a number >= 0, got ${params.eventsPerCustomer}`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(params.asOf) || Number.isNaN(Date.parse(`${params.asOf}T00:00:00Z`))) problems.push(`asOf: expected a date 'YYYY-MM-DD', got '${params.asOf}'`);
+  const tpc = params.transactionsPerCustomer;
+  if (tpc !== undefined && tpc !== null && !(tpc >= 0 && Number.isFinite(tpc))) problems.push(`transactionsPerCustomer: expected a number >= 0 or null, got ${tpc}`);
   if (!Number.isInteger(params.historyDays) || params.historyDays < 1) problems.push(`historyDays: expected a positive integer, got ${params.historyDays}`);
   if (!/^[A-Za-z0-9_-]*$/.test(params.idPrefix)) problems.push(`idPrefix: expected letters, digits, '_' or '-', got '${params.idPrefix}'`);
   if (problems.length > 0) throw new InputError('invalid generate parameters', problems);
 }
 
 /** The read_csv column declaration for a contract table, so Parquet gets the contract's types. */
-function csvColumns(table: 'customers' | 'usage_events' | 'transactions'): string {
+export function csvColumns(table: 'customers' | 'usage_events' | 'transactions'): string {
   const entries = CONTRACT[table].columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCK_TYPES[c.type])}`);
   return `{${entries.join(', ')}}`;
 }

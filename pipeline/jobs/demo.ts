@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { defaultConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
-import { writeReport } from '../10-report/report.ts';
+import { writeReport, type ReportFiles } from '../10-report/report.ts';
 import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from './train.ts';
 import { scoreJob } from './score.ts';
@@ -15,7 +15,7 @@ export interface DemoResult {
   newData: string;
   bundleDir: string;
   scoresFile: string;
-  report: { markdown: string; json: string };
+  report: ReportFiles;
   seconds: number;
 }
 
@@ -47,6 +47,6 @@ export async function demoJob(opts: { root: string; logger: Logger; now: () => D
   await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: join(opts.root, 'data/quarantine/demo-score'), logger });
 
   logger.info('demo 4/4: writing the report');
-  const report = writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState);
+  const report = await writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState);
   return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, report, seconds: (Date.now() - t0) / 1000 };
 }

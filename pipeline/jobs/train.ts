@@ -4,26 +4,38 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import { CATALOG_VERSION } from '../02-features/catalog.ts';
 import { computeFeatures, featureColumn, type FeatureTable } from '../02-features/features.ts';
-import { applyPreprocess, applyScale, fitPreprocess } from '../03-preprocess/preprocess.ts';
+import { fitPreprocess, fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
+import { fitColdStart, historySql, signupAttributes } from '../05-classify/coldstart.ts';
 import { categorize, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
 import { mapSegments } from '../07-map/segments.ts';
+import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FinsegConfig } from '../core/config.ts';
-import { openDuck, queryRows, sqlString } from '../core/duck.ts';
+import { openDuck, queryRows, readColumns, sqlString } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
 import { runtimeInfo } from './runtime.ts';
+import { fitDriftReference } from '../09-drift/reference.ts';
+import { computeTrends, emptyTrends } from '../09-drift/trends.ts';
+import type { Bilingual } from '../07-map/playbooks.ts';
+import type { Matrix } from '../core/matrix.ts';
+import { customerFeedback, moduleUse, segmentProfile, type SegmentProfile } from '../10-report/profile.ts';
+import { writeAssignments } from '../10-report/exports.ts';
+import { StageClock, type StageTimings } from './timings.ts';
 
 /** The segments state stored in a bundle: the cards and the lens association. */
 export interface SegmentsState {
   kind: 'finseg.segments';
   version: 1;
-  cards: ReturnType<typeof mapSegments>['cards'];
+  /** The map stage's cards plus each segment's bootstrap stability and threshold-tree rules (absent in states built without them). */
+  cards: (ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence>)[];
   cramersV: Record<string, number>;
+  /** What the HTML report draws (profiles, module use, PCA sample), computed here because report never reads data. */
+  profile?: SegmentProfile;
 }
 
 export interface TrainOptions {
@@ -38,6 +50,41 @@ export interface TrainOptions {
   logger: Logger;
   /** The clock, passed in so tests can fix it. */
   now: () => Date;
+  /** Retraining's review of the fitted candidate, before anything is written (jobs/retrain.ts). */
+  review?: (candidate: FittedCandidate) => Promise<CandidateReview>;
+}
+
+/** What retraining sees of a fitted candidate before it is written. */
+export interface FittedCandidate {
+  features: FeatureTable;
+  lenses: CustomerLenses;
+  /** Segment index per customer, shape (n). */
+  labels: Int32Array;
+  /** The customers in PCA space, shape (n, components). */
+  reduced: Matrix;
+  cluster: ReturnType<typeof fitClusters>;
+  classifier: Awaited<ReturnType<typeof fitClassifier>>;
+  segments: SegmentsState;
+  /** Silhouette of the chosen k on the selection sample; null for a fixed k. */
+  silhouette: number | null;
+}
+
+/** What retraining adds to a candidate before the bundle is written. */
+export interface CandidateReview {
+  /** Public id and name per segment index: production's where matched, new ones elsewhere. */
+  identities: { id: number; name: Bilingual }[];
+  parentVersion: string | null;
+  /** Extra manifest fields (the comparison's summary). */
+  manifest: Record<string, unknown>;
+  /** Extra files written and checksummed inside the bundle (the full comparison). */
+  files: Record<string, string>;
+}
+
+/** The training customers' segment ids (`assignments.csv` in every bundle): the "before" of the next retrain's migration matrix. */
+export function assignmentsCsv(customerIds: readonly string[], labels: Int32Array, segmentIds: readonly number[]): string {
+  const lines = ['customer_id,segment_id'];
+  for (let i = 0; i < customerIds.length; i++) lines.push(`${customerIds[i]},${segmentIds[labels[i]!]}`);
+  return `${lines.join('\n')}\n`;
 }
 
 export interface TrainOutcome {
@@ -52,9 +99,15 @@ export interface TrainOutcome {
     'cluster.json': ReturnType<typeof fitClusters>;
     'classifier.json': Awaited<ReturnType<typeof fitClassifier>>;
     'segments.json': SegmentsState;
+    'coldstart.json': Awaited<ReturnType<typeof fitColdStart>>;
+    'explain.json': ReturnType<typeof fitExplain>;
+    'reference.json': ReturnType<typeof fitDriftReference>;
+    'trends.json': Awaited<ReturnType<typeof computeTrends>>;
   };
   /** The training feature table, for callers that score or inspect in memory. */
   features: FeatureTable;
+  /** Wall time per stage and peak RSS of this run (kept out of the manifest, which must not vary between identical runs). */
+  timings: StageTimings;
 }
 
 /** Lens inputs from the feature table; a dropped behavioural feature reads as NaN, which the lens rules treat as unknown. */
@@ -72,6 +125,8 @@ export function lensInputFrom(table: FeatureTable): LensInput {
     tenureDays: col('tenure_days'),
     usageTrend: col('usage_trend'),
     volumeTrend: col('volume_trend'),
+    events90: col('events_90'),
+    recencyDays: col('recency_days'),
     mobileShare: col('device_mobile_share'),
     apiShare: col('device_api_share'),
     moduleBreadth: col('module_breadth_90'),
@@ -103,11 +158,14 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
   const startedAt = opts.now();
   const runId = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   const quarantineDir = resolve(opts.quarantineRoot, runId);
+  const clock = new StageClock('train', logger);
   const conn = await openDuck();
   try {
     logger.info(`train: reading ${opts.dataDir}`);
     const ingested: IngestResult = await ingest(conn, opts.dataDir, config.ingest, quarantineDir, logger);
+    clock.lap('ingest');
     const features = await computeFeatures(conn, ingested.asOf, config.features, ingested.absentTables);
+    clock.lap('features');
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
     for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
     if (features.X.rows < 20) throw new Error(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
@@ -116,19 +174,25 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       run: config.seed,
       cluster: deriveSeed(config.seed, 'cluster'),
       classify: deriveSeed(config.seed, 'classify'),
+      coldStart: deriveSeed(config.seed, 'coldstart'),
+      reportSample: deriveSeed(config.seed, 'report-sample'),
+      explain: deriveSeed(config.seed, 'explain'),
     };
-    const preprocess = fitPreprocess(features.X, features.featureNames, config.preprocess);
-    const reduced = applyPreprocess(preprocess, features.X);
+    // One scaling pass serves PCA, clustering and the classifier: equal to applyScale / applyPreprocess bit for bit.
+    const { state: preprocess, scaled } = fitPreprocessScaled(features.X, features.featureNames, config.preprocess);
+    const reduced = projectScaled(preprocess, scaled);
+    clock.lap('preprocess');
     logger.info(`preprocess: ${preprocess.pca.nComponents} principal components keep ${(sum(preprocess.pca.explainedVarianceRatio) * 100).toFixed(1)}% of the variance`);
 
     const cluster = fitClusters(reduced, config.cluster, seeds.cluster);
     const assignment = assignClusters(cluster, reduced);
+    clock.lap('cluster');
     const chosen = cluster.selection.find((r) => r.k === cluster.k);
     logger.info(`cluster: k = ${cluster.k}${chosen ? ` (silhouette ${chosen.silhouette.toFixed(3)})` : ''}, sizes ${cluster.sizes.join(' / ')}`);
 
     const backend = await initBackend(logger);
-    const scaled = applyScale(preprocess, features.X);
     const classifier = await fitClassifier(scaled, assignment.labels, cluster.k, config.classify, seeds.classify);
+    clock.lap('classify');
     logger.info(`classify: held-out agreement with k-means ${(classifier.metrics.heldOutAccuracy * 100).toFixed(1)}%`);
 
     const lenses: CustomerLenses = categorize(lensInputFrom(features), config.lenses);
@@ -140,12 +204,51 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       featureNames: features.featureNames,
       customerIds: features.customerIds,
       distances: assignment.distances,
+      playbooks: config.playbooks,
     });
     const segments: SegmentsState = { kind: 'finseg.segments', version: 1, cards: mapped.cards, cramersV: mapped.cramersV };
+    segments.profile = segmentProfile({
+      labels: assignment.labels,
+      k: cluster.k,
+      featureNames: features.featureNames,
+      raw: features.X,
+      scaled,
+      reduced,
+      centroids: cluster.centroids,
+      explainedVarianceRatio: preprocess.pca.explainedVarianceRatio,
+      moduleUse: ingested.absentTables.includes('usage_events') ? null : await moduleUse(conn, ingested.asOf, features.customerIds),
+      feedback: ingested.absentTables.includes('feedback') ? null : await customerFeedback(conn, features.customerIds),
+      seed: seeds.reportSample,
+    });
+    clock.lap('lenses+map');
+    // The threshold tree reads raw features, imputing a missing value as preprocess does (its medians).
+    const explain = fitExplain({ X: features.X, featureNames: features.featureNames, labels: assignment.labels, k: cluster.k, missingAs: preprocess.medians }, config.explain, seeds.explain);
+    const evidence = segmentEvidence(cluster.stability, explain);
+    segments.cards = segments.cards.map((c) => ({ ...c, ...evidence[c.id] }));
+    clock.lap('explain');
+    logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
+    // Cold start: segments from signup attributes alone, for customers with too little history.
+    const history = await readColumns(conn, historySql(ingested.asOf), ['customer_id']);
+    if (history.text.customer_id!.some((id, i) => id !== features.customerIds[i])) throw new Error('train: history and feature rows are in different customer order');
+    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history.numeric.history!, config.coldStart, seeds.coldStart);
+    clock.lap('coldstart');
+    const cs = coldStart.metrics;
+    logger.info(`cold start: held-out agreement with k-means ${(cs.heldOutAccuracy * 100).toFixed(1)}% from signup attributes alone (majority-class baseline ${(cs.majorityBaseline * 100).toFixed(1)}%)`);
     const truthAri = await plantedTruthAri(conn, opts.dataDir, features.customerIds, assignment.labels);
     if (truthAri !== null) logger.info(`planted archetypes recovered: adjusted Rand index ${truthAri.toFixed(3)}`);
+    clock.lap('truth-ari');
 
-    const states = { 'preprocess.json': preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments };
+    // Retraining reviews the candidate before anything keyed by segment id is built or written.
+    const review = opts.review ? await opts.review({ features, lenses, labels: assignment.labels, reduced, cluster, classifier, segments, silhouette: chosen?.silhouette ?? null }) : null;
+    if (review) segments.cards = segments.cards.map((c, i) => ({ ...c, id: review.identities[i]!.id, name: review.identities[i]!.name }));
+    const segmentIds = segments.cards.map((c) => c.id);
+    const reference = fitDriftReference({ X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses }, assignment.labels, cluster.k, { bins: config.drift.bins });
+    const trends = ingested.absentTables.includes('usage_events')
+      ? emptyTrends(segmentIds, config.drift.trends)
+      : await computeTrends(conn, ingested.asOf, features.customerIds, assignment.labels, segmentIds, config.drift.trends);
+    clock.lap('drift-reference+trends');
+
+    const states = { 'preprocess.json': preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments, 'coldstart.json': coldStart, 'explain.json': explain, 'reference.json': reference, 'trends.json': trends };
     const contentHash = sha256(Object.values(states).map((s) => toJson(s)).join('')).slice(0, 8);
     const fingerprints: Record<string, string> = {};
     for (const t of Object.values(ingested.tables)) fingerprints[t.table] = await fingerprintPath(t.source);
@@ -155,7 +258,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       version: `${runId}-${contentHash}`,
       createdAt: startedAt.toISOString(),
       finsegVersion: runtimeInfo().finseg,
-      parentVersion: null,
+      parentVersion: review?.parentVersion ?? null,
       configSource: opts.configSource,
       config,
       seeds,
@@ -175,18 +278,30 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         inertia: cluster.inertia,
         segmentSizes: cluster.sizes,
         kSelection: cluster.selection,
+        selectionRule: cluster.selectionRule,
+        stability: { meanAri: cluster.stability.meanAri, segmentJaccard: cluster.stability.jaccard, unstableBelow: cluster.stability.unstableBelow },
         pcaComponents: preprocess.pca.nComponents,
         pcaExplainedVariance: sum(preprocess.pca.explainedVarianceRatio),
         classifier: classifier.metrics,
+        coldStart: { ...coldStart.metrics, minHistory: coldStart.minHistory },
         plantedArchetypeAri: truthAri,
+        explain: { fidelity: explain.fidelity, immFidelity: explain.immFidelity, leaves: explain.leaves },
         cramersV: mapped.cramersV,
       },
       runtime: { ...runtimeInfo(), tfjsBackend: backend },
+      ...review?.manifest,
     };
-    const bundleDir = writeBundle(opts.registry, manifest, states);
+    const bundleDir = writeBundle(opts.registry, manifest, states, { 'assignments.csv': assignmentsCsv(features.customerIds, assignment.labels, segmentIds), ...review?.files });
     logger.info(`bundle written: ${bundleDir}`);
+    // Only train has every customer, so the training assignments are exported now, beside the report (docs/report.md).
+    // Exported by public segment id (a retrain may carry ids over, so id and index can differ); names indexed by id.
+    const names: Bilingual[] = [];
+    for (const c of segments.cards) names[c.id] = c.name;
+    const exportedIds = Int32Array.from(assignment.labels, (l) => segmentIds[l]!);
+    await writeAssignments(conn, join(bundleDir, 'report'), { customerIds: features.customerIds, segment: exportedIds, distance: assignment.distances, lenses }, names);
     const written = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;
-    return { bundleDir, manifest: written, labels: assignment.labels, customerIds: features.customerIds, states, features };
+    clock.lap('bundle');
+    return { bundleDir, manifest: written, labels: assignment.labels, customerIds: features.customerIds, states, features, timings: clock.finish() };
   } finally {
     conn.closeSync();
   }

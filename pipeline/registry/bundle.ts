@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { failpoint } from './failpoints.ts';
 
 /** The on-disk format of a bundle; a loader refuses any other. */
 export const BUNDLE_FORMAT_VERSION = 1;
 
 /** The files holding a bundle's fitted state, each checksummed in the manifest. */
-export const STATE_FILES = ['preprocess.json', 'cluster.json', 'classifier.json', 'segments.json'] as const;
+export const STATE_FILES = ['preprocess.json', 'cluster.json', 'classifier.json', 'segments.json', 'coldstart.json', 'explain.json', 'reference.json', 'trends.json'] as const;
 export type StateFile = (typeof STATE_FILES)[number];
 
 /** The fields every manifest has; everything else (config, seeds, inputs, metrics, runtime) is as the trainer recorded it. */
@@ -21,7 +22,10 @@ export interface ManifestHead {
   [key: string]: unknown;
 }
 
-/** A written manifest: the head plus the sha256 of every state file. */
+/** The file beside manifest.json holding its sha256, so an altered byte in the manifest is caught like one in any state file. */
+export const MANIFEST_CHECKSUM_FILE = 'manifest.sha256';
+
+/** A written manifest: the head plus the sha256 of every state file and extra file. */
 export interface Manifest extends ManifestHead {
   files: Record<string, string>;
 }
@@ -60,26 +64,56 @@ export function toJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
+/** Writes a file and flushes it to disk before returning, so a rename that follows never publishes an empty file after a power cut. */
+export function writeFileDurable(path: string, text: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Replaces a small file atomically (temporary sibling + rename): readers see the old content or the new, never a torn one. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileDurable(tmp, text);
+  const name = basename(path);
+  if (name === 'latest' || name === 'production') failpoint(`pointer:${name}`);
+  renameSync(tmp, path);
+}
+
+/** Prefix of the temporary folders bundles are written in; a registry listing never shows them. */
+export const TEMP_PREFIX = '.tmp-';
+
 /**
  * Writes a bundle atomically: every file goes into a temporary sibling folder, which is then
  * renamed to `<registry>/<version>`, so a crash never leaves half a bundle under a version name.
+ * `extraFiles` (file name → text, e.g. the comparison of a retrain) are written and checksummed
+ * like the state files. Moves the registry's `latest` pointer to the new version.
  */
-export function writeBundle(registry: string, manifest: ManifestHead, states: Record<StateFile, unknown>): string {
+export function writeBundle(registry: string, manifest: ManifestHead, states: Record<StateFile, unknown>, extraFiles: Record<string, string> = {}): string {
   mkdirSync(registry, { recursive: true });
   const finalDir = resolve(registry, manifest.version);
   if (existsSync(finalDir)) throw new InputError(`model version ${manifest.version} already exists in ${registry}`);
-  const tmpDir = resolve(registry, `.tmp-${manifest.version}-${process.pid}`);
+  const tmpDir = resolve(registry, `${TEMP_PREFIX}${manifest.version}-${process.pid}`);
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir);
   const files: Record<string, string> = {};
-  for (const name of STATE_FILES) {
-    const text = toJson(states[name]);
-    writeFileSync(join(tmpDir, name), text);
+  const entries: [string, string][] = [...STATE_FILES.map((name): [string, string] => [name, toJson(states[name])]), ...Object.entries(extraFiles)];
+  for (const [name, text] of entries) {
+    if (name === 'manifest.json' || name === MANIFEST_CHECKSUM_FILE || name.includes('/') || name in files) throw new Error(`writeBundle: bad or repeated file name ${name}`);
+    writeFileDurable(join(tmpDir, name), text);
     files[name] = sha256(text);
+    failpoint('bundle:partial');
   }
-  writeFileSync(join(tmpDir, 'manifest.json'), toJson({ ...manifest, files }));
+  const manifestText = toJson({ ...manifest, files });
+  writeFileDurable(join(tmpDir, 'manifest.json'), manifestText);
+  writeFileDurable(join(tmpDir, MANIFEST_CHECKSUM_FILE), `${sha256(manifestText)}\n`);
+  failpoint('bundle:before-rename');
   renameSync(tmpDir, finalDir);
-  writeFileSync(join(registry, 'latest'), `${manifest.version}\n`);
+  writeFileAtomic(join(registry, 'latest'), `${manifest.version}\n`);
   return finalDir;
 }
 
@@ -97,7 +131,10 @@ export function resolveBundleDir(path: string): string {
   if (existsSync(join(path, 'manifest.json'))) return path;
   for (const pointer of ['production', 'latest']) {
     const p = join(path, pointer);
-    if (existsSync(p)) return join(path, readFileSync(p, 'utf8').trim());
+    if (!existsSync(p)) continue;
+    const version = readFileSync(p, 'utf8').trim();
+    if (!version || version.includes('/') || version.startsWith('.')) throw new InputError(`${p} does not name a model version (it holds ${JSON.stringify(version)})`);
+    return join(path, version);
   }
   throw new InputError(`no model bundle at ${path}`, ['expected a manifest.json there, or a models/ folder with a production or latest pointer', 'train one with: finseg train --data DIR']);
 }
@@ -107,9 +144,16 @@ export function loadBundle(path: string): LoadedBundle {
   const dir = resolveBundleDir(path);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw new InputError(`no manifest.json in ${dir}`);
+  const manifestText = readFileSync(manifestPath, 'utf8');
+  const checksumPath = join(dir, MANIFEST_CHECKSUM_FILE);
+  if (!existsSync(checksumPath)) throw new InputError(`${dir}: ${MANIFEST_CHECKSUM_FILE} is missing, the bundle is incomplete or was written by an older finseg`, ['retrain with this version of finseg']);
+  const expectedManifest = readFileSync(checksumPath, 'utf8').trim();
+  if (sha256(manifestText) !== expectedManifest) {
+    throw new InputError(`${manifestPath}: checksum mismatch, the bundle was modified or is corrupt`, [`${MANIFEST_CHECKSUM_FILE} ${expectedManifest}`, `file sha256 ${sha256(manifestText)}`]);
+  }
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    manifest = JSON.parse(manifestText) as Manifest;
   } catch (e) {
     throw new InputError(`${manifestPath} is not valid JSON`, [String(e)]);
   }
@@ -128,5 +172,22 @@ export function loadBundle(path: string): LoadedBundle {
     }
     states[name] = JSON.parse(text);
   }
+  // Extra files (a retrain's comparison, the training assignments) are verified too, read on demand.
+  for (const [name, expected] of Object.entries(manifest.files ?? {})) {
+    if ((STATE_FILES as readonly string[]).includes(name)) continue;
+    readBundleFile({ dir, manifest }, name, expected);
+  }
   return { dir, manifest, states };
+}
+
+/** The text of a file listed in a bundle's manifest, verified against its checksum; null when the manifest does not list it. */
+export function readBundleFile(bundle: { dir: string; manifest: Manifest }, name: string, expected = bundle.manifest.files?.[name]): string | null {
+  if (expected === undefined) return null;
+  const file = join(bundle.dir, name);
+  if (!existsSync(file)) throw new InputError(`${bundle.dir}: bundle file ${name} is missing`);
+  const text = readFileSync(file, 'utf8');
+  if (sha256(text) !== expected) {
+    throw new InputError(`${file}: checksum mismatch, the bundle was modified or is corrupt`, [`manifest sha256 ${expected}`, `file sha256 ${sha256(text)}`]);
+  }
+  return text;
 }

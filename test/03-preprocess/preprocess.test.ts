@@ -5,15 +5,18 @@ import { makeRng } from '../../pipeline/core/random.ts';
 import {
   applyPreprocess,
   applyScale,
+  covarianceOf,
   defaultPreprocessParams,
   fitPreprocess,
+  fitPreprocessScaled,
+  projectScaled,
   loadPreprocessState,
   orderStatistics,
   quantiles,
   sampleSkewness,
   type PreprocessParams,
 } from '../../pipeline/03-preprocess/preprocess.ts';
-import { canonicalSign } from '../../pipeline/03-preprocess/pca.ts';
+import { CovarianceAccumulator, canonicalSign } from '../../pipeline/03-preprocess/pca.ts';
 
 const column = (m: Matrix, j: number): number[] => toRows(m).map((r) => r[j]!);
 const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
@@ -222,5 +225,40 @@ describe('state persistence', () => {
     expect(() => loadPreprocessState({ ...json, version: 2 })).toThrow(/unsupported finseg.preprocess version 2/);
     expect(() => loadPreprocessState({ ...json, medians: [1] })).toThrow(/medians has 1 entries, expected 5/);
     expect(() => loadPreprocessState('nope')).toThrow(InputError);
+  });
+});
+
+describe('the one-pass training path', () => {
+  // 1100 rows (two covariance chunks plus a remainder) of 11 features (not a multiple of four or
+  // of the column block), with missing values, a skewed column, a constant one and negatives.
+  const rng = makeRng(5);
+  const n = 1100;
+  const p = 11;
+  const X = zeros(n, p);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      const v = j === 0 ? Math.exp(2 * rng.normal()) : j === 1 ? 3 : j === 2 ? -0 : rng.normal() * (j + 1) + (j % 3);
+      X.data[i * p + j] = rng.next() < 0.05 ? NaN : v;
+    }
+  }
+  const names = Array.from({ length: p }, (_, j) => `f${j}`);
+  const { state, scaled } = fitPreprocessScaled(X, names, defaultPreprocessParams);
+
+  it('returns the state fitPreprocess returns and the matrix applyScale gives, bit for bit', () => {
+    expect(state).toEqual(fitPreprocess(X, names, defaultPreprocessParams));
+    expect(Array.from(scaled.data)).toEqual(Array.from(applyScale(state, X).data));
+  });
+
+  it('projectScaled of the scaled matrix equals applyPreprocess bit for bit', () => {
+    expect(Array.from(projectScaled(state, scaled).data)).toEqual(Array.from(applyPreprocess(state, X).data));
+  });
+
+  it('covarianceOf agrees with the row-by-row accumulator to 1e-12', () => {
+    const acc = new CovarianceAccumulator(p);
+    for (let i = 0; i < n; i++) acc.add(scaled.data, i * p);
+    const expected = acc.covariance();
+    const got = covarianceOf(scaled);
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) expect(Math.abs(got[a]![b]! - expected[a]![b]!)).toBeLessThan(1e-12);
+    expect(got[1]![1]).toBe(0);
   });
 });

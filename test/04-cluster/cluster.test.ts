@@ -4,10 +4,13 @@ import { fromRows, zeros, type Matrix } from '../../pipeline/core/matrix.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
 import {
   assignClusters,
+  assignmentFlags,
   defaultClusterParams,
   fitClusters,
   loadClusterState,
+  quantile,
   type ClusterParams,
+  type ClusterState,
 } from '../../pipeline/04-cluster/cluster.ts';
 import { adjustedRandIndex, inertia } from '../../pipeline/04-cluster/metrics.ts';
 
@@ -34,12 +37,26 @@ describe('fitClusters on three well-separated blobs', () => {
   const { X, truth } = blobs([[0, 0], [10, 0], [0, 10]], [150, 120, 90], 0.8, 7);
   const state = fitClusters(X, quick, 42);
 
-  it('selects k = 3 by silhouette and recovers the blobs exactly', () => {
+  it('selects k = 3 (best silhouette, every refit reproduces it) and recovers the blobs exactly', () => {
     expect(state.k).toBe(3);
     expect(state.selection.map((r) => r.k)).toEqual([2, 3, 4, 5, 6]);
     const best = Math.max(...state.selection.map((r) => r.silhouette));
     expect(state.selection.find((r) => r.k === 3)!.silhouette).toBe(best);
+    // Blobs 10 apart with sd 0.8: every bootstrap refit finds the same three, so the ARI is exactly 1.
+    expect(state.selection.find((r) => r.k === 3)!.stability).toBe(1);
     expect(adjustedRandIndex(assignClusters(state, X).labels, truth)).toBe(1);
+  });
+
+  it('records every segment as stable: each bootstrap refit matches it exactly (Jaccard 1)', () => {
+    expect(state.stability).toEqual({ resamples: 20, restarts: 1, sampleRows: 360, meanAri: 1, jaccard: [1, 1, 1], unstable: [false, false, false], unstableBelow: 0.6 });
+  });
+
+  it('stores the 99th percentile of training distances as the novelty distance', () => {
+    const { distances } = assignClusters(state, X);
+    expect(state.novelty).toEqual({ quantile: 0.99, distance: quantile(distances, 0.99) });
+    const beyond = distances.filter((d) => d > state.novelty.distance).length;
+    // 1% of 360 rows is 3.6: interpolation puts the cut between the 4th and 5th largest distance.
+    expect(beyond).toBe(4);
   });
 
   it('orders segments by descending size, so ids are reproducible', () => {
@@ -54,11 +71,14 @@ describe('fitClusters on three well-separated blobs', () => {
       expect(row.calinskiHarabasz).toBeGreaterThan(0);
       expect(row.daviesBouldin).toBeGreaterThan(0);
       expect(row.inertia).toBeGreaterThan(0);
-      expect(row.eligible).toBe(row.minShare >= quick.minSegmentShare);
+      expect(row.stability).toBeGreaterThan(0);
+      expect(row.stability).toBeLessThanOrEqual(1);
+      expect(row.eligible).toBe(row.minShare >= quick.minSegmentShare && row.stability >= quick.minStability);
     }
     // More clusters never fit worse on the same sample.
     expect(state.selection[1]!.inertia).toBeLessThan(state.selection[0]!.inertia);
-    expect(state.selectionRule).toMatch(/highest silhouette/);
+    expect(state.selectionRule).toMatch(/^smallest k whose silhouette is within 0.01 of the best \(0.854\) among k in 2..6 on a 360-row sample/);
+    expect(state.selectionRule).toMatch(/bootstrap stability \(mean ARI over 20 resamples\) >= 0.8$/);
     expect(state.seed).toBe(42);
   });
 
@@ -89,12 +109,14 @@ describe('fitClusters on three well-separated blobs', () => {
 describe('fitClusters parameters', () => {
   const { X } = blobs([[0, 0], [10, 0], [0, 10]], [60, 60, 60], 0.8, 3);
 
-  it('honours a fixed k and skips selection', () => {
+  it('honours a fixed k, skips selection, and still measures segment stability', () => {
     const s = fitClusters(X, { ...quick, k: 5 }, 1);
     expect(s.k).toBe(5);
     expect(s.centroids).toHaveLength(5);
     expect(s.selection).toEqual([]);
     expect(s.selectionRule).toBe('fixed k = 5 (cluster.k)');
+    expect(s.stability.jaccard).toHaveLength(5);
+    expect(s.stability.unstable).toEqual(s.stability.jaccard.map((j) => j < 0.6));
   });
 
   it('runs selection on a seeded sample of selectionSample rows', () => {
@@ -108,6 +130,13 @@ describe('fitClusters parameters', () => {
   it('rejects invalid parameters and impossible k', () => {
     expect(() => fitClusters(X, { ...quick, kMin: 5, kMax: 3 }, 1)).toThrow(InputError);
     expect(() => fitClusters(X, { ...quick, maxIterations: 0 }, 1)).toThrow(InputError);
+    try {
+      fitClusters(X, { ...quick, stabilityResamples: 0 }, 1);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as InputError).detail).toEqual(['stabilityResamples must be an integer >= 1, got 0']);
+    }
+    expect(() => fitClusters(X, { ...quick, noveltyQuantile: 1.5 }, 1)).toThrow(InputError);
     expect(() => fitClusters(fromRows([[0], [1]]), { ...quick, k: 3 }, 1)).toThrow(/3 segments from 2 customers/);
   });
 });
@@ -116,10 +145,11 @@ describe('minimum segment share', () => {
   // Three blobs of 200 plus a far tiny group of 8 (1.3%): isolating it gives the best silhouette.
   const { X } = blobs([[0, 0], [10, 0], [0, 10], [20, 20]], [200, 200, 200, 8], 0.8, 11);
 
-  it('without a minimum, the k that isolates the tiny group wins', () => {
+  it('without a minimum, the k that isolates the tiny group wins (it is also perfectly stable)', () => {
     const s = fitClusters(X, { ...quick, minSegmentShare: 0 }, 42);
     expect(s.k).toBe(4);
     expect(s.sizes).toEqual([200, 200, 200, 8]);
+    expect(s.selection.find((r) => r.k === 4)!.stability).toBe(1);
   });
 
   it('with the default 3% minimum, that k is ineligible and k = 3 is chosen', () => {
@@ -149,14 +179,61 @@ describe('loadClusterState', () => {
     expect(() => loadClusterState({ ...json, version: 3 })).toThrow(/unsupported finseg.cluster version 3/);
     expect(() => loadClusterState({ ...json, centroids: [[0]] })).toThrow(/centroids has 1 entries, expected 2/);
     expect(() => loadClusterState(null)).toThrow(InputError);
+    expect(() => loadClusterState({ ...json, version: 1 })).toThrow(/unsupported finseg.cluster version 1; this finseg reads version 2/);
+    expect(() => loadClusterState({ ...json, stability: { ...json.stability, jaccard: [1] } })).toThrow(/stability.jaccard has 1 entries, expected 2/);
+    expect(() => loadClusterState({ ...json, novelty: { quantile: 0.99 } })).toThrow(/novelty.distance must be a finite number/);
   });
 
   it('reads undefined selection metrics stored as null back as NaN', () => {
-    const withNull = { ...json, selection: [{ k: 2, silhouette: null, calinskiHarabasz: null, daviesBouldin: null, inertia: 1, minShare: 0.5, eligible: false }] };
+    const withNull = { ...json, selection: [{ k: 2, silhouette: null, calinskiHarabasz: null, daviesBouldin: null, inertia: 1, minShare: 0.5, stability: null, eligible: false }] };
     expect(loadClusterState(withNull).selection[0]!.silhouette).toBeNaN();
+    expect(loadClusterState(withNull).selection[0]!.stability).toBeNaN();
   });
 
   it('assignClusters refuses data of another dimension', () => {
     expect(() => assignClusters(state, fromRows([[1, 2]]))).toThrow(/1-dimensional centroids, data has 2 columns/);
+  });
+});
+
+describe('assignmentFlags: margin, ambiguous and novel per customer', () => {
+  // Two centroids 4 apart on the x axis; novelty beyond distance 3.
+  const state = { ...fitClusters(fromRows([[0, 0], [4, 0], [0, 0.1], [4, 0.1]]), { ...quick, k: 2 }, 1), centroids: [[0, 0], [4, 0]], novelty: { quantile: 0.99, distance: 3 } } as ClusterState;
+  const X = fromRows([
+    [1, 0], // d1 = 1, d2 = 3: margin (3 - 1) / 3
+    [2, 0], // halfway: d1 = d2 = 2, margin 0
+    [0, 0], // on a centroid: margin 1
+    [1.8, 0], // d1 = 1.8, d2 = 2.2: margin 0.4 / 2.2 < 0.2
+    [0, 3.5], // d1 = 3.5 > 3: novel
+  ]);
+  const a = assignClusters(state, X);
+  const flags = assignmentFlags(state, a, 0.2);
+
+  it('computes the distance margin (d2 - d1) / d2', () => {
+    expect(Array.from(a.labels)).toEqual([0, 0, 0, 0, 0]);
+    expect(flags.margin[0]).toBeCloseTo(2 / 3, 15);
+    expect(flags.margin[1]).toBe(0);
+    expect(flags.margin[2]).toBe(1);
+    expect(flags.margin[3]).toBeCloseTo(0.4 / 2.2, 15);
+  });
+
+  it('flags ambiguous below the margin threshold and novel beyond the stored distance', () => {
+    expect(Array.from(flags.ambiguous)).toEqual([0, 1, 0, 1, 0]);
+    expect(Array.from(flags.novel)).toEqual([0, 0, 0, 0, 1]);
+  });
+
+  it('gives margin 1 when there is no second segment (k = 1)', () => {
+    const one = { ...state, k: 1, centroids: [[0, 0]], sizes: [4] } as ClusterState;
+    expect(Array.from(assignmentFlags(one, assignClusters(one, X), 0.2).margin)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('quantile', () => {
+  it('interpolates linearly between order statistics, as numpy.quantile does', () => {
+    // numpy.quantile([4, 1, 3, 2], [0, 0.5, 0.99, 1]) = [1, 2.5, 3.97, 4]
+    const v = Float64Array.from([4, 1, 3, 2]);
+    expect(quantile(v, 0)).toBe(1);
+    expect(quantile(v, 0.5)).toBe(2.5);
+    expect(quantile(v, 0.99)).toBeCloseTo(3.97, 12);
+    expect(quantile(v, 1)).toBe(4);
   });
 });

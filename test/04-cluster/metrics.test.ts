@@ -7,7 +7,9 @@ import {
   inertia,
   silhouetteScore,
   silhouetteScores,
+  silhouetteScoresReference,
 } from '../../pipeline/04-cluster/metrics.ts';
+import { makeRng } from '../../pipeline/core/random.ts';
 
 const labels = (ids: number[]): Int32Array => Int32Array.from(ids);
 
@@ -110,5 +112,24 @@ describe('adjustedRandIndex (Hubert-Arabie)', () => {
 
   it('rejects labelings of different lengths', () => {
     expect(() => adjustedRandIndex([0, 1], [0])).toThrow(/2 and 1 items/);
+  });
+});
+
+describe('silhouetteScores (four distances at a time) against the straightforward loop', () => {
+  // 301 rows (not a multiple of four) in 7-D, labelings with 2..6 clusters, one with a singleton
+  // cluster and one with an unused id, plus one with a single cluster (undefined: NaN).
+  const rng = makeRng(17);
+  const n = 301;
+  const d = 7;
+  const X = { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => rng.normal()) };
+  const ks = [2, 3, 4, 6, 5, 1];
+  const labelings = ks.map((k, l) => Int32Array.from({ length: n }, (_, i) => (l === 3 && i === 0 ? 5 : rng.int(Math.min(k, 5)))));
+
+  it('returns exactly the same numbers', () => {
+    const fast = silhouetteScores(X, labelings, ks);
+    const reference = silhouetteScoresReference(X, labelings, ks);
+    expect(fast).toEqual(reference);
+    expect(fast[5]).toBeNaN();
+    expect(fast.slice(0, 5).every((v) => v > -1 && v < 1)).toBe(true);
   });
 });

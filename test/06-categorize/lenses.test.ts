@@ -14,6 +14,8 @@ interface Customer {
   tenureDays?: number;
   usageTrend?: number;
   volumeTrend?: number;
+  events90?: number;
+  recencyDays?: number;
   mobileShare?: number;
   apiShare?: number;
   moduleBreadth?: number;
@@ -35,6 +37,8 @@ function input(customers: Customer[]): LensInput {
     tenureDays: num('tenureDays'),
     usageTrend: num('usageTrend'),
     volumeTrend: num('volumeTrend'),
+    events90: num('events90'),
+    recencyDays: num('recencyDays'),
     mobileShare: num('mobileShare'),
     apiShare: num('apiShare'),
     moduleBreadth: num('moduleBreadth'),
@@ -128,33 +132,78 @@ describe('lifecycle lens', () => {
     expect(result).toEqual(['startup', 'mature']);
   });
 
-  it('calls growth or decline only when usage and volume trends agree past 0.15 / −0.25', () => {
-    const old = { foundedYear: 2000 };
+  // An established firm with plenty of recent usage: only the trends vary below.
+  const old = { foundedYear: 2000, events90: 40, recencyDays: 2, tenureDays: 2000 };
+
+  it('calls growth at a usage trend of 0.35 and decline at −0.65, mature in between', () => {
     const result = lens([
-      { ...old, usageTrend: 0.15, volumeTrend: 0.15 },
-      { ...old, usageTrend: 0.14, volumeTrend: 0.14 },
-      { ...old, usageTrend: 0.5, volumeTrend: 0.14 },
-      { ...old, usageTrend: 0.5, volumeTrend: -0.3 },
-      { ...old, usageTrend: -0.25, volumeTrend: -0.25 },
-      { ...old, usageTrend: -0.24, volumeTrend: -0.5 },
-      { ...old, usageTrend: Number.NaN, volumeTrend: 0.2 },
-      { ...old, usageTrend: -0.3, volumeTrend: Number.NaN },
+      { ...old, usageTrend: 0.35, volumeTrend: 0 },
+      { ...old, usageTrend: 0.34, volumeTrend: 0 },
+      { ...old, usageTrend: -0.65, volumeTrend: 0 },
+      { ...old, usageTrend: -0.64, volumeTrend: 0 },
+      { ...old, usageTrend: 0.2, volumeTrend: 3 }, // volume alone never calls growth
+      { ...old, usageTrend: -0.2, volumeTrend: -3 },
     ]).lifecycle;
-    expect(result).toEqual(['growth', 'mature', 'mature', 'mature', 'decline', 'mature', 'growth', 'decline']);
+    expect(result).toEqual(['growth', 'mature', 'decline', 'mature', 'mature', 'mature']);
   });
 
-  it('uses the mean of the known trends when agreement is switched off', () => {
-    const old = { foundedYear: 2000 };
-    const params = parseLensParams({ lifecycle: { trendAgreement: false } });
+  it('lets a volume trend beyond ±1 veto the usage call it contradicts', () => {
+    const result = lens([
+      { ...old, usageTrend: 0.5, volumeTrend: -1 },
+      { ...old, usageTrend: 0.5, volumeTrend: -1.01 },
+      { ...old, usageTrend: -0.8, volumeTrend: 1 },
+      { ...old, usageTrend: -0.8, volumeTrend: 1.01 },
+      { ...old, usageTrend: 0.5, volumeTrend: Number.NaN }, // no transactions data: usage alone
+    ]).lifecycle;
+    expect(result).toEqual(['growth', 'mature', 'decline', 'mature', 'growth']);
+  });
+
+  it('needs 20 usage events over the two windows before calling growth', () => {
+    // usage_trend = ln((e90 + 1) / (ePrev + 1)), so ePrev is recovered from the two
+    const result = lens([
+      { ...old, events90: 12, usageTrend: Math.log(13 / 9) }, // 12 + 8 = 20 events, trend 0.37
+      { ...old, events90: 12, usageTrend: Math.log(13 / 8) }, // 12 + 7 = 19 events, trend 0.49
+      { ...old, events90: 1, usageTrend: Math.log(2 / 1) }, // one event after none: trend 0.69 on 1 event
+    ]).lifecycle;
+    expect(result).toEqual(['growth', 'mature', 'mature']);
+  });
+
+  it('calls a customer quiet for 30 days or more declining whatever its trend', () => {
+    const result = lens([
+      { ...old, recencyDays: 30, usageTrend: 0.5, volumeTrend: 0.5 },
+      { ...old, recencyDays: 29, usageTrend: 0.5, volumeTrend: 0.5 },
+      { ...old, recencyDays: 400, events90: 0, usageTrend: 0, volumeTrend: 0 }, // quiet for over a year
+    ]).lifecycle;
+    expect(result).toEqual(['decline', 'growth', 'decline']);
+  });
+
+  it('has no lifecycle for an established firm that never used the product (recency reaches back to signup)', () => {
+    const result = lens([
+      { foundedYear: 2000, tenureDays: 45, recencyDays: 45, events90: 0, usageTrend: 0, volumeTrend: 0 },
+      { foundedYear: 2000, tenureDays: 45, recencyDays: 44, events90: 0, usageTrend: -0.7, volumeTrend: 0 }, // used once, quiet since
+      { foundedYear: 2022, tenureDays: 45, recencyDays: 45, events90: 0, usageTrend: 0, volumeTrend: 0 }, // young: startup by age
+    ]).lifecycle;
+    expect(result).toEqual(['unknown', 'decline', 'startup']);
+  });
+
+  it('falls back to the volume trend, without veto or event minimum, when there is no usage data', () => {
+    const noUsage = { foundedYear: 2000, tenureDays: 2000 };
+    const result = lens([{ ...noUsage, volumeTrend: 0.35 }, { ...noUsage, volumeTrend: -0.65 }, { ...noUsage, volumeTrend: 0.34 }]).lifecycle;
+    expect(result).toEqual(['growth', 'decline', 'mature']);
+  });
+
+  it('follows configured lifecycle thresholds', () => {
+    const params = parseLensParams({ lifecycle: { growthMinTrend: 0.1, declineMaxTrend: -0.1, growthMinEvents: 0, volumeVeto: 0.5, quietDays: 10 } });
     const result = lens(
       [
-        { ...old, usageTrend: 0.5, volumeTrend: -0.2 }, // mean 0.15
-        { ...old, usageTrend: -0.24, volumeTrend: -0.5 }, // mean −0.37
-        { ...old, usageTrend: 0.1, volumeTrend: 0.1 },
+        { ...old, usageTrend: 0.1, volumeTrend: -0.5 },
+        { ...old, usageTrend: 0.1, volumeTrend: -0.6 },
+        { ...old, usageTrend: -0.1, volumeTrend: 0 },
+        { ...old, recencyDays: 10, usageTrend: 0, volumeTrend: 0 },
       ],
       params,
     ).lifecycle;
-    expect(result).toEqual(['growth', 'decline', 'mature']);
+    expect(result).toEqual(['growth', 'mature', 'decline', 'decline']);
   });
 
   it('uses tenure as age without a founded year, and only when configured to', () => {
@@ -183,6 +232,18 @@ describe('technology lens', () => {
       { deployment: 'hybrid', mobileShare: 0.05, apiShare: 0.05, moduleBreadth: 2 }, // 0 − 1 − 1 = −2
     ]).technology;
     expect(result).toEqual(['high', 'high', 'medium', 'medium', 'low', 'low']);
+  });
+
+  it('reads the usage signals only from 5 usage events in the window on (breadth 0 of no usage is no signal)', () => {
+    const result = lens([
+      { deployment: 'cloud', events90: 0, moduleBreadth: 0 }, // +1 only
+      { deployment: 'cloud', events90: 4, mobileShare: 0, apiShare: 0, moduleBreadth: 1 }, // +1 only
+      { deployment: 'cloud', events90: 5, mobileShare: 0, apiShare: 0, moduleBreadth: 1 }, // +1 − 1 − 1
+      { deployment: 'on_prem', events90: 0, moduleBreadth: 0 }, // −1 only
+    ]).technology;
+    expect(result).toEqual(['medium', 'medium', 'low', 'low']);
+    const everyEvent = parseLensParams({ technology: { minUsageEvents: 0 } });
+    expect(lens([{ deployment: 'cloud', events90: 0, moduleBreadth: 0 }], everyEvent).technology).toEqual(['medium']); // +1 − 1
   });
 
   it('normalises the deployment spelling and skips missing signals', () => {
@@ -234,7 +295,9 @@ describe('parseLensParams', () => {
 
   it('rejects thresholds out of order or out of range, naming the key', () => {
     expect(() => parseLensParams({ size: { smallMaxEmployees: 5 } })).toThrowError(/"lenses\.size\.smallMaxEmployees" \(5\) must be greater than "lenses\.size\.microMaxEmployees" \(9\)/);
-    expect(() => parseLensParams({ lifecycle: { growthMinTrend: -0.5 } })).toThrowError(/lenses\.lifecycle\.growthMinTrend/);
+    expect(() => parseLensParams({ lifecycle: { growthMinTrend: -0.7 } })).toThrowError(/"lenses\.lifecycle\.growthMinTrend" \(-0\.7\) must be greater than "lenses\.lifecycle\.declineMaxTrend" \(-0\.65\)/);
+    expect(() => parseLensParams({ lifecycle: { quietDays: 0 } })).toThrowError(/"lenses\.lifecycle\.quietDays" must be at least 1/);
+    expect(() => parseLensParams({ lifecycle: { volumeVeto: -1 } })).toThrowError(/"lenses\.lifecycle\.volumeVeto" must be at least 0/);
     expect(() => parseLensParams({ technology: { highMinDigitalShare: 1.5 } })).toThrowError(/"lenses\.technology\.highMinDigitalShare" must be at most 1/);
     expect(() => parseLensParams({ size: { microMaxRevenue: -1 } })).toThrowError(/"lenses\.size\.microMaxRevenue" must be at least 0/);
   });
@@ -251,7 +314,8 @@ describe('LENS_RULES_MARKDOWN', () => {
     expect(text).toContain('| micro | ≤ 9 | ≤ 15,000 |');
     expect(text).toContain('| large | > 249 | > 400,000 |');
     expect(text).toContain('| 1 | startup | age ≤ 3 years |');
-    expect(text).toContain('| 3 | decline | every known trend ≤ -0.25 |');
+    expect(text).toContain('| 4 | decline | usage trend ≤ -0.65, unless volume trend > 1 |');
+    expect(text).toContain('| 3 | decline | gone quiet: no usage event for ≥ 30 days (`recency_days`) |');
     expect(text).toContain('`31-33`');
     const custom = LENS_RULES_MARKDOWN(parseLensParams({ lifecycle: { startupMaxAgeYears: 5 } }));
     expect(custom).toContain('| 1 | startup | age ≤ 5 years |');

@@ -237,7 +237,7 @@ describe('playbookFor', () => {
     expect(playbookFor({ ...base, size: 'small', lifecycle: 'growth' }).editionId).toBe('professional');
     expect(playbookFor({ ...base, size: 'large', lifecycle: 'growth' }).editionId).toBe('enterprise');
     expect(playbookFor({ ...base, size: 'mixed', lifecycle: 'mixed' }).editionId).toBe('standard');
-    expect(playbookFor(base).edition).toBe(PLAYBOOK_TABLE.editions.professional.en);
+    expect(playbookFor(base).edition).toBe('Professional');
   });
 
   it('keeps a declining segment on its running core, on-premise when technology is low', () => {

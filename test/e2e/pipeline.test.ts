@@ -9,6 +9,7 @@ import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
 import { scoreFeatures, scoreJob, type ScoringModel } from '../../pipeline/jobs/score.ts';
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
+import { signupAttributes } from '../../pipeline/05-classify/coldstart.ts';
 import { lensInputFrom } from '../../pipeline/jobs/train.ts';
 import { reportMarkdown } from '../../pipeline/10-report/report.ts';
 import type { Manifest } from '../../pipeline/registry/bundle.ts';
@@ -49,7 +50,12 @@ describe('end to end on generated data', () => {
     const out = join(work, 'scores.csv');
     const { scores } = await scoreJob({ modelPath: first.bundleDir, dataDir, outFile: out, config: null, quarantineDir: null, logger: quietLogger });
     expect(scores.customerIds).toEqual(first.customerIds);
-    expect(Array.from(scores.segment)).toEqual(Array.from(first.labels));
+    // Customers with too little history (a few just-signed-up firms) are placed by the cold-start model and flagged; the rest by their centroid.
+    const cold = scores.coldStart;
+    expect(cold.filter(Boolean).length).toBeGreaterThan(0);
+    expect(cold.filter(Boolean).length).toBeLessThan(0.02 * cold.length);
+    expect(cold.every((c, i) => c === scores.history[i]! < first.states['coldstart.json'].minHistory)).toBe(true);
+    expect(Array.from(scores.segment).filter((_, i) => !cold[i])).toEqual(Array.from(first.labels).filter((_, i) => !cold[i]));
     const conn = await openDuck();
     const rows = await queryRows(conn, `SELECT count(*) AS n, count(DISTINCT segment_id) AS k FROM read_csv(${sqlString(out)})`);
     conn.closeSync();
@@ -66,9 +72,12 @@ describe('end to end on generated data', () => {
       cluster: first.states['cluster.json'],
       classifier: first.states['classifier.json'],
       segments: first.states['segments.json'],
+      coldStart: first.states['coldstart.json'],
     };
     const lenses = categorize(lensInputFrom(first.features), config.lenses);
-    const fromMemory = await scoreFeatures(inMemory, first.features.X, first.features.customerIds, lenses);
+    const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: fromDisk.history };
+    const fromMemory = await scoreFeatures(inMemory, first.features.X, first.features.customerIds, lenses, undefined, cold);
+    expect(fromDisk.coldStart).toEqual(fromMemory.coldStart);
     expect(Array.from(fromDisk.probabilities.data)).toEqual(Array.from(fromMemory.probabilities.data));
     expect(Array.from(fromDisk.distance)).toEqual(Array.from(fromMemory.distance));
     expect(fromDisk.lenses).toEqual(fromMemory.lenses);

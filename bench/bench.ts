@@ -1,0 +1,163 @@
+/**
+ * `npm run bench [-- --sizes S,L] [--repeats N] [--no-reference]`: the scale benchmark of issue 7.
+ *
+ * For each size (bench/sizes.ts) it generates the data set once into .finseg-cache/bench/<size>/
+ * (reused while generate.json matches), runs `train` then `score` (of the same customers) in
+ * their own processes (bench/job.ts) so each reports its own wall time per stage and peak RSS,
+ * then the Python reference (bench/reference.py, pandas + scikit-learn) on the same data with
+ * finseg's k and restarts, and prints per stage both times and their ratio (reference / ours:
+ * above 1 means finseg is faster). With --repeats N every job runs N times and the best time
+ * per stage is kept: the machine may be shared, so single runs are noisy.
+ *
+ * Results go to stdout and to .finseg-cache/bench/results-<sizes>.json.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cpus, totalmem } from 'node:os';
+import { stderrLogger } from '../pipeline/core/log.ts';
+import { generateDataset } from '../pipeline/generate/generate.ts';
+import { exportColumns } from './export-columns.ts';
+import { BENCH_SIZES } from './sizes.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CACHE = join(ROOT, '.finseg-cache', 'bench');
+const PYTHON = '/usr/bin/python3';
+
+interface JobResult {
+  stages: Record<string, number>;
+  totalSeconds: number;
+  peakRssMiB: number;
+  [key: string]: unknown;
+}
+
+function parseArgs(argv: string[]): { sizes: string[]; repeats: number; reference: boolean } {
+  const out = { sizes: ['S', 'L'], repeats: 1, reference: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--sizes') out.sizes = argv[++i]!.split(',');
+    else if (a === '--repeats') out.repeats = Number(argv[++i]);
+    else if (a === '--no-reference') out.reference = false;
+    else throw new Error(`unknown argument ${a}; usage: bench [--sizes S,L] [--repeats N] [--no-reference]`);
+  }
+  for (const s of out.sizes) if (!BENCH_SIZES[s]) throw new Error(`unknown size ${s}; sizes: ${Object.keys(BENCH_SIZES).join(', ')}`);
+  return out;
+}
+
+/** Runs a command, streams its stderr through, and parses the last stdout line as JSON. */
+function run(command: string, args: string[]): Promise<JobResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        const parsed = JSON.parse(last) as JobResult & { timings?: JobResult };
+        // finseg jobs nest their timings; the reference puts them at the top level.
+        resolveRun(parsed.timings ? { ...parsed, ...parsed.timings } : parsed);
+      } catch {
+        reject(new Error(`${command} ${args.join(' ')} printed no JSON result: ${last.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+const tsx = (script: string, args: string[]): Promise<JobResult> => run(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args]);
+
+/** The data set of a size, generated unless generate.json already records the same parameters. */
+async function ensureData(size: string): Promise<string> {
+  const dir = join(CACHE, size, 'data');
+  const params = BENCH_SIZES[size]!;
+  const manifest = join(dir, 'generate.json');
+  if (existsSync(manifest) && JSON.stringify(JSON.parse(readFileSync(manifest, 'utf8')).params) === JSON.stringify(params)) return dir;
+  rmSync(join(CACHE, size), { recursive: true, force: true });
+  process.stderr.write(`bench: generating ${size} (${params.customers} customers) into ${dir}\n`);
+  await generateDataset(dir, params, 'parquet', stderrLogger());
+  return dir;
+}
+
+/** Per stage, the fastest of several runs of the same job; total and peak RSS likewise. */
+function bestOf(results: JobResult[]): JobResult {
+  const stages: Record<string, number> = {};
+  for (const r of results) for (const [s, t] of Object.entries(r.stages)) stages[s] = Math.min(stages[s] ?? Infinity, t);
+  return {
+    ...results[0]!,
+    stages,
+    totalSeconds: Math.min(...results.map((r) => r.totalSeconds)),
+    peakRssMiB: Math.min(...results.map((r) => r.peakRssMiB)),
+    runs: results.length,
+  };
+}
+
+async function repeat(times: number, job: () => Promise<JobResult>): Promise<JobResult> {
+  const results: JobResult[] = [];
+  for (let r = 0; r < times; r++) results.push(await job());
+  return bestOf(results);
+}
+
+/** Stages compared with the reference; the others are finseg-only (lenses, report, bundle). */
+const COMPARED: Record<'train' | 'score', string[]> = {
+  train: ['features', 'preprocess', 'cluster', 'classify'],
+  score: ['features', 'preprocess', 'assign', 'classify', 'write'],
+};
+
+function table(size: string, job: 'train' | 'score', ours: JobResult, reference: JobResult | null): string[] {
+  const stages = [...new Set([...Object.keys(ours.stages), ...Object.keys(reference?.stages ?? {})])];
+  const fmt = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(2));
+  const lines = [`${size} ${job}: stage | finseg s | reference s | reference / finseg`];
+  for (const s of stages) {
+    const a = ours.stages[s];
+    const b = reference?.stages[s];
+    const ratio = a !== undefined && b !== undefined && COMPARED[job].includes(s) ? `${(b / a).toFixed(2)}x` : s === 'ingest' ? 'not comparable' : '';
+    lines.push(`  ${s.padEnd(12)} ${fmt(a).padStart(9)} ${fmt(b).padStart(12)}   ${ratio}`);
+  }
+  lines.push(`  ${'total'.padEnd(12)} ${fmt(ours.totalSeconds).padStart(9)} ${fmt(reference?.totalSeconds).padStart(12)}`);
+  lines.push(`  ${'peak RSS MiB'.padEnd(12)} ${ours.peakRssMiB.toFixed(0).padStart(9)} ${(reference ? reference.peakRssMiB.toFixed(0) : '—').padStart(12)}`);
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  mkdirSync(CACHE, { recursive: true });
+  // One file per set of sizes, so an S run and an L run can go one after the other without clobbering.
+  const outFile = join(CACHE, `results-${opts.sizes.join('')}.json`);
+  const results: Record<string, unknown> = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: totalmem() / 2 ** 30, node: process.version },
+    startedAt: new Date().toISOString(),
+    repeats: opts.repeats,
+    sizes: {},
+  };
+  for (const size of opts.sizes) {
+    const data = await ensureData(size);
+    const registry = join(CACHE, size, 'models');
+    const train = await repeat(opts.repeats, () => tsx('bench/job.ts', ['train', data, registry]));
+    const bundleDir = String(train.bundleDir);
+    const score = await repeat(opts.repeats, () => tsx('bench/job.ts', ['score', bundleDir, data, join(CACHE, size, 'scores.parquet')]));
+    let refTrain: JobResult | null = null;
+    let refScore: JobResult | null = null;
+    if (opts.reference) {
+      const columns = join(CACHE, size, 'columns');
+      await exportColumns(data, columns);
+      const model = join(CACHE, size, 'reference-model.pkl');
+      const k = String(train.k);
+      const restarts = String(train.restarts ?? 8);
+      refTrain = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'train', columns, model, '--k', k, '--restarts', restarts]));
+      refScore = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'score', columns, model, join(CACHE, size, 'reference-scores.csv')]));
+    }
+    (results.sizes as Record<string, unknown>)[size] = { params: BENCH_SIZES[size], finseg: { train, score }, reference: { train: refTrain, score: refScore } };
+    const lines = [...table(size, 'train', train, refTrain), ...table(size, 'score', score, refScore)];
+    lines.push(
+      `  ${size}: k = ${train.k}, held-out agreement finseg ${(Number((train.classifier as { heldOutAccuracy: number }).heldOutAccuracy) * 100).toFixed(2)}% ` +
+        `(trained on ${(train.classifier as { nTrain: number }).nTrain} rows)` +
+        (refTrain ? `, reference ${(Number(refTrain.heldOutAccuracy) * 100).toFixed(2)}% (${refTrain.nTrain} rows)` : ''),
+    );
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+  }
+  process.stdout.write(`results: ${outFile}\n`);
+}
+
+await main();

@@ -1,0 +1,44 @@
+import { resolve, join } from 'node:path';
+import { ingest } from './ingest.ts';
+import { validateIngestParams, type IngestParams } from './params.ts';
+import { formatValidation, overLimit } from './summary.ts';
+import { openDuck } from '../core/duck.ts';
+import { InputError } from '../core/errors.ts';
+import { quietLogger } from '../core/log.ts';
+
+/** The data folder of a command: `--data` when given, else the config's `ingest.dataDir`. */
+export function dataDirFrom(flag: string | undefined, params: IngestParams, command: string): string {
+  if (flag) return flag;
+  if (params.dataDir) return params.dataDir;
+  throw new InputError(`finseg ${command}: --data is required`, ['or name the folder in the config: "ingest": {"dataDir": "path/relative/to/the/config"}', 'run finseg --help for usage']);
+}
+
+/** The ingest settings with the as-of date of an `--as-of` flag, checked like the config's. */
+export function withAsOf(params: IngestParams, asOf: string): IngestParams {
+  const out = { ...params, asOf };
+  validateIngestParams(out, '--as-of');
+  return out;
+}
+
+/** A run id from a clock: `<prefix>-YYYYMMDD-HHMMSS`. */
+export function runId(prefix: string, now: Date): string {
+  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
+/**
+ * `finseg validate`: ingests the folder under the contract without the limit stopping it, writes
+ * the quarantined rows to `<quarantineRoot>/validate-<time>/`, and returns the printed report and
+ * the exit code (2 when a table is over the quarantine limit).
+ */
+export async function validateCommand(dataDir: string, params: IngestParams, quarantineRoot: string, now: Date): Promise<{ text: string; exitCode: number }> {
+  const conn = await openDuck();
+  try {
+    const quarantineDir = resolve(join(quarantineRoot, runId('validate', now)));
+    const result = await ingest(conn, dataDir, { ...params, quarantineLimit: Number.POSITIVE_INFINITY }, quarantineDir, quietLogger);
+    const over = overLimit(result, params.quarantineLimit);
+    const verdict = over ? '\nresult: over the quarantine limit (exit code 2)\n' : '\nresult: every table within the quarantine limit\n';
+    return { text: formatValidation(result, params.quarantineLimit) + verdict, exitCode: over ? 2 : 0 };
+  } finally {
+    conn.closeSync();
+  }
+}

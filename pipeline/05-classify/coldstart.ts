@@ -1,0 +1,406 @@
+import type { CustomerAttributes } from '../02-features/features.ts';
+import type { CustomerLenses } from '../06-categorize/lenses.ts';
+import { sqlString } from '../core/duck.ts';
+import { InputError } from '../core/errors.ts';
+import { takeRows, type Matrix } from '../core/matrix.ts';
+import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
+
+/**
+ * The cold-start classifier: a second MLP that predicts a customer's segment from what is known
+ * at signup (size, industry, region, deployment, edition, buyer role, company age), for
+ * customers with too little usage and transaction history for the behavioural features to mean
+ * anything. Trained on the k-means labels of the customers that do have history; the fitted
+ * encoding (vocabularies, medians, scales) lives in its state, never in code.
+ */
+
+/** Cold-start settings: the config slice `coldStart`. */
+export interface ColdStartParams {
+  /**
+   * A customer with fewer usage events plus transactions than this in its whole history (up to
+   * the as-of date) is scored by the cold-start model; training uses only customers at or above it.
+   */
+  minHistory: number;
+  /** A region or edition seen on fewer training customers than this is encoded as `other`, so one-off spellings get no column. */
+  minCategoryCount: number;
+  /** The cold-start MLP's hyper-parameters (the same knobs as `classify`). */
+  classifier: ClassifierParams;
+}
+
+/**
+ * Default cold-start settings. minHistory 3 is measured (docs/lenses.md): on generated new customers
+ * behaviour places a customer better than signup attributes from 3 history rows on, worse below.
+ * The MLP is smaller than the behavioural one because its input is a few dozen one-hot columns.
+ */
+export const defaultColdStartParams: ColdStartParams = {
+  minHistory: 3,
+  minCategoryCount: 20,
+  classifier: { ...defaultClassifierParams, hidden: [32], epochs: 20 },
+};
+
+/** What is known of each customer at signup, columnar, all of length n; NaN or null = missing. */
+export interface SignupAttributes {
+  /** The industry lens label (raw codes already mapped by the lens rules). */
+  industry: string[];
+  /** The buyer-role lens label. */
+  buyerRole: string[];
+  region: (string | null)[];
+  deployment: (string | null)[];
+  edition: (string | null)[];
+  employees: Float64Array;
+  annualRevenue: Float64Array;
+  foundedYear: Float64Array;
+  /** YYYY-MM-DD. */
+  signupDate: (string | null)[];
+}
+
+/** The signup attributes of a feature table's customers, with industry and buyer role as their lens labels. */
+export function signupAttributes(attributes: CustomerAttributes, lenses: Pick<CustomerLenses, 'industry' | 'buyerRole'>): SignupAttributes {
+  return {
+    industry: lenses.industry,
+    buyerRole: lenses.buyerRole,
+    region: attributes.region,
+    deployment: attributes.deployment,
+    edition: attributes.edition,
+    employees: attributes.employees,
+    annualRevenue: attributes.annualRevenue,
+    foundedYear: attributes.foundedYear,
+    signupDate: attributes.signupDate,
+  };
+}
+
+const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;
+const CATEGORICAL = ['industry', 'buyer_role', 'region', 'deployment', 'edition'] as const;
+/** Vocabulary slots every categorical has: values too rare to get a column, and missing ones. */
+const OTHER = 'other';
+const UNKNOWN = 'unknown';
+/** Company ages beyond this are clipped: a 300-year-old founded_year is a typo, not a signal. */
+const MAX_AGE_YEARS = 100;
+
+/** A numeric input's fitted imputation and scaling. */
+export interface NumericEncoding {
+  name: (typeof NUMERIC)[number];
+  /** Fills a missing value (before scaling); a `<name>_missing` 0/1 column says it was missing. */
+  median: number;
+  mean: number;
+  /** 1 when the column does not vary, so scaling never divides by 0. */
+  sd: number;
+}
+
+/** A categorical input's fitted vocabulary. */
+export interface CategoricalEncoding {
+  name: (typeof CATEGORICAL)[number];
+  /** One one-hot column per level, sorted; always includes `other` and `unknown`. */
+  levels: string[];
+}
+
+/** The fitted encoding from signup attributes to the cold-start MLP's input. */
+export interface ColdStartEncoding {
+  numeric: NumericEncoding[];
+  categorical: CategoricalEncoding[];
+  /** Names of the encoded columns in order: each numeric, its missing flag, then `<categorical>=<level>`. */
+  columns: string[];
+}
+
+/** How well signup attributes alone recover the segments, next to the trivial baseline. */
+export interface ColdStartMetrics {
+  /** Accuracy on the held-out customers (stratified by segment, seeded). */
+  heldOutAccuracy: number;
+  /** Accuracy of always answering the most common segment, on the same held-out customers. */
+  majorityBaseline: number;
+  majoritySegment: number;
+  nTrain: number;
+  nHeldOut: number;
+  /** Training customers left out for having less than `minHistory` history (their k-means labels rest on imputed features). */
+  excludedLowHistory: number;
+}
+
+/** A fitted cold-start model: encoding, MLP and metrics, stored as `coldstart.json` in the bundle. */
+export interface ColdStartState {
+  kind: 'finseg.coldstart';
+  version: 1;
+  minHistory: number;
+  encoding: ColdStartEncoding;
+  classifier: ClassifierState;
+  metrics: ColdStartMetrics;
+}
+
+const KIND = 'finseg.coldstart';
+const VERSION = 1;
+
+/** Enum value as the ingest stage normalises it: trimmed, lower case, spaces and dashes as underscores. */
+function normalise(value: string | null): string {
+  if (value === null) return UNKNOWN;
+  const v = value.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return v === '' ? UNKNOWN : v;
+}
+
+function categoricalColumn(attrs: SignupAttributes, name: (typeof CATEGORICAL)[number]): (string | null)[] {
+  switch (name) {
+    case 'industry':
+      return attrs.industry;
+    case 'buyer_role':
+      return attrs.buyerRole;
+    case 'region':
+      return attrs.region;
+    case 'deployment':
+      return attrs.deployment;
+    case 'edition':
+      return attrs.edition;
+    default:
+      return assertUnreachable(name);
+  }
+}
+
+/** Company age at signup in years (signup year − founded year, clipped to [0, 100]); NaN when either is missing. */
+function ageAtSignup(foundedYear: number, signupDate: string | null): number {
+  const signupYear = signupDate === null ? Number.NaN : Number(signupDate.slice(0, 4));
+  if (!Number.isFinite(foundedYear) || !Number.isFinite(signupYear)) return Number.NaN;
+  return Math.min(MAX_AGE_YEARS, Math.max(0, signupYear - foundedYear));
+}
+
+const log1pOrNaN = (x: number): number => (Number.isFinite(x) && x >= 0 ? Math.log1p(x) : Number.NaN);
+
+function numericColumn(attrs: SignupAttributes, name: (typeof NUMERIC)[number]): Float64Array {
+  const n = attrs.employees.length;
+  switch (name) {
+    case 'log_employees':
+      return Float64Array.from(attrs.employees, log1pOrNaN);
+    case 'log_annual_revenue':
+      return Float64Array.from(attrs.annualRevenue, log1pOrNaN);
+    case 'age_at_signup_years':
+      return Float64Array.from({ length: n }, (_, i) => ageAtSignup(attrs.foundedYear[i]!, attrs.signupDate[i] ?? null));
+    default:
+      return assertUnreachable(name);
+  }
+}
+
+function checkLengths(attrs: SignupAttributes, where: string): number {
+  const n = attrs.employees.length;
+  for (const [name, column] of Object.entries(attrs)) {
+    if ((column as { length: number }).length !== n) throw new Error(`${where}: ${name} has ${(column as { length: number }).length} values, employees has ${n}`);
+  }
+  return n;
+}
+
+/** Fits the encoding on the rows of `attrs` where `rows` is true (all rows when omitted). */
+export function fitColdStartEncoding(attrs: SignupAttributes, params: Pick<ColdStartParams, 'minCategoryCount'>, rows?: ArrayLike<boolean>): ColdStartEncoding {
+  const n = checkLengths(attrs, 'fitColdStartEncoding');
+  const use = (i: number) => rows === undefined || rows[i] === true;
+  const numeric = NUMERIC.map((name): NumericEncoding => {
+    const column = numericColumn(attrs, name);
+    const known: number[] = [];
+    for (let i = 0; i < n; i++) if (use(i) && Number.isFinite(column[i]!)) known.push(column[i]!);
+    known.sort((a, b) => a - b);
+    const median = known.length === 0 ? 0 : known.length % 2 ? known[(known.length - 1) / 2]! : (known[known.length / 2 - 1]! + known[known.length / 2]!) / 2;
+    // Mean and sd of the imputed column, so an imputed value encodes exactly as the median does.
+    const imputed: number[] = [];
+    for (let i = 0; i < n; i++) if (use(i)) imputed.push(Number.isFinite(column[i]!) ? column[i]! : median);
+    const mean = imputed.length === 0 ? 0 : imputed.reduce((s, x) => s + x, 0) / imputed.length;
+    const ss = imputed.reduce((s, x) => s + (x - mean) ** 2, 0);
+    const sd = imputed.length > 1 ? Math.sqrt(ss / (imputed.length - 1)) : 0;
+    return { name, median, mean, sd: sd > 0 ? sd : 1 };
+  });
+  const categorical = CATEGORICAL.map((name): CategoricalEncoding => {
+    const column = categoricalColumn(attrs, name);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      if (!use(i)) continue;
+      const level = normalise(column[i] ?? null);
+      counts.set(level, (counts.get(level) ?? 0) + 1);
+    }
+    const levels = new Set([OTHER, UNKNOWN]);
+    for (const [level, count] of counts) if (count >= params.minCategoryCount) levels.add(level);
+    return { name, levels: [...levels].sort() };
+  });
+  const columns = [...numeric.flatMap((e) => [e.name, `${e.name}_missing`]), ...categorical.flatMap((e) => e.levels.map((l) => `${e.name}=${l}`))];
+  return { numeric, categorical, columns };
+}
+
+/** The encoded signup attributes, shape (n, encoding.columns.length), every value finite. */
+export function encodeSignup(encoding: ColdStartEncoding, attrs: SignupAttributes): Matrix {
+  const n = checkLengths(attrs, 'encodeSignup');
+  const p = encoding.columns.length;
+  const data = new Float64Array(n * p);
+  let j = 0;
+  for (const e of encoding.numeric) {
+    const column = numericColumn(attrs, e.name);
+    for (let i = 0; i < n; i++) {
+      const missing = !Number.isFinite(column[i]!);
+      data[i * p + j] = ((missing ? e.median : column[i]!) - e.mean) / e.sd;
+      data[i * p + j + 1] = missing ? 1 : 0;
+    }
+    j += 2;
+  }
+  for (const e of encoding.categorical) {
+    const column = categoricalColumn(attrs, e.name);
+    const index = new Map(e.levels.map((l, k) => [l, k]));
+    const other = index.get(OTHER)!;
+    for (let i = 0; i < n; i++) data[i * p + j + (index.get(normalise(column[i] ?? null)) ?? other)] = 1;
+    j += e.levels.length;
+  }
+  return { rows: n, cols: p, data };
+}
+
+/** Customers below `minHistory` usage events plus transactions (length n, true = score cold). */
+export function coldStartRows(history: ArrayLike<number>, minHistory: number): boolean[] {
+  return Array.from(history, (h) => !(h >= minHistory));
+}
+
+/**
+ * SQL over the ingested tables: each customer's whole history up to the end of `asOf`, one row
+ * per customer in customer_id order (the order of the feature table): `usage_events` (event
+ * rows), `transactions`, and `history` (their sum).
+ */
+export function historySql(asOf: string): string {
+  const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
+  return `
+SELECT c.customer_id,
+    coalesce(u.n, 0) AS usage_events,
+    coalesce(t.n, 0) AS transactions,
+    coalesce(u.n, 0) + coalesce(t.n, 0) AS history
+FROM customers c
+LEFT JOIN (SELECT customer_id, count(*) AS n FROM usage_events WHERE ts < ${end} GROUP BY customer_id) u USING (customer_id)
+LEFT JOIN (SELECT customer_id, count(*) AS n FROM transactions WHERE ts < ${end} GROUP BY customer_id) t USING (customer_id)
+ORDER BY c.customer_id`;
+}
+
+/**
+ * Fits the cold-start model: the encoding and an MLP from signup attributes to `labels` (the
+ * k-means segments, length n), on the customers with at least `minHistory` history (all of them
+ * when fewer than `k` qualify, so a tiny data set still gets a model).
+ */
+export async function fitColdStart(
+  attrs: SignupAttributes,
+  labels: Int32Array,
+  k: number,
+  history: ArrayLike<number>,
+  params: ColdStartParams,
+  seed: number,
+): Promise<ColdStartState> {
+  const n = checkLengths(attrs, 'fitColdStart');
+  if (labels.length !== n || history.length !== n) throw new Error(`fitColdStart: ${labels.length} labels and ${history.length} history counts for ${n} customers`);
+  const cold = coldStartRows(history, params.minHistory);
+  let eligible = cold.map((c) => !c);
+  if (eligible.filter(Boolean).length < k) eligible = eligible.map(() => true);
+  const rows = eligible.flatMap((e, i) => (e ? [i] : []));
+  const encoding = fitColdStartEncoding(attrs, params, eligible);
+  const X = takeRows(encodeSignup(encoding, attrs), rows);
+  const y = Int32Array.from(rows, (i) => labels[i]!);
+  const classifier = await fitClassifier(X, y, k, params.classifier, seed);
+  // The held-out confusion matrix's rows are the true segments of exactly the held-out customers.
+  const heldOutPerSegment = classifier.metrics.confusion.map((row) => row.reduce((s, x) => s + x, 0));
+  const majoritySegment = heldOutPerSegment.indexOf(Math.max(...heldOutPerSegment));
+  const nHeldOut = classifier.metrics.nHeldOut;
+  return {
+    kind: KIND,
+    version: VERSION,
+    minHistory: params.minHistory,
+    encoding,
+    classifier,
+    metrics: {
+      heldOutAccuracy: classifier.metrics.heldOutAccuracy,
+      majorityBaseline: nHeldOut === 0 ? 0 : heldOutPerSegment[majoritySegment]! / nHeldOut,
+      majoritySegment,
+      nTrain: classifier.metrics.nTrain,
+      nHeldOut,
+      excludedLowHistory: n - rows.length,
+    },
+  };
+}
+
+/** Segment probabilities from signup attributes alone: a Matrix (n, k) whose rows sum to 1. */
+export async function predictColdStart(state: ColdStartState, attrs: SignupAttributes): Promise<Matrix> {
+  return predictProba(state.classifier, encodeSignup(state.encoding, attrs));
+}
+
+/** The part of a batch's scores that cold start replaces; probabilities has shape (n, k). */
+export interface SegmentScores {
+  segment: Int32Array;
+  distance: Float64Array;
+  probabilities: Matrix;
+  confidence: Float64Array;
+}
+
+/**
+ * Re-scores, in place, the customers with less than the state's `minHistory` history from their
+ * signup attributes: segment = the cold-start MLP's most probable one (ties: lowest id),
+ * probabilities and confidence from it, distance NaN (they have no behavioural position).
+ * Returns the cold-start flag of every row.
+ */
+export async function applyColdStart(state: ColdStartState, scores: SegmentScores, attrs: SignupAttributes, history: ArrayLike<number>): Promise<boolean[]> {
+  const n = checkLengths(attrs, 'applyColdStart');
+  const k = scores.probabilities.cols;
+  if (scores.segment.length !== n || history.length !== n) throw new Error(`applyColdStart: ${scores.segment.length} scored rows and ${history.length} history counts for ${n} customers`);
+  if (state.classifier.classes !== k) throw new Error(`applyColdStart: the cold-start model has ${state.classifier.classes} segments, the scores ${k}`);
+  const cold = coldStartRows(history, state.minHistory);
+  const rows = cold.flatMap((c, i) => (c ? [i] : []));
+  if (rows.length === 0) return cold;
+  const proba = await predictColdStart(state, subsetRows(attrs, rows));
+  rows.forEach((i, r) => {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (proba.data[r * k + c]! > proba.data[r * k + best]!) best = c;
+    scores.segment[i] = best;
+    scores.probabilities.data.set(proba.data.subarray(r * k, (r + 1) * k), i * k);
+    scores.confidence[i] = proba.data[r * k + best]!;
+    scores.distance[i] = Number.NaN;
+  });
+  return cold;
+}
+
+function subsetRows(attrs: SignupAttributes, rows: readonly number[]): SignupAttributes {
+  const list = <T>(xs: readonly T[]) => rows.map((i) => xs[i]!);
+  const num = (xs: Float64Array) => Float64Array.from(rows, (i) => xs[i]!);
+  return {
+    industry: list(attrs.industry),
+    buyerRole: list(attrs.buyerRole),
+    region: list(attrs.region),
+    deployment: list(attrs.deployment),
+    edition: list(attrs.edition),
+    employees: num(attrs.employees),
+    annualRevenue: num(attrs.annualRevenue),
+    foundedYear: num(attrs.foundedYear),
+    signupDate: list(attrs.signupDate),
+  };
+}
+
+/** Checks a parsed `coldstart.json` and returns it typed; rejects a wrong kind, version or an encoding that does not fit its MLP. */
+export function loadColdStartState(json: unknown): ColdStartState {
+  const fail = (problem: string): never => {
+    throw new InputError(`not a usable cold-start state: ${problem}`);
+  };
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(json)) return fail('expected a JSON object');
+  if (json['kind'] !== KIND) return fail(`kind is ${JSON.stringify(json['kind'])}, expected "${KIND}"`);
+  if (json['version'] !== VERSION) return fail(`format version ${JSON.stringify(json['version'])}, this finseg reads version ${VERSION} (retrain the model)`);
+  if (typeof json['minHistory'] !== 'number') return fail('minHistory is not a number');
+  const encoding = json['encoding'];
+  if (!isRecord(encoding) || !Array.isArray(encoding['numeric']) || !Array.isArray(encoding['categorical']) || !Array.isArray(encoding['columns'])) {
+    return fail('encoding must hold numeric, categorical and columns arrays');
+  }
+  const numeric = encoding['numeric'] as NumericEncoding[];
+  const categorical = encoding['categorical'] as CategoricalEncoding[];
+  if (numeric.map((e) => e?.name).join() !== NUMERIC.join()) return fail(`encoding.numeric must encode ${NUMERIC.join(', ')} in that order`);
+  if (numeric.some((e) => ![e.median, e.mean, e.sd].every(Number.isFinite) || !(e.sd > 0))) return fail('encoding.numeric holds a non-finite median, mean or sd');
+  if (categorical.map((e) => e?.name).join() !== CATEGORICAL.join()) return fail(`encoding.categorical must encode ${CATEGORICAL.join(', ')} in that order`);
+  if (categorical.some((e) => !Array.isArray(e.levels) || !e.levels.includes(OTHER) || !e.levels.includes(UNKNOWN))) {
+    return fail('every categorical encoding needs its levels, including "other" and "unknown"');
+  }
+  const width = 2 * numeric.length + categorical.reduce((s, e) => s + e.levels.length, 0);
+  if ((encoding['columns'] as unknown[]).length !== width) return fail(`encoding.columns lists ${(encoding['columns'] as unknown[]).length} columns, the encoding makes ${width}`);
+  const classifier = loadClassifierState(json['classifier']);
+  if (classifier.inputDim !== width) return fail(`the classifier takes ${classifier.inputDim} inputs, the encoding makes ${width}`);
+  const metrics = json['metrics'];
+  if (!isRecord(metrics) || typeof metrics['heldOutAccuracy'] !== 'number' || typeof metrics['majorityBaseline'] !== 'number') return fail('metrics are missing');
+  return {
+    kind: KIND,
+    version: VERSION,
+    minHistory: json['minHistory'],
+    encoding: { numeric, categorical, columns: encoding['columns'] as string[] },
+    classifier,
+    metrics: metrics as unknown as ColdStartMetrics,
+  };
+}
+
+function assertUnreachable(x: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,109 @@
+/**
+ * The drift reference a bundle keeps (`reference.json`): production's bins for every numeric
+ * input, the categories of every categorical input and the segment shares, learned from the
+ * training customers. `measureDrift` reads today's customers against it.
+ */
+import type { CustomerAttributes } from '../02-features/features.ts';
+import { LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
+import { InputError } from '../core/errors.ts';
+import type { Matrix } from '../core/matrix.ts';
+import {
+  categoricalDrift,
+  DRIFT_REFERENCE_KIND,
+  DRIFT_REFERENCE_VERSION,
+  fitCategoricalReference,
+  fitNumericReference,
+  numericDrift,
+  type DriftReference,
+  type InputDrift,
+} from './psi.ts';
+
+/** Drift-reference settings. */
+export interface ReferenceParams {
+  /** Quantile bins per numeric input (deciles by default, the usual PSI binning). */
+  bins: number;
+}
+
+export const defaultReferenceParams: ReferenceParams = { bins: 10 };
+
+/** The customers a reference is learned from or drift is measured on; arrays have one entry per customer. */
+export interface DriftInput {
+  /** Raw catalog features, shape (n, featureNames.length); NaN = undefined. */
+  X: Matrix;
+  featureNames: readonly string[];
+  attributes: CustomerAttributes;
+  lenses: CustomerLenses;
+}
+
+/** Numeric customers columns that are model-relevant inputs (the size and lifecycle lenses read them). */
+const NUMERIC_ATTRIBUTES = [
+  ['employees', 'employees'],
+  ['annual_revenue', 'annualRevenue'],
+  ['founded_year', 'foundedYear'],
+] as const;
+/** Categorical customers columns. */
+const CATEGORICAL_ATTRIBUTES = [
+  ['industry', 'industry'],
+  ['region', 'region'],
+  ['edition', 'edition'],
+  ['deployment', 'deployment'],
+  ['buyer_role', 'buyerRole'],
+] as const;
+
+function column(X: Matrix, j: number): Float64Array {
+  const out = new Float64Array(X.rows);
+  for (let i = 0; i < X.rows; i++) out[i] = X.data[i * X.cols + j]!;
+  return out;
+}
+
+/** Learns the reference from the training customers and their segment indices (labels in [0, k)). */
+export function fitDriftReference(input: DriftInput, labels: Int32Array, k: number, params: ReferenceParams = defaultReferenceParams): DriftReference {
+  const n = input.X.rows;
+  const numeric = [
+    ...input.featureNames.map((name, j) => fitNumericReference(name, 'feature', column(input.X, j), params.bins)),
+    ...NUMERIC_ATTRIBUTES.map(([name, key]) => fitNumericReference(name, 'attribute', input.attributes[key], params.bins)),
+  ];
+  const categorical = [
+    ...CATEGORICAL_ATTRIBUTES.map(([name, key]) => fitCategoricalReference(name, 'attribute', input.attributes[key])),
+    ...LENS_NAMES.map((lens) => fitCategoricalReference(`lens:${lens}`, 'lens', input.lenses[lens] as readonly (string | null)[])),
+  ];
+  const counts = new Float64Array(k);
+  for (const l of labels) counts[l]!++;
+  return {
+    kind: DRIFT_REFERENCE_KIND,
+    version: DRIFT_REFERENCE_VERSION,
+    bins: params.bins,
+    customers: n,
+    numeric,
+    categorical,
+    segmentShares: Array.from(counts, (c) => c / (n || 1)),
+  };
+}
+
+/** PSI of every input in the reference, measured on today's customers; a feature today's data lacks reads as all missing. */
+export function measureDrift(ref: DriftReference, input: DriftInput): InputDrift[] {
+  const missing = new Float64Array(input.X.rows).fill(Number.NaN);
+  const numeric = ref.numeric.map((r) => {
+    if (r.source === 'attribute') {
+      const key = NUMERIC_ATTRIBUTES.find(([name]) => name === r.name)![1];
+      return numericDrift(r, input.attributes[key]);
+    }
+    const j = input.featureNames.indexOf(r.name);
+    return numericDrift(r, j < 0 ? missing : column(input.X, j));
+  });
+  const categorical = ref.categorical.map((r) => {
+    if (r.source === 'lens') return categoricalDrift(r, input.lenses[r.name.slice('lens:'.length) as (typeof LENS_NAMES)[number]] as readonly (string | null)[]);
+    const key = CATEGORICAL_ATTRIBUTES.find(([name]) => name === r.name)![1];
+    return categoricalDrift(r, input.attributes[key]);
+  });
+  return [...numeric, ...categorical];
+}
+
+/** Validates parsed JSON as a drift reference; rejects another kind or version with a clear message. */
+export function loadDriftReference(json: unknown): DriftReference {
+  const obj = json as Partial<DriftReference> | null;
+  if (obj?.kind !== DRIFT_REFERENCE_KIND) throw new InputError(`expected a "${DRIFT_REFERENCE_KIND}" state, got kind ${JSON.stringify(obj?.kind ?? null)}`);
+  if (obj.version !== DRIFT_REFERENCE_VERSION) throw new InputError(`unsupported ${DRIFT_REFERENCE_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${DRIFT_REFERENCE_VERSION}`);
+  if (!Array.isArray(obj.numeric) || !Array.isArray(obj.categorical) || !Array.isArray(obj.segmentShares)) throw new InputError(`${DRIFT_REFERENCE_KIND}: numeric, categorical and segmentShares must be arrays`);
+  return obj as DriftReference;
+}

@@ -1,0 +1,218 @@
+/**
+ * Module adoption trends per segment (the seed's time-series idea), stored in every bundle as
+ * `trends.json`. For each segment of the model and each catalog module: the monthly adoption
+ * share (of the segment's customers active in a month, the share that used the module that
+ * month), a linear-trend forecast of the next quarter's average with a 95% prediction interval
+ * (forecast.ts), and the modules whose adoption rises fastest. Segment membership is today's, so
+ * a series reads "how today's segment took up each module over the past year".
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { MODULES } from '../01-ingest/contract.ts';
+import { readColumns, sqlString } from '../core/duck.ts';
+import { InputError } from '../core/errors.ts';
+import { linearTrendForecast } from './forecast.ts';
+
+/** Trend settings (the `drift.trends` config slice). */
+export interface TrendParams {
+  /** Fewest usable months for a forecast; fewer leaves forecasts null. Default 6. */
+  minMonths: number;
+  /** Months forecast (their average is reported). Default 3, a quarter. */
+  horizonMonths: number;
+  /** Rising modules listed per segment. Default 3. */
+  topModules: number;
+  /** A calendar month is used when the data covers at least this many of its days (edge months are partial). Default 25. */
+  minCoveredDays: number;
+}
+
+export const defaultTrendParams: TrendParams = { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25 };
+
+/** Forecast of one series: the next quarter's average adoption and its 95% interval, clipped to [0, 1]. */
+export interface AdoptionForecast {
+  /** The forecast months, 'YYYY-MM'. */
+  months: string[];
+  mean: number;
+  low: number;
+  high: number;
+}
+
+/** One module's adoption in one segment. */
+export interface ModuleTrend {
+  module: string;
+  /** Monthly adoption share, aligned with TrendsState.months; null in a month with no active customer. */
+  adoption: (number | null)[];
+  /** Least-squares change of the share per month (0.01 = one percentage point a month); null without a forecast. */
+  slopePerMonth: number | null;
+  forecast: AdoptionForecast | null;
+}
+
+/** One segment's series. */
+export interface SegmentTrends {
+  /** Index in the model (centroid order) and public id. */
+  segmentIndex: number;
+  segmentId: number;
+  /** Customers of the segment active each month, aligned with TrendsState.months. */
+  activeCustomers: number[];
+  /** Every catalog module, in catalog order. */
+  modules: ModuleTrend[];
+  /** The modules with the steepest positive slope, steepest first, at most topModules. */
+  rising: { module: string; slopePerMonth: number; latest: number | null; forecast: AdoptionForecast }[];
+}
+
+/** Everything stored in `trends.json`. */
+export interface TrendsState {
+  kind: 'finseg.trends';
+  version: 1;
+  /** The method in words, for readers of the JSON. */
+  method: string;
+  /** Level of the prediction intervals. */
+  intervalLevel: 0.95;
+  /** The usable calendar months, 'YYYY-MM', oldest first. */
+  months: string[];
+  /** The forecast months. */
+  horizon: string[];
+  segments: SegmentTrends[];
+}
+
+export const TRENDS_KIND = 'finseg.trends';
+export const TRENDS_VERSION = 1;
+
+const METHOD =
+  'adoption = share of the segment customers active in a month that used the module that month; forecast = ordinary least squares line through the monthly shares, ' +
+  'averaged over the next quarter, with a 95% prediction interval from the residual spread (t quantile, n − 2 degrees of freedom); clipped to [0, 1]';
+
+/** 'YYYY-MM' of a month index counted from year 0 (month = year * 12 + month0). */
+function monthLabel(index: number): string {
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+function monthIndex(isoDate: string): number {
+  return Number(isoDate.slice(0, 4)) * 12 + Number(isoDate.slice(5, 7)) - 1;
+}
+
+function daysInMonth(index: number): number {
+  return new Date(Date.UTC(Math.floor(index / 12), (index % 12) + 1, 0)).getUTCDate();
+}
+
+/**
+ * The usable months between the first data day and the as-of day (both 'YYYY-MM-DD', inclusive):
+ * the longest run of months each covered on at least `minCoveredDays` days.
+ */
+export function usableMonths(firstDay: string, asOf: string, minCoveredDays: number): number[] {
+  const first = monthIndex(firstDay);
+  const last = monthIndex(asOf);
+  const out: number[] = [];
+  for (let m = first; m <= last; m++) {
+    const from = m === first ? Number(firstDay.slice(8, 10)) : 1;
+    const to = m === last ? Number(asOf.slice(8, 10)) : daysInMonth(m);
+    if (to - from + 1 >= minCoveredDays) out.push(m);
+  }
+  return out;
+}
+
+/** Per-customer monthly module use, as the SQL returns it: row r is (customer index, month index, bit mask of modules used). */
+export interface MonthlyUse {
+  customer: Int32Array;
+  month: Int32Array;
+  mask: Int32Array;
+}
+
+/**
+ * Builds the series and forecasts from monthly use. `segmentIndex` (n) gives each customer's
+ * segment; `segmentIds` (k) each segment's public id; `months` the usable month indices.
+ */
+export function fitTrends(use: MonthlyUse, segmentIndex: Int32Array, segmentIds: readonly number[], months: readonly number[], params: TrendParams): TrendsState {
+  const k = segmentIds.length;
+  const T = months.length;
+  const M = MODULES.length;
+  const position = new Map(months.map((m, t) => [m, t]));
+  const active = new Float64Array(k * T);
+  const used = new Float64Array(k * T * M);
+  for (let r = 0; r < use.customer.length; r++) {
+    const t = position.get(use.month[r]!);
+    if (t === undefined) continue;
+    const s = segmentIndex[use.customer[r]!]!;
+    active[s * T + t]!++;
+    const mask = use.mask[r]!;
+    for (let j = 0; j < M; j++) if (mask & (1 << j)) used[(s * T + t) * M + j]!++;
+  }
+  const last = months.length ? months[months.length - 1]! : 0;
+  const horizon = Array.from({ length: params.horizonMonths }, (_, h) => monthLabel(last + 1 + h));
+  const clip = (x: number) => Math.min(1, Math.max(0, x));
+  const segments: SegmentTrends[] = segmentIds.map((segmentId, s) => {
+    const activeCustomers = Array.from({ length: T }, (_, t) => active[s * T + t]!);
+    const modules: ModuleTrend[] = MODULES.map((module, j) => {
+      const adoption = activeCustomers.map((a, t) => (a === 0 ? null : used[(s * T + t) * M + j]! / a));
+      const observed = adoption.filter((x): x is number => x !== null);
+      // A gap (a month with nobody active) breaks the equal spacing the line assumes: no forecast then.
+      const fit = observed.length === T && T >= params.minMonths ? linearTrendForecast(observed, params.horizonMonths) : null;
+      return {
+        module,
+        adoption,
+        slopePerMonth: fit ? fit.slope : null,
+        forecast: fit ? { months: horizon, mean: clip(fit.mean), low: clip(fit.low), high: clip(fit.high) } : null,
+      };
+    });
+    const rising = modules
+      .filter((m) => m.slopePerMonth !== null && m.slopePerMonth > 0 && m.forecast !== null)
+      .sort((a, b) => b.slopePerMonth! - a.slopePerMonth! || a.module.localeCompare(b.module))
+      .slice(0, params.topModules)
+      .map((m) => ({ module: m.module, slopePerMonth: m.slopePerMonth!, latest: m.adoption[T - 1] ?? null, forecast: m.forecast! }));
+    return { segmentIndex: s, segmentId, activeCustomers, modules, rising };
+  });
+  return { kind: TRENDS_KIND, version: TRENDS_VERSION, method: METHOD, intervalLevel: 0.95, months: months.map(monthLabel), horizon, segments };
+}
+
+/**
+ * Reads the monthly module use of the ingested usage_events (through `asOf`, inclusive) and
+ * fits the trends of the given segmentation; `customerIds` (n) in the order of `segmentIndex`.
+ */
+export async function computeTrends(
+  conn: DuckDBConnection,
+  asOf: string,
+  customerIds: readonly string[],
+  segmentIndex: Int32Array,
+  segmentIds: readonly number[],
+  params: TrendParams,
+): Promise<TrendsState> {
+  const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
+  const span = await readColumns(conn, `SELECT CAST(CAST(min(ts) AS DATE) AS VARCHAR) AS first_day FROM usage_events WHERE ts < ${end}`, ['first_day']);
+  const firstDay = span.text.first_day?.[0];
+  const months = firstDay ? usableMonths(firstDay, asOf, params.minCoveredDays) : [];
+  const catalog = `[${MODULES.map(sqlString).join(', ')}]`;
+  const cols = await readColumns(
+    conn,
+    `SELECT customer_id, (year(ts) * 12 + month(ts) - 1)::INTEGER AS month,
+            bit_or(1 << (list_position(${catalog}, module) - 1))::INTEGER AS mask
+       FROM usage_events
+      WHERE ts < ${end} AND list_position(${catalog}, module) IS NOT NULL
+      GROUP BY ALL`,
+    ['customer_id'],
+  );
+  const index = new Map(customerIds.map((id, i) => [id, i]));
+  const ids = cols.text.customer_id!;
+  const keep: number[] = [];
+  ids.forEach((id, r) => {
+    if (index.has(id!)) keep.push(r);
+  });
+  const use: MonthlyUse = {
+    customer: Int32Array.from(keep, (r) => index.get(ids[r]!)!),
+    month: Int32Array.from(keep, (r) => cols.numeric.month![r]!),
+    mask: Int32Array.from(keep, (r) => cols.numeric.mask![r]!),
+  };
+  return fitTrends(use, segmentIndex, segmentIds, months, params);
+}
+
+/** Validates parsed JSON as a trends state; rejects another kind or version with a clear message. */
+export function loadTrendsState(json: unknown): TrendsState {
+  const obj = json as Partial<TrendsState> | null;
+  if (obj?.kind !== TRENDS_KIND) throw new InputError(`expected a "${TRENDS_KIND}" state, got kind ${JSON.stringify(obj?.kind ?? null)}`);
+  if (obj.version !== TRENDS_VERSION) throw new InputError(`unsupported ${TRENDS_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${TRENDS_VERSION}`);
+  if (!Array.isArray(obj.months) || !Array.isArray(obj.segments)) throw new InputError(`${TRENDS_KIND}: months and segments must be arrays`);
+  return obj as TrendsState;
+}
+
+/** The trends of a model trained without usage events: the segments, no months, no forecasts. */
+export function emptyTrends(segmentIds: readonly number[], params: TrendParams): TrendsState {
+  const none: MonthlyUse = { customer: new Int32Array(0), month: new Int32Array(0), mask: new Int32Array(0) };
+  return fitTrends(none, new Int32Array(0), segmentIds, [], { ...params, horizonMonths: 0 });
+}

@@ -1,0 +1,549 @@
+import { LENS_LABELS, LENS_NAMES } from '../06-categorize/lenses.ts';
+import {
+  FONT_STACK,
+  feedbackSpec,
+  driftSpec,
+  kSelectionSpec,
+  lensCompositionSpec,
+  migrationSpec,
+  moduleHeatmapSpec,
+  profileHeatmapSpec,
+  projectionSpec,
+  renderCharts,
+  segmentColor,
+  segmentLabel,
+  segmentSizesSpec,
+  trendsSpec,
+  type ChartSpec,
+  type RenderedChart,
+  type SegmentKey,
+} from './charts.ts';
+import { texts, type Lang, type Texts } from './i18n.ts';
+import type { ReportModel, ReportRule, ReportSegment } from './model.ts';
+
+/**
+ * The self-contained HTML report: inline CSS, inline SVG charts, no script, no font or image
+ * from anywhere else. Every interpolated value is escaped unless it is markup this module
+ * built itself (`Raw`), so a customer id or a path cannot inject anything.
+ */
+
+/** Markup that is already safe: built here or by vega's SVG writer, which escapes its text. */
+class Raw {
+  constructor(readonly html: string) {}
+  toString(): string {
+    return this.html;
+  }
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function piece(v: unknown): string {
+  if (v instanceof Raw) return v.html;
+  if (Array.isArray(v)) return v.map(piece).join('');
+  if (v === null || v === undefined || v === false) return '';
+  return escapeHtml(String(v));
+}
+
+/** Template tag: interpolations are escaped unless they are Raw (or arrays of Raw). */
+function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
+  let out = strings[0]!;
+  values.forEach((v, i) => (out += piece(v) + strings[i + 1]!));
+  return new Raw(out);
+}
+
+/** Earlier users a module needs in a segment before its abandonment rate is shown: small counts give noisy rates. */
+export const ABANDON_MIN_USERS = 20;
+
+/** Which export files sit beside the report, for the exports list. */
+export interface ExportFiles {
+  segmentsJson: boolean;
+  segmentsCsv: boolean;
+  assignmentsCsv: boolean;
+  assignmentsParquet: boolean;
+  reportMd: boolean;
+}
+
+const otherLang = (lang: Lang): Lang => (lang === 'en' ? 'zh' : 'en');
+
+function segmentKeys(model: ReportModel, lang: Lang): SegmentKey[] {
+  return model.segments.map((s) => ({ id: s.id, label: segmentLabel(s.id, s.name[lang]) }));
+}
+
+/** Abandonment rate per segment and module, null where too few customers used the module before. */
+function abandonmentRates(model: ReportModel): (number | null)[][] | null {
+  const a = model.profile?.abandonment;
+  if (!a) return null;
+  return a.previousUsers.map((row, s) => row.map((users, j) => (users >= ABANDON_MIN_USERS ? a.abandoned[s]![j]! / users : null)));
+}
+
+/** A promotion gate's status in the report's language; an unknown status passes through. */
+function gateStatus(status: string, t: Texts): string {
+  const key = ({ pass: 'gatePass', fail: 'gateFail', waived: 'gateWaived', 'not-applicable': 'gateNotApplicable' } as const)[status as 'pass'];
+  return key ? t.ui(key) : status;
+}
+
+/** A migration axis label: a segment id as on the cards, or the margins' words. */
+function migrationLabel(id: string, t: Texts): string {
+  if (id === 'new') return t.ui('newCustomers');
+  if (id === 'gone') return t.ui('goneCustomers');
+  return `#${id}`;
+}
+
+/** The chart specs of a report, in page order; sections without data contribute none. */
+export function reportChartSpecs(model: ReportModel, t: Texts): ChartSpec[] {
+  const keys = segmentKeys(model, t.lang);
+  const specs: ChartSpec[] = [segmentSizesSpec(model.segments.map((s, i) => ({ ...keys[i]!, size: s.size, share: s.share })), t)];
+  const profile = model.profile;
+  if (profile) specs.push(projectionSpec(keys, profile.projection, t));
+  if (profile) specs.push(profileHeatmapSpec(keys, profile.featureNames.map(t.feature), profile.standardisedMeans, t));
+  specs.push(
+    lensCompositionSpec(
+      keys,
+      LENS_NAMES.map((lens) => ({
+        lens,
+        // Labels no segment has are left out of the legend.
+        labels: LENS_LABELS[lens].filter((label) => model.segments.some((s) => (s.lenses.find((l) => l.lens === lens)?.shares[label] ?? 0) > 0)),
+        shares: model.segments.map((s) => s.lenses.find((l) => l.lens === lens)?.shares),
+      })),
+      t,
+    ),
+  );
+  if (profile?.moduleAdoption) {
+    const moduleLabels = profile.modules.map(t.module);
+    specs.push(moduleHeatmapSpec('adoption', t.ui('adoptionChart'), undefined, keys, moduleLabels, profile.moduleAdoption, 'blues', t));
+    const rates = abandonmentRates(model);
+    if (rates) specs.push(moduleHeatmapSpec('abandonment', t.ui('abandonmentChart'), t.ui('abandonmentCaption', { min: ABANDON_MIN_USERS }), keys, moduleLabels, rates, 'orangered', t));
+  }
+  if (profile?.feedback) specs.push(feedbackSpec(keys, profile.feedback.nps, profile.feedback.ticketsPerCustomer, t));
+  if (model.trends) {
+    const trends = model.trends;
+    const panels = model.segments.flatMap((s) => {
+      const series = trends.rising.get(s.index);
+      return series ? [{ segment: keys[s.index]!, series }] : [];
+    });
+    if (panels.length) specs.push(trendsSpec(panels, trends.months, t.module, t));
+  }
+  const c = model.comparison;
+  // The 20 largest shifts: the rest sit near zero and would only stretch the chart.
+  if (c?.drift.length) specs.push(driftSpec(c.drift.slice(0, 20).map((d) => ({ label: t.feature(d.name), psi: d.psi })), c.driftThreshold ?? 0.2, t));
+  if (c?.migration.length) specs.push(migrationSpec(c.migration, c.fromOrder, c.toOrder, (id) => migrationLabel(id, t), t));
+  if (model.kSelection.rows.length && model.kSelection.metrics.length) specs.push(kSelectionSpec(model.kSelection.rows, model.kSelection.metrics, model.k, t));
+  return specs;
+}
+
+/** Renders the whole report page in one language. */
+export async function renderReportHtml(model: ReportModel, lang: Lang, exportsPresent: ExportFiles): Promise<string> {
+  const t = texts(lang);
+  const charts = await renderCharts(reportChartSpecs(model, t));
+  return reportHtml(model, t, charts, exportsPresent);
+}
+
+function figure(chart: RenderedChart | undefined): Raw {
+  if (!chart) return html``;
+  return html`<figure class="chart${chart.wide ? ' wide' : ''}" id="chart-${chart.id}">
+<figcaption><span class="chart-title">${chart.title}</span>${chart.caption ? html`<span class="chart-caption">${chart.caption}</span>` : ''}</figcaption>
+<div class="chart-body">${new Raw(chart.svg)}</div>
+</figure>`;
+}
+
+/** A raw feature value as readers expect it: shares as percentages, counts and money grouped, trends signed. */
+function featureValue(feature: string, x: number | null, t: Texts): string {
+  if (x === null || !Number.isFinite(x)) return '–';
+  if (feature.endsWith('_share') || feature.startsWith('share_')) return t.fmt.percent(x, 0);
+  if (feature.endsWith('_trend')) return t.fmt.signed(x, 2);
+  const a = Math.abs(x);
+  if (a >= 100) return t.fmt.integer(x);
+  if (a >= 10) return t.fmt.decimal(x, 1);
+  return t.fmt.decimal(x, 2);
+}
+
+function lensTable(s: ReportSegment, t: Texts): Raw {
+  const rows = s.lenses.map((l) => {
+    const mixed = l.dominant === 'mixed';
+    const label = mixed ? `${t.lensLabel(l.lens, 'mixed')} (${t.lensLabel(l.lens, l.plurality)})` : t.lensLabel(l.lens, l.dominant);
+    return html`<tr><th scope="row">${t.lensName(l.lens)}</th><td><span class="chip${mixed ? ' muted' : ''}">${label}</span></td><td class="num">${t.fmt.percent(l.dominantShare, 0)}</td><td class="num">${mixed ? '–' : `×${t.fmt.decimal(l.lift, 1)}`}</td></tr>`;
+  });
+  return html`<table class="lens-table"><thead><tr><th>${t.ui('lens')}</th><th>${t.ui('dominant')}</th><th class="num">${t.ui('share')}</th><th class="num">${t.ui('lift')}</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function distinguishingList(s: ReportSegment, t: Texts): Raw {
+  const maxAbs = Math.max(1, ...s.distinguishing.map((d) => Math.abs(d.standardisedDifference)));
+  const items = s.distinguishing.map((d) => {
+    const up = d.standardisedDifference >= 0;
+    const width = (Math.abs(d.standardisedDifference) / maxAbs) * 50;
+    const style = up ? `left:50%;width:${width.toFixed(1)}%` : `left:${(50 - width).toFixed(1)}%;width:${width.toFixed(1)}%`;
+    return html`<li>
+<div class="feat-head"><span class="feat-name">${up ? '▲' : '▼'} ${t.feature(d.feature)}</span><span class="feat-d ${up ? 'up' : 'down'}">${t.fmt.signed(d.standardisedDifference, 2)}</span></div>
+<div class="diverge"><span class="axis"></span><span class="bar ${up ? 'up' : 'down'}" style="${style}"></span></div>
+<div class="feat-means">${t.ui('segmentMean')} ${featureValue(d.feature, d.segmentMean, t)} · ${t.ui('restMean')} ${featureValue(d.feature, d.restMean, t)}</div>
+</li>`;
+  });
+  return html`<ul class="features">${items}</ul>`;
+}
+
+function playbookBlock(s: ReportSegment, t: Texts): Raw {
+  const p = s.playbook;
+  const zh = t.lang === 'zh';
+  const edition = zh ? p.zh.edition : p.edition;
+  const deployment = zh ? p.zh.deployment : t.deployment(p.deployment);
+  return html`<div class="playbook">
+<h4>${t.ui('playbook')}</h4>
+<dl>
+<dt>${t.ui('edition')}</dt><dd><strong>${edition}</strong></dd>
+<dt>${t.ui('deployment')}</dt><dd>${deployment}</dd>
+<dt>${t.ui('leadModules')}</dt><dd>${p.leadModules.map((m) => html`<span class="chip module">${t.module(m)}</span>`)}</dd>
+${p.channels.length ? html`<dt>${t.ui('channels')}</dt><dd>${p.channels.map((c) => html`<span class="chip channel">${t.channel(c)}</span>`)}</dd>` : ''}
+<dt>${t.ui('service')}</dt><dd>${zh ? p.zh.service : p.service}</dd>
+</dl>
+<blockquote>${zh ? p.zh.message : p.message}</blockquote>
+</div>`;
+}
+
+/** The modules where a segment loses the most customers: ranked by how many stopped, shown with the rate among earlier users. */
+function lostModules(model: ReportModel, s: ReportSegment, t: Texts): Raw {
+  const a = model.profile?.abandonment;
+  const row = a?.previousUsers[s.index];
+  if (!a || !row) return html``;
+  const lost = row
+    .map((users, j) => ({ module: a.modules[j]!, users, stopped: a.abandoned[s.index]![j]! }))
+    .filter((x) => x.users >= ABANDON_MIN_USERS && x.stopped > 0)
+    .sort((x, y) => y.stopped - x.stopped || x.module.localeCompare(y.module))
+    .slice(0, 3);
+  if (!lost.length) return html``;
+  return html`<div class="card-row"><h4>${t.ui('lostModules')}</h4><p>${lost.map(
+    (x, i) =>
+      html`${i ? ' · ' : ''}<span class="lost">${t.module(x.module)} <strong>${t.fmt.percent(x.stopped / x.users, 0)}</strong> <span class="of">(${t.fmt.integer(x.stopped)}/${t.fmt.integer(x.users)})</span></span>`,
+  )}</p></div>`;
+}
+
+function feedbackRow(model: ReportModel, s: ReportSegment, t: Texts): Raw {
+  const f = model.profile?.feedback;
+  if (!f) return html``;
+  const nps = f.nps[s.index];
+  return html`<div class="card-row"><h4>${t.ui('feedback')}</h4><p>${t.ui('nps')} <strong>${nps === null || nps === undefined ? '–' : t.fmt.signed(nps, 0)}</strong> (${t.fmt.integer(f.respondents[s.index] ?? 0)} ${t.ui('respondents')}) · ${t.ui('tickets')} <strong>${t.fmt.decimal(f.ticketsPerCustomer[s.index] ?? 0, 2)}</strong></p></div>`;
+}
+
+/** The segment's fastest-rising modules: change per month and the next quarter's forecast with its interval. */
+function risingRow(model: ReportModel, s: ReportSegment, t: Texts): Raw {
+  const series = model.trends?.rising.get(s.index);
+  if (!series?.length) return html``;
+  return html`<div class="card-row"><h4>${t.ui('rising')}</h4><p>${series.map(
+    (r, i) =>
+      html`${i ? ' · ' : ''}<span class="rise">${t.module(r.module)} <strong>${t.fmt.signed(r.slopePerMonth * 100, Math.abs(r.slopePerMonth) < 0.001 ? 2 : 1)} ${t.ui('ppPerMonth')}</strong> → ${t.fmt.percent(r.forecast.mean, 0)} <span class="of">(${t.fmt.percent(r.forecast.low, 0)}–${t.fmt.percent(r.forecast.high, 0)})</span></span>`,
+  )}</p></div>`;
+}
+
+/** A rule in the reader's words: translated feature names, values formatted like the cards' ("Mobile share > 35%"). */
+function ruleText(rule: ReportRule, t: Texts): string {
+  if (!rule.conditions) return rule.text;
+  if (!rule.conditions.length) return t.ui('everyCustomer');
+  return rule.conditions
+    .map((c) => {
+      const name = t.feature(c.feature);
+      const v = (x: number) => featureValue(c.feature, x, t);
+      const core = c.above !== null && c.atMost !== null ? `${v(c.above)} < ${name} ≤ ${v(c.atMost)}` : c.above !== null ? `${name} > ${v(c.above)}` : `${name} ≤ ${v(c.atMost!)}`;
+      return c.missingIncluded ? `${core} ${t.ui('orMissing')}` : core;
+    })
+    .join(t.ui('and'));
+}
+
+function rulesBlock(s: ReportSegment, t: Texts): Raw {
+  if (!s.rules.length) return html``;
+  const quality = s.ruleRecall !== null && s.rulePrecision !== null ? html`<span class="rule-quality">${t.ui('recall')} ${t.fmt.percent(s.ruleRecall, 0)} · ${t.ui('precision')} ${t.fmt.percent(s.rulePrecision, 0)}</span>` : '';
+  return html`<div class="card-row"><h4>${t.ui('rules')} ${quality}</h4><ul class="rules">${s.rules.map((r) => html`<li title="${r.text}">${ruleText(r, t)}</li>`)}</ul></div>`;
+}
+
+function stabilityBadge(s: ReportSegment, t: Texts): Raw {
+  if (s.stability === null) return html``;
+  const ok = s.unstable === null ? s.stability >= 0.6 : !s.unstable;
+  return html`<span class="badge ${ok ? 'ok' : 'warn'}" title="${t.ui('jaccard')}">${t.ui('stability')} ${t.fmt.decimal(s.stability, 2)} · ${t.ui(ok ? 'stable' : 'unstable')}</span>`;
+}
+
+function segmentCard(model: ReportModel, s: ReportSegment, t: Texts): Raw {
+  const other = otherLang(t.lang);
+  return html`<article class="segment-card" id="segment-${s.id}" style="--seg:${segmentColor(s.id)}">
+<header class="card-head">
+<span class="seg-id">#${s.id}</span>
+<div class="card-names"><h3>${s.name[t.lang]}</h3><p class="alt-name" lang="${other === 'zh' ? 'zh-CN' : 'en'}">${s.name[other]}</p></div>
+<div class="card-size"><strong>${t.fmt.integer(s.size)}</strong> ${t.ui('customersUnit')}<br><span>${t.fmt.percent(s.share)} ${t.ui('ofBase')}</span></div>
+</header>
+<div class="sharebar"><span style="width:${Math.min(100, s.share * 100).toFixed(2)}%"></span></div>
+${s.stability !== null ? html`<div class="badges">${stabilityBadge(s, t)}</div>` : ''}
+<div class="card-cols">
+<div><h4>${t.ui('fiveLenses')}</h4>${lensTable(s, t)}</div>
+<div><h4>${t.ui('distinguishing')}</h4>${distinguishingList(s, t)}</div>
+</div>
+${rulesBlock(s, t)}
+${playbookBlock(s, t)}
+${lostModules(model, s, t)}
+${risingRow(model, s, t)}
+${feedbackRow(model, s, t)}
+<p class="examples"><span>${t.ui('examples')}</span> ${s.exampleCustomerIds.map((id) => html`<code>${id}</code> `)}</p>
+</article>`;
+}
+
+function kpi(label: string, value: string, note?: string): Raw {
+  return html`<div class="kpi"><div class="kpi-value">${value}</div><div class="kpi-label">${label}</div>${note ? html`<div class="kpi-note">${note}</div>` : ''}</div>`;
+}
+
+function kTable(model: ReportModel, t: Texts): Raw {
+  const ms = model.kSelection.metrics;
+  const head = html`<tr><th class="num">k</th>${ms.map((m) => html`<th class="num">${t.metric(m.key)}</th>`)}<th class="num">${t.ui('minShare')}</th></tr>`;
+  const rows = model.kSelection.rows.map(
+    (r) => html`<tr class="${r.k === model.k ? 'chosen' : ''}${r.eligible ? '' : ' ineligible'}"><td class="num">${r.k}</td>${ms.map((m) => {
+      const v = r.metrics[m.key];
+      const digits = m.key === 'inertia' || m.key === 'calinskiHarabasz' ? 0 : 3;
+      return html`<td class="num">${v === null || v === undefined ? '–' : digits ? t.fmt.decimal(v, digits) : t.fmt.integer(v)}</td>`;
+    })}<td class="num">${t.fmt.percent(r.minShare)}</td></tr>`,
+  );
+  return html`<table class="data-table k-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+}
+
+const CSS = `
+:root{--ink:#111827;--body:#374151;--muted:#6b7280;--line:#e5e7eb;--bg:#f4f6f9;--panel:#fff;--accent:#1d4ed8;--navy:#0f1f3d}
+*{box-sizing:border-box;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+html{font-size:15px}
+body{margin:0;background:var(--bg);color:var(--body);font-family:${FONT_STACK};line-height:1.5}
+.wrap{max-width:1240px;margin:0 auto;padding:0 28px}
+.masthead{background:linear-gradient(120deg,#0f1f3d 0%,#1e3a6e 100%);color:#e5ecf8;padding:30px 0 26px}
+.eyebrow{text-transform:uppercase;letter-spacing:.12em;font-size:.72rem;color:#9fb3d9;font-weight:600}
+.masthead h1{margin:.25rem 0 .6rem;font-size:2rem;color:#fff;font-weight:700;letter-spacing:-.01em}
+.meta{display:flex;flex-wrap:wrap;gap:6px 22px;margin:0;font-size:.85rem}
+.meta span b{color:#fff;font-weight:600;margin-right:6px}
+.meta code{color:#fff}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.86em}
+nav.toc{background:#fff;border-bottom:1px solid var(--line);position:sticky;top:0;z-index:2}
+nav.toc .wrap{display:flex;flex-wrap:wrap;gap:4px 18px;padding-top:10px;padding-bottom:10px;font-size:.85rem}
+nav.toc a{color:var(--body);text-decoration:none}
+nav.toc a:hover{color:var(--accent)}
+main{padding-bottom:40px}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:14px;margin:24px 0 8px}
+.kpi{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.kpi-value{font-size:1.55rem;font-weight:700;color:var(--ink);font-variant-numeric:tabular-nums}
+.kpi-label{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}
+.kpi-note{font-size:.78rem;color:var(--muted)}
+section{margin-top:34px}
+h2{font-size:1.3rem;color:var(--ink);margin:0 0 4px;padding-bottom:6px;border-bottom:2px solid var(--ink);display:inline-block}
+.lead{margin:6px 0 16px;max-width:880px;color:var(--muted)}
+.charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px}
+figure.chart{margin:0;background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:14px 16px 10px;min-width:0}
+figure.chart.wide{grid-column:1/-1}
+figcaption{display:flex;flex-direction:column;margin-bottom:8px}
+.chart-title{font-weight:600;color:var(--ink)}
+.chart-caption{font-size:.8rem;color:var(--muted)}
+.chart-body{overflow-x:auto}
+.chart-body svg{display:block;max-width:100%;height:auto}
+.pills{display:flex;flex-wrap:wrap;gap:8px;margin:0 0 14px}
+.pill{background:#fff;border:1px solid var(--line);border-radius:999px;padding:3px 12px;font-size:.85rem}
+.pill b{color:var(--ink);font-variant-numeric:tabular-nums}
+.cards{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:18px}
+.segment-card{background:var(--panel);border:1px solid var(--line);border-top:5px solid var(--seg);border-radius:10px;padding:16px 18px;min-width:0}
+.card-head{display:flex;gap:12px;align-items:flex-start}
+.seg-id{background:var(--seg);color:#fff;font-weight:700;border-radius:8px;padding:4px 9px;font-size:.95rem;flex:none}
+.card-names{flex:1;min-width:0}
+.card-names h3{margin:0;font-size:1.08rem;color:var(--ink);line-height:1.3}
+.alt-name{margin:2px 0 0;color:var(--muted);font-size:.85rem}
+.card-size{text-align:right;font-size:.8rem;color:var(--muted);flex:none}
+.card-size strong{font-size:1.15rem;color:var(--ink);font-variant-numeric:tabular-nums}
+.sharebar{height:5px;background:#eef1f5;border-radius:3px;margin:10px 0 6px;overflow:hidden}
+.sharebar span{display:block;height:100%;background:var(--seg)}
+.badges{margin:6px 0}
+.badge{display:inline-block;font-size:.75rem;font-weight:600;border-radius:999px;padding:2px 10px}
+.badge.ok{background:#e7f6ec;color:#1e6b3a}
+.badge.warn{background:#fdecea;color:#a12a1f}
+.card-cols{display:grid;grid-template-columns:minmax(0,1.05fr) minmax(0,1fr);gap:16px;margin-top:8px}
+h4{font-size:.74rem;text-transform:uppercase;letter-spacing:.07em;color:var(--muted);margin:10px 0 6px}
+.lens-table{width:100%;border-collapse:collapse;font-size:.82rem}
+.lens-table th,.lens-table td{padding:4px 4px;border-bottom:1px solid var(--line);text-align:left}
+.lens-table thead th{font-size:.7rem;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
+.lens-table tbody th{font-weight:500;color:var(--body)}
+.num{text-align:right!important;font-variant-numeric:tabular-nums}
+.chip{display:inline-block;background:#eef2ff;color:#1e3a8a;border-radius:6px;padding:1px 8px;font-size:.8rem;margin:1px 4px 1px 0;white-space:nowrap}
+.chip.muted{background:#f3f4f6;color:var(--muted)}
+.chip.module{background:#ecfdf5;color:#065f46}
+.chip.channel{background:#fff7ed;color:#9a3412}
+.features{list-style:none;margin:0;padding:0;font-size:.82rem}
+.features li{margin-bottom:8px}
+.feat-head{display:flex;justify-content:space-between;gap:8px}
+.feat-name{color:var(--ink)}
+.feat-d{font-variant-numeric:tabular-nums;font-weight:600}
+.feat-d.up,.feat-name .up{color:#b45309}
+.feat-d.down{color:#1d4ed8}
+.diverge{position:relative;height:6px;background:#f3f4f6;border-radius:3px;margin:3px 0 2px}
+.diverge .axis{position:absolute;left:50%;top:-2px;bottom:-2px;width:1px;background:#9ca3af}
+.diverge .bar{position:absolute;top:0;bottom:0;border-radius:3px}
+.diverge .bar.up{background:#f59e0b}
+.diverge .bar.down{background:#3b82f6}
+.feat-means{color:var(--muted);font-size:.75rem}
+.playbook{background:#f8fafc;border:1px solid var(--line);border-radius:8px;padding:4px 14px 12px;margin-top:12px}
+.playbook dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0;font-size:.84rem}
+.playbook dt{color:var(--muted)}
+.playbook dd{margin:0}
+.playbook blockquote{margin:10px 0 0;padding:6px 12px;border-left:3px solid var(--seg);background:#fff;font-style:italic;color:var(--ink);font-size:.88rem}
+.card-row p{margin:0;font-size:.84rem}
+.lost strong{color:#b91c1c}
+.lost .of,.rise .of{color:var(--muted);font-size:.78rem}
+.rise strong{color:#047857}
+.gates{list-style:none;padding:0;margin:8px 0 14px;font-size:.84rem}
+.gates li{margin:3px 0}
+.gate{display:inline-block;min-width:94px;font-size:.72rem;font-weight:600;text-transform:uppercase;letter-spacing:.04em;border-radius:4px;padding:1px 6px;margin-right:8px;text-align:center}
+.gate.pass{background:#e7f6ec;color:#1e6b3a}
+.gate.fail{background:#fdecea;color:#a12a1f}
+.gate.waived,.gate.not-applicable{background:#f3f4f6;color:var(--muted)}
+.rules{margin:0;padding-left:18px;font-size:.82rem;color:var(--ink)}
+.rules li{margin-bottom:2px}
+.rule-quality{text-transform:none;letter-spacing:0;font-weight:400;margin-left:6px}
+.examples{margin:12px 0 0;font-size:.78rem;color:var(--muted)}
+.examples span{text-transform:uppercase;letter-spacing:.06em;font-size:.7rem;margin-right:4px}
+.examples code{background:#f3f4f6;border-radius:4px;padding:1px 5px;color:var(--ink)}
+.data-table{border-collapse:collapse;background:var(--panel);border:1px solid var(--line);border-radius:8px;font-size:.84rem;min-width:420px}
+.data-table th,.data-table td{padding:6px 12px;border-bottom:1px solid var(--line);text-align:left}
+.data-table thead th{background:#f9fafb;font-size:.74rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+.k-table tr.chosen td{background:#eef2ff;font-weight:600;color:var(--ink)}
+.k-table tr.ineligible td{color:#9ca3af}
+.rule{font-size:.85rem;color:var(--body);margin:12px 0}
+.two-col{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:24px;align-items:start}
+.exports{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:10px}
+.exports li{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:10px 14px;font-size:.85rem}
+.exports a{font-weight:600;color:var(--accent);text-decoration:none;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.exports span{display:block;color:var(--muted);font-size:.8rem}
+footer{border-top:1px solid var(--line);color:var(--muted);font-size:.78rem;padding:16px 0 30px}
+@media (max-width:900px){.charts,.cards,.card-cols,.two-col{grid-template-columns:1fr}}
+@media print{
+  @page{size:A4;margin:12mm 11mm}
+  html{font-size:10.5pt}
+  body{background:#fff}
+  nav.toc{display:none}
+  .wrap{max-width:none;padding:0}
+  .masthead{padding:14px 12px;border-radius:6px}
+  .charts,.cards{display:block}
+  figure.chart,.segment-card,.kpi,.data-table,.playbook{break-inside:avoid;page-break-inside:avoid}
+  figure.chart,.segment-card{margin-bottom:10px;border-color:#d1d5db}
+  .chart-body{overflow:visible}
+  section{margin-top:18px}
+  h2{break-after:avoid;page-break-after:avoid}
+  #segments{break-before:page;page-break-before:always}
+  a{color:inherit;text-decoration:none}
+}
+`;
+
+/** The report page from its model and rendered charts (pure: no I/O, no clock). */
+export function reportHtml(model: ReportModel, t: Texts, charts: readonly RenderedChart[], exportsPresent: ExportFiles): string {
+  const chart = (id: string) => charts.find((c) => c.id === id);
+  const q = model.quality;
+  const kpis = [
+    kpi(t.ui('customers'), t.fmt.integer(model.customers)),
+    kpi(t.ui('segments'), t.fmt.integer(model.k)),
+    q.silhouette !== null ? kpi(t.ui('silhouette'), t.fmt.decimal(q.silhouette, 3)) : '',
+    q.heldOutAccuracy !== null ? kpi(t.ui('classifierAgreement'), t.fmt.percent(q.heldOutAccuracy), q.nHeldOut !== null ? `${t.fmt.integer(q.nHeldOut)} ${t.ui('heldOut')}` : undefined) : '',
+    q.plantedAri !== null ? kpi(t.ui('plantedAri'), t.fmt.decimal(q.plantedAri, 3)) : '',
+    q.pcaComponents !== null ? kpi(t.ui('pcaComponents'), t.fmt.integer(q.pcaComponents), q.pcaExplainedVariance !== null ? `${t.fmt.percent(q.pcaExplainedVariance)} ${t.ui('varianceKept')}` : undefined) : '',
+  ];
+
+  const sections: { id: string; title: string; body: Raw }[] = [];
+  sections.push({
+    id: 'overview',
+    title: t.ui('overview'),
+    body: html`<p class="lead">${t.ui('overviewLead')}</p><div class="charts">${figure(chart('sizes'))}${figure(chart('projection'))}</div>`,
+  });
+  if (chart('profile')) sections.push({ id: 'profiles', title: t.ui('profiles'), body: html`<p class="lead">${t.ui('profilesLead')}</p><div class="charts">${figure(chart('profile'))}</div>` });
+  sections.push({
+    id: 'lenses',
+    title: t.ui('lensesSection'),
+    body: html`<p class="lead">${t.ui('lensesLead')}</p>
+<div class="pills">${Object.entries(model.cramersV).map(([lens, v]) => html`<span class="pill">${t.lensName(lens)} · ${t.ui('cramersV')} <b>${t.fmt.decimal(v, 2)}</b></span>`)}</div>
+<div class="charts">${figure(chart('lenses'))}</div>`,
+  });
+  if (chart('adoption')) {
+    const days = model.profile?.abandonment?.windowDays ?? 90;
+    sections.push({ id: 'modules', title: t.ui('modulesSection'), body: html`<p class="lead">${t.ui('modulesLead', { days })}</p><div class="charts">${figure(chart('adoption'))}${figure(chart('abandonment'))}</div>` });
+  }
+  if (chart('feedback')) sections.push({ id: 'feedback', title: t.ui('feedbackSection'), body: html`<p class="lead">${t.ui('feedbackLead')}</p><div class="charts">${figure(chart('feedback'))}</div>` });
+  if (chart('trends')) sections.push({ id: 'trends', title: t.ui('trendsSection'), body: html`<p class="lead">${t.ui('trendsLead')}</p><div class="charts">${figure(chart('trends'))}</div>` });
+  const c = model.comparison;
+  if (c) {
+    const facts = [
+      c.agreement !== null ? `ARI ${t.fmt.decimal(c.agreement, 3)}` : '',
+      c.sameIdShare !== null ? t.ui('keptIds', { share: t.fmt.percent(c.sameIdShare) }) : '',
+      c.decision ? `${t.ui('decision')}: ${t.ui(c.decision === 'promote' ? 'promote' : 'hold')}` : '',
+    ].filter(Boolean);
+    sections.push({
+      id: 'drift',
+      title: t.ui('driftSection'),
+      body: html`<p class="lead">${t.ui('comparedWith')} <code>${c.production}</code>${facts.length ? ` · ${facts.join(' · ')}` : ''}</p>
+${c.gates.length ? html`<ul class="gates">${c.gates.map((g) => html`<li><span class="gate ${g.status}">${gateStatus(g.status, t)}</span>${g.reason}</li>`)}</ul>` : ''}
+<div class="charts">${figure(chart('drift'))}${figure(chart('migration'))}</div>`,
+    });
+  }
+  if (chart('k-selection')) {
+    sections.push({
+      id: 'k',
+      title: t.ui('kSection'),
+      body: html`<div class="charts">${figure(chart('k-selection'))}</div>
+${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.kSelection.rule}</p>` : ''}
+<div class="chart-body">${kTable(model, t)}</div>`,
+    });
+  }
+  sections.push({
+    id: 'segments',
+    title: t.ui('cards'),
+    body: html`<p class="lead">${t.ui('cardsLead')}${model.ruleFidelity !== null ? html` ${t.ui('rulesLead', { fidelity: t.fmt.percent(model.ruleFidelity) })}` : ''}</p><div class="cards">${model.segments.map((s) => segmentCard(model, s, t))}</div>`,
+  });
+  const inputRows = model.input.tables.map(
+    (tb) => html`<tr><td><code>${tb.name}</code></td><td class="num">${t.fmt.integer(tb.read)}</td><td class="num">${t.fmt.integer(tb.accepted)}</td><td class="num">${t.fmt.integer(tb.quarantined)}</td><td>${Object.entries(tb.byReason)
+      .map(([r, n]) => `${r} ${t.fmt.integer(n)}`)
+      .join(', ')}</td></tr>`,
+  );
+  const absentRows = model.input.absent.map((name) => html`<tr><td><code>${name}</code></td><td colspan="4">${t.ui('absent')}</td></tr>`);
+  sections.push({
+    id: 'data',
+    title: t.ui('dataSection'),
+    body: html`<div class="two-col"><div class="chart-body"><table class="data-table"><thead><tr><th>${t.ui('table')}</th><th class="num">${t.ui('read')}</th><th class="num">${t.ui('accepted')}</th><th class="num">${t.ui('quarantined')}</th><th>${t.ui('reasons')}</th></tr></thead><tbody>${inputRows}${absentRows}</tbody></table></div>
+<div><p>${t.ui('featuresUsed', { n: model.features.names.length })}${model.features.dropped.length ? html` ${t.ui('featuresDropped')}: ${model.features.dropped.map((d, i) => html`${i ? '; ' : ''}<code>${d.feature}</code> (${d.reason})`)}` : ''}</p>
+<p>${t.ui('data')}: <code>${model.dataDir}</code>${model.seed !== null ? html` · ${t.ui('seed')} ${model.seed}` : ''}</p></div></div>`,
+  });
+  const files: [keyof ExportFiles, string, Parameters<Texts['ui']>[0]][] = [
+    ['segmentsJson', 'segments.json', 'segmentsJson'],
+    ['segmentsCsv', 'segments.csv', 'segmentsCsv'],
+    ['assignmentsCsv', 'assignments.csv', 'assignmentsCsv'],
+    ['assignmentsParquet', 'assignments.parquet', 'assignmentsParquet'],
+    ['reportMd', 'report.md', 'reportMd'],
+  ];
+  sections.push({
+    id: 'exports',
+    title: t.ui('exports'),
+    body: html`<p class="lead">${t.ui('exportsLead')}</p><ul class="exports">${files
+      .filter(([key]) => exportsPresent[key])
+      .map(([, file, key]) => html`<li><a href="${file}">${file}</a><span>${t.ui(key)}</span></li>`)}</ul>`,
+  });
+
+  const page = html`<!DOCTYPE html>
+<html lang="${t.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="finseg ${model.finsegVersion}">
+<title>${t.ui('title')} · ${model.version}</title>
+<style>${new Raw(CSS)}</style>
+</head>
+<body>
+<header class="masthead"><div class="wrap">
+<div class="eyebrow">finseg</div>
+<h1>${t.ui('title')}</h1>
+<p class="meta"><span><b>${t.ui('model')}</b><code>${model.version}</code></span><span><b>${t.ui('trained')}</b>${t.fmt.dateTime(model.createdAt)}</span><span><b>${t.ui('asOf')}</b>${t.fmt.date(model.asOf)}</span></p>
+</div></header>
+<nav class="toc" aria-label="${t.ui('contents')}"><div class="wrap">${sections.map((s) => html`<a href="#${s.id}">${s.title}</a>`)}</div></nav>
+<main class="wrap">
+<section class="kpis" aria-label="${t.ui('overview')}">${kpis}</section>
+${sections.map((s) => html`<section id="${s.id}"><h2>${s.title}</h2>${s.body}</section>\n`)}
+</main>
+<footer><div class="wrap">${t.ui('generatedBy', { version: model.finsegVersion })} · ${model.version}</div></footer>
+</body>
+</html>
+`;
+  return page.html;
+}

@@ -1,0 +1,371 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SegmentsState } from '../jobs/train.ts';
+import type { Manifest } from '../registry/bundle.ts';
+import { PROFILE_VERSION, type SegmentProfile } from './profile.ts';
+
+/**
+ * The report's reading of a bundle: one typed view over the manifest and the stored states,
+ * with every optional part (profile, stability, rules, comparison, trends) either present
+ * and well-formed or null, so the renderers never probe raw JSON.
+ */
+
+type Card = SegmentsState['cards'][number];
+
+/** A k-selection row with whatever metrics the bundle recorded for it. */
+export interface KRow {
+  k: number;
+  eligible: boolean;
+  minShare: number | null;
+  /** Metric name → value (null when undefined for this k). */
+  metrics: Record<string, number | null>;
+}
+
+/** A segment card plus what later stages may add to it. */
+export interface ReportSegment extends Omit<Card, 'stability' | 'explanation'> {
+  /** Position in the bundle's segment order: the index of every per-segment array (profile, trends), whatever the public id. */
+  index: number;
+  /** Mean Jaccard of the segment over bootstrap resamples, when recorded (the card's `stability.jaccard`). */
+  stability: number | null;
+  /** Whether the bundle flags the segment as unstable (Jaccard under its threshold); null when not recorded. */
+  unstable: boolean | null;
+  /** Threshold-tree rules that say who is in the segment (one per leaf), when recorded. */
+  rules: ReportRule[];
+  /** How well those rules capture the segment (recall) and only it (precision), when recorded. */
+  ruleRecall: number | null;
+  rulePrecision: number | null;
+}
+
+/** One interval of a rule: above < feature <= atMost, either bound optional. */
+export interface ReportRuleCondition {
+  feature: string;
+  above: number | null;
+  atMost: number | null;
+  missingIncluded: boolean;
+}
+
+/** A rule as text, with its conditions when the bundle stores them (so the report can translate feature names). */
+export interface ReportRule {
+  text: string;
+  conditions: ReportRuleCondition[] | null;
+}
+
+/** What a retrain recorded against the production model (comparison.json), when it compared with one. */
+export interface ReportComparison {
+  /** The production version compared with. */
+  production: string;
+  decision: string | null;
+  reasons: string[];
+  /** Adjusted Rand index between production's and this model's segments on today's customers. */
+  agreement: number | null;
+  /** PSI at or above which an input counts as drifted. */
+  driftThreshold: number | null;
+  /** Per input (feature or attribute), largest PSI first. */
+  drift: { name: string; psi: number }[];
+  /** Migration cells; labels are segment ids as text, or 'new' / 'gone' for the margins. */
+  migration: { from: string; to: string; count: number; share: number }[];
+  fromOrder: string[];
+  toOrder: string[];
+  /** Share of customers present in both models who kept their segment id. */
+  sameIdShare: number | null;
+  gates: { gate: string; status: string; reason: string }[];
+}
+
+/** A module's monthly adoption in a segment and its next-quarter forecast. */
+export interface ReportTrendSeries {
+  module: string;
+  /** Aligned with ReportTrends.months; null in a month with nobody active. */
+  adoption: (number | null)[];
+  slopePerMonth: number;
+  latest: number | null;
+  forecast: { months: string[]; mean: number; low: number; high: number };
+}
+
+/** The modules rising fastest per segment (trends.json), with their series. */
+export interface ReportTrends {
+  months: string[];
+  intervalLevel: number | null;
+  /** Per segment index (the position in `segments`): its rising modules, steepest first. */
+  rising: Map<number, ReportTrendSeries[]>;
+}
+
+/** Everything the HTML report renders. */
+export interface ReportModel {
+  version: string;
+  createdAt: string;
+  finsegVersion: string;
+  asOf: string;
+  dataDir: string;
+  seed: number | null;
+  customers: number;
+  k: number;
+  quality: {
+    silhouette: number | null;
+    heldOutAccuracy: number | null;
+    nHeldOut: number | null;
+    plantedAri: number | null;
+    pcaComponents: number | null;
+    pcaExplainedVariance: number | null;
+  };
+  input: { tables: { name: string; read: number; accepted: number; quarantined: number; byReason: Record<string, number> }[]; absent: string[] };
+  features: { names: string[]; dropped: { feature: string; reason: string }[] };
+  kSelection: { rows: KRow[]; metrics: { key: string; higherIsBetter: boolean }[]; rule: string | null };
+  cramersV: Record<string, number>;
+  segments: ReportSegment[];
+  profile: SegmentProfile | null;
+  /** Fidelity of the explanation rules to the k-means assignment, when recorded. */
+  ruleFidelity: number | null;
+  comparison: ReportComparison | null;
+  trends: ReportTrends | null;
+}
+
+/** The k-selection metrics the report knows how to read, in display order, with their direction. */
+export const K_METRICS: readonly { key: string; higherIsBetter: boolean }[] = [
+  { key: 'silhouette', higherIsBetter: true },
+  { key: 'calinskiHarabasz', higherIsBetter: true },
+  { key: 'daviesBouldin', higherIsBetter: false },
+  { key: 'inertia', higherIsBetter: false },
+  { key: 'stability', higherIsBetter: true },
+];
+
+type Json = Record<string, unknown>;
+const obj = (x: unknown): Json | null => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Json) : null);
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+
+/** Reads an optional JSON file of the bundle; null when it is absent or unreadable (the section is then left out). */
+export function readOptionalJson(bundleDir: string, name: string): unknown {
+  const path = join(bundleDir, name);
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The report view of a bundle: the manifest, the segments state and any optional states found beside them. */
+export function reportModel(manifest: Manifest, segments: SegmentsState, extra: Record<string, unknown> = {}): ReportModel {
+  const m = manifest as Json;
+  const metrics = obj(m.metrics) ?? {};
+  const input = obj(m.input) ?? {};
+  const features = obj(m.features) ?? {};
+  const seeds = obj(m.seeds) ?? {};
+  const classifier = obj(metrics.classifier) ?? {};
+  const cluster = obj(extra['cluster.json']);
+
+  const selectionRows = arr(cluster?.selection).length ? arr(cluster?.selection) : arr(metrics.kSelection);
+  const rows: KRow[] = selectionRows.flatMap((r) => {
+    const row = obj(r);
+    const k = num(row?.k);
+    if (!row || k === null) return [];
+    const values: Record<string, number | null> = {};
+    for (const { key } of K_METRICS) if (key in row) values[key] = num(row[key]);
+    // Stability may be recorded as an object ({ mean, … }) rather than a number.
+    const stab = obj(row.stability);
+    if (stab) values.stability = num(stab.mean) ?? num(stab.ari) ?? null;
+    return [{ k, eligible: row.eligible !== false, minShare: num(row.minShare), metrics: values }];
+  });
+  const shownMetrics = K_METRICS.filter(({ key }) => rows.some((r) => r.metrics[key] !== null && r.metrics[key] !== undefined));
+
+  const stabilityById = segmentStability(extra, segments);
+  const explain = explainRules(extra['explain.json'], segments);
+  const profile = obj(segments.profile)?.kind === 'finseg.segment-profile' && obj(segments.profile)?.version === PROFILE_VERSION ? (segments.profile as SegmentProfile) : null;
+
+  return {
+    version: String(m.version),
+    createdAt: String(m.createdAt),
+    finsegVersion: String(m.finsegVersion ?? ''),
+    asOf: String(input.asOf ?? ''),
+    dataDir: String(input.dataDir ?? ''),
+    seed: num(seeds.run),
+    customers: num(metrics.customers) ?? segments.cards.reduce((s, c) => s + c.size, 0),
+    k: num(metrics.k) ?? segments.cards.length,
+    quality: {
+      silhouette: num(metrics.silhouette),
+      heldOutAccuracy: num(classifier.heldOutAccuracy),
+      nHeldOut: num(classifier.nHeldOut),
+      plantedAri: num(metrics.plantedArchetypeAri),
+      pcaComponents: num(metrics.pcaComponents),
+      pcaExplainedVariance: num(metrics.pcaExplainedVariance),
+    },
+    input: {
+      tables: Object.entries(obj(input.tables) ?? {}).map(([name, t]) => {
+        const tt = obj(t) ?? {};
+        const reasons = obj(tt.byReason) ?? {};
+        return {
+          name,
+          read: num(tt.read) ?? 0,
+          accepted: num(tt.accepted) ?? 0,
+          quarantined: num(tt.quarantined) ?? 0,
+          byReason: Object.fromEntries(Object.entries(reasons).map(([r, n]) => [r, num(n) ?? 0])),
+        };
+      }),
+      absent: arr(input.absentTables).map(String),
+    },
+    features: {
+      names: arr(features.names).map(String),
+      dropped: arr(features.dropped).flatMap((d) => {
+        const o = obj(d);
+        return o ? [{ feature: String(o.feature), reason: String(o.reason) }] : [];
+      }),
+    },
+    kSelection: { rows, metrics: shownMetrics, rule: str(cluster?.selectionRule) ?? str(metrics.selectionRule) },
+    cramersV: segments.cramersV,
+    segments: segments.cards.map(({ stability: _s, explanation: _e, ...c }, index) => {
+      const st = stabilityById.get(c.id);
+      const ex = explain.bySegment.get(c.id);
+      return { ...c, index, stability: st?.jaccard ?? null, unstable: st?.unstable ?? null, rules: ex?.rules ?? [], ruleRecall: ex?.recall ?? null, rulePrecision: ex?.precision ?? null };
+    }),
+    profile,
+    ruleFidelity: explain.fidelity,
+    comparison: comparisonOf(extra['comparison.json']),
+    trends: trendsOf(extra['trends.json']),
+  };
+}
+
+/** Unstable below this mean Jaccard when the bundle records scores but no flag (the cluster stage's default, after Hennig's clusterboot). */
+const UNSTABLE_JACCARD = 0.6;
+
+/**
+ * Per-segment stability: from the card's own `stability` ({ jaccard, unstable }, as train adds it)
+ * or else from the cluster state's `stability.jaccard[]` / `unstable[]`.
+ */
+function segmentStability(extra: Record<string, unknown>, segments: SegmentsState): Map<number, { jaccard: number; unstable: boolean }> {
+  const out = new Map<number, { jaccard: number; unstable: boolean }>();
+  for (const c of segments.cards as unknown as Json[]) {
+    const o = obj(c.stability);
+    const jaccard = num(c.stability) ?? num(o?.jaccard);
+    if (jaccard === null) continue;
+    out.set(Number(c.id), { jaccard, unstable: typeof o?.unstable === 'boolean' ? o.unstable : jaccard < UNSTABLE_JACCARD });
+  }
+  const st = obj(obj(extra['cluster.json'])?.stability);
+  const flags = arr(st?.unstable);
+  const below = num(st?.unstableBelow) ?? UNSTABLE_JACCARD;
+  arr(st?.jaccard).forEach((v, id) => {
+    const jaccard = num(v);
+    if (jaccard === null || out.has(id)) return;
+    out.set(id, { jaccard, unstable: typeof flags[id] === 'boolean' ? (flags[id] as boolean) : jaccard < below });
+  });
+  return out;
+}
+
+interface SegmentRules {
+  rules: ReportRule[];
+  recall: number | null;
+  precision: number | null;
+}
+
+/** Rules per segment and the tree's fidelity: from the card's `explanation` (as train adds it) or the explain state's `segments[]`. */
+function explainRules(json: unknown, segments: SegmentsState): { bySegment: Map<number, SegmentRules>; fidelity: number | null } {
+  const bySegment = new Map<number, SegmentRules>();
+  const read = (o: Json | null): SegmentRules | null => {
+    if (!o) return null;
+    const rules = arr(o.rules).filter((r): r is string => typeof r === 'string').map((text) => ({ text, conditions: null }));
+    return rules.length ? { rules, recall: num(o.recall), precision: num(o.precision) } : null;
+  };
+  for (const c of segments.cards as unknown as Json[]) {
+    const r = read(obj(c.explanation));
+    if (r) bySegment.set(Number(c.id), r);
+  }
+  const e = obj(json);
+  for (const seg of arr(e?.segments)) {
+    const o = obj(seg);
+    const id = num(o?.id);
+    const r = read(o);
+    if (id !== null && r && !bySegment.has(id)) bySegment.set(id, r);
+  }
+  // The explain state's leaf rules carry their conditions: prefer them over the card's plain text.
+  const leaves = new Map<number, ReportRule[]>();
+  for (const leaf of arr(e?.rules)) {
+    const o = obj(leaf);
+    const segment = num(o?.segment);
+    const text = str(o?.text);
+    if (!o || segment === null || text === null) continue;
+    const conditions = arr(o.conditions).flatMap((c) => {
+      const q = obj(c);
+      return q ? [{ feature: String(q.feature), above: num(q.above), atMost: num(q.atMost), missingIncluded: q.missingIncluded === true }] : [];
+    });
+    leaves.set(segment, [...(leaves.get(segment) ?? []), { text, conditions }]);
+  }
+  for (const [id, rules] of leaves) {
+    const known = bySegment.get(id);
+    bySegment.set(id, { rules, recall: known?.recall ?? null, precision: known?.precision ?? null });
+  }
+  return { bySegment, fidelity: num(e?.fidelity) };
+}
+
+const migrationLabel = (x: unknown): string => String(x);
+
+/** The comparison with production from comparison.json; null for a first model (nothing to compare with) or no file. */
+function comparisonOf(json: unknown): ReportComparison | null {
+  const c = obj(json);
+  const production = str(c?.production);
+  if (!c || c.kind !== 'finseg.comparison' || production === null) return null;
+  const drift = obj(c.drift);
+  const inputs = arr(drift?.inputs)
+    .flatMap((d) => {
+      const o = obj(d);
+      const psi = num(o?.psi);
+      return o && psi !== null ? [{ name: String(o.name), psi }] : [];
+    })
+    .sort((a, b) => b.psi - a.psi);
+  const mm = obj(c.migration);
+  const fromOrder = arr(mm?.from).map(migrationLabel);
+  const toOrder = arr(mm?.to).map(migrationLabel);
+  const counts = arr(mm?.counts);
+  const shares = arr(mm?.shares);
+  const migration: ReportComparison['migration'] = [];
+  fromOrder.forEach((from, r) => {
+    const row = arr(counts[r]);
+    const total = row.reduce<number>((sum, x) => sum + (num(x) ?? 0), 0);
+    toOrder.forEach((to, col) => {
+      const count = num(row[col]) ?? 0;
+      migration.push({ from, to, count, share: num(arr(shares[r])[col]) ?? (total ? count / total : 0) });
+    });
+  });
+  const sameId = num(mm?.sameId);
+  const inBoth = num(mm?.inBoth);
+  return {
+    production,
+    decision: str(c.decision),
+    reasons: arr(c.reasons).map(String),
+    agreement: num(obj(c.agreement)?.ari),
+    driftThreshold: num(drift?.threshold),
+    drift: inputs,
+    migration,
+    fromOrder,
+    toOrder,
+    sameIdShare: sameId !== null && inBoth ? sameId / inBoth : null,
+    gates: arr(c.gates).flatMap((g) => {
+      const o = obj(g);
+      return o ? [{ gate: String(o.gate), status: String(o.status), reason: String(o.reason ?? '') }] : [];
+    }),
+  };
+}
+
+/** The rising modules per segment from trends.json; null when absent or no segment has a rising module. */
+function trendsOf(json: unknown): ReportTrends | null {
+  const t = obj(json);
+  if (!t || t.kind !== 'finseg.trends') return null;
+  const months = arr(t.months).map(String);
+  const rising = new Map<number, ReportTrendSeries[]>();
+  for (const seg of arr(t.segments)) {
+    const o = obj(seg);
+    const index = num(o?.segmentIndex);
+    if (!o || index === null) continue;
+    const adoptionOf = new Map(arr(o.modules).map((m) => [String(obj(m)?.module), arr(obj(m)?.adoption).map((x) => num(x))]));
+    const series = arr(o.rising).flatMap((r) => {
+      const q = obj(r);
+      const f = obj(q?.forecast);
+      const slope = num(q?.slopePerMonth);
+      const mean = num(f?.mean);
+      if (!q || !f || slope === null || mean === null) return [];
+      const module = String(q.module);
+      return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast: { months: arr(f.months).map(String), mean, low: num(f.low) ?? mean, high: num(f.high) ?? mean } }];
+    });
+    if (series.length) rising.set(index, series);
+  }
+  return rising.size ? { months, intervalLevel: num(t.intervalLevel), rising } : null;
+}

@@ -1,0 +1,210 @@
+/**
+ * `finseg retrain`: train a candidate on current data and compare it with production on the same
+ * customers (drift, agreement, stable ids, migration, gates), write it as a new version with its
+ * comparison, and move the production pointer only when the gates pass. One writer at a time:
+ * the registry's lock is held from start to finish, so a second retrain exits at once.
+ *
+ * Crash safety, step by step: the candidate is written to a temporary folder and renamed into
+ * place (bundle.ts), so before the rename there is no version and after it a complete one;
+ * production moves by an atomic pointer replace after that; a run killed anywhere leaves
+ * production as it was or, after the last step, exactly promoted. The lock and temporary folders
+ * of a killed run are cleaned up by the next one.
+ */
+import { join } from 'node:path';
+import { applyPreprocess } from '../03-preprocess/preprocess.ts';
+import { assignClusters } from '../04-cluster/cluster.ts';
+import { compareWithProduction, type Comparison, type ProductionModel } from '../09-drift/compare.ts';
+import { candidateQuality } from '../09-drift/quality.ts';
+import { loadDriftReference } from '../09-drift/reference.ts';
+import type { FinsegConfig } from '../core/config.ts';
+import { parseConfig } from '../core/config.ts';
+import { InputError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Matrix } from '../core/matrix.ts';
+import { deriveSeed } from '../core/random.ts';
+import { readBundleFile, toJson } from '../registry/bundle.ts';
+import { failpoint } from '../registry/failpoints.ts';
+import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
+import { writeReport } from '../10-report/report.ts';
+import { loadScoringModel, type ScoringModel } from './score.ts';
+import { trainJob, type TrainOutcome } from './train.ts';
+
+/**
+ * Exit codes of `finseg retrain` (and of each `schedule` run, in its JSON line): 0 the candidate
+ * was promoted, 3 it was written but not promoted (a gate failed; production unchanged), 4 another
+ * writer holds the registry (nothing done). 1 and 2 keep their meaning: failure, bad input.
+ */
+export const RETRAIN_EXIT = { promoted: 0, failure: 1, badInput: 2, notPromoted: 3, busy: 4 } as const;
+
+export interface RetrainOptions {
+  dataDir: string;
+  /** The registry folder (models/). */
+  registry: string;
+  /** The settings; null = production's own (its ingest as-of date cleared), or the defaults for a first model. */
+  config: FinsegConfig | null;
+  configSource: string;
+  quarantineRoot: string;
+  logger: Logger;
+  now: () => Date;
+}
+
+export interface RetrainOutcome {
+  status: 'promoted' | 'not-promoted';
+  version: string;
+  bundleDir: string;
+  /** Production before and after this run. */
+  previousProduction: string | null;
+  production: string | null;
+  comparison: Comparison;
+  train: TrainOutcome;
+  /** Versions deleted by retention. */
+  removed: string[];
+  report: { markdown: string; html: string };
+}
+
+/** Today's customers as production reads them: its own feature columns, NaN where the candidate's table lacks one (its imputation fills it). */
+function featuresFor(model: ScoringModel, names: readonly string[], X: Matrix): Matrix {
+  const p = model.featureNames.length;
+  const cols = model.featureNames.map((f) => names.indexOf(f));
+  const data = new Float64Array(X.rows * p);
+  for (let i = 0; i < X.rows; i++) for (let j = 0; j < p; j++) data[i * p + j] = cols[j]! < 0 ? Number.NaN : X.data[i * X.cols + cols[j]!]!;
+  return { rows: X.rows, cols: p, data };
+}
+
+/** Parses a bundle's assignments.csv (customer_id,segment_id). */
+function parseAssignments(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const lines = text.split('\n');
+  for (let r = 1; r < lines.length; r++) {
+    const line = lines[r]!;
+    if (!line) continue;
+    const comma = line.lastIndexOf(',');
+    out.set(line.slice(0, comma), Number(line.slice(comma + 1)));
+  }
+  return out;
+}
+
+/** Production as the comparison reads it, minus today's labels (filled once the candidate's features exist). */
+function loadProduction(registry: string, version: string): { model: ScoringModel; view: Omit<ProductionModel, 'labelsNow'> } {
+  const model = loadScoringModel(join(registry, version));
+  const assignments = readBundleFile(model.bundle, 'assignments.csv');
+  if (assignments === null) throw new InputError(`production ${version} has no assignments.csv: it was trained by an older finseg`, ['retrain needs a production trained with this version; train one and promote it: finseg models promote VERSION']);
+  const retrain = model.bundle.manifest.retrain as { nextSegmentId?: number } | undefined;
+  const ids = model.segments.cards.map((c) => c.id);
+  return {
+    model,
+    view: {
+      version,
+      reference: loadDriftReference(model.bundle.states['reference.json']),
+      segments: model.segments.cards.map((c) => ({ id: c.id, name: c.name })),
+      nextId: retrain?.nextSegmentId ?? Math.max(...ids) + 1,
+      trainingAssignments: parseAssignments(assignments),
+      heldOutAccuracy: model.classifier.metrics.heldOutAccuracy,
+    },
+  };
+}
+
+/** Retrains under the registry lock; promotes when the gates pass. Throws RegistryBusyError when another writer holds the registry. */
+export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> {
+  const { logger, registry } = opts;
+  const lock = lockRegistry(registry, 'retrain', opts.now);
+  try {
+    failpoint('retrain:locked');
+    const cleaned = cleanStaleTemp(registry);
+    if (cleaned.length) logger.warn(`retrain: removed what killed runs left behind: ${cleaned.join(', ')}`);
+    const previousProduction = productionVersion(registry);
+    const production = previousProduction === null ? null : loadProduction(registry, previousProduction);
+    logger.info(previousProduction ? `retrain: comparing with production ${previousProduction}` : 'retrain: no production yet, the candidate is judged on its own');
+    const config =
+      opts.config ??
+      (production ? { ...parseConfig(production.model.bundle.manifest.config, `${previousProduction} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } } : parseConfig({}));
+
+    let comparison: Comparison | null = null;
+    const train = await trainJob({
+      dataDir: opts.dataDir,
+      registry,
+      config,
+      configSource: opts.config ? opts.configSource : production ? `production ${previousProduction}` : 'defaults',
+      quarantineRoot: opts.quarantineRoot,
+      logger,
+      now: opts.now,
+      review: async (candidate) => {
+        const quality = candidateQuality(candidate.reduced, candidate.cluster, config.retrain.stability, deriveSeed(config.seed, 'retrain-quality'));
+        const labelsNow = production
+          ? assignClusters(production.model.cluster, applyPreprocess(production.model.preprocess, featuresFor(production.model, candidate.features.featureNames, candidate.features.X))).labels
+          : null;
+        comparison = compareWithProduction(
+          production && labelsNow ? { ...production.view, labelsNow } : null,
+          {
+            customerIds: candidate.features.customerIds,
+            labels: candidate.labels,
+            names: candidate.segments.cards.map((c) => c.name),
+            inputs: { X: candidate.features.X, featureNames: candidate.features.featureNames, attributes: candidate.features.attributes, lenses: candidate.lenses },
+            silhouette: quality.silhouette,
+            stability: quality.stability,
+            heldOutAccuracy: candidate.classifier.metrics.heldOutAccuracy,
+          },
+          { retrain: config.retrain, drift: config.drift },
+        );
+        const c: Comparison = comparison;
+        const kept = c.segments.filter((s) => s.status === 'kept').length;
+        logger.info(
+          `retrain: ${kept} of ${c.segments.length} segments keep their id${c.vanished.length ? `, ${c.vanished.length} vanished` : ''}` +
+            (c.agreement ? `; ARI with production ${c.agreement.ari.toFixed(3)}` : '') +
+            (c.drift ? `; drift ${c.drift.detected ? `detected (${c.drift.drifted.join(', ') || 'segment shares'})` : 'not detected'}` : '') +
+            `; gates: ${c.decision}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
+        );
+        return {
+          identities: c.segments.map((s) => ({ id: s.id, name: s.name })),
+          parentVersion: previousProduction,
+          manifest: {
+            retrain: {
+              production: previousProduction,
+              decision: c.decision,
+              reasons: c.reasons,
+              nextSegmentId: c.nextSegmentId,
+              ari: c.agreement?.ari ?? null,
+              driftDetected: c.drift?.detected ?? null,
+              drifted: c.drift?.drifted ?? [],
+              maxPsi: c.drift?.inputs[0]?.psi ?? null,
+              keptIds: kept,
+              newIds: c.segments.length - kept,
+              vanishedIds: c.vanished.map((v) => v.id),
+              sameIdShare: c.migration && c.migration.inBoth ? c.migration.sameId / c.migration.inBoth : null,
+            },
+          },
+          files: { 'comparison.json': toJson(c) },
+        };
+      },
+    });
+    const done = comparison as Comparison | null;
+    if (done === null) throw new Error('retrain: the candidate was written without a comparison');
+    const version = train.manifest.version;
+    const report = await writeReport(train.bundleDir, train.manifest, train.states['segments.json']);
+
+    failpoint('retrain:before-promote');
+    let productionNow = previousProduction;
+    if (done.decision === 'promote') {
+      setProduction(registry, version, 'promote', 'retrain', previousProduction ? `gates passed against ${previousProduction}` : 'first model, gates passed', opts.now());
+      productionNow = version;
+      logger.info(`retrain: promoted ${version}`);
+    } else {
+      logger.warn(`retrain: ${version} kept but not promoted; production stays ${previousProduction ?? 'unset'}`);
+    }
+    const removed = applyRetention(registry, config.retrain.retention);
+    if (removed.length) logger.info(`retrain: retention removed ${removed.join(', ')}`);
+    return {
+      status: done.decision === 'promote' ? 'promoted' : 'not-promoted',
+      version,
+      bundleDir: train.bundleDir,
+      previousProduction,
+      production: productionNow,
+      comparison: done,
+      train,
+      removed,
+      report: { markdown: report.markdown, html: report.html },
+    };
+  } finally {
+    lock.release();
+  }
+}

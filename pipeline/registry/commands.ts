@@ -1,0 +1,119 @@
+/**
+ * `finseg models list | show V | promote V | rollback | prune`: the registry's command line,
+ * as functions from arguments to the text to print and an exit code, so the CLI only dispatches.
+ */
+import { join } from 'node:path';
+import { InputError } from '../core/errors.ts';
+import { loadBundle, readBundleFile } from './bundle.ts';
+import {
+  applyRetention,
+  latestVersion,
+  listVersions,
+  lockRegistry,
+  productionVersion,
+  readHistory,
+  rollbackProduction,
+  rollbackTarget,
+  setProduction,
+} from './registry.ts';
+
+/** What a models subcommand prints and returns. */
+export interface CommandResult {
+  text: string;
+  exitCode: number;
+}
+
+export const MODELS_ACTIONS = ['list', 'show', 'promote', 'rollback', 'prune'] as const;
+
+const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+
+/** Resolves "production" / "latest" to the version they point at; any other name as given. */
+function versionArg(registry: string, name: string | undefined, action: string): string {
+  if (!name) throw new InputError(`finseg models ${action}: name the version`, ['finseg models list shows them']);
+  const resolved = name === 'production' ? productionVersion(registry) : name === 'latest' ? latestVersion(registry) : name;
+  if (resolved === null) throw new InputError(`${registry} has no ${name} version`);
+  return resolved;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+  return rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Runs one models subcommand against `registry`. `retention` is the config's retrain.retention (for prune). */
+export function modelsCommand(action: string | undefined, args: readonly string[], registry: string, opts: { json: boolean; now: () => Date; retention: number }): CommandResult {
+  switch (action) {
+    case 'list': {
+      const versions = listVersions(registry);
+      if (opts.json) return { text: `${JSON.stringify({ registry, production: productionVersion(registry), latest: latestVersion(registry), versions }, null, 2)}\n`, exitCode: 0 };
+      if (versions.length === 0) return { text: `no versions in ${registry}\n`, exitCode: 0 };
+      const rows = [['', 'version', 'created', 'k', 'customers', 'silhouette', 'accuracy', 'gates', 'parent']];
+      for (const v of [...versions].reverse()) {
+        const mark = `${v.production ? 'P' : ' '}${v.latest ? 'L' : ' '}`;
+        rows.push([mark, v.version, v.createdAt.slice(0, 19), String(v.k ?? '–'), String(v.customers ?? '–'), f3(v.silhouette), f3(v.heldOutAccuracy), v.decision ?? '–', v.parentVersion ?? '–']);
+      }
+      return { text: `${table(rows)}\nP = production, L = latest; gates = the retrain decision (– for a plain train)\n`, exitCode: 0 };
+    }
+    case 'show': {
+      const version = versionArg(registry, args[0], action);
+      const bundle = loadBundle(join(registry, version));
+      const comparisonText = readBundleFile(bundle, 'comparison.json');
+      const comparison = comparisonText ? (JSON.parse(comparisonText) as { production: string | null; decision: string; reasons: string[]; agreement: { ari: number } | null; drift: { detected: boolean; drifted: string[] } | null; segments: { id: number; status: string }[]; vanished: { id: number }[] }) : null;
+      const history = readHistory(registry).filter((h) => h.version === version || h.previous === version);
+      if (opts.json) return { text: `${JSON.stringify({ version, dir: bundle.dir, production: productionVersion(registry) === version, manifest: bundle.manifest, comparison, history }, null, 2)}\n`, exitCode: 0 };
+      const m = bundle.manifest as typeof bundle.manifest & { metrics?: { customers?: number; k?: number; silhouette?: number | null; classifier?: { heldOutAccuracy?: number } }; input?: { dataDir?: string; asOf?: string } };
+      const lines = [
+        `version      ${version}${productionVersion(registry) === version ? '  (production)' : ''}${latestVersion(registry) === version ? '  (latest)' : ''}`,
+        `folder       ${bundle.dir}`,
+        `created      ${m.createdAt}  finseg ${m.finsegVersion}  format ${m.formatVersion}`,
+        `data         ${m.input?.dataDir ?? '–'} as of ${m.input?.asOf ?? '–'}`,
+        `model        k = ${m.metrics?.k ?? '–'}, ${m.metrics?.customers ?? '–'} customers, silhouette ${f3(m.metrics?.silhouette ?? null)}, classifier accuracy ${f3(m.metrics?.classifier?.heldOutAccuracy ?? null)}`,
+        `parent       ${m.parentVersion ?? '–'}`,
+        `files        ${Object.keys(m.files).length} checksummed, all verified`,
+      ];
+      if (comparison) {
+        const kept = comparison.segments.filter((s) => s.status === 'kept').length;
+        lines.push(
+          `compared to  ${comparison.production ?? 'nothing (first model)'}`,
+          `gates        ${comparison.decision}${comparison.reasons.length ? `: ${comparison.reasons.join('; ')}` : ''}`,
+          `agreement    ${comparison.agreement ? `ARI ${f3(comparison.agreement.ari)}` : '–'}`,
+          `drift        ${comparison.drift ? (comparison.drift.detected ? `detected: ${comparison.drift.drifted.join(', ') || 'segment shares'}` : 'not detected') : '–'}`,
+          `segment ids  ${kept} kept, ${comparison.segments.length - kept} new, ${comparison.vanished.length} vanished`,
+        );
+      }
+      for (const h of history) lines.push(`history      ${h.at} ${h.action} ${h.version}${h.previous ? ` (was ${h.previous})` : ''} by ${h.by}: ${h.reason}`);
+      return { text: `${lines.join('\n')}\n`, exitCode: 0 };
+    }
+    case 'promote': {
+      const version = versionArg(registry, args[0], action);
+      const lock = lockRegistry(registry, 'models promote', opts.now);
+      try {
+        const entry = setProduction(registry, version, 'promote', 'models promote', 'promoted by hand', opts.now());
+        return { text: `production: ${entry.version}${entry.previous ? ` (was ${entry.previous})` : ''}\n`, exitCode: 0 };
+      } finally {
+        lock.release();
+      }
+    }
+    case 'rollback': {
+      const lock = lockRegistry(registry, 'models rollback', opts.now);
+      try {
+        const entry = rollbackProduction(registry, 'models rollback', opts.now());
+        const next = rollbackTarget(registry);
+        return { text: `production: ${entry.version} (was ${entry.previous})${next ? `; a further rollback would go to ${next}` : ''}\n`, exitCode: 0 };
+      } finally {
+        lock.release();
+      }
+    }
+    case 'prune': {
+      const lock = lockRegistry(registry, 'models prune', opts.now);
+      try {
+        const removed = applyRetention(registry, opts.retention);
+        return { text: removed.length ? `removed ${removed.join(', ')}\n` : `nothing to remove (keeping the newest ${opts.retention}, production and its rollback target)\n`, exitCode: 0 };
+      } finally {
+        lock.release();
+      }
+    }
+    default:
+      throw new InputError(action ? `unknown models action "${action}"` : 'finseg models: name an action', [`actions: ${MODELS_ACTIONS.join(', ')}`]);
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { linearTrendForecast, tQuantile975 } from '../../pipeline/09-drift/forecast.ts';
+import { defaultTrendParams, fitTrends, usableMonths } from '../../pipeline/09-drift/trends.ts';
+
+describe('linear-trend forecast', () => {
+  it('extrapolates an exact line with a zero-width interval', () => {
+    const f = linearTrendForecast([0.1, 0.2, 0.3, 0.4], 3)!;
+    expect(f.slope).toBeCloseTo(0.1, 12);
+    expect(f.residualSd).toBeCloseTo(0, 12);
+    // next three steps 0.5, 0.6, 0.7: average 0.6
+    expect(f.steps.map((x) => Number(x.toFixed(10)))).toEqual([0.5, 0.6, 0.7]);
+    expect([f.mean, f.low, f.high].map((x) => Number(x.toFixed(10)))).toEqual([0.6, 0.6, 0.6]);
+  });
+
+  it('widens the interval by the residual spread (hand-computed on a zigzag)', () => {
+    // y = 0,1,0,1,0,1: slope 1.5/17.5, intercept 0.285714, s² = 1.371429 / 4; quarter mean at t = 7;
+    // half width = t(0.975, 4) · s · √(1/3 + 1/6 + 4.5² / 17.5) = 2.776 · 0.585540 · 1.287301
+    const f = linearTrendForecast([0, 1, 0, 1, 0, 1], 3)!;
+    expect(f.slope).toBeCloseTo(0.0857143, 6);
+    expect(f.residualSd).toBeCloseTo(0.58554, 5);
+    expect(f.mean).toBeCloseTo(0.885714, 5);
+    expect(f.high - f.mean).toBeCloseTo(2.092474, 4);
+    expect(f.mean - f.low).toBeCloseTo(2.092474, 4);
+  });
+
+  it('needs three points, and uses the t table then its normal approximation', () => {
+    expect(linearTrendForecast([1, 2], 3)).toBeNull();
+    expect(tQuantile975(4)).toBe(2.776);
+    expect(tQuantile975(60)).toBeCloseTo(2.0003, 3);
+  });
+});
+
+describe('module adoption trends', () => {
+  it('uses only the calendar months the data covers on at least minCoveredDays days', () => {
+    // History from 2025-09-30 (one day of September) to 2026-09-29 (29 days of September).
+    const months = usableMonths('2025-09-30', '2026-09-29', 25);
+    expect(months.length).toBe(12);
+    expect(months[0]).toBe(2025 * 12 + 9); // October 2025
+    expect(months[11]).toBe(2026 * 12 + 8); // September 2026
+  });
+
+  it('turns monthly module use into adoption shares, slopes, forecasts and the fastest-rising modules', () => {
+    const m0 = 2026 * 12;
+    const months = Array.from({ length: 6 }, (_, t) => m0 + t);
+    // Segment 0 (id 4): customers 0 and 1 active every month, both on general_ledger (bit 0);
+    // customer 0 takes up receivables_payables (bit 1) from the fourth month. Segment 1 (id 9):
+    // customer 2 active only in the first three months.
+    const rows: [number, number, number][] = [];
+    for (let t = 0; t < 6; t++) {
+      rows.push([0, m0 + t, t >= 3 ? 0b11 : 0b01], [1, m0 + t, 0b01]);
+      if (t < 3) rows.push([2, m0 + t, 0b01]);
+    }
+    const use = { customer: Int32Array.from(rows, (r) => r[0]), month: Int32Array.from(rows, (r) => r[1]), mask: Int32Array.from(rows, (r) => r[2]) };
+    const trends = fitTrends(use, Int32Array.from([0, 0, 1]), [4, 9], months, defaultTrendParams);
+    expect(trends.months).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06']);
+    expect(trends.horizon).toEqual(['2026-07', '2026-08', '2026-09']);
+    const s0 = trends.segments[0]!;
+    expect(s0.segmentId).toBe(4);
+    expect(s0.activeCustomers).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(s0.modules[1]!.adoption).toEqual([0, 0, 0, 0.5, 0.5, 0.5]);
+    // slope = Σ(t - 2.5)(y - 0.25) / Σ(t - 2.5)² = 2.25 / 17.5
+    expect(s0.modules[1]!.slopePerMonth).toBeCloseTo(2.25 / 17.5, 12);
+    expect(s0.modules[0]!.slopePerMonth).toBeCloseTo(0, 12);
+    expect(s0.rising.map((r) => r.module)).toEqual(['receivables_payables']);
+    expect(s0.rising[0]!.latest).toBe(0.5);
+    expect(s0.rising[0]!.forecast.high).toBeLessThanOrEqual(1);
+    // Months with nobody active leave gaps: no forecast, nothing rising.
+    const s1 = trends.segments[1]!;
+    expect(s1.modules[0]!.adoption).toEqual([1, 1, 1, null, null, null]);
+    expect(s1.modules[0]!.forecast).toBeNull();
+    expect(s1.rising).toEqual([]);
+  });
+});

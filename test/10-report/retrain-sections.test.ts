@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { MODULES } from '../../pipeline/01-ingest/contract.ts';
+import type { Comparison } from '../../pipeline/09-drift/compare.ts';
+import { fitTrends } from '../../pipeline/09-drift/trends.ts';
+import { renderReportHtml, reportChartSpecs } from '../../pipeline/10-report/html.ts';
+import { texts } from '../../pipeline/10-report/i18n.ts';
+import { reportModel } from '../../pipeline/10-report/model.ts';
+import { twoSegments } from './hand-model.ts';
+
+/**
+ * The sections a retrain adds (trends.json and comparison.json beside the states), built with
+ * the drift stage's own functions and types, so a change of their shape shows up here.
+ */
+const ALL = { segmentsJson: true, segmentsCsv: true, assignmentsCsv: true, assignmentsParquet: true, reportMd: true };
+const INVOICING = MODULES.indexOf('invoicing');
+
+/** Twelve months of six customers: segment 0 adopts invoicing one customer every few months, segment 1 never does. */
+function risingTrends() {
+  const months = Array.from({ length: 12 }, (_, i) => 2025 * 12 + 9 + i); // 2025-10 .. 2026-09
+  const customer: number[] = [];
+  const month: number[] = [];
+  const mask: number[] = [];
+  months.forEach((m, t) => {
+    for (let c = 0; c < 6; c++) {
+      customer.push(c);
+      month.push(m);
+      // Customer c of segment 0 (c < 3) starts invoicing in month 3c + 2; everyone uses the general ledger.
+      mask.push(1 | (c < 3 && t >= 3 * c + 2 ? 1 << INVOICING : 0));
+    }
+  });
+  return fitTrends(
+    { customer: Int32Array.from(customer), month: Int32Array.from(month), mask: Int32Array.from(mask) },
+    Int32Array.from([0, 0, 0, 1, 1, 1]),
+    [0, 1],
+    months,
+    { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25 },
+  );
+}
+
+const comparison: Comparison = {
+  kind: 'finseg.comparison',
+  version: 1,
+  production: '20261001-030000-<b>"prod"',
+  customers: { current: 6, productionTraining: 6 },
+  drift: {
+    threshold: 0.2,
+    detected: true,
+    inputs: [
+      { name: 'device_mobile_share', source: 'feature', psi: 0.35, bins: [], expected: [], actual: [] },
+      { name: 'txn_count_90', source: 'feature', psi: 0.04, bins: [], expected: [], actual: [] },
+    ],
+    drifted: ['device_mobile_share'],
+    segmentSharePsi: 0.01,
+  },
+  shares: [],
+  agreement: { ari: 0.87, customers: 6 },
+  segments: [],
+  vanished: [],
+  nextSegmentId: 2,
+  migration: {
+    from: [0, 1, 'new'],
+    to: [0, 1, 'gone'],
+    counts: [
+      [3, 0, 0],
+      [1, 2, 0],
+      [0, 0, 0],
+    ],
+    shares: [
+      [1, 0, 0],
+      [1 / 3, 2 / 3, 0],
+      [0, 0, 0],
+    ],
+    sameId: 5,
+    inBoth: 6,
+  },
+  metrics: { candidate: { silhouette: 0.6, stability: 0.9, heldOutAccuracy: 0.95 }, production: { heldOutAccuracy: 0.96 } },
+  gates: [{ gate: 'agreement', value: 0.87, threshold: 0.8, status: 'pass', reason: 'ARI 0.87 >= 0.8 <ok>' }],
+  decision: 'promote',
+  reasons: [],
+} as unknown as Comparison;
+
+describe('retrain sections of the report', () => {
+  const { manifest, segments } = twoSegments(true);
+  const trends = risingTrends();
+
+  it('reads the rising modules per segment position from trends.json', () => {
+    const model = reportModel(manifest, segments, { 'trends.json': JSON.parse(JSON.stringify(trends)) });
+    const rising = model.trends!.rising;
+    expect([...rising.keys()]).toEqual([0]);
+    expect(rising.get(0)!.map((r) => r.module)).toEqual(['invoicing']);
+    expect(rising.get(0)![0]!.adoption).toEqual(trends.segments[0]!.modules[INVOICING]!.adoption);
+    expect(rising.get(0)![0]!.forecast.months).toEqual(['2026-10', '2026-11', '2026-12']);
+  });
+
+  it('adds the trends, drift and migration charts, and the decision with its gates', async () => {
+    const extra = { 'trends.json': JSON.parse(JSON.stringify(trends)), 'comparison.json': JSON.parse(JSON.stringify(comparison)) };
+    const model = reportModel(manifest, segments, extra);
+    expect(model.comparison!.sameIdShare).toBeCloseTo(5 / 6, 12);
+    expect(model.comparison!.migration.find((c) => c.from === '1' && c.to === '0')).toEqual({ from: '1', to: '0', count: 1, share: 1 / 3 });
+    const ids = reportChartSpecs(model, texts('en')).map((c) => c.id);
+    expect(ids).toEqual(['sizes', 'projection', 'profile', 'lenses', 'adoption', 'abandonment', 'feedback', 'trends', 'drift', 'migration', 'k-selection']);
+
+    const page = await renderReportHtml(model, 'en', ALL);
+    expect(page.match(/<figure class="chart/g)).toHaveLength(11);
+    expect(page).toContain('<section id="trends">');
+    expect(page).toContain('<section id="drift">');
+    expect(page).toContain('<code>20261001-030000-&lt;b&gt;&quot;prod&quot;</code>');
+    expect(page).toContain('83.3% of customers kept their segment id');
+    expect(page).toContain('<span class="gate pass">pass</span>ARI 0.87 &gt;= 0.8 &lt;ok&gt;');
+    // The card of the rising segment names its module and the forecast.
+    expect(page).toMatch(/Rising demand<\/h4><p><span class="rise">Invoicing <strong>\+[\d.]+ pp\/month<\/strong>/);
+    const zh = await renderReportHtml(model, 'zh', ALL);
+    expect(zh).toContain('需求上升');
+    expect(zh).toContain('与上一版本模型的变化');
+  });
+
+  it('leaves the comparison out for a first model, which has no production to compare with', () => {
+    const first = { ...comparison, production: null, drift: null, migration: null, agreement: null };
+    const model = reportModel(manifest, segments, { 'comparison.json': first });
+    expect(model.comparison).toBeNull();
+    expect(reportChartSpecs(model, texts('en')).map((c) => c.id)).not.toContain('drift');
+  });
+});

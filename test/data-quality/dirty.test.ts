@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ingest, defaultIngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
+import { defectClasses, generateDirtyDataset, readPlantedDefects, type PlantedDefect } from '../../pipeline/generate/dirty.ts';
+import { defaultGenerateParams, type Format } from '../../pipeline/generate/generate.ts';
+import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
+import { quietLogger } from '../../pipeline/core/log.ts';
+
+/**
+ * `finseg generate --dirty RATE` plants every defect class at a known rate; ingestion must
+ * quarantine exactly the planted rows with exactly the planted reason (plus the knock-on rows
+ * of a broken customer, predicted from defects.csv), and nothing else.
+ */
+const root = mkdtempSync(join(tmpdir(), 'finseg-dirty-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const RATE = 0.01;
+const params = { ...defaultGenerateParams, customers: 400, eventsPerCustomer: 25, seed: 17 };
+
+interface Run {
+  dir: string;
+  planted: PlantedDefect[];
+  result: IngestResult;
+  /** table:line → reason, as quarantined. */
+  actual: Map<string, string>;
+  /** table:line → reason, as planted or implied by a planted customer defect. */
+  expected: Map<string, string>;
+}
+
+async function run(format: Format): Promise<Run> {
+  const dir = join(root, format);
+  await generateDirtyDataset(dir, params, format, RATE, quietLogger);
+  const planted = readPlantedDefects(dir);
+  const qdir = join(root, `q-${format}`);
+  const conn: DuckDBConnection = await openDuck();
+  try {
+    const result = await ingest(conn, dir, { ...defaultIngestParams, asOf: '2026-09-29', quarantineLimit: 1 }, qdir, quietLogger);
+    const expected = new Map(planted.map((d) => [`${d.table}:${d.line}`, d.reason as string]));
+    // A broken customers row takes its customer's other rows with it: customer_quarantined, or
+    // unknown_customer when the id itself is gone (blanked, or the row unreadable).
+    const knockOn = new Map<string, string>();
+    for (const d of planted) {
+      if (d.table !== 'customers' || d.reason === 'duplicate_id') continue;
+      knockOn.set(d.customerId, d.reason === 'malformed' || (d.reason === 'missing_key' && d.column === 'customer_id') ? 'unknown_customer' : 'customer_quarantined');
+    }
+    for (const table of ['usage_events', 'transactions']) {
+      const src = format === 'csv' ? `read_csv(${sqlString(join(dir, `${table}.csv`))}, all_varchar = true, strict_mode = false, null_padding = true)` : `read_parquet(${sqlString(join(dir, `${table}.parquet`))})`;
+      // Generated lines hold no quoted newlines, so the n-th data row is on line n + 1 (row n in Parquet).
+      const offset = format === 'csv' ? 1 : 0;
+      for (const r of await queryRows(conn, `SELECT row_number() OVER () + ${offset} AS line, customer_id FROM ${src}`)) {
+        const key = `${table}:${r.line}`;
+        const reason = knockOn.get(String(r.customer_id));
+        if (reason && !expected.has(key)) expected.set(key, reason);
+      }
+    }
+    const actual = new Map<string, string>();
+    for (const table of ['customers', 'usage_events', 'transactions']) {
+      for (const r of await queryRows(conn, `SELECT line, reason FROM read_csv(${sqlString(join(qdir, `${table}.csv`))}, all_varchar = true)`)) actual.set(`${table}:${r.line}`, String(r.reason));
+    }
+    return { dir, planted, result, actual, expected };
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** Per reason: true positives, false positives (quarantined with it but not expected) and false negatives. */
+function confusion(r: Run): Record<string, { tp: number; fp: number; fn: number }> {
+  const out: Record<string, { tp: number; fp: number; fn: number }> = {};
+  const cell = (reason: string) => (out[reason] ??= { tp: 0, fp: 0, fn: 0 });
+  for (const [key, reason] of r.actual) {
+    if (r.expected.get(key) === reason) cell(reason).tp++;
+    else cell(reason).fp++;
+  }
+  for (const [key, reason] of r.expected) if (r.actual.get(key) !== reason) cell(reason).fn++;
+  return out;
+}
+
+describe.each(['csv', 'parquet'] as const)('--dirty %s: precision and recall of the quarantine per defect class', (format) => {
+  let r: Run;
+  beforeAll(async () => {
+    r = await run(format);
+  }, 120_000);
+
+  it('plants every defect class of every table', () => {
+    for (const table of ['customers', 'usage_events', 'transactions'] as const) {
+      const planted = new Set(r.planted.filter((d) => d.table === table).map((d) => d.reason));
+      expect([...planted].sort()).toEqual([...defectClasses(table, format)].sort());
+    }
+  });
+
+  it('plants each class in about RATE of the rows', () => {
+    const events = r.result.tables.usage_events!.read;
+    for (const reason of defectClasses('usage_events', format)) {
+      const n = r.planted.filter((d) => d.table === 'usage_events' && d.reason === reason).length;
+      // Binomial(events, RATE): 4 standard deviations either side.
+      const sd = Math.sqrt(events * RATE * (1 - RATE));
+      expect(Math.abs(n - events * RATE)).toBeLessThan(4 * sd);
+    }
+  });
+
+  it('quarantines every planted row with its reason and no clean row: 100% precision and recall per reason', () => {
+    const perReason = confusion(r);
+    for (const [reason, c] of Object.entries(perReason)) {
+      expect({ reason, fp: c.fp, fn: c.fn }).toEqual({ reason, fp: 0, fn: 0 });
+      expect(c.tp).toBeGreaterThan(0);
+    }
+    expect(r.actual.size).toBe(r.expected.size);
+    expect(r.expected.size).toBeGreaterThan(r.planted.length);
+  });
+
+  it('reconciles read = accepted + quarantined, with reads counting the inserted duplicates', () => {
+    for (const t of Object.values(r.result.tables)) expect(t.read).toBe(t.accepted + t.quarantined);
+    const duplicates = r.planted.filter((d) => d.reason === 'duplicate_id').length;
+    expect(r.result.tables.customers!.read).toBe(params.customers + duplicates);
+  });
+});
+
+describe('finseg validate on a dirty folder', () => {
+  it('prints the per-reason table and exits 2 over the quarantine limit', async () => {
+    const dir = join(root, 'cli');
+    await generateDirtyDataset(dir, { ...params, customers: 150 }, 'csv', 0.01, quietLogger);
+    const bin = join(import.meta.dirname, '../../bin/finseg.mjs');
+    const result = await promisify(execFile)(process.execPath, [bin, 'validate', '--data', dir, '--as-of', '2026-09-29'], { cwd: root }).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/usage_events +csv, 1 file +[\d,]+ +[\d,]+ +[\d,]+ +\d+\.\d% +OVER THE LIMIT/);
+    for (const reason of defectClasses('usage_events', 'csv')) expect(result.stdout).toContain(`  ${reason}`);
+    expect(result.stdout).toContain('result: over the quarantine limit (exit code 2)');
+    expect(result.stdout).toMatch(/quarantined rows with source file, line and reason: .*data\/quarantine\/validate-/);
+  }, 60_000);
+});

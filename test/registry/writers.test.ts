@@ -1,0 +1,60 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBundle } from '../../pipeline/registry/bundle.ts';
+import { productionVersion, versionNames } from '../../pipeline/registry/registry.ts';
+import { harness, waitFor } from './harness.ts';
+
+/**
+ * One writer at a time, and no trust in altered bytes, on the real CLI in child processes: a
+ * second retrain while one holds the registry exits with code 4; a production bundle with one
+ * altered byte is refused by retrain and by score.
+ */
+const { work, data, reg, retrainArgs, start, finseg, prepare } = harness('finseg-writers-');
+let production = '';
+
+beforeAll(async () => {
+  await prepare(8);
+  const first = await finseg([...retrainArgs, '--quiet']);
+  expect(first.code, first.stderr).toBe(0);
+  production = productionVersion(reg)!;
+}, 120_000);
+
+describe('one writer at a time', () => {
+  it('turns a second retrain away with exit code 4 while the first holds the registry', async () => {
+    const before = versionNames(reg).length;
+    const first = start(retrainArgs);
+    await waitFor(first.child, /retrain: comparing with production/);
+    const second = await finseg(retrainArgs);
+    expect(second.code).toBe(4);
+    expect(second.stderr).toContain(`finseg: another finseg is writing to ${reg}: pid ${first.child.pid} on `);
+    expect(second.stderr).toContain('(retrain) since');
+    const done = await first.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(versionNames(reg).length).toBe(before + 1);
+    production = productionVersion(reg)!;
+  }, 120_000);
+});
+
+describe('tampering', () => {
+  it('refuses a production bundle with one altered byte, in retrain and in score', async () => {
+    const file = join(reg, production, 'preprocess.json');
+    const original = readFileSync(file);
+    const altered = Buffer.from(original);
+    altered[100] = altered[100]! ^ 0x01;
+    writeFileSync(file, altered);
+    try {
+      const retrain = await finseg(retrainArgs);
+      expect(retrain.code).toBe(2);
+      expect(retrain.stderr).toContain(`${file}: checksum mismatch, the bundle was modified or is corrupt`);
+      const score = await finseg(['score', '--model', reg, '--data', data, '--out', join(work, 'scores.csv')]);
+      expect(score.code).toBe(2);
+      expect(score.stderr).toContain('checksum mismatch');
+      expect(existsSync(join(work, 'scores.csv'))).toBe(false);
+    } finally {
+      writeFileSync(file, original);
+    }
+    expect(productionVersion(reg)).toBe(production);
+    expect(() => loadBundle(reg)).not.toThrow();
+  }, 120_000);
+});
