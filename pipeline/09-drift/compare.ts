@@ -79,6 +79,7 @@ export interface Comparison {
   reasons: string[];
 }
 
+/** The kind of comparison.json. */
 export const COMPARISON_KIND = 'finseg.comparison';
 
 function shares(labels: Int32Array, k: number): number[] {

@@ -75,7 +75,7 @@ export function trendsMarkdown(t: TrendsState, names: ReadonlyMap<number, string
     '| segment | rising module | latest | change per month | next quarter (95% interval) |',
     '|---|---|---:|---:|---|',
   );
-  for (const s of t.segments) {
+  for (const s of [...t.segments].sort((a, b) => a.segmentId - b.segmentId)) {
     const name = `${s.segmentId} ${cell(names.get(s.segmentId) ?? '')}`.trim();
     if (s.rising.length === 0) {
       out.push(`| ${name} | no module rising | | | |`);

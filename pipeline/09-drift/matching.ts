@@ -24,6 +24,7 @@ export interface MatchingParams {
   minJaccard: number;
 }
 
+/** Default matching: a kept id needs Jaccard ≥ 0.5 (the larger part of a split or merge keeps it). */
 export const defaultMatchingParams: MatchingParams = { minJaccard: 0.5 };
 
 /** Customers per (a, b) label pair: shape (ka, kb), row-major; labels in [0, ka) and [0, kb). */

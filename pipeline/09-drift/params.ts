@@ -49,8 +49,10 @@ export interface RetrainParams {
   stability: StabilityParams;
 }
 
+/** Default `drift` slice. */
 export const defaultDriftMonitorParams: DriftMonitorParams = { bins: defaultReferenceParams.bins, psiThreshold: 0.2, trends: defaultTrendParams };
 
+/** Default `retrain` slice. */
 export const defaultRetrainParams: RetrainParams = {
   retention: 10,
   gates: { minSilhouette: 0.15, minStability: 0.6, maxAccuracyDrop: 0.05, minAgreement: 0.7 },

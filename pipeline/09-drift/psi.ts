@@ -51,6 +51,7 @@ export interface DriftReference {
   segmentShares: number[];
 }
 
+/** Kind and version of reference.json. */
 export const DRIFT_REFERENCE_KIND = 'finseg.drift-reference';
 export const DRIFT_REFERENCE_VERSION = 1;
 

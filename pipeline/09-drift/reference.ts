@@ -24,6 +24,7 @@ export interface ReferenceParams {
   bins: number;
 }
 
+/** Deciles, the usual PSI binning. */
 export const defaultReferenceParams: ReferenceParams = { bins: 10 };
 
 /** The customers a reference is learned from or drift is measured on; arrays have one entry per customer. */

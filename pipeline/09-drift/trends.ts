@@ -24,6 +24,7 @@ export interface TrendParams {
   minCoveredDays: number;
 }
 
+/** Default `drift.trends` slice. */
 export const defaultTrendParams: TrendParams = { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25 };
 
 /** Forecast of one series: the next quarter's average adoption and its 95% interval, clipped to [0, 1]. */
@@ -73,6 +74,7 @@ export interface TrendsState {
   segments: SegmentTrends[];
 }
 
+/** Kind and version of trends.json. */
 export const TRENDS_KIND = 'finseg.trends';
 export const TRENDS_VERSION = 1;
 

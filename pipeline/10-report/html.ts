@@ -440,6 +440,7 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
     q.silhouette !== null ? kpi(t.ui('silhouette'), t.fmt.decimal(q.silhouette, 3)) : '',
     q.heldOutAccuracy !== null ? kpi(t.ui('classifierAgreement'), t.fmt.percent(q.heldOutAccuracy), q.nHeldOut !== null ? `${t.fmt.integer(q.nHeldOut)} ${t.ui('heldOut')}` : undefined) : '',
     q.plantedAri !== null ? kpi(t.ui('plantedAri'), t.fmt.decimal(q.plantedAri, 3)) : '',
+    q.coldStart ? kpi(t.ui('coldStart'), t.fmt.percent(q.coldStart.heldOutAccuracy), q.coldStart.majorityBaseline !== null ? t.ui('baseline', { share: t.fmt.percent(q.coldStart.majorityBaseline) }) : undefined) : '',
     q.pcaComponents !== null ? kpi(t.ui('pcaComponents'), t.fmt.integer(q.pcaComponents), q.pcaExplainedVariance !== null ? `${t.fmt.percent(q.pcaExplainedVariance)} ${t.ui('varianceKept')}` : undefined) : '',
   ];
 

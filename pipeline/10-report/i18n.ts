@@ -30,6 +30,8 @@ const UI = {
   silhouette: { en: 'Silhouette', zh: '轮廓系数' },
   classifierAgreement: { en: 'Classifier agreement', zh: '分类器一致率' },
   plantedAri: { en: 'ARI vs planted archetypes', zh: '与预设原型的ARI' },
+  coldStart: { en: 'Cold-start agreement', zh: '冷启动一致率' },
+  baseline: { en: 'majority baseline {share}', zh: '多数类基线 {share}' },
   pcaComponents: { en: 'PCA components', zh: '主成分数' },
   varianceKept: { en: 'variance kept', zh: '保留方差' },
   heldOut: { en: 'held-out customers', zh: '留出客户' },

@@ -104,6 +104,8 @@ export interface ReportModel {
     heldOutAccuracy: number | null;
     nHeldOut: number | null;
     plantedAri: number | null;
+    /** The signup-attributes (cold-start) classifier's held-out agreement and its majority-class baseline, when trained. */
+    coldStart: { heldOutAccuracy: number; majorityBaseline: number | null } | null;
     pcaComponents: number | null;
     pcaExplainedVariance: number | null;
   };
@@ -187,6 +189,7 @@ export function reportModel(manifest: Manifest, segments: SegmentsState, extra: 
       heldOutAccuracy: num(classifier.heldOutAccuracy),
       nHeldOut: num(classifier.nHeldOut),
       plantedAri: num(metrics.plantedArchetypeAri),
+      coldStart: num(obj(metrics.coldStart)?.heldOutAccuracy) === null ? null : { heldOutAccuracy: num(obj(metrics.coldStart)?.heldOutAccuracy)!, majorityBaseline: num(obj(metrics.coldStart)?.majorityBaseline) },
       pcaComponents: num(metrics.pcaComponents),
       pcaExplainedVariance: num(metrics.pcaExplainedVariance),
     },

@@ -117,7 +117,8 @@ function stabilityAndRulesMarkdown(m: ManifestView, segments: SegmentsState): st
     );
     out.push('| segment | name | Jaccard | |', '|---:|---|---:|---|');
     for (const c of segments.cards) {
-      const j = c.stability?.jaccard ?? st.segmentJaccard[c.id] ?? null;
+      // Per-segment arrays are by position; a retrain can carry ids over so that id and position differ.
+      const j = c.stability?.jaccard ?? st.segmentJaccard[segments.cards.indexOf(c)] ?? null;
       const unstable = c.stability?.unstable ?? (j !== null && j < st.unstableBelow);
       out.push(`| ${c.id} | ${cell(c.name.en)} | ${num(j, 2)} | ${unstable ? '**unstable**' : 'stable'} |`);
     }

@@ -15,17 +15,20 @@ import { cumulative, dirichletInto, uniform } from './sampling.ts';
 /**
  * `finseg generate --drift`: a second snapshot of a generated customer base some months later,
  * for testing retraining. Time passes for everyone; on top of that some customers grow, some
- * decline, a share of small retailers goes mobile-first, a few churn and new customers arrive.
- * Every customer's movement is written to movements.csv, so tests can check what retraining sees.
+ * decline, small firms (the small retailers first) go mobile, a few churn and new customers
+ * arrive. Every customer's movement is written to movements.csv, so tests can check what
+ * retraining sees.
  *
  * How the later snapshot is built (and why): every surviving customer's history is the base
  * snapshot's, moved forward by the elapsed days, so an unchanged customer's windowed behaviour
  * (the last 90 days, the 90 before) is exactly what it was and only its tenure grows. Redrawing
  * an unchanged customer's quarter instead would add sampling noise that alone moves about one
  * customer in nine to another segment under the same model (measured on 5,000 customers), which
- * would hide the movements the snapshot exists to show. A mover's last `months` of history are
- * replaced by events drawn from its new behaviour, so its recent window shows the change and the
- * window before it shows where it came from.
+ * would hide the movements the snapshot exists to show. For a customer whose use changes (an
+ * archetype switch, a mobile adopter) the last `months` of events are replaced by events drawn
+ * from its new behaviour, so its recent window shows the change and the window before it shows
+ * where it came from; a mover whose books change has its recent transactions replaced likewise.
+ * Reads the base from its files and truth.csv, so it works on any `finseg generate` folder.
  */
 
 /** What happened to a customer between the two snapshots. */
@@ -85,8 +88,10 @@ export const defaultDriftParams: Omit<DriftParams, 'seed'> & { seed: number | nu
 /**
  * How movers change, documented once here. A grower that switches archetype draws events and
  * transactions from its new archetype at GROWTH.switchedEvents / .transactions times its recent
- * rate; an in-place grower books GROWTH.transactions times its recent transactions; a decliner
- * draws DECLINE.events of its recent events and keeps a falling share of its transactions.
+ * rate, with GROWTH.users times the users; a decliner that switches draws DECLINE.events of its
+ * recent events on a falling trend. Every grower books GROWTH.transactions times its recent
+ * transactions and every decliner keeps a falling share of them; a rule without `becomes`
+ * (growth or decline in place) changes only the books, not the product use.
  */
 const GROWTH = { switchedEvents: 3, users: 2, transactions: 2.5, employees: [2, 4] as const, revenuePerEmployee: 1.2, trend: 2.2 };
 const DECLINE = { events: 0.3, transactionsKeepStart: 0.6, transactionsKeepEnd: 0.1, employees: 0.8, trend: -3 };

@@ -36,6 +36,7 @@ import { trainJob, type TrainOutcome } from './train.ts';
  */
 export const RETRAIN_EXIT = { promoted: 0, failure: 1, badInput: 2, notPromoted: 3, busy: 4 } as const;
 
+/** What a retrain reads and where it writes. */
 export interface RetrainOptions {
   dataDir: string;
   /** The registry folder (models/). */
@@ -48,6 +49,7 @@ export interface RetrainOptions {
   now: () => Date;
 }
 
+/** What a retrain did: the candidate, the comparison, the pointer, retention. */
 export interface RetrainOutcome {
   status: 'promoted' | 'not-promoted';
   version: string;

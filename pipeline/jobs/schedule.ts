@@ -45,6 +45,7 @@ export class ScheduleBusyError extends Error {
   }
 }
 
+/** What the scheduler runs, how often and where its output goes. */
 export interface ScheduleOptions {
   cron: string;
   /** Stop after this many runs (null: until SIGINT/SIGTERM). */

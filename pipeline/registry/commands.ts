@@ -23,6 +23,7 @@ export interface CommandResult {
   exitCode: number;
 }
 
+/** The subcommands of `finseg models`. */
 export const MODELS_ACTIONS = ['list', 'show', 'promote', 'rollback', 'prune'] as const;
 
 const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));

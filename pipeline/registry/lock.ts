@@ -1,11 +1,11 @@
 /**
  * Single-writer locks on a registry: a lock is a file created with O_EXCL (`wx`), holding who
- * owns it. A lock whose owner died (a SIGKILL, a reboot) is stale and taken over: on this host a
- * dead owner is one whose pid no longer exists. A lock from another host cannot be checked and
- * is respected until removed by hand (docs/retraining.md), which is the safe side for a registry
- * on shared storage.
+ * owns it, whose modification time the owner refreshes every HEARTBEAT_MS. A lock whose owner
+ * died (a SIGKILL, an OOM kill, a reboot) is stale and taken over: on this host, as soon as its
+ * pid no longer exists; from another host (a registry on shared storage, a Kubernetes pod that
+ * was killed), once its heartbeat has been silent for FOREIGN_STALE_MS.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** Who holds a lock. */
@@ -46,19 +46,28 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** How often a held lock's modification time is refreshed. */
+export const HEARTBEAT_MS = 30_000;
+/** A lock from another host whose heartbeat is older than this is stale (twenty missed beats). */
+export const FOREIGN_STALE_MS = 10 * 60_000;
 /** Milliseconds after which an unreadable lock file (its writer died between creating and filling it) counts as stale. */
 const UNREADABLE_STALE_MS = 10_000;
 
-/** A lock is stale when its owner is on this host and no longer running. */
-function isStale(owner: LockOwner | null, path: string): boolean {
-  if (owner === null) {
-    try {
-      return Date.now() - statSync(path).mtimeMs > UNREADABLE_STALE_MS;
-    } catch {
-      return false; // gone already: the next attempt creates it
-    }
+function ageMs(path: string): number | null {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return null; // gone already: the next attempt creates it
   }
-  return owner.host === hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
+}
+
+/** A lock is stale when its owner is on this host and no longer running, or on another host and silent. */
+function isStale(owner: LockOwner | null, path: string): boolean {
+  const age = ageMs(path);
+  if (age === null) return false;
+  if (owner === null) return age > UNREADABLE_STALE_MS;
+  if (owner.host !== hostname()) return age > FOREIGN_STALE_MS;
+  return owner.pid !== process.pid && !processAlive(owner.pid);
 }
 
 function create(path: string, owner: LockOwner): boolean {
@@ -113,12 +122,23 @@ export function tryLock(path: string, command: string, now: () => Date = () => n
 
 function held(path: string, owner: LockOwner): HeldLock {
   let released = false;
+  // The heartbeat tells other hosts the owner is alive; unref'd, it never keeps the process running.
+  const beat = setInterval(() => {
+    try {
+      const t = new Date();
+      utimesSync(path, t, t);
+    } catch {
+      /* the lock was removed by hand; release will find it gone */
+    }
+  }, HEARTBEAT_MS);
+  beat.unref();
   return {
     path,
     owner,
     release() {
       if (released) return;
       released = true;
+      clearInterval(beat);
       const current = readOwner(path);
       if (current && current.pid === owner.pid && current.startedAt === owner.startedAt && current.host === owner.host) rmSync(path, { force: true });
     },

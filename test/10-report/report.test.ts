@@ -55,6 +55,9 @@ describe('report folder of a trained bundle', () => {
     expect(charts).toEqual(['sizes', 'projection', 'profile', 'lenses', 'adoption', 'abandonment', 'feedback', 'trends', 'k-selection']);
     expect(page.match(/<article class="segment-card"/g)).toHaveLength(k);
     expect(k).toBeGreaterThanOrEqual(3);
+    // The header's figures come from the manifest, the cold-start classifier's included.
+    const coldStart = (fixture.outcome.manifest.metrics as { coldStart: { heldOutAccuracy: number } }).coldStart;
+    expect(page).toContain(`<div class="kpi-value">${(coldStart.heldOutAccuracy * 100).toFixed(1)}%</div><div class="kpi-label">Cold-start agreement</div>`);
   });
 
   it('escapes the markup in customer ids and in the data folder name', () => {

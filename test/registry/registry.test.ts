@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLE_FORMAT_VERSION, STATE_FILES, writeBundle, type ManifestHead, type StateFile } from '../../pipeline/registry/bundle.ts';
 import { modelsCommand } from '../../pipeline/registry/commands.ts';
-import { describeOwner, tryLock } from '../../pipeline/registry/lock.ts';
+import { describeOwner, FOREIGN_STALE_MS, tryLock } from '../../pipeline/registry/lock.ts';
 import {
   applyRetention,
   cleanStaleTemp,
@@ -154,10 +154,16 @@ describe('writer locks', () => {
     expect(readdirSync(reg)).toEqual([]);
   });
 
-  it('respects a lock held on another host, which it cannot check', () => {
+  it('respects a lock held on another host while its heartbeat is fresh, and takes it over once silent', () => {
     const reg = registry();
     const path = join(reg, WRITER_LOCK);
     writeFileSync(path, JSON.stringify({ pid: deadPid(), host: `${hostname()}-elsewhere`, command: 'retrain', startedAt: at(0).toISOString() }));
     expect(tryLock(path, 'retrain').acquired).toBe(false);
+    // A killed pod: its heartbeat stopped longer ago than FOREIGN_STALE_MS.
+    const silent = new Date(Date.now() - FOREIGN_STALE_MS - 60_000);
+    utimesSync(path, silent, silent);
+    const attempt = tryLock(path, 'retrain');
+    expect(attempt.acquired).toBe(true);
+    if (attempt.acquired) attempt.lock.release();
   });
 });

@@ -6,11 +6,12 @@ import { productionVersion, versionNames } from '../../pipeline/registry/registr
 import { harness, waitFor } from './harness.ts';
 
 /**
- * One writer at a time, and no trust in altered bytes, on the real CLI in child processes: a
- * second retrain while one holds the registry exits with code 4; a production bundle with one
- * altered byte is refused by retrain and by score.
+ * Exit codes, one writer at a time, and no trust in altered bytes, on the real CLI in child
+ * processes: a candidate held by a gate exits 3 and leaves production alone; a second retrain
+ * while one holds the registry exits 4; a production bundle with one altered byte is refused by
+ * retrain and by score.
  */
-const { work, data, reg, retrainArgs, start, finseg, prepare } = harness('finseg-writers-');
+const { work, data, reg, config, retrainArgs, start, finseg, prepare } = harness('finseg-writers-');
 let production = '';
 
 beforeAll(async () => {
@@ -19,6 +20,24 @@ beforeAll(async () => {
   expect(first.code, first.stderr).toBe(0);
   production = productionVersion(reg)!;
 }, 120_000);
+
+describe('a candidate the gates hold', () => {
+  it('is written as a version but not promoted, and retrain exits with code 3', async () => {
+    const strict = join(work, 'strict.json');
+    // The same quick settings with a silhouette no clustering of this data reaches.
+    writeFileSync(strict, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), retrain: { gates: { minSilhouette: 0.99 } } }));
+    const before = versionNames(reg);
+    const run = await finseg(['retrain', '--data', data, '--registry', reg, '--config', strict]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/^not-promoted \S+\nproduction \S+\n/);
+    expect(run.stderr).toMatch(/gates: hold \(candidate silhouette 0\.\d{3} < 0\.990\)/);
+    const after = versionNames(reg);
+    expect(after.length).toBe(before.length + 1);
+    expect(productionVersion(reg)).toBe(production);
+    const held = loadBundle(join(reg, after.at(-1)!));
+    expect(held.manifest.retrain).toMatchObject({ decision: 'hold', production });
+  }, 120_000);
+});
 
 describe('one writer at a time', () => {
   it('turns a second retrain away with exit code 4 while the first holds the registry', async () => {
