@@ -16,7 +16,7 @@
  * inertia with ml-kmeans's on fixed seeds instead.
  */
 import type { Matrix } from '../core/matrix.ts';
-import { takeRows } from '../core/matrix.ts';
+import { sqDistancesToRows, takeRows } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 
 /** Convergence settings of a k-means fit. */
@@ -80,7 +80,7 @@ export function nearestCentroids(X: Matrix, centroids: Matrix): Nearest {
   const c = centroids.data;
   const dist = new Float64Array(k);
   for (let i = 0; i < n; i++) {
-    distancesToAll(x, i * d, c, k, d, dist);
+    sqDistancesToRows(x, i * d, c, 0, k, d, dist, 0);
     let best = -1;
     let bestD = Infinity;
     let next = -1;
@@ -321,41 +321,6 @@ function sqDistRow(a: Float64Array, ao: number, b: Float64Array, bo: number, d: 
   return s;
 }
 
-/**
- * out[q] = squared distance from x[xo, xo + d) to centroid q of c (k, d), each summed in index
- * order like sqDistRow (so bit-identical to it), four centroids at a time: the four sums are
- * independent chains the CPU overlaps, where one distance after another waits on each add.
- */
-function distancesToAll(x: Float64Array, xo: number, c: Float64Array, k: number, d: number, out: Float64Array): void {
-  let q = 0;
-  for (; q + 4 <= k; q += 4) {
-    const o0 = q * d;
-    const o1 = o0 + d;
-    const o2 = o1 + d;
-    const o3 = o2 + d;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = 0; j < d; j++) {
-      const v = x[xo + j]!;
-      const e0 = v - c[o0 + j]!;
-      const e1 = v - c[o1 + j]!;
-      const e2 = v - c[o2 + j]!;
-      const e3 = v - c[o3 + j]!;
-      s0 += e0 * e0;
-      s1 += e1 * e1;
-      s2 += e2 * e2;
-      s3 += e3 * e3;
-    }
-    out[q] = s0;
-    out[q + 1] = s1;
-    out[q + 2] = s2;
-    out[q + 3] = s3;
-  }
-  for (; q < k; q++) out[q] = sqDistRow(x, xo, c, q * d, d);
-}
-
 /** Full assignment of row i: nearest (ties to the lowest id), its distance and the second-nearest distance. */
 function scanRow(
   x: Float64Array,
@@ -368,7 +333,7 @@ function scanRow(
   lower: Float64Array,
   dist: Float64Array,
 ): void {
-  distancesToAll(x, i * d, centers, k, d, dist);
+  sqDistancesToRows(x, i * d, centers, 0, k, d, dist, 0);
   // ml-nearest-vector starts from Number.MAX_VALUE and keeps strict improvements.
   let best = 0;
   let bestD = Number.MAX_VALUE;

@@ -4,6 +4,7 @@
  * Labels are ids in [0, k); an id with no rows is ignored, as scikit-learn only sees labels present.
  */
 import type { Matrix } from '../core/matrix.ts';
+import { sqDistancesToRows } from '../core/matrix.ts';
 
 /**
  * Exact mean silhouette (Euclidean) of X (n, d) under labels (n): O(n^2 d), meant for samples.
@@ -120,46 +121,12 @@ function rowSilhouette(acc: Float64Array, count: Int32Array, own: number): numbe
   return scale > 0 ? (b - a) / scale : 0;
 }
 
-/** dist[j] = Euclidean distance from row i of X to row j, for j > i, four rows at a time. */
+/** dist[j] = Euclidean distance from row i of X to row j, for j > i. */
 function distancesAfterRow(X: Matrix, i: number, dist: Float64Array): void {
   const { rows: n, cols: d, data: x } = X;
-  const io = i * d;
-  let j = i + 1;
-  for (; j + 4 <= n; j += 4) {
-    const o0 = j * d;
-    const o1 = o0 + d;
-    const o2 = o1 + d;
-    const o3 = o2 + d;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let t = 0; t < d; t++) {
-      const v = x[io + t]!;
-      // (v - x_j)^2 equals (x_j - v)^2 bit for bit, so the pair's order does not matter.
-      const e0 = v - x[o0 + t]!;
-      const e1 = v - x[o1 + t]!;
-      const e2 = v - x[o2 + t]!;
-      const e3 = v - x[o3 + t]!;
-      s0 += e0 * e0;
-      s1 += e1 * e1;
-      s2 += e2 * e2;
-      s3 += e3 * e3;
-    }
-    dist[j] = Math.sqrt(s0);
-    dist[j + 1] = Math.sqrt(s1);
-    dist[j + 2] = Math.sqrt(s2);
-    dist[j + 3] = Math.sqrt(s3);
-  }
-  for (; j < n; j++) {
-    const jo = j * d;
-    let s = 0;
-    for (let t = 0; t < d; t++) {
-      const e = x[io + t]! - x[jo + t]!;
-      s += e * e;
-    }
-    dist[j] = Math.sqrt(s);
-  }
+  // (v - x_j)^2 equals (x_j - v)^2 bit for bit, so the pair's order does not matter.
+  sqDistancesToRows(x, i * d, x, i + 1, n - i - 1, d, dist, i + 1);
+  for (let j = i + 1; j < n; j++) dist[j] = Math.sqrt(dist[j]!);
 }
 
 /**

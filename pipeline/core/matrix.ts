@@ -56,3 +56,56 @@ export function sqDist(a: Matrix, i: number, b: Matrix, j: number): number {
   }
   return s;
 }
+
+/**
+ * out[outOffset + r] = squared Euclidean distance from x[xo, xo + d) to row `first + r` of the
+ * row-major block (rows of width d), for r in [0, count). Each sum runs over features in index
+ * order, so it is bit-identical to a plain loop; four rows at a time because the four sums are
+ * independent chains the CPU overlaps. The hot loop of k-means assignment and of silhouette.
+ */
+export function sqDistancesToRows(
+  x: Float64Array,
+  xo: number,
+  block: Float64Array,
+  first: number,
+  count: number,
+  d: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  let r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const o0 = (first + r) * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < d; j++) {
+      const v = x[xo + j]!;
+      const e0 = v - block[o0 + j]!;
+      const e1 = v - block[o1 + j]!;
+      const e2 = v - block[o2 + j]!;
+      const e3 = v - block[o3 + j]!;
+      s0 += e0 * e0;
+      s1 += e1 * e1;
+      s2 += e2 * e2;
+      s3 += e3 * e3;
+    }
+    out[outOffset + r] = s0;
+    out[outOffset + r + 1] = s1;
+    out[outOffset + r + 2] = s2;
+    out[outOffset + r + 3] = s3;
+  }
+  for (; r < count; r++) {
+    const o = (first + r) * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const e = x[xo + j]! - block[o + j]!;
+      s += e * e;
+    }
+    out[outOffset + r] = s;
+  }
+}
