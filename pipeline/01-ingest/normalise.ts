@@ -60,6 +60,9 @@ export function headerNames(fields: string[]): string[] {
   });
 }
 
+/** Why a record with bytes that are not UTF-8 is malformed, with the fix. */
+const NOT_UTF8 = 'INVALID ENCODING: bytes that are not valid UTF-8 (if the file is GBK, GB18030 or Latin-1, set ingest.csv.encoding)';
+
 /** A field quoted in the file's own dialect when it has to be. */
 function dialectField(value: string, d: Dialect): string {
   return value.includes(d.delimiter) || value.includes(d.quote) || /[\r\n]/.test(value) ? `${d.quote}${value.replaceAll(d.quote, d.quote + d.quote)}${d.quote}` : value;
@@ -99,7 +102,7 @@ async function scanCsv(
   let records = 0;
   let bad = 0;
   const pendingMalformed: [number, string, string][] = [];
-  const scanner = new RecordScanner(mode, dialect, (buf, start, end, line) => {
+  const scanner = new RecordScanner(mode, dialect, (buf, start, end, line, utf8) => {
     if (end === start || isBlank(buf, start, end)) return;
     if (columns === null) {
       columns = headerNames(splitRecord(buf.toString('utf8', start, end), dialect));
@@ -107,6 +110,12 @@ async function scanCsv(
       return;
     }
     records++;
+    if (!utf8) {
+      // Invalid bytes never reach DuckDB, whose reject path can fail on them (an INTERNAL error seen in fuzzing).
+      bad++;
+      pendingMalformed.push([line, NOT_UTF8, buf.toString('utf8', start, end)]);
+      return;
+    }
     if (mode === 'lines' && !quotesBalanced(buf, start, end, dCode, qCode)) {
       bad++;
       pendingMalformed.push([line, 'a quote opens a field and never closes', buf.toString('utf8', start, end)]);
@@ -138,11 +147,16 @@ export async function normaliseJsonl(file: SourceFile, fileIndex: number, csv: C
   const ranges: [number, number][] = [];
   let records = 0;
   let bad = 0;
-  const scanner = new RecordScanner('lines', { delimiter: ',', quote: '"' }, (buf, start, end, line) => {
+  const scanner = new RecordScanner('lines', { delimiter: ',', quote: '"' }, (buf, start, end, line, utf8) => {
     let s = start;
     while (s < end && (buf[s] === 0x20 || buf[s] === 0x09)) s++;
     if (s === end) return;
     records++;
+    if (!utf8) {
+      bad++;
+      malformed.add(fileIndex, line, NOT_UTF8, buf.toString('utf8', start, end));
+      return;
+    }
     if (buf[s] !== 0x7b /* { */) {
       bad++;
       malformed.add(fileIndex, line, 'not a JSON object (a JSON Lines row must start with "{")', buf.toString('utf8', start, end));
@@ -239,7 +253,9 @@ export async function normaliseArrow(file: SourceFile, fileIndex: number, outPat
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (err.code) throw new InputError(`cannot read ${file.path}: ${err.code === 'ENOENT' ? 'the file does not exist' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+    // File-system errors say so; anything else (a bad length, a missing footer) is the file's content.
+    const fsErrors: Record<string, string> = { ENOENT: 'the file does not exist', EACCES: 'permission denied', EPERM: 'permission denied', EISDIR: 'it is a folder' };
+    if (err.code && err.code in fsErrors) throw new InputError(`cannot read ${file.path}: ${fsErrors[err.code]}`);
     throw new InputError(`cannot read ${file.path} as Arrow IPC: the file is truncated or not an Arrow IPC file or stream`, [`arrow: ${err.message}`, `read ${records} rows before the error`]);
   } finally {
     writer.close();

@@ -61,6 +61,7 @@ export interface IngestParams {
   quarantineLimit: number;
 }
 
+/** No mapping, detected CSV dialect, contract units, customers read as a table, as-of from the data, a 5% quarantine limit. */
 export const defaultIngestParams: IngestParams = {
   dataDir: null,
   columns: {},

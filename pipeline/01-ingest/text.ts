@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { SourceFile } from './sources.ts';
@@ -197,8 +198,11 @@ export function detectDialect(sample: string, complete: boolean, opts: { delimit
   return best;
 }
 
-/** Called once per record: bytes [start, end) of buf (no line terminator), the physical line it starts on. */
-export type RecordSink = (buf: Buffer, start: number, end: number, line: number) => void;
+/**
+ * Called once per record: bytes [start, end) of buf (no line terminator), the physical line it
+ * starts on, and whether the record is valid UTF-8.
+ */
+export type RecordSink = (buf: Buffer, start: number, end: number, line: number, utf8: boolean) => void;
 
 /**
  * Splits a byte stream into records. In 'quoted' mode a newline inside a quoted field belongs to
@@ -248,9 +252,13 @@ export class RecordScanner {
     let inQuote = false;
     let sawQuote = false;
     let nextQuote = -2;
+    // One native check over every complete line of the buffer (a newline byte never sits inside a
+    // multi-byte character); only when it fails is each record checked on its own.
+    const lastLF = buf.lastIndexOf(LF);
+    const allValid = isUtf8(eof ? buf : buf.subarray(0, lastLF + 1));
     const finish = (end: number, next: number): void => {
       const stop = end > recStart && buf[end - 1] === CR ? end - 1 : end;
-      this.sink(buf, recStart, stop, line);
+      this.sink(buf, recStart, stop, line, allValid || isUtf8(buf.subarray(recStart, stop)));
       // A record with quotes may span lines; count them only then (the common case has none).
       if (sawQuote) for (let i = buf.indexOf(LF, recStart); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) line++;
       line++;

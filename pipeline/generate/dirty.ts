@@ -30,6 +30,7 @@ export interface PlantedDefect {
   customerId: string;
 }
 
+/** What `--dirty` planted: the rate, counts per table and reason, the as-of date to check with, and the defects file. */
 export interface DirtySummary {
   rate: number;
   /** Planted rows per table and reason. */

@@ -94,13 +94,21 @@ describe('ingest of a vendor export: BOM, semicolons, Chinese headers, JSON Line
 
   it('counts records, not lines: a quoted field spanning two lines is one row, blank lines are none', () => {
     const counts = Object.fromEntries(Object.values(result.tables).map((t) => [t.table, [t.read, t.accepted, t.quarantined]]));
-    expect(counts).toEqual({ customers: [7, 3, 4], usage_events: [8, 3, 5], transactions: [5, 2, 3] });
+    expect(counts).toEqual({ customers: [7, 3, 4], usage_events: [8, 3, 5], transactions: [5, 2, 3], feedback: [4, 2, 2] });
   });
 
-  it('maps Chinese column names, a d.m.Y date format, built-in deployment names and revenue in units', async () => {
+  it('joins the optional feedback table when present, with the same checks', async () => {
+    expect(result.tables.feedback!.byReason).toEqual({ out_of_range: 1, customer_quarantined: 1 });
+    expect(await queryRows(conn, `SELECT customer_id, nps, tickets FROM feedback ORDER BY ts`)).toEqual([
+      { customer_id: 'K1', nps: 9, tickets: 0 },
+      { customer_id: 'K2', nps: null, tickets: 3 },
+    ]);
+  });
+
+  it('maps Chinese column names, a d.m.Y date format, an industry value map, built-in deployment names and revenue in units', async () => {
     const rows = await queryRows(conn, `SELECT customer_id, CAST(signup_date AS VARCHAR) AS signup, industry, employees, annual_revenue, deployment FROM customers ORDER BY customer_id`);
     expect(rows).toEqual([
-      { customer_id: 'K1', signup: '2025-03-01', industry: '制造业', employees: 120, annual_revenue: 5000, deployment: 'on_prem' },
+      { customer_id: 'K1', signup: '2025-03-01', industry: 'Manufacturing', employees: 120, annual_revenue: 5000, deployment: 'on_prem' },
       { customer_id: 'K2', signup: '2024-07-15', industry: 'Retail', employees: 8, annual_revenue: 900, deployment: 'cloud' },
       { customer_id: 'K3', signup: '2026-02-02', industry: '零售业', employees: null, annual_revenue: null, deployment: 'cloud' },
     ]);

@@ -17,7 +17,7 @@ import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/
  * clear InputError (one line, with detail) or in a run whose every table reconciles
  * (read = accepted + quarantined). Never another exception, never a hang.
  */
-const CASES = 200;
+const CASES = 300;
 const CASE_TIMEOUT_MS = 20_000;
 const root = mkdtempSync(join(tmpdir(), 'finseg-fuzz-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -136,6 +136,8 @@ async function runCase(dir: string, params: IngestParams): Promise<Outcome> {
     });
     return await Promise.race([run, timeout]);
   } catch (e) {
+    // An engine's internal error wrapped in an InputError is still a crash, not a clear message.
+    if (e instanceof InputError && /INTERNAL Error/i.test([e.message, ...e.detail].join(' '))) return { kind: 'crash', error: `${e.message}: ${e.detail.join('; ')}` };
     if (e instanceof InputError) return { kind: 'input-error', message: e.message };
     return { kind: 'crash', error: String(e instanceof Error ? e.stack : e) };
   } finally {
