@@ -40,6 +40,28 @@ describe('end to end on generated data', () => {
     expect(ari).toBeGreaterThanOrEqual(0.6);
   });
 
+  it('at the demo noise level: ARI >= 0.8, the planted number of archetypes as k, and planted groups named as such', async () => {
+    expect((first.manifest.metrics as { plantedArchetypeAri: number }).plantedArchetypeAri).toBeGreaterThanOrEqual(0.8);
+    expect(first.states['cluster.json'].k).toBe(9);
+    // The k-means segment drawn mostly from each planted archetype, found through truth.csv.
+    const conn = await openDuck();
+    const truthRows = await queryRows(conn, `SELECT customer_id, archetype FROM read_csv(${sqlString(join(dataDir, 'truth.csv'))}, all_varchar = true)`);
+    conn.closeSync();
+    const truth = new Map(truthRows.map((r) => [String(r.customer_id), String(r.archetype)]));
+    const cardFor = (archetype: string) => {
+      const counts = new Map<number, number>();
+      first.customerIds.forEach((id, i) => {
+        if (truth.get(id) === archetype) counts.set(first.labels[i]!, (counts.get(first.labels[i]!) ?? 0) + 1);
+      });
+      const position = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+      return first.states['segments.json'].cards[position]!;
+    };
+    const multinational = cardFor('multinational_group');
+    expect(multinational.name.en).toMatch(/large .*· .*currenc/i);
+    expect(multinational.name.zh).toMatch(/大型.*多币种/);
+    expect(cardFor('platform_business').name.en).toMatch(/platform/i);
+  });
+
   it('trains a classifier that agrees with k-means on >= 90% of held-out customers', () => {
     const acc = first.states['classifier.json'].metrics.heldOutAccuracy;
     expect(acc).toBeGreaterThanOrEqual(0.9);
