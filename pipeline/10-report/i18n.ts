@@ -310,7 +310,7 @@ export interface Formats {
 export interface Texts {
   lang: Lang;
   locale: string;
-  /** Interface text, with `{name}` placeholders filled from `vars`. */
+  /** Interface text, with `{name}` slots filled from `vars`. */
   ui(key: UiKey, vars?: Record<string, string | number>): string;
   lensName(lens: string): string;
   /** A lens label (`micro`, `platform_economy`, `mixed`, …); an unknown label passes through. */

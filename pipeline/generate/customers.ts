@@ -152,18 +152,9 @@ function pickOrMissing(rng: Rng, cdf: Float64Array, missingRate: number): number
   return rng.next() < missingRate ? -1 : value;
 }
 
-/**
- * Draws every customer: archetype, firmographics (with missing values), tenure, and the latent
- * behaviour (module and device mixes, activity, trend, transaction profile). Customer i draws
- * from its own stream derived from the seed and the id prefix, so one customer's draws never
- * shift another's, and a score batch with another prefix holds new customers even under the same seed.
- */
-export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
-  const n = params.customers;
-  const M = MODULES.length;
-  const D = DEVICES.length;
-  const width = Math.max(6, String(n).length);
-  const draws: CustomerDraws = {
+/** Empty columnar draws for n customers (the row writers' input shape). */
+export function allocDraws(n: number): CustomerDraws {
+  return {
     n,
     ids: new Array<string>(n),
     archetype: new Uint8Array(n),
@@ -181,8 +172,8 @@ export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
     activeStart: new Int32Array(n),
     activeEnd: new Int32Array(n),
     eventRows: new Float64Array(n),
-    moduleCdf: new Float64Array(n * M),
-    deviceCdf: new Float64Array(n * D),
+    moduleCdf: new Float64Array(n * MODULES.length),
+    deviceCdf: new Float64Array(n * DEVICES.length),
     offHoursShare: new Float64Array(n),
     trend: new Float64Array(n),
     transactionRows: new Float64Array(n),
@@ -190,6 +181,20 @@ export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
     refundRate: new Float64Array(n),
     foreignShare: new Float64Array(n),
   };
+}
+
+/**
+ * Draws every customer: archetype, firmographics (with missing values), tenure, and the latent
+ * behaviour (module and device mixes, activity, trend, transaction profile). Customer i draws
+ * from its own stream derived from the seed and the id prefix, so one customer's draws never
+ * shift another's, and a score batch with another prefix holds new customers even under the same seed.
+ */
+export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
+  const n = params.customers;
+  const M = MODULES.length;
+  const D = DEVICES.length;
+  const width = Math.max(6, String(n).length);
+  const draws = allocDraws(n);
   const historyStart = params.asOfDay - params.historyDays;
   const mix = new Float64Array(M);
   const blended = new Float64Array(M);

@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed, makeRng, type Rng } from '../core/random.ts';
 import { ARCHETYPE_NAMES, EDITIONS, type ArchetypeName } from './archetypes.ts';
-import { COMPILED_ARCHETYPES, drawCustomers, epochDay, type CustomerDraws } from './customers.ts';
+import { allocDraws, COMPILED_ARCHETYPES, drawCustomers, epochDay, type CustomerDraws } from './customers.ts';
 import { csvColumns, GENERATE_MANIFEST_KIND, GENERATE_MANIFEST_VERSION, type Format, type GenerateParams } from './generate.ts';
 import { CsvFile, writeCustomers, writeTransactions, writeUsageEvents } from './rows.ts';
 import { cumulative, dirichletInto, uniform } from './sampling.ts';
@@ -232,37 +232,6 @@ function drawMove(c: BaseCustomer, params: DriftParams): Move {
     if (u < cumulativeShare) return { movement: rule.movement, becomes: rule.becomes };
   }
   return { movement: 'unchanged', becomes: null };
-}
-
-/** Empty columnar draws for n customers (the row writers' input shape). */
-function allocDraws(n: number): CustomerDraws {
-  return {
-    n,
-    ids: new Array<string>(n),
-    archetype: new Uint8Array(n),
-    signupDay: new Int32Array(n),
-    industryCode: new Int16Array(n),
-    employees: new Float64Array(n),
-    trueEmployees: new Float64Array(n),
-    annualRevenue: new Float64Array(n),
-    foundedYear: new Float64Array(n),
-    region: new Int8Array(n),
-    deployment: new Int8Array(n),
-    edition: new Int8Array(n),
-    buyerRole: new Int8Array(n),
-    users: new Int32Array(n),
-    activeStart: new Int32Array(n),
-    activeEnd: new Int32Array(n),
-    eventRows: new Float64Array(n),
-    moduleCdf: new Float64Array(n * MODULES.length),
-    deviceCdf: new Float64Array(n * DEVICES.length),
-    offHoursShare: new Float64Array(n),
-    trend: new Float64Array(n),
-    transactionRows: new Float64Array(n),
-    amountScale: new Float64Array(n),
-    refundRate: new Float64Array(n),
-    foreignShare: new Float64Array(n),
-  };
 }
 
 const API_DEVICE = DEVICES.indexOf('api');
