@@ -4,8 +4,16 @@
  * JSON; `applyScale` / `applyPreprocess` replay them, so training and scoring share one path.
  */
 import { InputError } from '../core/errors.ts';
+import { stateReader } from '../core/validate.ts';
 import { zeros, type Matrix } from '../core/matrix.ts';
 import { fitPcaBasis, type PcaBasis } from './pca.ts';
+import { quantiles } from '../core/quantiles.ts';
+
+// Re-exported: callers and tests know them as the preprocess stage's quantile helpers.
+export { orderStatistics, quantiles } from '../core/quantiles.ts';
+
+// Readers for loading state from JSON (shared with the other stages' loaders).
+const { record: asRecord, array: asArray, finite: finiteNumber, integer: integerIn, numberArray, booleanArray, stringArray } = stateReader('preprocess');
 
 export interface PreprocessParams {
   /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
@@ -352,83 +360,6 @@ export function loadPreprocessState(json: unknown): PreprocessState {
   };
 }
 
-/**
- * Quantiles of `values` (numpy's default linear interpolation), the i-th taken after the
- * non-decreasing `transforms[i]` (identity by default). Selection, not a sort: O(n) per quantile.
- * Reorders `values`, which must hold no NaN.
- */
-export function quantiles(values: Float64Array, qs: readonly number[], transforms: readonly ((x: number) => number)[] = []): number[] {
-  const m = values.length;
-  if (m === 0) return qs.map(() => NaN);
-  const spots = qs.map((q) => {
-    const h = (m - 1) * q;
-    const lo = Math.floor(h);
-    return { lo, hi: Math.min(lo + 1, m - 1), frac: h - lo };
-  });
-  const stats = orderStatistics(values, spots.flatMap((s) => [s.lo, s.hi]));
-  return spots.map(({ lo, hi, frac }, i) => {
-    const f = transforms[i] ?? identity;
-    const a = f(stats.get(lo)!);
-    const b = f(stats.get(hi)!);
-    return a + frac * (b - a);
-  });
-}
-
-/**
- * The values at the given 0-based ranks of ascending order, found by quickselect with a three-way
- * partition (feature columns hold long runs of equal values, such as zero shares). Reorders `values`.
- */
-export function orderStatistics(values: Float64Array, ranks: readonly number[]): Map<number, number> {
-  const wanted = [...new Set(ranks)].sort((a, b) => a - b);
-  for (const r of wanted) {
-    if (!(Number.isInteger(r) && r >= 0 && r < values.length)) throw new Error(`orderStatistics: rank ${r} outside [0, ${values.length})`);
-  }
-  const out = new Map<number, number>();
-  selectRanks(values, 0, values.length - 1, wanted, 0, wanted.length, out);
-  return out;
-}
-
-function selectRanks(a: Float64Array, lo: number, hi: number, ranks: number[], rFrom: number, rTo: number, out: Map<number, number>): void {
-  while (rFrom < rTo) {
-    if (hi - lo < 16) {
-      a.subarray(lo, hi + 1).sort();
-      for (let r = rFrom; r < rTo; r++) out.set(ranks[r]!, a[ranks[r]!]!);
-      return;
-    }
-    const x = a[lo]!;
-    const y = a[(lo + hi) >>> 1]!;
-    const z = a[hi]!;
-    // Median of three keeps sorted or reversed input from the quadratic worst case.
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let lt = lo;
-    let i = lo;
-    let gt = hi;
-    while (i <= gt) {
-      const v = a[i]!;
-      if (v < pivot) {
-        a[i] = a[lt]!;
-        a[lt] = v;
-        lt++;
-        i++;
-      } else if (v > pivot) {
-        a[i] = a[gt]!;
-        a[gt] = v;
-        gt--;
-      } else {
-        i++;
-      }
-    }
-    // Now [lo, lt) < pivot, [lt, gt] = pivot, (gt, hi] > pivot.
-    let split = rFrom;
-    while (split < rTo && ranks[split]! < lt) split++;
-    let after = split;
-    while (after < rTo && ranks[after]! <= gt) out.set(ranks[after++]!, pivot);
-    selectRanks(a, lo, lt - 1, ranks, rFrom, split, out);
-    lo = gt + 1;
-    rFrom = after;
-  }
-}
-
 const identity = (x: number): number => x;
 
 /** Fisher-Pearson sample skewness g1 = m3 / m2^1.5 (scipy.stats.skew's default); 0 for a constant sample. */
@@ -499,48 +430,4 @@ function validateParams(params: PreprocessParams): void {
     problems.push(`maxComponents must be a positive integer, got ${params.maxComponents}`);
   }
   if (problems.length > 0) throw new InputError('invalid preprocess parameters', problems);
-}
-
-// Small validators for loading state from JSON.
-
-function asRecord(x: unknown, what: string): Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new InputError(`${what} must be a JSON object`);
-  return x as Record<string, unknown>;
-}
-
-function asArray(x: unknown, what: string, length: number): unknown[] {
-  if (!Array.isArray(x)) throw new InputError(`preprocess state: ${what} must be an array`);
-  if (x.length !== length) throw new InputError(`preprocess state: ${what} has ${x.length} entries, expected ${length}`);
-  return x;
-}
-
-function finiteNumber(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new InputError(`preprocess state: ${what} must be a finite number`);
-  return x;
-}
-
-function integerIn(x: unknown, what: string, min: number, max: number): number {
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
-    throw new InputError(`preprocess state: ${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(x ?? null)}`);
-  }
-  return x;
-}
-
-function numberArray(x: unknown, what: string, length: number): number[] {
-  return asArray(x, what, length).map((v, i) => finiteNumber(v, `${what}[${i}]`));
-}
-
-function booleanArray(x: unknown, what: string, length: number): boolean[] {
-  return asArray(x, what, length).map((v, i) => {
-    if (typeof v !== 'boolean') throw new InputError(`preprocess state: ${what}[${i}] must be true or false`);
-    return v;
-  });
-}
-
-function stringArray(x: unknown, what: string): string[] {
-  if (!Array.isArray(x)) throw new InputError(`preprocess state: ${what} must be an array`);
-  return x.map((v, i) => {
-    if (typeof v !== 'string') throw new InputError(`preprocess state: ${what}[${i}] must be a string`);
-    return v;
-  });
 }

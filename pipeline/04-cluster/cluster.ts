@@ -5,11 +5,19 @@
  * centroid (for novelty). `assignClusters` and `assignmentFlags` are what scoring runs.
  */
 import { InputError } from '../core/errors.ts';
+import { stateReader } from '../core/validate.ts';
 import { fromRows, takeRows, toRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions } from './kmeans.ts';
 import { selectK, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
+import { quantile } from '../core/quantiles.ts';
+
+// Re-exported for callers that know it from the cluster stage.
+export { quantile } from '../core/quantiles.ts';
+
+// Readers for loading state from JSON (shared with the other stages' loaders).
+const { record, array, finite, numberOrNaN, integer } = stateReader('cluster');
 
 export type { KSelectionRow } from './selection.ts';
 
@@ -217,17 +225,6 @@ export function assignmentFlags(
   return { margin, ambiguous, novel };
 }
 
-/** The q-quantile of values (n >= 1) with linear interpolation between order statistics (numpy's default, type 7). */
-export function quantile(values: Float64Array, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  const n = sorted.length;
-  if (n === 0) throw new Error('quantile of no values');
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
 /** Validates parsed JSON as a ClusterState; rejects another kind or version with a clear message. */
 export function loadClusterState(json: unknown): ClusterState {
   const obj = record(json, 'cluster state');
@@ -330,33 +327,4 @@ function validateParams(params: ClusterParams): void {
   inUnit(params.ambiguousMargin, 'ambiguousMargin', false, false);
   inUnit(params.noveltyQuantile, 'noveltyQuantile', false, false);
   if (problems.length > 0) throw new InputError('invalid cluster parameters', problems);
-}
-
-// Small validators for loading state from JSON.
-
-function record(x: unknown, what: string): Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new InputError(`${what} must be a JSON object`);
-  return x as Record<string, unknown>;
-}
-
-function array(x: unknown, what: string, length?: number): unknown[] {
-  if (!Array.isArray(x)) throw new InputError(`cluster state: ${what} must be an array`);
-  if (length !== undefined && x.length !== length) throw new InputError(`cluster state: ${what} has ${x.length} entries, expected ${length}`);
-  return x;
-}
-
-function finite(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new InputError(`cluster state: ${what} must be a finite number`);
-  return x;
-}
-
-function numberOrNaN(x: unknown, what: string): number {
-  return x === null ? NaN : finite(x, what);
-}
-
-function integer(x: unknown, what: string, min: number): number {
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
-    throw new InputError(`cluster state: ${what} must be an integer >= ${min}, got ${JSON.stringify(x ?? null)}`);
-  }
-  return x;
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../core/errors.ts';
+import { mergeSettings } from '../core/settings.ts';
 
 /**
  * The five documented lenses of the seed (size, industry, lifecycle, technology acceptance,
@@ -428,34 +429,6 @@ export function categorize(input: LensInput, params: LensParams): CustomerLenses
 // ---------------------------------------------------------------------------------------------
 // Parsing and validation
 
-const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
-
-/**
- * Merges untrusted `user` JSON over `defaults` key by key: unknown keys and wrong types are
- * InputErrors naming their path; arrays and the objects at `freeMaps` paths (user-keyed tables)
- * are taken whole; `$comment`-style keys are skipped. Values are checked by the caller.
- */
-export function mergeSettings(defaults: unknown, user: unknown, path: string, freeMaps: ReadonlySet<string> = new Set()): unknown {
-  if (user === undefined) return structuredClone(defaults);
-  if (Array.isArray(defaults)) {
-    if (!Array.isArray(user)) throw new InputError(`"${path}" must be an array, got ${JSON.stringify(user)}`);
-    return structuredClone(user);
-  }
-  if (isObject(defaults)) {
-    if (!isObject(user)) throw new InputError(`"${path}" must be an object, got ${JSON.stringify(user)}`);
-    if (freeMaps.has(path)) return { ...defaults, ...user };
-    const out: Record<string, unknown> = structuredClone(defaults);
-    for (const [key, value] of Object.entries(user)) {
-      if (key.startsWith('$')) continue;
-      const child = `${path}.${key}`;
-      if (!(key in out)) throw new InputError(`unknown setting "${child}"`, [`known settings here: ${Object.keys(out).join(', ')}`]);
-      out[key] = mergeSettings(out[key], value, child, freeMaps);
-    }
-    return out;
-  }
-  if (typeof user !== typeof defaults) throw new InputError(`"${path}" must be a ${typeof defaults}, got ${JSON.stringify(user)}`);
-  return user;
-}
 
 function requireNumber(value: number, path: string, opts: { min?: number; max?: number } = {}): void {
   if (!Number.isFinite(value)) throw new InputError(`"${path}" must be a finite number, got ${JSON.stringify(value)}`);

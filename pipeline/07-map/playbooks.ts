@@ -1,5 +1,6 @@
 import { DEPLOYMENTS, DEVICES, MODULES, type Module } from '../01-ingest/contract.ts';
-import { BUYER_ROLE_LABELS, INDUSTRY_LABELS, LIFECYCLE_LABELS, SIZE_LABELS, TECHNOLOGY_LABELS, mergeSettings } from '../06-categorize/lenses.ts';
+import { BUYER_ROLE_LABELS, INDUSTRY_LABELS, LIFECYCLE_LABELS, SIZE_LABELS, TECHNOLOGY_LABELS } from '../06-categorize/lenses.ts';
+import { mergeSettings } from '../core/settings.ts';
 import type { BuyerRoleLabel, IndustryLabel, LifecycleLabel, SizeLabel, TechnologyLabel } from '../06-categorize/lenses.ts';
 import { InputError } from '../core/errors.ts';
 

@@ -12,6 +12,7 @@ import { PLAYBOOK_TABLE, parsePlaybookTable, type PlaybookTable } from '../07-ma
 import { defaultExplainParams, type ExplainParams } from '../08-explain/explain.ts';
 import { defaultDriftMonitorParams, defaultRetrainParams, validateDriftParams, validateRetrainParams, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
 import { InputError } from './errors.ts';
+import { mergeSettings } from './settings.ts';
 
 /** The whole run configuration: each stage reads only its own slice. */
 export interface FinsegConfig {
@@ -66,7 +67,13 @@ export function parseConfig(json: unknown, source = 'config'): FinsegConfig {
     throw new InputError(`${source}: the config must be a JSON object`);
   }
   const { $schema: _schema, $comment: _comment, lenses, playbooks, ...rest } = json as Record<string, unknown>;
-  const config = mergeChecked(defaults, rest, '', source) as FinsegConfig;
+  let config: FinsegConfig;
+  try {
+    config = mergeSettings(defaults, rest, '', FREE_MAPS) as FinsegConfig;
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`, e.detail);
+    throw e;
+  }
   // The ingest stage checks what the generic merge cannot: table and column names in its maps, units, dates.
   validateIngestParams(config.ingest, source);
   // The lens and map stages own their validation (label sets, ascending thresholds, module and edition ids).
@@ -80,39 +87,6 @@ export function parseConfig(json: unknown, source = 'config'): FinsegConfig {
     throw e;
   }
   return config;
-}
-
-function mergeChecked(defaults: unknown, user: unknown, path: string, source: string): unknown {
-  if (FREE_MAPS.has(path)) {
-    if (user === null || typeof user !== 'object' || Array.isArray(user)) throw new InputError(`${source}: "${path}" must be an object`);
-    return { ...(defaults as object), ...(user as object) };
-  }
-  if (defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults)) {
-    if (user === null || typeof user !== 'object' || Array.isArray(user)) throw new InputError(`${source}: "${path}" must be an object`);
-    const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-    for (const [key, value] of Object.entries(user as Record<string, unknown>)) {
-      if (key.startsWith('$')) continue; // "$comment" keys document a config file
-      const childPath = path ? `${path}.${key}` : key;
-      if (!(key in out)) {
-        throw new InputError(`${source}: unknown setting "${childPath}"`, [`known settings here: ${Object.keys(out).join(', ')}`]);
-      }
-      out[key] = mergeChecked(out[key], value, childPath, source);
-    }
-    return out;
-  }
-  if (Array.isArray(defaults)) {
-    if (!Array.isArray(user)) throw new InputError(`${source}: "${path}" must be an array`);
-    return user;
-  }
-  if (defaults === null) {
-    // Nullable settings (asOf, homeCurrency, k) take null or a scalar.
-    if (user !== null && typeof user !== 'string' && typeof user !== 'number') throw new InputError(`${source}: "${path}" must be null, a string or a number`);
-    return user;
-  }
-  if (typeof user !== typeof defaults) {
-    throw new InputError(`${source}: "${path}" must be a ${typeof defaults}, got ${JSON.stringify(user)}`);
-  }
-  return user;
 }
 
 /** Reads and parses a config file; no path → defaults. */
