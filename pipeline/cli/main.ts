@@ -238,7 +238,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
         logger,
         now: () => new Date(),
       });
-      const report = await writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState, { lang: langFlag(flags) });
+      const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json'], { lang: langFlag(flags) });
       process.stdout.write(`${outcome.bundleDir}\n${report.html}\n`);
       return 0;
     }

@@ -3,8 +3,7 @@ import { defaultConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
 import { writeReport, type ReportFiles } from '../10-report/report.ts';
-import { loadBundle } from '../registry/bundle.ts';
-import { trainJob, type SegmentsState } from './train.ts';
+import { trainJob } from './train.ts';
 import { scoreJob } from './score.ts';
 
 /** Size of the batch of new customers the demo scores. */
@@ -47,6 +46,6 @@ export async function demoJob(opts: { root: string; logger: Logger; now: () => D
   await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: join(opts.root, 'data/quarantine/demo-score'), logger });
 
   logger.info('demo 4/4: writing the report');
-  const report = await writeReport(outcome.bundleDir, outcome.manifest, loadBundle(outcome.bundleDir).states['segments.json'] as SegmentsState);
+  const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json']);
   return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, report, seconds: (Date.now() - t0) / 1000 };
 }
