@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../pipeline/core/errors.ts';
-import { fromRows, zeros, type Matrix } from '../../pipeline/core/matrix.ts';
-import { makeRng } from '../../pipeline/core/random.ts';
+import { fromRows } from '../../pipeline/core/matrix.ts';
 import {
   assignClusters,
   assignmentFlags,
@@ -13,22 +12,8 @@ import {
   type ClusterState,
 } from '../../pipeline/04-cluster/cluster.ts';
 import { adjustedRandIndex, inertia } from '../../pipeline/04-cluster/metrics.ts';
+import { blobs } from '../helpers/blobs.ts';
 
-/** Seeded isotropic Gaussian blobs: `counts[c]` rows around `centres[c]`, with the true blob per row. */
-function blobs(centres: number[][], counts: number[], sd: number, seed: number): { X: Matrix; truth: Int32Array } {
-  const rng = makeRng(seed);
-  const d = centres[0]!.length;
-  const X = zeros(counts.reduce((a, b) => a + b, 0), d);
-  const truth = new Int32Array(X.rows);
-  let i = 0;
-  centres.forEach((centre, c) => {
-    for (let r = 0; r < counts[c]!; r++, i++) {
-      truth[i] = c;
-      for (let j = 0; j < d; j++) X.data[i * d + j] = centre[j]! + sd * rng.normal();
-    }
-  });
-  return { X, truth };
-}
 
 // Small ranges and restarts keep the suite fast; the defaults are exercised by the timing check in the report.
 const quick: ClusterParams = { ...defaultClusterParams, kMax: 6, restarts: 4 };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { zeros, type Matrix } from '../../pipeline/core/matrix.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
 import { assignClusters, defaultClusterParams, fitClusters } from '../../pipeline/04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../../pipeline/04-cluster/metrics.ts';
 import { chooseK, type KSelectionRow, type SelectionRule } from '../../pipeline/04-cluster/selection.ts';
+import { blobs } from '../helpers/blobs.ts';
 
 const rule: SelectionRule = { minSegmentShare: 0.03, minStability: 0.8, silhouetteTolerance: 0.01 };
 const ctx = { kMin: 2, kMax: 6, sampleRows: 4000, resamples: 10 };
@@ -57,21 +57,6 @@ describe('chooseK: the documented decision rule', () => {
   });
 });
 
-/** Seeded isotropic Gaussian blobs with the true blob of every row. */
-function blobs(centres: number[][], counts: number[], sd: number, seed: number): { X: Matrix; truth: Int32Array } {
-  const rng = makeRng(seed);
-  const d = centres[0]!.length;
-  const X = zeros(counts.reduce((a, b) => a + b, 0), d);
-  const truth = new Int32Array(X.rows);
-  let i = 0;
-  centres.forEach((centre, c) => {
-    for (let r = 0; r < counts[c]!; r++, i++) {
-      truth[i] = c;
-      for (let j = 0; j < d; j++) X.data[i * d + j] = centre[j]! + sd * rng.normal();
-    }
-  });
-  return { X, truth };
-}
 
 describe('k selection on planted structure at low noise', () => {
   // Nine planted groups with the demo archetypes' weights (6% to 16%), centres at least 8 apart in 8 dimensions, sd 1.
