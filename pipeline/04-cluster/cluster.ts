@@ -6,7 +6,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import { stateReader } from '../core/validate.ts';
-import { fromRows, takeRows, toRows, type Matrix } from '../core/matrix.ts';
+import { fromRows, takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions } from './kmeans.ts';
 import { selectK, type KSelectionRow } from './selection.ts';
@@ -147,7 +147,7 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number): Clu
     ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options));
   }
 
-  const best = fitKMeansBest(X, k, params.restarts, seed, options, toRows(X));
+  const best = fitKMeansBest(X, k, params.restarts, seed, options);
   const centroids = canonicalOrder(best.centroids, best.sizes);
   // Relabel against the reordered centroids so an exact tie resolves as assignClusters will.
   const { labels, sqDistances } = nearestCentroids(X, centroids);

@@ -245,11 +245,9 @@ export function lloyd(X: Matrix, init: Matrix, options: KMeansOptions): { centro
 
 /**
  * One seeded k-means++ start on all rows of X (n, d): kmeansPlusPlus then lloyd, with labels,
- * sizes and inertia from nearestCentroids against the final centroids. `rows` (X as row arrays)
- * is no longer read: it stays in the signature for callers written against ml-kmeans.
+ * sizes and inertia from nearestCentroids against the final centroids.
  */
-export function fitKMeansOnce(X: Matrix, rows: number[][] | null, k: number, seed: number, options: KMeansOptions, restart = 0): KMeansFit {
-  void rows;
+export function fitKMeansOnce(X: Matrix, k: number, seed: number, options: KMeansOptions, restart = 0): KMeansFit {
   const { centroids, iterations } = lloyd(X, kmeansPlusPlus(X, k, seed), options);
   return finishFit(X, centroids, iterations, restart);
 }
@@ -260,17 +258,15 @@ export function fitKMeansOnce(X: Matrix, rows: number[][] | null, k: number, see
  * (KMeansOptions) every start runs on all rows and this is exactly the best fitKMeansOnce; above
  * it the starts run on one seeded sample (deriveSeed(seed, 'restart-sample')), the best start by
  * sample inertia is then refined by lloyd on all rows, and `iterations` counts that refinement.
- * `rows` is not read (see fitKMeansOnce).
  */
-export function fitKMeansBest(X: Matrix, k: number, restarts: number, seed: number, options: KMeansOptions, rows?: number[][]): KMeansFit {
-  void rows;
+export function fitKMeansBest(X: Matrix, k: number, restarts: number, seed: number, options: KMeansOptions): KMeansFit {
   if (!(Number.isInteger(restarts) && restarts >= 1)) throw new Error('fitKMeansBest: restarts must be at least 1');
   const sampleRows = options.restartSample ?? DEFAULT_RESTART_SAMPLE;
   const onSample = sampleRows > 0 && X.rows > sampleRows && sampleRows >= k;
   const data = onSample ? takeRows(X, sampleIndices(X.rows, sampleRows, makeRng(deriveSeed(seed, 'restart-sample')))) : X;
   let best: KMeansFit | null = null;
   for (let r = 0; r < restarts; r++) {
-    const fit = fitKMeansOnce(data, null, k, deriveSeed(seed, `restart-${r}`), options, r);
+    const fit = fitKMeansOnce(data, k, deriveSeed(seed, `restart-${r}`), options, r);
     if (best === null || fit.inertia < best.inertia) best = fit;
   }
   if (best === null) throw new Error('fitKMeansBest: restarts must be at least 1');

@@ -3,7 +3,7 @@
  * Calinski-Harabasz, Davies-Bouldin, inertia, its smallest segment's share and its bootstrap
  * stability; `chooseK` then applies the documented decision rule to those rows.
  */
-import { toRows, type Matrix } from '../core/matrix.ts';
+import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
 import { fitKMeansBest, type KMeansOptions } from './kmeans.ts';
 import { calinskiHarabasz, daviesBouldin, silhouetteScores } from './metrics.ts';
@@ -71,10 +71,9 @@ export interface SelectionSettings extends SelectionRule {
  * bootstrap refits (seeds derived from deriveSeed(seed, `bootstrap-k${k}`)); then applies chooseK.
  */
 export function selectK(S: Matrix, settings: SelectionSettings, seed: number, options: KMeansOptions): SelectionOutcome {
-  const rows = toRows(S);
   const ks: number[] = [];
   for (let k = settings.kMin; k <= settings.kMax; k++) ks.push(k);
-  const fits = ks.map((k) => fitKMeansBest(S, k, settings.restarts, deriveSeed(seed, `selection-k${k}`), options, rows));
+  const fits = ks.map((k) => fitKMeansBest(S, k, settings.restarts, deriveSeed(seed, `selection-k${k}`), options));
   // One pass over the sample's pairwise distances scores every candidate (the O(m^2) part).
   const silhouettes = silhouetteScores(S, fits.map((f) => f.labels), ks);
   const bootstraps = ks.map((k) => bootstrapLabelings(S, k, settings.stabilityResamples, settings.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options));

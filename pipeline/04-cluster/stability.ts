@@ -8,7 +8,7 @@
  * only the rows drawn into each resample, every sample row is compared: nearest-centroid assignment
  * is how a segment is defined here, so it is also how a refit is read.
  */
-import { takeRows, toRows, type Matrix } from '../core/matrix.ts';
+import { takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng } from '../core/random.ts';
 import { fitKMeansBest, nearestCentroids, type KMeansOptions } from './kmeans.ts';
 import { adjustedRandIndex } from './metrics.ts';
@@ -27,7 +27,7 @@ export function bootstrapLabelings(S: Matrix, k: number, resamples: number, rest
     const drawn = new Int32Array(m);
     for (let r = 0; r < m; r++) drawn[r] = rng.int(m);
     const resample = takeRows(S, drawn);
-    const fit = fitKMeansBest(resample, k, restarts, deriveSeed(seed, `fit-${b}`), options, toRows(resample));
+    const fit = fitKMeansBest(resample, k, restarts, deriveSeed(seed, `fit-${b}`), options);
     out.push(nearestCentroids(S, fit.centroids).labels);
   }
   return out;

@@ -38,7 +38,7 @@ describe('k-means fits', () => {
   const X = fromRows([[0], [1], [2], [10], [11], [12]]);
 
   it('finds the two groups, with labels and inertia recomputed against the final centroids', () => {
-    const fit = fitKMeansOnce(X, toRows(X), 2, 123, options);
+    const fit = fitKMeansOnce(X, 2, 123, options);
     const centres = toRows(fit.centroids).map((r) => r[0]!).sort((a, b) => a - b);
     expect(centres).toEqual([1, 11]);
     expect(fit.inertia).toBe(4);
@@ -51,7 +51,7 @@ describe('k-means fits', () => {
     const a = fitKMeansBest(X, 3, 4, 99, options);
     const b = fitKMeansBest(X, 3, 4, 99, options);
     expect(a).toEqual(b);
-    const starts = [0, 1, 2, 3].map((r) => fitKMeansOnce(X, toRows(X), 3, deriveSeed(99, `restart-${r}`), options, r));
+    const starts = [0, 1, 2, 3].map((r) => fitKMeansOnce(X, 3, deriveSeed(99, `restart-${r}`), options, r));
     expect(a.inertia).toBe(Math.min(...starts.map((s) => s.inertia)));
     expect(a).toEqual(starts[a.restart]);
   });
@@ -168,7 +168,7 @@ describe('restarts on a seeded sample', () => {
   it('restarts on all rows when they are no more than restartSample', () => {
     const small = blobs(800, 3, 3, 3, 2);
     const best = fitKMeansBest(small, 3, 3, 5, sampled);
-    const starts = [0, 1, 2].map((r) => fitKMeansOnce(small, null, 3, deriveSeed(5, `restart-${r}`), sampled, r));
+    const starts = [0, 1, 2].map((r) => fitKMeansOnce(small, 3, deriveSeed(5, `restart-${r}`), sampled, r));
     expect(best).toEqual(starts[best.restart]);
   });
 });
