@@ -23,7 +23,7 @@ import type { Logger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
 import { readBundleFile, toJson } from '../registry/bundle.ts';
-import { failpoint } from '../registry/failpoints.ts';
+import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
 import { writeReport } from '../10-report/report.ts';
 import { loadScoringModel, type ScoringModel } from './score.ts';
@@ -117,6 +117,7 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     const previousProduction = productionVersion(registry);
     const production = previousProduction === null ? null : loadProduction(registry, previousProduction);
     logger.info(previousProduction ? `retrain: comparing with production ${previousProduction}` : 'retrain: no production yet, the candidate is judged on its own');
+    await pausepoint('retrain:comparing');
     const config =
       opts.config ??
       (production ? { ...parseConfig(production.model.bundle.manifest.config, `${previousProduction} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } } : parseConfig({}));

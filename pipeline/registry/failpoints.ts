@@ -24,3 +24,19 @@ const armed = process.env.FINSEG_FAILPOINT ?? null;
 export function failpoint(name: Failpoint): void {
   if (armed === name) process.kill(process.pid, 'SIGKILL');
 }
+
+/** Places a concurrency test can hold a writer while it owns the registry lock. */
+export type Pausepoint = 'retrain:comparing';
+
+const pauseAt = process.env.FINSEG_PAUSEPOINT ?? null;
+
+/**
+ * Holds this process for FINSEG_PAUSE_MS (default 20 s) when FINSEG_PAUSEPOINT names this place,
+ * so a test can start a second writer while the first provably holds the lock instead of racing
+ * a small retrain that may already have finished. Unset, it returns at once.
+ */
+export async function pausepoint(name: Pausepoint): Promise<void> {
+  if (pauseAt !== name) return;
+  const ms = Number(process.env.FINSEG_PAUSE_MS ?? 20_000);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}

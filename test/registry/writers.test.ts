@@ -42,7 +42,8 @@ describe('a candidate the gates hold', () => {
 describe('one writer at a time', () => {
   it('turns a second retrain away with exit code 4 while the first holds the registry', async () => {
     const before = versionNames(reg).length;
-    const first = start(retrainArgs);
+    // The first retrain pauses (test hook) right after it logs, lock held, so the second cannot miss it.
+    const first = start(retrainArgs, { FINSEG_PAUSEPOINT: 'retrain:comparing', FINSEG_PAUSE_MS: '20000' });
     await waitFor(first.child, /retrain: comparing with production/);
     const second = await finseg(retrainArgs);
     expect(second.code).toBe(4);
