@@ -67,6 +67,8 @@ interface Staged {
   sourceNames: Map<string, string>;
   /** Rows already known to be malformed (in `malformed_<table>`). */
   malformed: number;
+  /** `raw_<table>` is a view over Parquet files rather than a staged copy; the accepted table is then a view too. */
+  inPlace: boolean;
 }
 
 const EXTRA_PREFIX = '__c_';
@@ -135,7 +137,7 @@ export async function ingest(
     if (s) await finishTable(conn, s, asOf, quarantineDir, params);
     else await createEmptyTable(conn, table);
   }
-  await conn.run('DROP TABLE IF EXISTS __quarantined_customers');
+  // __quarantined_customers stays: the accepted view of an in-place table checks against it when read.
   const tables: Partial<Record<TableName, TableIngestReport>> = {};
   for (const table of ORDER) if (staged[table]) tables[table] = staged[table]!.report;
   for (const report of Object.values(tables)) {
@@ -213,6 +215,7 @@ async function stageTable(conn: DuckDBConnection, source: TableSource, plans: Co
   const sourceNames = new Map<string, string>();
   let read = 0;
   let malformedRows = 0;
+  let inPlace = false;
   try {
     // Normalise text and Arrow files first, so column types are known for every file before the raw table is made.
     const prepared: { file: SourceFile; index: number; cols: FileColumns; reader: string; normalised: NormalisedFile | null }[] = [];
@@ -234,8 +237,28 @@ async function stageTable(conn: DuckDBConnection, source: TableSource, plans: Co
       plan.rawType = types.size === 1 && only !== 'VARCHAR' && nativeTypeFits(plan.spec, only) ? only : 'VARCHAR';
     }
     const columnDefs = all.map(({ plan, name }) => `${sqlIdent(name)} ${plan.rawType}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${raw} (__file INTEGER, __line BIGINT, ${columnDefs.join(', ')})`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${malformedTable} (__file INTEGER, __line BIGINT, __detail VARCHAR, __text VARCHAR)`);
+    inPlace = prepared.length > 0 && prepared.every((p) => p.normalised === null);
+    if (inPlace) {
+      // Parquet is typed and cannot hold a malformed record, so it is read where it lies: a view
+      // instead of a staged copy. At 50M events a copy costs gigabytes and most of ingest's time.
+      const selects = prepared.map((p) => {
+        const exprs = all.map(({ plan, name }) => {
+          const expr = columnExpr(plan, p.cols, p.file.path, table, name.startsWith(EXTRA_PREFIX), params);
+          if (expr.present) presentIn.set(name, presentIn.get(name)! + 1);
+          if (expr.label && !sourceNames.has(name)) sourceNames.set(name, expr.label);
+          return `CAST(${expr.sql} AS ${plan.rawType}) AS ${sqlIdent(name)}`;
+        });
+        return `SELECT CAST(${p.index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, ${exprs.join(', ')} FROM ${p.reader}`;
+      });
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS ${selects.join('\nUNION ALL ')}`);
+      try {
+        read = await countRows(conn, raw);
+      } catch (e) {
+        throw new InputError(`cannot read ${source.path} (table ${table}, parquet)`, [firstLine(e)]);
+      }
+      prepared.length = 0;
+    } else await conn.run(`CREATE OR REPLACE TEMP TABLE ${raw} (__file INTEGER, __line BIGINT, ${columnDefs.join(', ')})`);
 
     for (const p of prepared) {
       const exprs: string[] = [];
@@ -284,6 +307,7 @@ async function stageTable(conn: DuckDBConnection, source: TableSource, plans: Co
     files,
     sourceNames,
     malformed: malformedRows,
+    inPlace,
     report: { table, source: source.path, format: source.format, files: files.length, read, accepted: 0, quarantined: 0, byReason: {}, details: [], missingOptionalColumns },
   };
 }
@@ -514,6 +538,7 @@ async function deriveCustomers(conn: DuckDBConnection, from: Staged, params: Ing
     files: from.files,
     sourceNames,
     malformed: 0,
+    inPlace: false,
     report: {
       table: 'customers',
       source: from.report.source,
@@ -544,16 +569,25 @@ async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string,
       WHEN t.customer_id IN (SELECT customer_id FROM __quarantined_customers) THEN 'customer_quarantined:customer_id' ELSE 'unknown_customer:customer_id' END)`;
   }
   const names = plans.map((p) => sqlIdent(p.spec.name)).join(', ');
-  // Typed values and blank flags are materialised first: inlined into every check, a value map's
-  // CASE would be evaluated once per check and per row (86 s instead of 1 s on 1.2M events).
-  await conn.run(`CREATE OR REPLACE TEMP TABLE typed AS SELECT r.__file, r.__line, ${typedProjection(plans, mv)} FROM ${raw} r`);
+  const checkedView = sqlIdent(`checked_${table}`);
+  // Typed values come from an inner projection that DuckDB evaluates once per row: a value map's
+  // CASE inlined into every check instead cost 86 s rather than 1 s on 1.2M events.
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE checked AS
+    `CREATE OR REPLACE TEMP VIEW ${checkedView} AS
      SELECT __file, __line, nullif(split_part(__rc, ':', 1), '') AS __reason, nullif(split_part(__rc, ':', 2), '') AS __column, ${names}
-     FROM (SELECT t.*, ${failure} AS __rc FROM typed t)`,
+     FROM (SELECT t.*, ${failure} AS __rc FROM (SELECT r.__file, r.__line, ${typedProjection(plans, mv)} FROM ${raw} r) t)`,
   );
-  await conn.run(`DROP TABLE typed`);
-  if (table === 'customers') {
+  // `checked` holds the customers (small, and duplicates need the whole table) or, for the large
+  // tables, only the failing rows: accepted events are never copied.
+  const isCustomers = table === 'customers';
+  try {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * FROM ${checkedView}${isCustomers ? '' : ' WHERE __reason IS NOT NULL'}`);
+  } catch (e) {
+    // An in-place table's pages are first decoded here (a corrupt page, a truncated file).
+    if (!staged.inPlace) throw e;
+    throw new InputError(`cannot read ${staged.report.source} (table ${table}, parquet)`, [firstLine(e), 'the file may be truncated, still being written, or not Parquet']);
+  }
+  if (isCustomers) {
     // The first row of a customer id (in file order) wins; later ones are duplicates.
     await conn.run(
       `UPDATE checked SET __reason = 'duplicate_id', __column = 'customer_id' FROM (
@@ -564,12 +598,21 @@ async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string,
   if (staged.malformed > 0) await conn.run(`INSERT INTO checked (__file, __line, __reason, __column) SELECT __file, __line, 'malformed', NULL FROM ${malformed}`);
   const [tally] = await queryRows(conn, `SELECT count(*) FILTER (WHERE __reason IS NULL) AS accepted, count(*) FILTER (WHERE __reason IS NOT NULL) AS quarantined, count(*) FILTER (WHERE __reason = 'unparseable') AS unparseable FROM checked`);
   if (Number(tally!.unparseable) >= WRONG_TYPE_MIN_ROWS) await checkColumnTypes(conn, staged, mv);
-  // Only customers keep file order (small, and read in order by people); sorting 50M accepted
-  // events would cost more than the rest of ingest, and every feature is an order-free aggregate.
-  const order = table === 'customers' ? ' ORDER BY __file, __line' : '';
-  await conn.run(`CREATE OR REPLACE TABLE ${sqlIdent(table)} AS SELECT ${names} FROM checked WHERE __reason IS NULL${order}`);
-  report.accepted = Number(tally!.accepted);
   report.quarantined = Number(tally!.quarantined);
+  if (isCustomers) {
+    // Only customers keep file order (small, and read in order by people); every feature is an order-free aggregate.
+    await conn.run(`CREATE OR REPLACE TABLE customers AS SELECT ${names} FROM checked WHERE __reason IS NULL ORDER BY __file, __line`);
+    report.accepted = Number(tally!.accepted);
+  } else if (staged.inPlace) {
+    // Parquet stays where it lies: the accepted table is a view that types and checks each row as
+    // it is read. Every reader scans the files again (seconds at 50M events), which costs less
+    // than holding the events in memory (4.5 GB at 50M) and copying them there.
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(table)} AS SELECT ${names} FROM ${checkedView} WHERE __reason IS NULL`);
+    report.accepted = staged.report.read - report.quarantined;
+  } else {
+    await conn.run(`CREATE OR REPLACE TABLE ${sqlIdent(table)} AS SELECT ${names} FROM ${checkedView} WHERE __reason IS NULL`);
+    report.accepted = await countRows(conn, sqlIdent(table));
+  }
   if (report.accepted + report.quarantined !== report.read) {
     throw new InputError(`${table}: ${report.read} rows read but ${report.accepted} accepted and ${report.quarantined} quarantined`, ['this is a finseg bug; run with --debug and report it']);
   }
@@ -580,8 +623,10 @@ async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string,
     );
   }
 
-  // Staged text is not needed once the typed table exists; on 50M rows it is gigabytes.
-  const dropStaged = `DROP TABLE checked; DROP TABLE IF EXISTS ${raw}; DROP TABLE IF EXISTS ${malformed}; DROP TABLE IF EXISTS ${sqlIdent(`files_${table}`)}`;
+  // Staged text is not needed once the typed table exists; on 50M rows it is gigabytes. An
+  // in-place table keeps its views (the accepted view reads through them).
+  const dropRaw = staged.inPlace ? '' : `DROP VIEW ${checkedView}; DROP TABLE IF EXISTS ${raw}; `;
+  const dropStaged = `DROP TABLE checked; ${dropRaw}DROP TABLE IF EXISTS ${malformed}; DROP TABLE IF EXISTS ${sqlIdent(`files_${table}`)}`;
   if (report.quarantined === 0) {
     // The common case: nothing to explain or write.
     await conn.run(dropStaged);

@@ -1,0 +1,91 @@
+import { MODULES } from '../../pipeline/01-ingest/contract.ts';
+import { CHANNEL_FEATURES, MODULE_SHARE_FEATURES, WINDOW_DAYS } from '../../pipeline/02-features/catalog.ts';
+import type { FeatureParams } from '../../pipeline/02-features/features.ts';
+import { sqlString } from '../../pipeline/core/duck.ts';
+
+/**
+ * The feature SQL as first written: one CTE per aggregate, the event CTE read three times. DuckDB
+ * materialises such a CTE (about 1 GB per 5M events), which is why features.ts now aggregates in
+ * two streaming passes. Kept here as the straightforward reference the fast query is tested
+ * against (test/02-features/reference-sql.test.ts).
+ */
+export function referenceFeatureSql(asOf: string, params: FeatureParams): string {
+  const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
+  const start = `(${end} - INTERVAL ${WINDOW_DAYS} DAY)`;
+  const prevStart = `(${end} - INTERVAL ${2 * WINDOW_DAYS} DAY)`;
+  // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
+  const share = (cond: string) => `CAST(coalesce(sum(n) FILTER (WHERE ${cond}), 0) AS DOUBLE) / CAST(nullif(sum(n), 0) AS DOUBLE)`;
+  const moduleShares = MODULES.map((m) => `${share(`module = ${sqlString(m)}`)} AS share_${m}`).join(',\n      ');
+  const txnShare = (cond: string) => `count(*) FILTER (WHERE ${cond}) / nullif(count(*), 0)`;
+  const home = params.homeCurrency
+    ? `SELECT ${sqlString(params.homeCurrency)} AS home`
+    : `SELECT coalesce((SELECT currency FROM transactions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1), '') AS home`; // ties broken by code, so the choice is deterministic
+  // Counts and amounts are summed as DECIMAL: DuckDB's parallel hash aggregation adds doubles
+  // in a varying order, which changed the last bits of a sum from run to run and so broke
+  // "same data and seed, same bundle". Decimal sums are exact; amounts keep 4 decimal places.
+  return `
+WITH ev AS (
+  SELECT customer_id, ts, module, device, user_id, CAST(coalesce("count", 1) AS DECIMAL(18, 4)) AS n FROM usage_events WHERE ts < ${end}
+),
+win AS (SELECT * FROM ev WHERE ts >= ${start}),
+usage_win AS (
+  SELECT customer_id,
+      count(DISTINCT CAST(ts AS DATE)) AS active_days_90,
+      CAST(sum(n) AS DOUBLE) AS events_90,
+      count(DISTINCT user_id) AS users_90,
+      count(DISTINCT module) AS module_breadth_90,
+      ${moduleShares},
+      ${share(`device = 'mobile'`)} AS device_mobile_share,
+      ${share(`device = 'api'`)} AS device_api_share,
+      ${share(`device = 'desktop'`)} AS device_desktop_share
+  FROM win GROUP BY customer_id
+),
+usage_prev AS (SELECT customer_id, CAST(sum(n) AS DOUBLE) AS events_prev FROM ev WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id),
+usage_last AS (SELECT customer_id, max(ts) AS last_ts FROM ev GROUP BY customer_id),
+home AS (${home}),
+tx AS (SELECT customer_id, ts, amount, CAST(abs(amount) AS DECIMAL(18, 4)) AS size, currency, kind FROM transactions WHERE ts < ${end}),
+tx_win AS (
+  SELECT customer_id,
+      count(*) AS txn_count_90,
+      CAST(sum(size) AS DOUBLE) AS txn_volume_90,
+      CAST(sum(size) AS DOUBLE) / count(*) AS txn_avg_size,
+      ${txnShare(`size < ${params.smallTicketAmount}`)} AS small_ticket_share,
+      count(DISTINCT currency) AS currencies_90,
+      CAST(coalesce(sum(size) FILTER (WHERE currency IS NOT NULL AND currency <> (SELECT home FROM home)), 0) AS DOUBLE) / CAST(nullif(sum(size), 0) AS DOUBLE) AS foreign_share,
+      ${txnShare('amount < 0')} AS refund_share,
+      ${txnShare(`kind = 'sale'`)} AS kind_sale_share,
+      ${txnShare(`kind = 'purchase'`)} AS kind_purchase_share,
+      ${txnShare(`kind = 'payroll'`)} AS kind_payroll_share,
+      ${txnShare(`kind = 'transfer'`)} AS kind_transfer_share
+  FROM tx WHERE ts >= ${start} GROUP BY customer_id
+),
+tx_prev AS (SELECT customer_id, CAST(sum(size) AS DOUBLE) AS volume_prev FROM tx WHERE ts >= ${prevStart} AND ts < ${start} GROUP BY customer_id)
+SELECT c.customer_id,
+    coalesce(u.active_days_90, 0) AS active_days_90,
+    coalesce(u.events_90, 0) AS events_90,
+    coalesce(u.users_90, 0) AS users_90,
+    coalesce(u.events_90, 0) / greatest(coalesce(u.users_90, 0), 1) AS events_per_user_90,
+    -- never active: recency counts from signup, the longest it could be
+    date_diff('day', coalesce(l.last_ts, CAST(c.signup_date AS TIMESTAMP)), ${end}) AS recency_days,
+    date_diff('day', CAST(c.signup_date AS TIMESTAMP), ${end}) AS tenure_days,
+    coalesce(u.module_breadth_90, 0) AS module_breadth_90,
+    ${MODULE_SHARE_FEATURES.map((f) => `u.${f}`).join(', ')},
+    ${CHANNEL_FEATURES.map((f) => `u.${f}`).join(', ')},
+    coalesce(t.txn_count_90, 0) AS txn_count_90,
+    coalesce(t.txn_volume_90, 0) AS txn_volume_90,
+    t.txn_avg_size, t.small_ticket_share,
+    coalesce(t.currencies_90, 0) AS currencies_90,
+    t.foreign_share, t.refund_share,
+    t.kind_sale_share, t.kind_purchase_share, t.kind_payroll_share, t.kind_transfer_share,
+    ln((coalesce(u.events_90, 0) + 1) / (coalesce(p.events_prev, 0) + 1)) AS usage_trend,
+    ln((coalesce(t.txn_volume_90, 0) + 1) / (coalesce(tp.volume_prev, 0) + 1)) AS volume_trend,
+    c.industry, c.region, c.edition, c.deployment, c.buyer_role, CAST(c.signup_date AS VARCHAR) AS signup_date,
+    c.employees, c.annual_revenue, c.founded_year
+FROM customers c
+LEFT JOIN usage_win u USING (customer_id)
+LEFT JOIN usage_prev p USING (customer_id)
+LEFT JOIN usage_last l USING (customer_id)
+LEFT JOIN tx_win t USING (customer_id)
+LEFT JOIN tx_prev tp USING (customer_id)
+ORDER BY c.customer_id`;
+}
