@@ -29,6 +29,8 @@ interface Run {
   actual: Map<string, string>;
   /** table:line → reason, as planted or implied by a planted customer defect. */
   expected: Map<string, string>;
+  /** Rows in each accepted table (a view over Parquet, a table for text) after ingest. */
+  acceptedRows: Record<string, number>;
 }
 
 async function run(format: Format): Promise<Run> {
@@ -61,7 +63,9 @@ async function run(format: Format): Promise<Run> {
     for (const table of ['customers', 'usage_events', 'transactions']) {
       for (const r of await queryRows(conn, `SELECT line, reason FROM read_csv(${sqlString(join(qdir, `${table}.csv`))}, all_varchar = true)`)) actual.set(`${table}:${r.line}`, String(r.reason));
     }
-    return { dir, planted, result, actual, expected };
+    const acceptedRows: Record<string, number> = {};
+    for (const table of ['customers', 'usage_events', 'transactions']) acceptedRows[table] = Number((await queryRows(conn, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
+    return { dir, planted, result, actual, expected, acceptedRows };
   } finally {
     conn.closeSync();
   }
@@ -116,6 +120,12 @@ describe.each(['csv', 'parquet'] as const)('--dirty %s: precision and recall of 
     for (const t of Object.values(r.result.tables)) expect(t.read).toBe(t.accepted + t.quarantined);
     const duplicates = r.planted.filter((d) => d.reason === 'duplicate_id').length;
     expect(r.result.tables.customers!.read).toBe(params.customers + duplicates);
+  });
+
+  it('leaves exactly the accepted rows in the tables the features read', () => {
+    // Parquet tables are views that drop the quarantined (file, line)s; text tables are copies.
+    for (const t of Object.values(r.result.tables)) expect({ table: t.table, rows: r.acceptedRows[t.table] }).toEqual({ table: t.table, rows: t.accepted });
+    expect(r.result.tables.usage_events!.quarantined).toBeGreaterThan(0);
   });
 });
 
