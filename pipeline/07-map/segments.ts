@@ -243,7 +243,8 @@ export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cram
     }
   }
 
-  const distinguishing = Array.from({ length: k }, (_, s) => distinguishingFeatures(features, featureNames, labels, s, params.topDistinguishing));
+  const differences = segmentDifferences(features, labels, k);
+  const distinguishing = differences.map((perFeature) => distinguishingFeatures(perFeature, featureNames, params.topDistinguishing));
   const dominantOf = (s: number) => Object.fromEntries(compositions[s]!.map((c) => [c.lens, c.dominant])) as unknown as DominantLenses;
   const names = nameSegments(
     Array.from({ length: k }, (_, s) => ({ id: s, dominant: dominantOf(s), distinguishing: distinguishing[s]! })),
@@ -263,18 +264,70 @@ export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cram
   return { cards, cramersV: cramers };
 }
 
-/** The top features of segment s by |standardised difference| (ties: catalog order); undefined differences left out. */
-function distinguishingFeatures(features: Matrix, featureNames: readonly string[], labels: Int32Array, s: number, top: number): DistinguishingFeature[] {
-  const n = features.rows;
-  const p = features.cols;
-  const inSegment = Array.from(labels, (l) => l === s);
-  const column = new Float64Array(n);
-  const out: DistinguishingFeature[] = [];
-  for (let j = 0; j < p; j++) {
-    for (let i = 0; i < n; i++) column[i] = features.data[i * p + j]!;
-    const d = standardisedDifference(column, inSegment);
-    if (Number.isFinite(d.standardisedDifference)) out.push({ feature: featureNames[j]!, ...d });
+/**
+ * `standardisedDifference` of every feature for every segment against the rest, from one pass
+ * over the rows for the per-segment counts and sums and one for the squared deviations; the rest
+ * of the customers are pooled from the other segments (Chan et al.'s combination of means and
+ * sums of squares). Equal to calling standardisedDifference per segment and feature within
+ * rounding (tested), but O(n·p) instead of O(k·n·p) with a strided column copy each time, which
+ * took about 20 s at 1M customers. Shape: [segment][feature].
+ */
+export function segmentDifferences(features: Matrix, labels: Int32Array, k: number): Omit<DistinguishingFeature, 'feature'>[][] {
+  const { rows: n, cols: p, data } = features;
+  const count = new Float64Array(k * p);
+  const sum = new Float64Array(k * p);
+  for (let i = 0; i < n; i++) {
+    const base = labels[i]! * p;
+    for (let j = 0; j < p; j++) {
+      const x = data[i * p + j]!;
+      if (!Number.isFinite(x)) continue;
+      count[base + j]!++;
+      sum[base + j]! += x;
+    }
   }
+  const mean = sum.map((v, c) => (count[c] === 0 ? Number.NaN : v / count[c]!));
+  // Deviations from each segment's own mean: stable for large raw values such as transaction volumes.
+  const sumSq = new Float64Array(k * p);
+  for (let i = 0; i < n; i++) {
+    const base = labels[i]! * p;
+    for (let j = 0; j < p; j++) {
+      const x = data[i * p + j]!;
+      if (!Number.isFinite(x)) continue;
+      const d = x - mean[base + j]!;
+      sumSq[base + j]! += d * d;
+    }
+  }
+  return Array.from({ length: k }, (_, s) =>
+    Array.from({ length: p }, (_, j) => {
+      const segN = count[s * p + j]!;
+      let restN = 0;
+      let restSum = 0;
+      for (let l = 0; l < k; l++) if (l !== s) { restN += count[l * p + j]!; restSum += sum[l * p + j]!; }
+      const segmentMean = mean[s * p + j]!;
+      const restMean = restN === 0 ? Number.NaN : restSum / restN;
+      let restSq = 0;
+      for (let l = 0; l < k; l++) {
+        if (l === s || count[l * p + j] === 0) continue;
+        const d = mean[l * p + j]! - restMean;
+        restSq += sumSq[l * p + j]! + count[l * p + j]! * d * d;
+      }
+      const dof = segN + restN - 2;
+      let standardisedDifference = Number.NaN;
+      if (segN > 0 && restN > 0 && dof > 0) {
+        const pooledSd = Math.sqrt((sumSq[s * p + j]! + restSq) / dof);
+        standardisedDifference = pooledSd > 0 ? (segmentMean - restMean) / pooledSd : 0;
+      }
+      return { segmentMean, restMean, standardisedDifference };
+    }),
+  );
+}
+
+/** The top features of a segment by |standardised difference| (ties: catalog order); undefined differences left out. */
+function distinguishingFeatures(perFeature: Omit<DistinguishingFeature, 'feature'>[], featureNames: readonly string[], top: number): DistinguishingFeature[] {
+  const out: DistinguishingFeature[] = [];
+  perFeature.forEach((d, j) => {
+    if (Number.isFinite(d.standardisedDifference)) out.push({ feature: featureNames[j]!, ...d });
+  });
   // Array.prototype.sort is stable, so equal magnitudes keep catalog order.
   out.sort((x, y) => Math.abs(y.standardisedDifference) - Math.abs(x.standardisedDifference));
   return out.slice(0, top);
@@ -282,11 +335,16 @@ function distinguishingFeatures(features: Matrix, featureNames: readonly string[
 
 /** Up to `count` customer ids of segment s: nearest the centroid first when distances are given (NaN last), else input order. */
 function examples(labels: Int32Array, s: number, customerIds: readonly string[], distances: Float64Array | undefined, count: number): string[] {
-  const members: number[] = [];
-  for (let i = 0; i < labels.length; i++) if (labels[i] === s) members.push(i);
-  if (distances) {
-    const key = (i: number) => (Number.isFinite(distances[i]!) ? distances[i]! : Number.POSITIVE_INFINITY);
-    members.sort((a, b) => key(a) - key(b) || a - b);
+  // The `count` best by (distance, row) kept in order as the rows stream by: no sort of a whole segment.
+  const key = (i: number) => (distances && Number.isFinite(distances[i]!) ? distances[i]! : Number.POSITIVE_INFINITY);
+  const best: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] !== s) continue;
+    if (best.length === count && (!distances || key(i) >= key(best[count - 1]!))) continue;
+    let at = best.length;
+    while (at > 0 && distances && key(i) < key(best[at - 1]!)) at--;
+    best.splice(at, 0, i);
+    if (best.length > count) best.pop();
   }
-  return members.slice(0, count).map((i) => customerIds[i]!);
+  return best.map((i) => customerIds[i]!);
 }

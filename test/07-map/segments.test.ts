@@ -3,8 +3,9 @@ import { FEATURE_NAMES } from '../../pipeline/02-features/catalog.ts';
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { BEHAVIOUR_TAGS, behaviourTag, nameSegments, type NamingInput } from '../../pipeline/07-map/naming.ts';
 import { PLAYBOOK_TABLE, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';
-import { cramersV, lensComposition, mapSegments, standardisedDifference } from '../../pipeline/07-map/segments.ts';
+import { cramersV, lensComposition, mapSegments, segmentDifferences, standardisedDifference } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
+import { makeRng } from '../../pipeline/core/random.ts';
 
 describe("Cramér's V", () => {
   it('is 1 for the same partition under other label codes', () => {
@@ -36,6 +37,37 @@ describe('standardised difference', () => {
   it('skips NaN values and is 0 when neither group varies', () => {
     const d = standardisedDifference([1, Number.NaN, 1, 1], [true, true, false, false]);
     expect(d).toEqual({ segmentMean: 1, restMean: 1, standardisedDifference: 0 });
+  });
+  it('for all segments at once (segmentDifferences) equals the per-segment computation within 1e-9', () => {
+    // Skewed, partly missing columns on a large scale (transaction volumes), plus a constant one.
+    const r = makeRng(7);
+    const rng = () => r.next();
+    const n = 3000;
+    const p = 4;
+    const k = 5;
+    const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * k));
+    const data = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) {
+      data[i * p] = rng() < 0.1 ? Number.NaN : labels[i]! + rng();
+      data[i * p + 1] = 1e7 * Math.exp(3 * rng()) + labels[i]! * 1e6;
+      data[i * p + 2] = labels[i] === 3 ? Number.NaN : rng();
+      data[i * p + 3] = 2.5;
+    }
+    const fast = segmentDifferences({ rows: n, cols: p, data }, labels, k);
+    for (let s = 0; s < k; s++) {
+      for (let j = 0; j < p; j++) {
+        const column = Array.from({ length: n }, (_, i) => data[i * p + j]!);
+        const ref = standardisedDifference(column, Array.from(labels, (l) => l === s));
+        const got = fast[s]![j]!;
+        for (const key of ['segmentMean', 'restMean', 'standardisedDifference'] as const) {
+          if (Number.isNaN(ref[key])) expect(got[key], `${s} ${j} ${key}`).toBeNaN();
+          else expect(Math.abs(got[key] - ref[key]), `${s} ${j} ${key}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref[key])));
+        }
+      }
+    }
+    // The segment without values of column 2 has no mean there, and no difference.
+    expect(fast[3]![2]!.standardisedDifference).toBeNaN();
+    expect(fast[0]![3]!.standardisedDifference).toBe(0);
   });
 });
 
