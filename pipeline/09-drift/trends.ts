@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
-import { readColumns, sqlString } from '../core/duck.ts';
+import { readColumns, readCustomerRows, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { linearTrendForecast } from './forecast.ts';
 
@@ -181,26 +181,16 @@ export async function computeTrends(
   const firstDay = span.text.first_day?.[0];
   const months = firstDay ? usableMonths(firstDay, asOf, params.minCoveredDays) : [];
   const catalog = `[${MODULES.map(sqlString).join(', ')}]`;
-  const cols = await readColumns(
+  const cols = await readCustomerRows(
     conn,
     `SELECT customer_id, (year(ts) * 12 + month(ts) - 1)::INTEGER AS month,
             bit_or(1 << (list_position(${catalog}, module) - 1))::INTEGER AS mask
        FROM usage_events
       WHERE ts < ${end} AND list_position(${catalog}, module) IS NOT NULL
       GROUP BY ALL`,
-    ['customer_id'],
+    customerIds,
   );
-  const index = new Map(customerIds.map((id, i) => [id, i]));
-  const ids = cols.text.customer_id!;
-  const keep: number[] = [];
-  ids.forEach((id, r) => {
-    if (index.has(id!)) keep.push(r);
-  });
-  const use: MonthlyUse = {
-    customer: Int32Array.from(keep, (r) => index.get(ids[r]!)!),
-    month: Int32Array.from(keep, (r) => cols.numeric.month![r]!),
-    mask: Int32Array.from(keep, (r) => cols.numeric.mask![r]!),
-  };
+  const use: MonthlyUse = { customer: Int32Array.from(cols.idx!), month: Int32Array.from(cols.month!), mask: Int32Array.from(cols.mask!) };
   return fitTrends(use, segmentIndex, segmentIds, months, params);
 }
 

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
 import { WINDOW_DAYS } from '../02-features/catalog.ts';
-import { readColumns, sqlString } from '../core/duck.ts';
+import { readPerCustomer, sqlString } from '../core/duck.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { makeRng, sampleIndices } from '../core/random.ts';
 
@@ -244,7 +244,7 @@ export async function moduleUse(conn: DuckDBConnection, asOf: string, customerId
   const prevStart = `(${end} - INTERVAL ${2 * WINDOW_DAYS} DAY)`;
   const catalog = `[${MODULES.map(sqlString).join(', ')}]`;
   const bit = `(1 << (list_position(${catalog}, module) - 1))`;
-  const cols = await readColumns(
+  const cols = await readPerCustomer(
     conn,
     `SELECT customer_id,
             bit_or(CASE WHEN ts >= ${start} THEN ${bit} ELSE 0 END)::INTEGER AS window_mask,
@@ -252,38 +252,22 @@ export async function moduleUse(conn: DuckDBConnection, asOf: string, customerId
        FROM usage_events
       WHERE ts >= ${prevStart} AND ts < ${end} AND list_position(${catalog}, module) IS NOT NULL
       GROUP BY customer_id`,
-    ['customer_id'],
+    customerIds,
+    0,
   );
-  const index = new Map(customerIds.map((id, i) => [id, i]));
-  const windowMask = new Int32Array(customerIds.length);
-  const previousMask = new Int32Array(customerIds.length);
-  cols.text.customer_id!.forEach((id, r) => {
-    const i = index.get(id!);
-    if (i === undefined) return;
-    windowMask[i] = cols.numeric.window_mask![r]!;
-    previousMask[i] = cols.numeric.previous_mask![r]!;
-  });
-  return { windowMask, previousMask };
+  return { windowMask: Int32Array.from(cols.window_mask!), previousMask: Int32Array.from(cols.previous_mask!) };
 }
 
 /** Per customer (in `customerIds` order), the latest NPS answer and the sum of tickets; from the ingested feedback table. */
 export async function customerFeedback(conn: DuckDBConnection, customerIds: readonly string[]): Promise<CustomerFeedback> {
-  const cols = await readColumns(
+  const cols = await readPerCustomer(
     conn,
     `SELECT customer_id,
             arg_max(nps, ts) FILTER (WHERE nps IS NOT NULL) AS latest_nps,
             sum(coalesce(tickets, 0)) AS tickets
        FROM feedback GROUP BY customer_id`,
-    ['customer_id'],
+    customerIds,
   );
-  const index = new Map(customerIds.map((id, i) => [id, i]));
-  const latestNps = new Float64Array(customerIds.length).fill(Number.NaN);
-  const tickets = new Float64Array(customerIds.length);
-  cols.text.customer_id!.forEach((id, r) => {
-    const i = index.get(id!);
-    if (i === undefined) return;
-    latestNps[i] = cols.numeric.latest_nps![r]!;
-    tickets[i] = cols.numeric.tickets![r]!;
-  });
-  return { latestNps, tickets };
+  // No feedback rows: no NPS answer (NaN) and no tickets (0).
+  return { latestNps: cols.latest_nps!, tickets: cols.tickets!.map((t) => (Number.isNaN(t) ? 0 : t)) };
 }

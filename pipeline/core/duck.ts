@@ -125,3 +125,53 @@ export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Re
     return out;
   });
 }
+
+/** The customer order each connection's `__customer_index` was loaded with. */
+const registeredOrder = new WeakMap<DuckDBConnection, readonly string[]>();
+
+/**
+ * Loads `customerIds` (the feature table's row order) into TEMP TABLE `__customer_index
+ * (customer_id, idx)` unless this very array is already loaded. Per-customer queries then join
+ * it and return row positions, which stream into typed arrays; reading a million id strings back
+ * and looking each up in a Map instead took seconds per query at vendor scale.
+ */
+export async function registerCustomerIndex(conn: DuckDBConnection, customerIds: readonly string[]): Promise<void> {
+  if (registeredOrder.get(conn) === customerIds) return;
+  await conn.run('CREATE OR REPLACE TEMP TABLE __customer_index (customer_id VARCHAR, idx INTEGER)');
+  const appender = await conn.createAppender('__customer_index');
+  for (let i = 0; i < customerIds.length; i++) {
+    appender.appendVarchar(customerIds[i]!);
+    appender.appendInteger(i);
+    appender.endRow();
+  }
+  appender.flushSync();
+  appender.closeSync();
+  registeredOrder.set(conn, customerIds);
+}
+
+/**
+ * A per-customer query (a `customer_id` column plus numeric ones) as columns aligned with
+ * `customerIds`: row i is customer i, `fill` where the query has no row for it. Rows of customers
+ * not in the list are left out; the query must have at most one row per customer.
+ */
+export async function readPerCustomer(conn: DuckDBConnection, sql: string, customerIds: readonly string[], fill = Number.NaN): Promise<Record<string, Float64Array>> {
+  await registerCustomerIndex(conn, customerIds);
+  const cols = await readColumns(conn, `SELECT ci.idx AS __idx, q.* EXCLUDE (customer_id) FROM (${sql}) q JOIN __customer_index ci USING (customer_id)`);
+  const idx = cols.numeric.__idx!;
+  const out: Record<string, Float64Array> = {};
+  for (const name of cols.names) {
+    if (name === '__idx') continue;
+    const src = cols.numeric[name]!;
+    const dst = new Float64Array(customerIds.length).fill(fill);
+    for (let r = 0; r < cols.rowCount; r++) dst[idx[r]!] = src[r]!;
+    out[name] = dst;
+  }
+  return out;
+}
+
+/** A query with several rows per customer (a `customer_id` column plus numeric ones): its numeric columns and `idx`, each row's position in `customerIds`; other customers' rows left out. */
+export async function readCustomerRows(conn: DuckDBConnection, sql: string, customerIds: readonly string[]): Promise<Record<string, Float64Array>> {
+  await registerCustomerIndex(conn, customerIds);
+  const cols = await readColumns(conn, `SELECT ci.idx AS idx, q.* EXCLUDE (customer_id) FROM (${sql}) q JOIN __customer_index ci USING (customer_id)`);
+  return cols.numeric;
+}
