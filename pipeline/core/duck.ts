@@ -168,10 +168,3 @@ export async function readPerCustomer(conn: DuckDBConnection, sql: string, custo
   }
   return out;
 }
-
-/** A query with several rows per customer (a `customer_id` column plus numeric ones): its numeric columns and `idx`, each row's position in `customerIds`; other customers' rows left out. */
-export async function readCustomerRows(conn: DuckDBConnection, sql: string, customerIds: readonly string[]): Promise<Record<string, Float64Array>> {
-  await registerCustomerIndex(conn, customerIds);
-  const cols = await readColumns(conn, `SELECT ci.idx AS idx, q.* EXCLUDE (customer_id) FROM (${sql}) q JOIN __customer_index ci USING (customer_id)`);
-  return cols.numeric;
-}
