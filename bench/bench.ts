@@ -144,7 +144,9 @@ async function main(): Promise<void> {
       const model = join(CACHE, size, 'reference-model.pkl');
       const k = String(train.k);
       const restarts = String(train.restarts ?? 8);
-      refTrain = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'train', columns, model, '--k', k, '--restarts', restarts]));
+      const mlp = train.classifier as { nTrain: number; epochs: number };
+      const work = ['--k', k, '--restarts', restarts, '--epochs', String(mlp.epochs), '--train-rows', String(mlp.nTrain)];
+      refTrain = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'train', columns, model, ...work]));
       refScore = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'score', columns, model, join(CACHE, size, 'reference-scores.csv')]));
     }
     (results.sizes as Record<string, unknown>)[size] = { params: BENCH_SIZES[size], finseg: { train, score }, reference: { train: refTrain, score: refScore } };

@@ -22,7 +22,7 @@ if (command === 'train') {
     now: () => new Date(),
   });
   const metrics = outcome.manifest.metrics as Record<string, unknown>;
-  const classifier = metrics.classifier as { heldOutAccuracy: number; nTrain: number; nHeldOut: number };
+  const classifier = metrics.classifier as { heldOutAccuracy: number; nTrain: number; nHeldOut: number; epochs: number };
   process.stdout.write(
     `${JSON.stringify({
       job: 'train',
@@ -34,7 +34,7 @@ if (command === 'train') {
       inertia: metrics.inertia,
       silhouette: metrics.silhouette,
       plantedArchetypeAri: metrics.plantedArchetypeAri,
-      classifier: { heldOutAccuracy: classifier.heldOutAccuracy, nTrain: classifier.nTrain, nHeldOut: classifier.nHeldOut },
+      classifier: { heldOutAccuracy: classifier.heldOutAccuracy, nTrain: classifier.nTrain, nHeldOut: classifier.nHeldOut, epochs: classifier.epochs },
       restarts: outcome.manifest.config && (outcome.manifest.config as { cluster: { restarts: number } }).cluster.restarts,
     })}\n`,
   );

@@ -2,7 +2,7 @@
 """The reference pipeline for `npm run bench`: the work of `finseg train` / `finseg score`
 written as a pandas + scikit-learn user would write it, on the same data set.
 
-    reference.py train COLUMNS MODEL.pkl [--k K] [--restarts 8] [--epochs 30] [--seed 42]
+    reference.py train COLUMNS MODEL.pkl [--k K] [--restarts 8] [--epochs 30] [--seed 42] [--train-rows N]
     reference.py score COLUMNS MODEL.pkl OUT.csv
 
 COLUMNS is the bench's NumPy export of the Parquet tables (bench/export-columns.ts: Debian's
@@ -16,7 +16,8 @@ pandas has no Parquet engine). Stages, each timed on the wall clock:
   cluster     k from kMin..kMax by silhouette on a 4000-row sample (KMeans n_init=restarts per k),
               then KMeans(k, n_init=restarts) on every row; k is finseg's when --k is given
   classify    MLPClassifier(64, 32), Adam, batch 256, learning rate 0.003, `epochs` passes over the
-              stratified 80% training split of every customer (finseg trains on a seeded sample)
+              stratified 80% training split, or a seeded sample of `train-rows` of it (the bench
+              passes finseg's own epochs and sample size, so both do the same work)
 
 The last stdout line is a JSON object: stage seconds, total, peak RSS, and the fitted k and
 held-out agreement so the two pipelines' results can be compared too.
@@ -193,7 +194,7 @@ def select_k(R, restarts, seed, k_min=2, k_max=10, sample=4000, min_share=0.03):
     return max(eligible, key=lambda r: (r['silhouette'], -r['k']))['k'], rows
 
 
-def train(columns, model_path, k, restarts, epochs, seed):
+def train(columns, model_path, k, restarts, epochs, seed, train_rows):
     clock = Clock()
     meta, customers, events, transactions = load(columns)
     clock.lap('ingest')
@@ -212,6 +213,10 @@ def train(columns, model_path, k, restarts, epochs, seed):
     labels = kmeans.labels_
     clock.lap('cluster')
     Z_train, Z_held, y_train, y_held = train_test_split(Z, labels, test_size=0.2, stratify=labels, random_state=seed)
+    if train_rows and train_rows < len(y_train):
+        # The same work as finseg: its MLP trains on a seeded sample of this many rows of the split.
+        keep = np.sort(np.random.default_rng(seed).choice(len(y_train), size=train_rows, replace=False))
+        Z_train, y_train = Z_train[keep], y_train[keep]
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', ConvergenceWarning)
         mlp = MLPClassifier(hidden_layer_sizes=(64, 32), batch_size=256, learning_rate_init=0.003, alpha=0.0, max_iter=epochs,
@@ -267,7 +272,7 @@ def main(argv):
             i += 1
     flag = lambda name, default: int(opts[name]) if name in opts else default
     if args[:1] == ['train'] and len(args) == 3:
-        result = train(args[1], args[2], flag('k', 0), flag('restarts', 8), flag('epochs', 30), flag('seed', 42))
+        result = train(args[1], args[2], flag('k', 0), flag('restarts', 8), flag('epochs', 30), flag('seed', 42), flag('train-rows', 0))
     elif args[:1] == ['score'] and len(args) == 4:
         result = score(args[1], args[2], args[3])
     else:
