@@ -85,6 +85,14 @@ describe('cold-start encoding on four hand-checked customers', () => {
     expect([X.data[1], X.data[3], X.data[5]]).toEqual([1, 1, 1]);
   });
 
+  it('encodes only the listed customers, in the order listed, exactly as their rows of the full encoding', () => {
+    const all = encodeSignup(enc, four);
+    const listed = encodeSignup(enc, four, [3, 1]);
+    expect(listed.rows).toBe(2);
+    expect(listed.cols).toBe(all.cols);
+    expect(Array.from(listed.data)).toEqual([...all.data.subarray(3 * all.cols, 4 * all.cols), ...all.data.subarray(all.cols, 2 * all.cols)]);
+  });
+
   it('fits on the selected rows only', () => {
     const partial = fitColdStartEncoding(four, { minCategoryCount: 1 }, [true, true, false, false]);
     expect(partial.categorical.find((c) => c.name === 'region')!.levels).toEqual(['east', 'other', 'unknown']);
