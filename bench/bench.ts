@@ -144,8 +144,8 @@ async function main(): Promise<void> {
       const model = join(CACHE, size, 'reference-model.pkl');
       const k = String(train.k);
       const restarts = String(train.restarts ?? 8);
-      const mlp = train.classifier as { nTrain: number; epochs: number };
-      const work = ['--k', k, '--restarts', restarts, '--epochs', String(mlp.epochs), '--train-rows', String(mlp.nTrain)];
+      const mlp = train.classifier as { nTrain: number; epochs: number; batchSize: number; learningRate: number };
+      const work = ['--k', k, '--restarts', restarts, '--epochs', String(mlp.epochs), '--train-rows', String(mlp.nTrain), '--batch', String(mlp.batchSize), '--lr', String(mlp.learningRate)];
       refTrain = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'train', columns, model, ...work]));
       refScore = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'score', columns, model, join(CACHE, size, 'reference-scores.csv')]));
     }

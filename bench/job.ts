@@ -34,7 +34,7 @@ if (command === 'train') {
       inertia: metrics.inertia,
       silhouette: metrics.silhouette,
       plantedArchetypeAri: metrics.plantedArchetypeAri,
-      classifier: { heldOutAccuracy: classifier.heldOutAccuracy, nTrain: classifier.nTrain, nHeldOut: classifier.nHeldOut, epochs: classifier.epochs },
+      classifier: { heldOutAccuracy: classifier.heldOutAccuracy, nTrain: classifier.nTrain, nHeldOut: classifier.nHeldOut, epochs: classifier.epochs, batchSize: outcome.manifest.config.classify.batchSize, learningRate: outcome.manifest.config.classify.learningRate },
       restarts: outcome.manifest.config && (outcome.manifest.config as { cluster: { restarts: number } }).cluster.restarts,
     })}\n`,
   );

@@ -2,7 +2,7 @@
 """The reference pipeline for `npm run bench`: the work of `finseg train` / `finseg score`
 written as a pandas + scikit-learn user would write it, on the same data set.
 
-    reference.py train COLUMNS MODEL.pkl [--k K] [--restarts 8] [--epochs 30] [--seed 42] [--train-rows N]
+    reference.py train COLUMNS MODEL.pkl [--k K] [--restarts 8] [--epochs 8] [--seed 42] [--train-rows N] [--batch 512] [--lr 0.005]
     reference.py score COLUMNS MODEL.pkl OUT.csv
 
 COLUMNS is the bench's NumPy export of the Parquet tables (bench/export-columns.ts: Debian's
@@ -15,7 +15,8 @@ pandas has no Parquet engine). Stages, each timed on the wall clock:
               StandardScaler, PCA to 90% of the variance (at most 16 components)
   cluster     k from kMin..kMax by silhouette on a 4000-row sample (KMeans n_init=restarts per k),
               then KMeans(k, n_init=restarts) on every row; k is finseg's when --k is given
-  classify    MLPClassifier(64, 32), Adam, batch 256, learning rate 0.003, `epochs` passes over the
+  classify    MLPClassifier(64, 32), Adam, `batch` rows a step, step size `lr` (constant: scikit-learn's
+              Adam has no decay; finseg's decays linearly), `epochs` passes over the
               stratified 80% training split, or a seeded sample of `train-rows` of it (the bench
               passes finseg's own epochs and sample size, so both do the same work)
 
@@ -194,7 +195,7 @@ def select_k(R, restarts, seed, k_min=2, k_max=10, sample=4000, min_share=0.03):
     return max(eligible, key=lambda r: (r['silhouette'], -r['k']))['k'], rows
 
 
-def train(columns, model_path, k, restarts, epochs, seed, train_rows):
+def train(columns, model_path, k, restarts, epochs, seed, train_rows, batch, lr):
     clock = Clock()
     meta, customers, events, transactions = load(columns)
     clock.lap('ingest')
@@ -219,7 +220,7 @@ def train(columns, model_path, k, restarts, epochs, seed, train_rows):
         Z_train, y_train = Z_train[keep], y_train[keep]
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', ConvergenceWarning)
-        mlp = MLPClassifier(hidden_layer_sizes=(64, 32), batch_size=256, learning_rate_init=0.003, alpha=0.0, max_iter=epochs,
+        mlp = MLPClassifier(hidden_layer_sizes=(64, 32), batch_size=batch, learning_rate_init=lr, alpha=0.0, max_iter=epochs,
                             n_iter_no_change=epochs + 1, tol=0.0, random_state=seed).fit(Z_train, y_train)
     agreement = float((mlp.predict(Z_held) == y_held).mean())
     clock.lap('classify')
@@ -272,7 +273,8 @@ def main(argv):
             i += 1
     flag = lambda name, default: int(opts[name]) if name in opts else default
     if args[:1] == ['train'] and len(args) == 3:
-        result = train(args[1], args[2], flag('k', 0), flag('restarts', 8), flag('epochs', 30), flag('seed', 42), flag('train-rows', 0))
+        result = train(args[1], args[2], flag('k', 0), flag('restarts', 8), flag('epochs', 8), flag('seed', 42), flag('train-rows', 0),
+                       flag('batch', 512), float(opts.get('lr', 0.005)))
     elif args[:1] == ['score'] and len(args) == 4:
         result = score(args[1], args[2], args[3])
     else:
