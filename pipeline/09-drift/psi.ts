@@ -10,6 +10,9 @@
 
 import { orderStatistics } from '../core/quantiles.ts';
 
+/** Rows the decile edges are taken from at most (quantileEdges). */
+export const EDGE_SAMPLE = 200_000;
+
 /** Share floor for empty bins (a common choice; it caps one empty bin's term near 0.001·ln(10⁻⁴)). */
 export const PSI_FLOOR = 1e-4;
 
@@ -71,8 +74,15 @@ export function psi(expected: readonly number[], actual: readonly number[]): num
 
 /** Distinct upper bin edges at the quantiles 1/bins … (bins-1)/bins of the non-missing values (nearest rank). */
 export function quantileEdges(values: Float64Array, bins: number): number[] {
-  const observed = values.filter((v) => !Number.isNaN(v));
-  const m = observed.length;
+  // Above EDGE_SAMPLE rows the edges come from an evenly spaced subset of at most EDGE_SAMPLE rows
+  // (every stride-th customer, in feature order): a decile's rank is then off by about 0.1
+  // percentile points, far below what PSI can see, where selecting in 44 columns of a million
+  // customers took 6 s. The shares are still counted on every row (binShares).
+  const stride = Math.max(1, Math.ceil(values.length / EDGE_SAMPLE));
+  const kept = new Float64Array(Math.ceil(values.length / stride));
+  let m = 0;
+  for (let i = 0; i < values.length; i += stride) if (!Number.isNaN(values[i]!)) kept[m++] = values[i]!;
+  const observed = kept.subarray(0, m);
   if (m === 0) return [];
   // Selection of the few ranks needed instead of a sort: the same values, 3x faster per column.
   const ranks = Array.from({ length: bins - 1 }, (_, i) => Math.min(m - 1, Math.floor(((i + 1) / bins) * (m - 1))));
