@@ -12,6 +12,10 @@ import { generateDirtyDataset } from '../generate/dirty.ts';
 import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from '../jobs/train.ts';
 import { scoreJob } from '../jobs/score.ts';
+import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
+import { ingest } from '../01-ingest/ingest.ts';
+import { openDuck } from '../core/duck.ts';
+import { parsePartition } from '../core/partition.ts';
 import { demoJob } from '../jobs/demo.ts';
 import { writeReport } from '../10-report/report.ts';
 import { LANGS, parseLang, type Lang } from '../10-report/i18n.ts';
@@ -32,7 +36,11 @@ Commands:
   validate    check a data folder against the contract --data DIR [--config FILE]   (exit 2 over the quarantine limit)
   train       train a model bundle                     --data DIR [--out models/] [--config FILE] [--k N]
               (--data may be left out when the config names "ingest.dataDir")
+              or from a precomputed feature table      --features FILE.parquet|.csv|DIR [--as-of YYYY-MM-DD] …
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
+              or from a feature table, one partition   --model DIR --features FILE [--partition i/n] --out FILE
+  features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
+  features-sql  print the feature SQL for Spark / Trino  --as-of YYYY-MM-DD [--config FILE]   (docs/scale-out.md)
   report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open]
   retrain     train a candidate, compare it with production, promote it if the gates pass
                                                        --data DIR [--registry models/] [--config FILE]
@@ -41,7 +49,7 @@ Commands:
   models      the registry: list | show V | promote V | rollback | prune   [--registry models/] [--json]
   generate --drift  a later snapshot of a generated base  --from DIR --out DIR [--months 3] [--seed S]
 
-Common options: --quiet (no progress), --debug (stack traces), --help; validate and train take --as-of YYYY-MM-DD
+Common options: --quiet (no progress), --debug (stack traces), --help; validate, train, score and features take --as-of YYYY-MM-DD
 Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
 (gates failed, production unchanged), 4 another writer holds the registry; schedule: 4 when
 another scheduler runs for the registry.
@@ -56,6 +64,8 @@ const OPTIONS = {
   data: { type: 'string' },
   out: { type: 'string' },
   model: { type: 'string' },
+  features: { type: 'string' },
+  partition: { type: 'string' },
   config: { type: 'string' },
   customers: { type: 'string' },
   events: { type: 'string' },
@@ -229,8 +239,12 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       if (flags.k !== undefined) config.cluster.k = intFlag(flags, 'k', 0);
       if (flags.seed !== undefined) config.seed = intFlag(flags, 'seed', config.seed);
       if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
+      if (flags.features !== undefined && flags.data !== undefined) throw new InputError('finseg train: give --data or --features, not both');
+      const featureFile = flags.features === undefined ? undefined : need(flags, 'features', command);
       const outcome = await trainJob({
-        dataDir: dataDirFrom(flags.data, config.ingest, command),
+        // With a feature table, its folder is where a truth.csv (generated data) would be found.
+        dataDir: featureFile ? dirname(resolve(featureFile)) : dataDirFrom(flags.data, config.ingest, command),
+        ...(featureFile ? { featureFile } : {}),
         registry: flags.out ?? 'models',
         config,
         configSource: flags.config ? resolve(flags.config) : 'defaults',
@@ -243,15 +257,43 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       return 0;
     }
     case 'score': {
+      if (flags.features !== undefined && flags.data !== undefined) throw new InputError('finseg score: give --data or --features, not both');
+      const partition = flags.partition === undefined ? null : parsePartition(flags.partition);
       const result = await scoreJob({
         modelPath: need(flags, 'model', command),
-        dataDir: need(flags, 'data', command),
+        dataDir: flags.features === undefined ? need(flags, 'data', command) : null,
+        featureFile: flags.features === undefined ? null : need(flags, 'features', command),
+        partition,
+        asOf: flags['as-of'] === undefined ? null : withAsOf(loadConfig(null).ingest, flags['as-of']).asOf,
         outFile: need(flags, 'out', command),
         config: flags.config ? loadConfig(flags.config) : null,
         quarantineDir: join('data', 'quarantine', `score-${Date.now()}`),
         logger,
       });
       process.stdout.write(`${result.outFile}\n`);
+      return 0;
+    }
+    case 'features': {
+      // The feature table finseg computes itself: the input `--features` takes, and a check for an engine's output.
+      const config = loadConfig(flags.config ?? null);
+      if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
+      const dataDir = dataDirFrom(flags.data, config.ingest, command);
+      const out = need(flags, 'out', command);
+      const conn = await openDuck();
+      try {
+        const ingested = await ingest(conn, dataDir, config.ingest, join('data', 'quarantine', `features-${Date.now()}`), logger);
+        const written = await writeFeatureTable(conn, ingested.asOf, config.features, ingested.absentTables, out);
+        logger.info(`features: ${written.rows} customers × ${written.columns.length} columns as of ${ingested.asOf} → ${out}`);
+      } finally {
+        conn.closeSync();
+      }
+      process.stdout.write(`${out}\n`);
+      return 0;
+    }
+    case 'features-sql': {
+      const config = loadConfig(flags.config ?? null);
+      const asOf = withAsOf(config.ingest, need(flags, 'as-of', command)).asOf!;
+      process.stdout.write(`${featureTableSql(asOf, config.features)};\n`);
       return 0;
     }
     case 'report': {
@@ -295,6 +337,6 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       return result.exitCode;
     }
     default:
-      throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, report, retrain, schedule, models; run finseg --help']);
+      throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, features, features-sql, report, retrain, schedule, models; run finseg --help']);
   }
 }

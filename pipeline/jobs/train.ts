@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import { CATALOG_VERSION } from '../02-features/catalog.ts';
 import { computeFeatures, featureColumn, type FeatureTable } from '../02-features/features.ts';
+import { readFeatureFile } from '../02-features/feature-file.ts';
 import { fitPreprocess, fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
@@ -15,7 +16,7 @@ import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FinsegConfig } from '../core/config.ts';
-import { openDuck, queryRows, readColumns, sqlString } from '../core/duck.ts';
+import { openDuck, readColumns, readPerCustomer, sqlString } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
 import { runtimeInfo } from './runtime.ts';
@@ -50,6 +51,8 @@ export interface TrainOptions {
   logger: Logger;
   /** The clock, passed in so tests can fix it. */
   now: () => Date;
+  /** A precomputed feature table (pipeline/02-features/feature-file.ts) used instead of ingest + features; `dataDir` is then only where truth.csv is looked for. */
+  featureFile?: string;
   /** Retraining's review of the fitted candidate, before anything is written (jobs/retrain.ts). */
   review?: (candidate: FittedCandidate) => Promise<CandidateReview>;
 }
@@ -137,16 +140,13 @@ export function lensInputFrom(table: FeatureTable): LensInput {
 async function plantedTruthAri(conn: DuckDBConnection, dataDir: string, customerIds: string[], labels: Int32Array): Promise<number | null> {
   const path = join(dataDir, 'truth.csv');
   if (!existsSync(path)) return null;
-  const rows = await queryRows(conn, `SELECT customer_id, archetype FROM read_csv(${sqlString(path)}, header = true, all_varchar = true)`);
-  const truth = new Map(rows.map((r) => [String(r.customer_id), String(r.archetype)]));
-  const codes = new Map<string, number>();
+  // Archetypes as integer codes by row position: no million-row objects or id lookups in JS.
+  const truth = await readPerCustomer(conn, `SELECT customer_id, dense_rank() OVER (ORDER BY archetype) AS code FROM read_csv(${sqlString(path)}, header = true, all_varchar = true)`, customerIds);
   const a: number[] = [];
   const b: number[] = [];
-  customerIds.forEach((id, i) => {
-    const t = truth.get(id);
-    if (t === undefined) return;
-    if (!codes.has(t)) codes.set(t, codes.size);
-    a.push(codes.get(t)!);
+  truth.code!.forEach((code, i) => {
+    if (Number.isNaN(code)) return;
+    a.push(code);
     b.push(labels[i]!);
   });
   return a.length ? adjustedRandIndex(a, b) : null;
@@ -161,10 +161,16 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
   const clock = new StageClock('train', logger);
   const conn = await openDuck();
   try {
-    logger.info(`train: reading ${opts.dataDir}`);
-    const ingested: IngestResult = await ingest(conn, opts.dataDir, config.ingest, quarantineDir, logger);
+    logger.info(`train: reading ${opts.featureFile ?? opts.dataDir}`);
+    // A feature table stands for ingest + features: no event tables are read, so module use, feedback and trends are left out.
+    const fromFile = opts.featureFile
+      ? await readFeatureFile(conn, opts.featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir, logger })
+      : null;
+    const ingested: IngestResult = fromFile
+      ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? quarantineDir : null }
+      : await ingest(conn, opts.dataDir, config.ingest, quarantineDir, logger);
     clock.lap('ingest');
-    const features = await computeFeatures(conn, ingested.asOf, config.features, ingested.absentTables);
+    const features = fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, config.features, ingested.absentTables);
     clock.lap('features');
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
     for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
@@ -228,7 +234,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     clock.lap('explain');
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
     // Cold start: segments from signup attributes alone, for customers with too little history.
-    const history = await readColumns(conn, historySql(ingested.asOf), ['customer_id']);
+    const history = fromFile ? { text: { customer_id: features.customerIds }, numeric: { history: fromFile.history } } : await readColumns(conn, historySql(ingested.asOf), ['customer_id']);
     if (history.text.customer_id!.some((id, i) => id !== features.customerIds[i])) throw new Error('train: history and feature rows are in different customer order');
     const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history.numeric.history!, config.coldStart, seeds.coldStart);
     clock.lap('coldstart');
@@ -252,6 +258,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const contentHash = sha256(Object.values(states).map((s) => toJson(s)).join('')).slice(0, 8);
     const fingerprints: Record<string, string> = {};
     for (const t of Object.values(ingested.tables)) fingerprints[t.table] = await fingerprintPath(t.source);
+    if (fromFile) fingerprints.features = await fingerprintPath(fromFile.report.source);
     const manifest: ManifestHead = {
       kind: 'finseg.bundle',
       formatVersion: BUNDLE_FORMAT_VERSION,
@@ -267,6 +274,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         asOf: ingested.asOf,
         tables: ingested.tables,
         absentTables: ingested.absentTables,
+        ...(fromFile ? { featureFile: fromFile.report } : {}),
         fingerprints,
         quarantineDir: Object.values(ingested.tables).some((t) => t.quarantined > 0) ? quarantineDir : null,
       },
