@@ -54,14 +54,16 @@ const TXN_FEATURES: readonly string[] = [...TRANSACTION_FEATURES, 'volume_trend'
 
 /** The feature SQL over the ingested tables: one row per customer, catalog columns. */
 export function featureSql(asOf: string, params: FeatureParams): string {
-  const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
-  const start = `(${end} - INTERVAL ${WINDOW_DAYS} DAY)`;
-  const prevStart = `(${end} - INTERVAL ${2 * WINDOW_DAYS} DAY)`;
+  // Quoted interval counts, ON joins, CAST before dividing counts, no subquery inside an aggregate:
+  // what Trino and Spark SQL need as well (docs/scale-out.md lists what still differs).
+  const end = `(DATE ${sqlString(asOf)} + INTERVAL '1' DAY)`;
+  const start = `(${end} - INTERVAL '${WINDOW_DAYS}' DAY)`;
+  const prevStart = `(${end} - INTERVAL '${2 * WINDOW_DAYS}' DAY)`;
   // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
   // sum(CASE) rather than FILTER: DuckDB runs each FILTER as its own selection pass over the rows,
   // which made the 17 shares 25% slower.
   const share = (cond: string) => `CAST(sum(CASE WHEN ${cond} THEN n ELSE 0 END) AS DOUBLE) / CAST(nullif(sum(n), 0) AS DOUBLE)`;
-  const txnShare = (cond: string, of: string) => `count(*) FILTER (WHERE ${of} AND ${cond}) / nullif(count(*) FILTER (WHERE ${of}), 0)`;
+  const txnShare = (cond: string, of: string) => `CAST(count(*) FILTER (WHERE ${of} AND ${cond}) AS DOUBLE) / nullif(count(*) FILTER (WHERE ${of}), 0)`;
   const home = params.homeCurrency
     ? `SELECT ${sqlString(params.homeCurrency)} AS home`
     : `SELECT coalesce((SELECT currency FROM transactions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1), '') AS home`; // ties broken by code, so the choice is deterministic
@@ -102,7 +104,7 @@ txn AS (
       CAST(sum(size) FILTER (WHERE ${inWin}) AS DOUBLE) / nullif(count(*) FILTER (WHERE ${inWin}), 0) AS txn_avg_size,
       ${txnShare(`size < ${params.smallTicketAmount}`, inWin)} AS small_ticket_share,
       count(DISTINCT CASE WHEN ${inWin} THEN currency END) AS currencies_90,
-      CAST(coalesce(sum(size) FILTER (WHERE ${inWin} AND currency IS NOT NULL AND currency <> (SELECT home FROM home)), 0) AS DOUBLE) / CAST(nullif(sum(size) FILTER (WHERE ${inWin}), 0) AS DOUBLE) AS foreign_share,
+      CAST(coalesce(sum(size) FILTER (WHERE ${inWin} AND currency IS NOT NULL AND currency <> h.home), 0) AS DOUBLE) / CAST(nullif(sum(size) FILTER (WHERE ${inWin}), 0) AS DOUBLE) AS foreign_share,
       ${txnShare(`amount < 0`, inWin)} AS refund_share,
       ${txnShare(`kind = 'sale'`, inWin)} AS kind_sale_share,
       ${txnShare(`kind = 'purchase'`, inWin)} AS kind_purchase_share,
@@ -110,6 +112,7 @@ txn AS (
       ${txnShare(`kind = 'transfer'`, inWin)} AS kind_transfer_share,
       CAST(sum(size) FILTER (WHERE ts >= ${prevStart} AND ts < ${start}) AS DOUBLE) AS volume_prev
   FROM (SELECT customer_id, ts, amount, CAST(abs(amount) AS DECIMAL(18, 4)) AS size, currency, kind FROM transactions WHERE ts < ${end}) tx
+  CROSS JOIN home h
   GROUP BY customer_id
 )
 SELECT c.customer_id,
@@ -118,8 +121,8 @@ SELECT c.customer_id,
     coalesce(u.users_90, 0) AS users_90,
     coalesce(u.events_90, 0) / greatest(coalesce(u.users_90, 0), 1) AS events_per_user_90,
     -- never active: recency counts from signup, the longest it could be
-    date_diff('day', coalesce(r.last_ts, CAST(c.signup_date AS TIMESTAMP)), ${end}) AS recency_days,
-    date_diff('day', CAST(c.signup_date AS TIMESTAMP), ${end}) AS tenure_days,
+    date_diff('day', CAST(coalesce(r.last_ts, CAST(c.signup_date AS TIMESTAMP)) AS DATE), CAST(${end} AS DATE)) AS recency_days,
+    date_diff('day', c.signup_date, CAST(${end} AS DATE)) AS tenure_days,
     coalesce(u.module_breadth_90, 0) AS module_breadth_90,
     ${MODULE_SHARE_FEATURES.map((f) => `u.${f}`).join(', ')},
     ${CHANNEL_FEATURES.map((f) => `u.${f}`).join(', ')},
@@ -134,9 +137,9 @@ SELECT c.customer_id,
     c.industry, c.region, c.edition, c.deployment, c.buyer_role, CAST(c.signup_date AS VARCHAR) AS signup_date,
     c.employees, c.annual_revenue, c.founded_year
 FROM customers c
-LEFT JOIN usage_win u USING (customer_id)
-LEFT JOIN usage_rest r USING (customer_id)
-LEFT JOIN txn t USING (customer_id)
+LEFT JOIN usage_win u ON u.customer_id = c.customer_id
+LEFT JOIN usage_rest r ON r.customer_id = c.customer_id
+LEFT JOIN txn t ON t.customer_id = c.customer_id
 ORDER BY c.customer_id`;
 }
 

@@ -298,15 +298,15 @@ export function coldStartRows(history: ArrayLike<number>, minHistory: number): b
  * rows), `transactions`, and `history` (their sum).
  */
 export function historySql(asOf: string): string {
-  const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
+  const end = `(DATE ${sqlString(asOf)} + INTERVAL '1' DAY)`;
   return `
 SELECT c.customer_id,
     coalesce(u.n, 0) AS usage_events,
     coalesce(t.n, 0) AS transactions,
     coalesce(u.n, 0) + coalesce(t.n, 0) AS history
 FROM customers c
-LEFT JOIN (SELECT customer_id, count(*) AS n FROM usage_events WHERE ts < ${end} GROUP BY customer_id) u USING (customer_id)
-LEFT JOIN (SELECT customer_id, count(*) AS n FROM transactions WHERE ts < ${end} GROUP BY customer_id) t USING (customer_id)
+LEFT JOIN (SELECT customer_id, count(*) AS n FROM usage_events WHERE ts < ${end} GROUP BY customer_id) u ON u.customer_id = c.customer_id
+LEFT JOIN (SELECT customer_id, count(*) AS n FROM transactions WHERE ts < ${end} GROUP BY customer_id) t ON t.customer_id = c.customer_id
 ORDER BY c.customer_id`;
 }
 
