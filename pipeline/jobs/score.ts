@@ -13,7 +13,7 @@ import { dominantLensesOf, recommendCustomers, type Recommendations } from '../0
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { loadBundle, type LoadedBundle } from '../registry/bundle.ts';
 import { parseConfig, type FinsegConfig } from '../core/config.ts';
-import { openDuck, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
+import { openDuck, readPerCustomer, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import type { Logger } from '../core/log.ts';
@@ -189,8 +189,7 @@ export async function scoreJob(
       clock.lap('ingest');
       features = await computeFeatures(conn, ingested.asOf, model.config.features, ingested.absentTables, model.featureNames);
       clock.lap('features');
-      const counts = await readColumns(conn, historySql(ingested.asOf), ['customer_id']);
-      history = counts.numeric.history!;
+      history = (await readPerCustomer(conn, historySql(ingested.asOf), features.customerIds, 0)).history!;
     }
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     const lenses = categorize(lensInputFrom(features), model.config.lenses);

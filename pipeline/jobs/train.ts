@@ -16,7 +16,7 @@ import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FinsegConfig } from '../core/config.ts';
-import { openDuck, readColumns, readPerCustomer, sqlString } from '../core/duck.ts';
+import { openDuck, readPerCustomer, sqlString } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
 import { runtimeInfo } from './runtime.ts';
@@ -234,9 +234,9 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     clock.lap('explain');
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
     // Cold start: segments from signup attributes alone, for customers with too little history.
-    const history = fromFile ? { text: { customer_id: features.customerIds }, numeric: { history: fromFile.history } } : await readColumns(conn, historySql(ingested.asOf), ['customer_id']);
-    if (history.text.customer_id!.some((id, i) => id !== features.customerIds[i])) throw new Error('train: history and feature rows are in different customer order');
-    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history.numeric.history!, config.coldStart, seeds.coldStart);
+    // History by row position (readPerCustomer), so it lines up with the feature rows whatever order the query returns.
+    const history = fromFile ? fromFile.history : (await readPerCustomer(conn, historySql(ingested.asOf), features.customerIds, 0)).history!;
+    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history, config.coldStart, seeds.coldStart);
     clock.lap('coldstart');
     const cs = coldStart.metrics;
     logger.info(`cold start: held-out agreement with k-means ${(cs.heldOutAccuracy * 100).toFixed(1)}% from signup attributes alone (majority-class baseline ${(cs.majorityBaseline * 100).toFixed(1)}%)`);
