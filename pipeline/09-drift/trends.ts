@@ -190,6 +190,23 @@ export async function computeTrends(
   segmentIds: readonly number[],
   params: TrendParams,
 ): Promise<TrendsState> {
+  const { counts, months } = await countMonthlyUse(conn, asOf, customerIds, segmentIndex, segmentIds.length, params);
+  return trendsFromCounts(counts, segmentIds, months, params);
+}
+
+/**
+ * The SQL half of computeTrends: the usable months and the monthly counts of the segmentation
+ * (k segments). Train starts it as soon as the segments are known and names them (segment ids)
+ * only when building the state.
+ */
+export async function countMonthlyUse(
+  conn: DuckDBConnection,
+  asOf: string,
+  customerIds: readonly string[],
+  segmentIndex: Int32Array,
+  k: number,
+  params: TrendParams,
+): Promise<{ counts: MonthlyCounts; months: number[] }> {
   const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
   const span = await readColumns(conn, `SELECT CAST(CAST(min(ts) AS DATE) AS VARCHAR) AS first_day FROM usage_events WHERE ts < ${end}`, ['first_day']);
   const firstDay = span.text.first_day?.[0];
@@ -221,7 +238,6 @@ export async function computeTrends(
       GROUP BY ALL`,
   );
   await conn.run('DROP TABLE __segment_of');
-  const k = segmentIds.length;
   const T = months.length;
   const M = MODULES.length;
   const position = new Map(months.map((m, t) => [m, t]));
@@ -234,7 +250,7 @@ export async function computeTrends(
     active[s * T + t] = cols.numeric.active![r]!;
     for (let j = 0; j < M; j++) used[(s * T + t) * M + j] = cols.numeric[`m${j}`]![r]!;
   }
-  return trendsFromCounts({ active, used }, segmentIds, months, params);
+  return { counts: { active, used }, months };
 }
 
 /** Validates parsed JSON as a trends state; rejects another kind or version with a clear message. */

@@ -168,3 +168,32 @@ export async function readPerCustomer(conn: DuckDBConnection, sql: string, custo
   }
   return out;
 }
+
+/** DuckDB work queued on one connection (duckQueue). */
+export interface DuckQueue {
+  /** Starts `work` once everything queued before it has settled; its promise is its own result. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Resolves when everything queued so far has settled (before the connection is closed). */
+  settled(): Promise<void>;
+}
+
+/**
+ * Lets a job start DuckDB queries early and await their results later, while JS computes: the
+ * queries run one after another on the connection (temp views are connection-local). A failure
+ * rejects only the promise of its own work, which is marked handled at once, so a failure not
+ * yet awaited cannot end the process.
+ */
+export function duckQueue(): DuckQueue {
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    run<T>(work: () => Promise<T>): Promise<T> {
+      const p = tail.then(work);
+      tail = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      return p;
+    },
+    settled: () => tail,
+  };
+}

@@ -16,12 +16,12 @@ import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FinsegConfig } from '../core/config.ts';
-import { openDuck, readPerCustomer, sqlString } from '../core/duck.ts';
+import { duckQueue, openDuck, readPerCustomer, sqlString } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
 import { runtimeInfo } from './runtime.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
-import { computeTrends, emptyTrends } from '../09-drift/trends.ts';
+import { countMonthlyUse, emptyTrends, trendsFromCounts, type TrendsState } from '../09-drift/trends.ts';
 import type { Bilingual } from '../07-map/playbooks.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { customerFeedback, moduleUse, segmentProfile, type SegmentProfile } from '../10-report/profile.ts';
@@ -105,7 +105,7 @@ export interface TrainOutcome {
     'coldstart.json': Awaited<ReturnType<typeof fitColdStart>>;
     'explain.json': ReturnType<typeof fitExplain>;
     'reference.json': ReturnType<typeof fitDriftReference>;
-    'trends.json': Awaited<ReturnType<typeof computeTrends>>;
+    'trends.json': TrendsState;
   };
   /** The training feature table, for callers that score or inspect in memory. */
   features: FeatureTable;
@@ -160,6 +160,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
   const quarantineDir = resolve(opts.quarantineRoot, runId);
   const clock = new StageClock('train', logger);
   const conn = await openDuck();
+  const duck = duckQueue();
   try {
     logger.info(`train: reading ${opts.featureFile ?? opts.dataDir}`);
     // A feature table stands for ingest + features: no event tables are read, so module use, feedback and trends are left out.
@@ -175,6 +176,14 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
     for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
     if (features.X.rows < 20) throw new Error(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
+
+    // The per-customer queries below run on DuckDB's threads while JS fits the models, one after
+    // another on this connection (its temp views are connection-local). Stage timings then show
+    // each stage's own JS time plus any wait for its query.
+    const usageRead = !ingested.absentTables.includes('usage_events');
+    const historyP = fromFile ? Promise.resolve(fromFile.history) : duck.run(async () => (await readPerCustomer(conn, historySql(ingested.asOf), features.customerIds, 0)).history!);
+    const moduleUseP = duck.run(async () => (usageRead ? await moduleUse(conn, ingested.asOf, features.customerIds) : null));
+    const feedbackP = duck.run(async () => (ingested.absentTables.includes('feedback') ? null : await customerFeedback(conn, features.customerIds)));
 
     const seeds = {
       run: config.seed,
@@ -193,6 +202,8 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const cluster = fitClusters(reduced, config.cluster, seeds.cluster);
     const assignment = assignClusters(cluster, reduced);
     clock.lap('cluster');
+    const trendCountsP = duck.run(async () => (usageRead ? await countMonthlyUse(conn, ingested.asOf, features.customerIds, assignment.labels, cluster.k, config.drift.trends) : null));
+    const truthAriP = duck.run(() => plantedTruthAri(conn, opts.dataDir, features.customerIds, assignment.labels));
     const chosen = cluster.selection.find((r) => r.k === cluster.k);
     logger.info(`cluster: k = ${cluster.k}${chosen ? ` (silhouette ${chosen.silhouette.toFixed(3)})` : ''}, sizes ${cluster.sizes.join(' / ')}`);
 
@@ -222,8 +233,8 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       reduced,
       centroids: cluster.centroids,
       explainedVarianceRatio: preprocess.pca.explainedVarianceRatio,
-      moduleUse: ingested.absentTables.includes('usage_events') ? null : await moduleUse(conn, ingested.asOf, features.customerIds),
-      feedback: ingested.absentTables.includes('feedback') ? null : await customerFeedback(conn, features.customerIds),
+      moduleUse: await moduleUseP,
+      feedback: await feedbackP,
       seed: seeds.reportSample,
     });
     clock.lap('lenses+map');
@@ -235,12 +246,11 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
     // Cold start: segments from signup attributes alone, for customers with too little history.
     // History by row position (readPerCustomer), so it lines up with the feature rows whatever order the query returns.
-    const history = fromFile ? fromFile.history : (await readPerCustomer(conn, historySql(ingested.asOf), features.customerIds, 0)).history!;
-    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history, config.coldStart, seeds.coldStart);
+    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, await historyP, config.coldStart, seeds.coldStart);
     clock.lap('coldstart');
     const cs = coldStart.metrics;
     logger.info(`cold start: held-out agreement with k-means ${(cs.heldOutAccuracy * 100).toFixed(1)}% from signup attributes alone (majority-class baseline ${(cs.majorityBaseline * 100).toFixed(1)}%)`);
-    const truthAri = await plantedTruthAri(conn, opts.dataDir, features.customerIds, assignment.labels);
+    const truthAri = await truthAriP;
     if (truthAri !== null) logger.info(`planted archetypes recovered: adjusted Rand index ${truthAri.toFixed(3)}`);
     clock.lap('truth-ari');
 
@@ -249,9 +259,8 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     if (review) segments.cards = segments.cards.map((c, i) => ({ ...c, id: review.identities[i]!.id, name: review.identities[i]!.name }));
     const segmentIds = segments.cards.map((c) => c.id);
     const reference = fitDriftReference({ X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses }, assignment.labels, cluster.k, { bins: config.drift.bins });
-    const trends = ingested.absentTables.includes('usage_events')
-      ? emptyTrends(segmentIds, config.drift.trends)
-      : await computeTrends(conn, ingested.asOf, features.customerIds, assignment.labels, segmentIds, config.drift.trends);
+    const trendCounts = await trendCountsP;
+    const trends = trendCounts ? trendsFromCounts(trendCounts.counts, segmentIds, trendCounts.months, config.drift.trends) : emptyTrends(segmentIds, config.drift.trends);
     clock.lap('drift-reference+trends');
 
     const states = { 'preprocess.json': preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments, 'coldstart.json': coldStart, 'explain.json': explain, 'reference.json': reference, 'trends.json': trends };
@@ -311,6 +320,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     clock.lap('bundle');
     return { bundleDir, manifest: written, labels: assignment.labels, customerIds: features.customerIds, states, features, timings: clock.finish() };
   } finally {
+    await duck.settled();
     conn.closeSync();
   }
 }
