@@ -83,7 +83,8 @@ export interface Scores {
 /** What cold start needs of a batch: signup attributes and history counts (usage events + transactions), each of length n. */
 export interface ColdStartInput {
   attributes: SignupAttributes;
-  history: ArrayLike<number>;
+  /** Or its promise: score starts the history query and applies the behavioural model meanwhile. */
+  history: ArrayLike<number> | Promise<ArrayLike<number>>;
 }
 
 /**
@@ -106,7 +107,8 @@ export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds:
   const scores = { segment: assignment.labels, distance: assignment.distances, probabilities, confidence };
   const { margin, ambiguous, novel } = assignmentFlags(model.cluster, assignment, model.config.cluster.ambiguousMargin);
   // Cold start replaces segment, probabilities and confidence of its rows before anything is derived from them.
-  const coldStart = cold && model.coldStart ? await applyColdStart(model.coldStart, scores, cold.attributes, cold.history) : new Array<boolean>(X.rows).fill(false);
+  const history = cold ? await cold.history : null;
+  const coldStart = cold && model.coldStart ? await applyColdStart(model.coldStart, scores, cold.attributes, history!) : new Array<boolean>(X.rows).fill(false);
   const secondSegment = assignment.second;
   coldStart.forEach((isCold, i) => {
     if (!isCold) return;
@@ -118,7 +120,7 @@ export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds:
   });
   clock?.lap('coldstart');
   const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
-  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, history: Float64Array.from({ length: X.rows }, (_, i) => (cold ? cold.history[i]! : Number.NaN)), recommendation };
+  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, history: Float64Array.from({ length: X.rows }, (_, i) => (history ? history[i]! : Number.NaN)), recommendation };
 }
 
 /** The most probable segment of row i other than `best` (-1 when k = 1). */
@@ -164,7 +166,7 @@ export async function scoreJob(
   clock.lap('load');
   try {
     let features: FeatureTable;
-    let history: ArrayLike<number> | null;
+    let history: Promise<ArrayLike<number>> | null;
     let featureFile: FeatureFileReport | null = null;
     if (opts.featureFile) {
       const read = await readFeatureFile(conn, opts.featureFile, {
@@ -179,7 +181,7 @@ export async function scoreJob(
       clock.lap('read-features');
       ({ features, report: featureFile } = read);
       // Without a history column nobody can be told apart as new: all are scored on behaviour.
-      history = read.report.hasHistory ? read.history : null;
+      history = read.report.hasHistory ? Promise.resolve(read.history) : null;
     } else {
       const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger);
       // The partition is cut at the customers table: features and history start from it, and
@@ -189,7 +191,10 @@ export async function scoreJob(
       clock.lap('ingest');
       features = await computeFeatures(conn, ingested.asOf, model.config.features, ingested.absentTables, model.featureNames);
       clock.lap('features');
-      history = (await readPerCustomer(conn, historySql(ingested.asOf), features.customerIds, 0)).history!;
+      // Runs on DuckDB's threads while the lenses and the behavioural model are applied; awaited for cold start.
+      const ids = features.customerIds;
+      history = readPerCustomer(conn, historySql(ingested.asOf), ids, 0).then((h) => h.history!);
+      history.catch(() => undefined);
     }
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     const lenses = categorize(lensInputFrom(features), model.config.lenses);
@@ -222,6 +227,8 @@ interface ScoreColumn {
   name: string;
   type: 'VARCHAR' | 'INTEGER' | 'DOUBLE' | 'BOOLEAN';
   value: (i: number) => string | number | boolean | null;
+  /** Text with a handful of distinct values (names, labels): appended to DuckDB as codes. */
+  coded?: true;
 }
 
 /** The output columns, declared once for both the CSV and the Parquet writer. */
@@ -232,11 +239,12 @@ function scoreColumns(scores: Scores, model: ScoringModel): ScoreColumn[] {
   // Flags are empty (NULL) for cold-start rows: without behaviour there is no margin or novelty to judge.
   const flag = (v: Uint8Array) => (i: number) => (scores.coldStart[i] ? null : v[i] === 1);
   const column = (name: string, type: ScoreColumn['type'], value: ScoreColumn['value']): ScoreColumn => ({ name, type, value });
+  const coded = (name: string, value: ScoreColumn['value']): ScoreColumn => ({ name, type: 'VARCHAR', value, coded: true });
   return [
     column('customer_id', 'VARCHAR', (i) => scores.customerIds[i]!),
     column('segment_id', 'INTEGER', (i) => cards[scores.segment[i]!]?.id ?? scores.segment[i]!),
-    column('segment_name', 'VARCHAR', (i) => cards[scores.segment[i]!]?.name.en ?? null),
-    column('segment_name_zh', 'VARCHAR', (i) => cards[scores.segment[i]!]?.name.zh ?? null),
+    coded('segment_name', (i) => cards[scores.segment[i]!]?.name.en ?? null),
+    coded('segment_name_zh', (i) => cards[scores.segment[i]!]?.name.zh ?? null),
     column('confidence', 'DOUBLE', (i) => scores.confidence[i]!),
     column('distance', 'DOUBLE', (i) => scores.distance[i]!),
     column('second_segment_id', 'INTEGER', (i) => {
@@ -248,13 +256,13 @@ function scoreColumns(scores: Scores, model: ScoringModel): ScoreColumn[] {
     column('novel', 'BOOLEAN', flag(scores.novel)),
     // Columns and ids are the public segment ids of the cards (a retrain carries them over, so they can differ from positions).
     ...Array.from({ length: k }, (_, j) => column(`p_segment_${cards[j]?.id ?? j}`, 'DOUBLE', (i) => scores.probabilities.data[i * k + j]!)),
-    ...LENS_NAMES.map((l) => column(lensColumn(l), 'VARCHAR', (i) => scores.lenses[l][i] ?? null)),
+    ...LENS_NAMES.map((l) => coded(lensColumn(l), (i) => scores.lenses[l][i] ?? null)),
     column('cold_start', 'BOOLEAN', (i) => scores.coldStart[i]!),
     // Recommendation: edition id, deployment, lead modules and the lenses filled from the segment (lists joined by ';').
-    column('rec_edition', 'VARCHAR', (i) => rec.editionId[i] ?? null),
-    column('rec_deployment', 'VARCHAR', (i) => rec.deployment[i] ?? null),
-    column('rec_lead_modules', 'VARCHAR', (i) => rec.leadModules[i]!.join(';')),
-    column('rec_from_segment', 'VARCHAR', (i) => rec.fromSegment[i]!.map(lensColumn).join(';')),
+    coded('rec_edition', (i) => rec.editionId[i] ?? null),
+    coded('rec_deployment', (i) => rec.deployment[i] ?? null),
+    coded('rec_lead_modules', (i) => rec.leadModules[i]!.join(';')),
+    coded('rec_from_segment', (i) => rec.fromSegment[i]!.map(lensColumn).join(';')),
   ];
 }
 
@@ -288,18 +296,31 @@ async function writeScores(conn: Awaited<ReturnType<typeof openDuck>>, scores: S
     return;
   }
   const table = '__scores_out';
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c.name)} ${c.coded ? 'INTEGER' : c.type}`).join(', ')})`);
   try {
-    const types = columns.map((c) => DUCK_TYPES[c.type]);
+    // Coded text goes in as 1-based positions in its column's dictionary and comes out of the
+    // COPY as the text again: a million rows of names and labels appended string by string took
+    // seconds, integers a fraction of that.
+    const dictionaries = columns.map(() => new Map<string, number>());
+    const types = columns.map((c) => (c.coded ? INTEGER : DUCK_TYPES[c.type]));
     const appender = await conn.createAppender(table);
     const chunk = DuckDBDataChunk.create(types);
     for (let start = 0; start < n; start += WRITE_BATCH) {
       const m = Math.min(WRITE_BATCH, n - start);
       chunk.rowCount = m;
       chunk.setColumns(
-        columns.map((c) => {
+        columns.map((c, j) => {
           const values = new Array<string | number | boolean | null>(m);
-          for (let r = 0; r < m; r++) values[r] = duckValue(c.value(start + r));
+          const dictionary = dictionaries[j]!;
+          for (let r = 0; r < m; r++) {
+            const v = duckValue(c.value(start + r));
+            if (!c.coded || v === null) values[r] = v;
+            else {
+              let code = dictionary.get(String(v));
+              if (code === undefined) dictionary.set(String(v), (code = dictionary.size + 1));
+              values[r] = code;
+            }
+          }
           return values;
         }),
       );
@@ -307,7 +328,8 @@ async function writeScores(conn: Awaited<ReturnType<typeof openDuck>>, scores: S
     }
     appender.flushSync();
     appender.closeSync();
-    await conn.run(`COPY ${table} TO ${sqlString(outFile)} (FORMAT parquet)`);
+    const select = columns.map((c, j) => (c.coded ? `list_extract(CAST([${[...dictionaries[j]!.keys()].map(sqlString).join(', ')}] AS VARCHAR[]), ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)));
+    await conn.run(`COPY (SELECT ${select.join(', ')} FROM ${table}) TO ${sqlString(outFile)} (FORMAT parquet)`);
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`);
   }
