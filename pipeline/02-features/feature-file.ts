@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { CONTRACT, type ColumnSpec } from '../01-ingest/contract.ts';
 import { closestNames } from '../01-ingest/names.ts';
 import { historySql } from '../05-classify/coldstart.ts';
-import { queryRows, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
+import { queryRows, readColumnsCoded, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
@@ -362,7 +362,7 @@ FROM (
     types.has(HISTORY_COLUMN) ? `${cleanNumber(HISTORY_COLUMN)} AS __history` : `CAST(NULL AS DOUBLE) AS __history`,
     ...attributeColumns.map((s) => `${attributeExpr.get(s.name)} AS ${sqlIdent(s.name)}`),
   ];
-  const cols = await readColumns(conn, `SELECT ${select.join(', ')} FROM ${scoped} s${quarantined > 0 ? ` WHERE ${bad()}` : ''} ORDER BY __key`, [KEY_COLUMN, ...textAttrs]);
+  const cols = await readColumnsCoded(conn, `SELECT ${select.join(', ')} FROM ${scoped} s${quarantined > 0 ? ` WHERE ${bad()}` : ''} ORDER BY __key`, [KEY_COLUMN, ...textAttrs], textAttrs);
   const n = cols.rowCount;
 
   const dropped: FeatureTable['dropped'] = [];

