@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDuck, readColumns } from '../../pipeline/core/duck.ts';
+import { duckQueue, openDuck, readColumns, readColumnsCoded, readPerCustomer } from '../../pipeline/core/duck.ts';
 
 const conn = await openDuck();
 afterAll(() => conn.closeSync());
@@ -39,5 +39,54 @@ describe('readColumns', () => {
     const cols = await readColumns(conn, 'SELECT 1.5 AS x, 2 AS y WHERE false');
     expect(cols.rowCount).toBe(0);
     expect(cols.numeric.x).toHaveLength(0);
+  });
+});
+
+describe('readColumnsCoded', () => {
+  it('gives the same columns, rows and order as readColumns, NULLs and non-ASCII text included', async () => {
+    // 5000 rows over three chunks; the ORDER BY is not the generation order.
+    const sql = `SELECT 'id' || lpad(CAST((i * 7919) % 5000 AS VARCHAR), 5, '0') AS id, (i % 11)::DOUBLE AS x,
+                        ['零售', 'retail', NULL, 'it''s', ''][1 + i % 5] AS label, CAST(DATE '2020-01-01' + CAST(i % 40 AS INTEGER) AS VARCHAR) AS day
+                   FROM range(5000) r(i) ORDER BY id DESC`;
+    const plain = await readColumns(conn, sql, ['id', 'label', 'day']);
+    const coded = await readColumnsCoded(conn, sql, ['id', 'label', 'day'], ['label', 'day']);
+    expect(coded.rowCount).toBe(5000);
+    expect(coded.text).toEqual(plain.text);
+    expect(coded.numeric).toEqual(plain.numeric);
+    expect(coded.text.label!.filter((v) => v === null)).toHaveLength(1000);
+    expect(new Set(coded.text.label)).toEqual(new Set(['零售', 'retail', null, "it's", '']));
+  });
+});
+
+describe('readPerCustomer', () => {
+  it('lines rows up with the given customer order, fills customers without a row, drops unknown ones', async () => {
+    const ids = ['c3', 'c1', 'c2', 'c9'];
+    const cols = await readPerCustomer(conn, `SELECT * FROM (VALUES ('c1', 10.0), ('c2', 20.0), ('c3', 30.0), ('zz', 99.0)) v(customer_id, n)`, ids, -1);
+    expect(Array.from(cols.n!)).toEqual([30, 10, 20, -1]);
+  });
+});
+
+describe('duckQueue', () => {
+  it('runs queued work in order, keeps a failure on its own promise, and settles before closing', async () => {
+    const queue = duckQueue();
+    const order: string[] = [];
+    const slow = queue.run(async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      order.push('slow');
+      return 1;
+    });
+    const failing = queue.run(async () => {
+      order.push('failing');
+      throw new Error('boom');
+    });
+    const after = queue.run(async () => {
+      order.push('after');
+      return (await readColumns(conn, 'SELECT 42 AS v')).numeric.v![0];
+    });
+    await queue.settled();
+    expect(order).toEqual(['slow', 'failing', 'after']);
+    expect(await slow).toBe(1);
+    await expect(failing).rejects.toThrow('boom');
+    expect(await after).toBe(42);
   });
 });
