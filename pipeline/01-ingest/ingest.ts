@@ -236,38 +236,34 @@ async function stageTable(conn: DuckDBConnection, source: TableSource, plans: Co
       const only = [...types][0]!;
       plan.rawType = types.size === 1 && only !== 'VARCHAR' && nativeTypeFits(plan.spec, only) ? only : 'VARCHAR';
     }
-    const columnDefs = all.map(({ plan, name }) => `${sqlIdent(name)} ${plan.rawType}`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${malformedTable} (__file INTEGER, __line BIGINT, __detail VARCHAR, __text VARCHAR)`);
+    /** One file's contract columns as select items (cast to the raw type when `cast`), noting which columns the file has. */
+    const projectionOf = (p: (typeof prepared)[number], cast: boolean): string[] =>
+      all.map(({ plan, name }) => {
+        const expr = columnExpr(plan, p.cols, p.file.path, table, name.startsWith(EXTRA_PREFIX), params);
+        if (expr.present) presentIn.set(name, presentIn.get(name)! + 1);
+        if (expr.label && !sourceNames.has(name)) sourceNames.set(name, expr.label);
+        return `${cast ? `CAST(${expr.sql} AS ${plan.rawType})` : expr.sql} AS ${sqlIdent(name)}`;
+      });
     inPlace = prepared.length > 0 && prepared.every((p) => p.normalised === null);
     if (inPlace) {
       // Parquet is typed and cannot hold a malformed record, so it is read where it lies: a view
       // instead of a staged copy. At 50M events a copy costs gigabytes and most of ingest's time.
-      const selects = prepared.map((p) => {
-        const exprs = all.map(({ plan, name }) => {
-          const expr = columnExpr(plan, p.cols, p.file.path, table, name.startsWith(EXTRA_PREFIX), params);
-          if (expr.present) presentIn.set(name, presentIn.get(name)! + 1);
-          if (expr.label && !sourceNames.has(name)) sourceNames.set(name, expr.label);
-          return `CAST(${expr.sql} AS ${plan.rawType}) AS ${sqlIdent(name)}`;
-        });
-        return `SELECT CAST(${p.index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, ${exprs.join(', ')} FROM ${p.reader}`;
-      });
+      const selects = prepared.map((p) => `SELECT CAST(${p.index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, ${projectionOf(p, true).join(', ')} FROM ${p.reader}`);
       await conn.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS ${selects.join('\nUNION ALL ')}`);
       try {
         read = await countRows(conn, raw);
       } catch (e) {
         throw new InputError(`cannot read ${source.path} (table ${table}, parquet)`, [firstLine(e)]);
       }
-      prepared.length = 0;
-    } else await conn.run(`CREATE OR REPLACE TEMP TABLE ${raw} (__file INTEGER, __line BIGINT, ${columnDefs.join(', ')})`);
+    } else {
+      const columnDefs = all.map(({ plan, name }) => `${sqlIdent(name)} ${plan.rawType}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE ${raw} (__file INTEGER, __line BIGINT, ${columnDefs.join(', ')})`);
+    }
 
-    for (const p of prepared) {
-      const exprs: string[] = [];
-      for (const { plan, name } of all) {
-        const expr = columnExpr(plan, p.cols, p.file.path, table, name.startsWith(EXTRA_PREFIX), params);
-        if (expr.present) presentIn.set(name, presentIn.get(name)! + 1);
-        if (expr.label && !sourceNames.has(name)) sourceNames.set(name, expr.label);
-        exprs.push(`${expr.sql} AS ${sqlIdent(name)}`);
-      }
+    // Text, JSON Lines and Arrow files (and Parquet mixed with them) are staged file by file.
+    for (const p of inPlace ? [] : prepared) {
+      const exprs = projectionOf(p, false);
       const lineExpr = p.file.format === 'parquet' ? '(file_row_number + 1)' : 'CAST(__line AS BIGINT)';
       const where = p.normalised?.kind === 'jsonl' ? 'WHERE __line IS NOT NULL' : '';
       let rows: number;
