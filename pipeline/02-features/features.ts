@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
-import { readColumnsCoded, sqlString } from '../core/duck.ts';
+import { readColumns, readColumnsCoded, sqlString } from '../core/duck.ts';
 import type { Matrix } from '../core/matrix.ts';
 import {
   ACTIVITY_FEATURES,
@@ -21,6 +21,21 @@ export interface FeatureParams {
 }
 
 export const defaultFeatureParams: FeatureParams = { smallTicketAmount: 100, homeCurrency: null };
+
+/** SQL: the most common transaction currency, ties broken by code so the choice is deterministic; '' without one. */
+const MOST_COMMON_CURRENCY = `SELECT coalesce((SELECT currency FROM transactions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1), '') AS home`;
+
+/**
+ * The home currency `foreign_share` is measured against: the configured one, else the most
+ * common transaction currency of the ingested data (null without any). Train records it in the
+ * bundle and score measures against that, so a scored batch in which another currency happens to
+ * be the most common (a partition, a region's new customers) is not measured differently.
+ */
+export async function resolveHomeCurrency(conn: DuckDBConnection, params: FeatureParams): Promise<string | null> {
+  if (params.homeCurrency) return params.homeCurrency;
+  const home = (await readColumns(conn, MOST_COMMON_CURRENCY, ['home'])).text.home?.[0];
+  return home ? home : null;
+}
 
 /** Customer attributes as given (not features): the lenses and reports read them. */
 export interface CustomerAttributes {
@@ -66,7 +81,7 @@ export function featureSql(asOf: string, params: FeatureParams): string {
   const txnShare = (cond: string, of: string) => `CAST(count(*) FILTER (WHERE ${of} AND ${cond}) AS DOUBLE) / nullif(count(*) FILTER (WHERE ${of}), 0)`;
   const home = params.homeCurrency
     ? `SELECT ${sqlString(params.homeCurrency)} AS home`
-    : `SELECT coalesce((SELECT currency FROM transactions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1), '') AS home`; // ties broken by code, so the choice is deterministic
+    : MOST_COMMON_CURRENCY;
   // Counts and amounts are summed as DECIMAL: DuckDB's parallel hash aggregation adds doubles
   // in a varying order, which changed the last bits of a sum from run to run and so broke
   // "same data and seed, same bundle". Decimal sums are exact; amounts keep 4 decimal places.

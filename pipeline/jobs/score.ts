@@ -189,7 +189,10 @@ export async function scoreJob(
       // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)
       if (partition) await conn.run(`DELETE FROM customers WHERE ${partitionSql('customer_id', partition.count)} <> ${partition.index}`);
       clock.lap('ingest');
-      features = await computeFeatures(conn, ingested.asOf, model.config.features, ingested.absentTables, model.featureNames);
+      // The training data's home currency (bundles since it was recorded), not this batch's most common one.
+      const trainedHome = (model.bundle.manifest.features as { homeCurrency?: string | null }).homeCurrency;
+      const featureParams = trainedHome ? { ...model.config.features, homeCurrency: trainedHome } : model.config.features;
+      features = await computeFeatures(conn, ingested.asOf, featureParams, ingested.absentTables, model.featureNames);
       clock.lap('features');
       // Runs on DuckDB's threads while the lenses and the behavioural model are applied; awaited for cold start.
       const ids = features.customerIds;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import { CATALOG_VERSION } from '../02-features/catalog.ts';
-import { computeFeatures, featureColumn, type FeatureTable } from '../02-features/features.ts';
+import { computeFeatures, featureColumn, resolveHomeCurrency, type FeatureTable } from '../02-features/features.ts';
 import { readFeatureFile } from '../02-features/feature-file.ts';
 import { fitPreprocess, fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
@@ -171,7 +171,9 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? quarantineDir : null }
       : await ingest(conn, opts.dataDir, config.ingest, quarantineDir, logger);
     clock.lap('ingest');
-    const features = fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, config.features, ingested.absentTables);
+    // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
+    const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
+    const features = fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency }, ingested.absentTables);
     clock.lap('features');
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
     for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
@@ -287,7 +289,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         fingerprints,
         quarantineDir: Object.values(ingested.tables).some((t) => t.quarantined > 0) ? quarantineDir : null,
       },
-      features: { catalogVersion: CATALOG_VERSION, names: features.featureNames, dropped: features.dropped },
+      features: { catalogVersion: CATALOG_VERSION, names: features.featureNames, dropped: features.dropped, homeCurrency },
       metrics: {
         customers: features.X.rows,
         k: cluster.k,

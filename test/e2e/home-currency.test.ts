@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../pipeline/core/config.ts';
+import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
+import { quietLogger } from '../../pipeline/core/log.ts';
+import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
+import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
+import { scoreJob, type Scores } from '../../pipeline/jobs/score.ts';
+
+/**
+ * foreign_share is measured against the home currency of the training data, recorded in the
+ * bundle, not against whatever currency is most common in a scored batch: adding customers who
+ * pay mostly in USD to a batch must not change the scores of the others.
+ */
+const work = mkdtempSync(join(tmpdir(), 'finseg-home-'));
+const plain = join(work, 'plain');
+const mixed = join(work, 'mixed');
+let trained: TrainOutcome;
+let alone: Scores;
+let together: Scores;
+
+async function score(dataDir: string, name: string): Promise<Scores> {
+  const result = await scoreJob({ modelPath: trained.bundleDir, dataDir, outFile: join(work, `${name}.csv`), config: null, quarantineDir: null, logger: quietLogger });
+  return result.scores;
+}
+
+beforeAll(async () => {
+  await generateDataset(plain, { ...defaultGenerateParams, customers: 400, seed: 5 }, 'csv', quietLogger);
+  trained = await trainJob({ dataDir: plain, registry: join(work, 'models'), config: defaultConfig(), configSource: 'defaults', quarantineRoot: join(work, 'q'), logger: quietLogger, now: () => new Date('2026-11-27T08:00:00Z') });
+  alone = await score(plain, 'alone');
+  // The same customers plus 40 who pay in USD, enough USD rows to outnumber the CNY ones.
+  cpSync(plain, mixed, { recursive: true });
+  const template = readFileSync(join(plain, 'customers.csv'), 'utf8').split('\n')[1]!.split(',').slice(1).join(',');
+  for (let c = 0; c < 40; c++) {
+    const id = `X${String(c).padStart(6, '0')}`;
+    appendFileSync(join(mixed, 'customers.csv'), `${id},${template}\n`);
+    const lines: string[] = [];
+    for (let t = 0; t < 320; t++) lines.push(`${id},2026-09-${String(1 + (t % 28)).padStart(2, '0')} 10:00:00,${(50 + t).toFixed(2)},USD,sale`);
+    appendFileSync(join(mixed, 'transactions.csv'), `${lines.join('\n')}\n`);
+  }
+  together = await score(mixed, 'together');
+}, 300_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('home currency', () => {
+  it('is recorded in the bundle: the most common currency of the training data', () => {
+    expect((trained.manifest.features as { homeCurrency: string }).homeCurrency).toBe('CNY');
+  });
+
+  it('would flip to USD if taken from the mixed batch', async () => {
+    const conn = await openDuck();
+    try {
+      const [top] = await queryRows(conn, `SELECT currency, count(*) AS n FROM read_csv(${sqlString(join(mixed, 'transactions.csv'))}) GROUP BY 1 ORDER BY n DESC LIMIT 1`);
+      expect(top!.currency).toBe('USD');
+    } finally {
+      conn.closeSync();
+    }
+  });
+
+  it("leaves the original customers' scores unchanged when the batch's most common currency differs", () => {
+    const index = new Map(together.customerIds.map((id, i) => [id, i]));
+    const k = alone.probabilities.cols;
+    let compared = 0;
+    alone.customerIds.forEach((id, i) => {
+      const j = index.get(id)!;
+      expect(together.segment[j], id).toBe(alone.segment[i]);
+      for (let c = 0; c < k; c++) expect(together.probabilities.data[j * k + c], id).toBe(alone.probabilities.data[i * k + c]);
+      compared++;
+    });
+    expect(compared).toBe(400);
+  });
+});
