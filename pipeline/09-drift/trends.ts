@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
-import { readColumns, registerCustomerIndex, sqlString } from '../core/duck.ts';
+import { fillTempTable, readColumns, registerCustomerIndex, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { linearTrendForecast } from './forecast.ts';
 
@@ -179,25 +179,10 @@ export function trendsFromCounts(counts: MonthlyCounts, segmentIds: readonly num
 }
 
 /**
- * Reads the monthly module use of the ingested usage_events (through `asOf`, inclusive) and
- * fits the trends of the given segmentation; `customerIds` (n) in the order of `segmentIndex`.
- */
-export async function computeTrends(
-  conn: DuckDBConnection,
-  asOf: string,
-  customerIds: readonly string[],
-  segmentIndex: Int32Array,
-  segmentIds: readonly number[],
-  params: TrendParams,
-): Promise<TrendsState> {
-  const { counts, months } = await countMonthlyUse(conn, asOf, customerIds, segmentIndex, segmentIds.length, params);
-  return trendsFromCounts(counts, segmentIds, months, params);
-}
-
-/**
- * The SQL half of computeTrends: the usable months and the monthly counts of the segmentation
- * (k segments). Train starts it as soon as the segments are known and names them (segment ids)
- * only when building the state.
+ * The usable months and the monthly module use of the ingested usage_events (through `asOf`,
+ * inclusive) under a segmentation of k segments, counted in DuckDB; `customerIds` (n) in the
+ * order of `segmentIndex`. trendsFromCounts builds the state from them. Train starts this as soon as the segments
+ * are known and names them (segment ids) only when building the state.
  */
 export async function countMonthlyUse(
   conn: DuckDBConnection,
@@ -215,15 +200,10 @@ export async function countMonthlyUse(
   // Counted in DuckDB per (segment, month): per (customer, month) rows are about 12 per customer,
   // 12M at vendor scale, too many to hand to JS (that took 132 s at 1M customers).
   await registerCustomerIndex(conn, customerIds);
-  await conn.run('CREATE OR REPLACE TEMP TABLE __segment_of (idx INTEGER, seg INTEGER)');
-  const appender = await conn.createAppender('__segment_of');
-  for (let i = 0; i < segmentIndex.length; i++) {
+  await fillTempTable(conn, '__segment_of (idx INTEGER, seg INTEGER)', segmentIndex.length, (appender, i) => {
     appender.appendInteger(i);
     appender.appendInteger(segmentIndex[i]!);
-    appender.endRow();
-  }
-  appender.flushSync();
-  appender.closeSync();
+  });
   const perModule = MODULES.map((_, j) => `sum((mask >> ${j}) & 1) AS m${j}`).join(', ');
   const cols = await readColumns(
     conn,

@@ -12,9 +12,10 @@ import type { ReportSegment } from './model.ts';
  * Columns are documented in docs/report.md.
  */
 
-/** A field of RFC 4180 CSV: quoted when it holds a comma, quote or line break; non-finite numbers empty. */
-export function csvField(v: string | number | null | undefined): string {
+/** A field of RFC 4180 CSV: quoted when it holds a comma, quote or line break; non-finite numbers empty; booleans as true / false. */
+export function csvField(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }

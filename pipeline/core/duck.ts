@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 
 /** An in-memory DuckDB connection; the caller closes it with `closeSync()`. */
 export async function openDuck(): Promise<DuckDBConnection> {
@@ -137,16 +137,26 @@ const registeredOrder = new WeakMap<DuckDBConnection, readonly string[]>();
  */
 export async function registerCustomerIndex(conn: DuckDBConnection, customerIds: readonly string[]): Promise<void> {
   if (registeredOrder.get(conn) === customerIds) return;
-  await conn.run('CREATE OR REPLACE TEMP TABLE __customer_index (customer_id VARCHAR, idx INTEGER)');
-  const appender = await conn.createAppender('__customer_index');
-  for (let i = 0; i < customerIds.length; i++) {
+  await fillTempTable(conn, '__customer_index (customer_id VARCHAR, idx INTEGER)', customerIds.length, (appender, i) => {
     appender.appendVarchar(customerIds[i]!);
     appender.appendInteger(i);
+  });
+  registeredOrder.set(conn, customerIds);
+}
+
+/**
+ * (Re)creates TEMP TABLE `definition` ("name (column TYPE, …)") with `rows` rows, row i appended
+ * by `appendRow` through DuckDB's appender: how JS arrays reach SQL without a text round trip.
+ */
+export async function fillTempTable(conn: DuckDBConnection, definition: string, rows: number, appendRow: (appender: DuckDBAppender, i: number) => void): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${definition}`);
+  const appender = await conn.createAppender(definition.slice(0, definition.indexOf('(')).trim());
+  for (let i = 0; i < rows; i++) {
+    appendRow(appender, i);
     appender.endRow();
   }
   appender.flushSync();
   appender.closeSync();
-  registeredOrder.set(conn, customerIds);
 }
 
 /**

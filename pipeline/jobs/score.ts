@@ -21,6 +21,7 @@ import type { Matrix } from '../core/matrix.ts';
 import type { SegmentsState } from './train.ts';
 import { lensInputFrom } from './train.ts';
 import { StageClock, type StageTimings } from './timings.ts';
+import { csvField, lensColumn } from '../10-report/exports.ts';
 
 /** A loaded, verified model: the fitted states ready for the apply functions. */
 export interface ScoringModel {
@@ -215,15 +216,6 @@ export async function scoreJob(
   }
 }
 
-/** The output column of a lens: snake case like every other column. */
-const lensColumn = (lens: string): string => lens.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-function csvField(v: string | number | boolean | null): string {
-  if (v === null) return '';
-  if (typeof v === 'boolean') return String(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
 
 /** One output column: its name, its type in the Parquet file and its value in row i (null = empty / NULL). */
 interface ScoreColumn {
