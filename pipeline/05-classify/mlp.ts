@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { Adam, batchGradients, type DenseStack } from './backprop.ts';
 import { initBackend } from './backend.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger } from '../core/log.ts';
@@ -20,16 +21,16 @@ export interface ClassifierParams {
   /**
    * Training rows beyond this are subsampled (seeded). The MLP only has to reproduce nearest-centroid
    * segments: on the benchmark's 100k customers (k = 9) held-out agreement was 98.5% from 10k rows,
-   * 98.8% from 20k and 99.0% from both 40k and all 80k (30 epochs then), while each row costs tfjs-wasm ~10-20 us an
-   * epoch (docs/performance.md). Default 40,000.
+   * 98.8% from 20k and 99.0% from both 40k and all 80k (30 epochs then), while each row costs ~2.4 us an
+   * epoch (backprop.ts; docs/performance.md). Default 40,000.
    */
   maxTrainRows: number;
 }
 
 /**
  * Default classifier settings. 8 epochs of 512 rows a step (was 30 of 256), the step size decaying
- * from 0.005 (was a constant 0.003): a tfjs-wasm epoch costs ~10-14 us a training row (mostly the
- * backward matmuls), so epochs set the cost at any size. Held-out agreement with k-means, mean of
+ * from 0.005 (was a constant 0.003): an epoch costs a fixed time per training row (then ~10-14 us
+ * with tfjs's optimizer, now ~2.4 us with backprop.ts), so epochs set the cost at any size. Held-out agreement with k-means, mean of
  * three seeds, on the benchmark's 100k customers (S, k = 9) and the demo's 20k: 98.77% and 98.82%
  * before, 99.08% and 99.16% now, for a quarter of the CPU time (8 epochs of 256 at a constant
  * 0.003 gave 98.79% on S). The decay settles the weights instead of leaving them wherever the
@@ -86,8 +87,6 @@ const VERSION = 1;
  * full float32 copy, and their activations (chunk x 64 float32) small.
  */
 const PREDICT_CHUNK = 131_072;
-/** Keras's clip before log: keeps a saturated softmax from producing log(0). */
-const EPSILON = 1e-7;
 
 /**
  * Trains a softmax MLP from X (n, d) to labels (n) in [0, k) on a seeded, stratified
@@ -122,23 +121,30 @@ export async function fitClassifier(
   const yTrain = pick(labels, train);
 
   const model = buildModel(d, params.hidden, k, seed);
-  // tf.train.adam's defaults (beta1 0.9, beta2 0.999, the backend's epsilon), with a settable step size.
-  const optimizer = new DecayingAdam(params.learningRate, 0.9, 0.999);
   let finalLoss = NaN;
   let trainProba: Float32Array;
   let heldOutProba: Float32Array;
   let artifacts: tf.io.ModelArtifacts;
   try {
-    // model.fit's shuffle draws from Math.random, so the epoch order comes from our seeded Rng
-    // and the loop is ours.
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    // tfjs builds the layers and draws the seeded Glorot initial weights; the steps are ours
+    // (backprop.ts: 4x faster than optimizer.minimize on wasm), and so is the epoch order, since
+    // model.fit's shuffle draws from Math.random.
+    const initial = model.getWeights();
+    const stack: DenseStack = {
+      sizes: [d, ...params.hidden, k],
+      kernels: initial.filter((_, i) => i % 2 === 0).map((w) => Float32Array.from(w.dataSync() as Float32Array)),
+      biases: initial.filter((_, i) => i % 2 === 1).map((w) => Float32Array.from(w.dataSync() as Float32Array)),
+    };
+    const weights = stack.kernels.flatMap((w, i) => [w, stack.biases[i]!]);
+    // tf.train.adam's defaults (beta1 0.9, beta2 0.999, epsilon 1e-7), with a settable step size.
+    const adam = new Adam(weights.map((w) => w.length), params.learningRate);
     const shuffleRng = makeRng(deriveSeed(seed, 'classify/shuffle'));
     const order = Int32Array.from({ length: train.length }, (_, i) => i);
     const bs = Math.min(params.batchSize, train.length);
     const xBatch = new Float32Array(bs * d);
     const yBatch = new Int32Array(bs);
     for (let epoch = 0; epoch < params.epochs; epoch++) {
-      optimizer.setLearningRate(params.learningRate * (1 - epoch / params.epochs));
+      adam.learningRate = params.learningRate * (1 - epoch / params.epochs);
       shuffleInPlace(order, shuffleRng);
       let lossSum = 0;
       for (let start = 0; start < order.length; start += bs) {
@@ -148,23 +154,21 @@ export async function fitClassifier(
           xBatch.set(xTrain.subarray(i * d, (i + 1) * d), r * d);
           yBatch[r] = yTrain[i]!;
         }
-        const loss = tf.tidy(() => {
-          const xs = tf.tensor2d(xBatch.subarray(0, b * d), [b, d]);
-          const ys = tf.oneHot(tf.tensor1d(yBatch.subarray(0, b), 'int32'), k);
-          return optimizer.minimize(() => crossEntropy(ys, model.apply(xs) as tf.Tensor2D), true, variables)!;
-        });
-        lossSum += (await loss.data())[0]! * b;
-        loss.dispose();
+        const grads = batchGradients(stack, xBatch, yBatch, b);
+        adam.step(weights, grads.kernels.flatMap((g, i) => [g, grads.biases[i]!]));
+        lossSum += grads.loss * b;
       }
       finalLoss = lossSum / order.length;
       // A real macrotask between epochs lets a CLI progress display repaint during a long fit.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const trained = weights.map((w, i) => tf.tensor(w, initial[i]!.shape));
+    model.setWeights(trained);
+    tf.dispose(trained);
     trainProba = await runModel(model, xTrain, train.length, d);
     heldOutProba = await runModel(model, rowsAsFloat32(X, heldOut), heldOut.length, d);
     artifacts = await saveArtifacts(model);
   } finally {
-    optimizer.dispose();
     model.dispose();
   }
 
@@ -407,21 +411,8 @@ async function runModel(model: tf.LayersModel, x32: Float32Array, rows: number, 
   }
 }
 
-/** Adam whose step size the training loop lowers between epochs (tfjs keeps it protected). */
-class DecayingAdam extends tf.AdamOptimizer {
-  setLearningRate(rate: number): void {
-    this.learningRate = rate;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Typed-array helpers.
-
-/** Mean categorical cross-entropy of probabilities against one-hot targets, both (b, k). */
-function crossEntropy(oneHot: tf.Tensor, proba: tf.Tensor2D): tf.Scalar {
-  const logP = tf.log(tf.clipByValue(proba, EPSILON, 1 - EPSILON));
-  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logP), -1))) as tf.Scalar;
-}
 
 /** Row indices split per class so that every segment, however small, is represented in the held-out share. */
 function stratifiedSplit(labels: Int32Array, k: number, share: number, rng: Rng): { train: Int32Array; heldOut: Int32Array } {
