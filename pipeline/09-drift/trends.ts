@@ -181,8 +181,7 @@ export function trendsFromCounts(counts: MonthlyCounts, segmentIds: readonly num
 /**
  * The usable months and the monthly module use of the ingested usage_events (through `asOf`,
  * inclusive) under a segmentation of k segments, counted in DuckDB; `customerIds` (n) in the
- * order of `segmentIndex`. trendsFromCounts builds the state from them. Train starts this as soon as the segments
- * are known and names them (segment ids) only when building the state.
+ * order of `segmentIndex`. trendsFromCounts builds the state from them.
  */
 export async function countMonthlyUse(
   conn: DuckDBConnection,
@@ -192,45 +191,68 @@ export async function countMonthlyUse(
   k: number,
   params: TrendParams,
 ): Promise<{ counts: MonthlyCounts; months: number[] }> {
+  return (await prepareMonthlyUse(conn, asOf, customerIds, segmentIndex, k, params))();
+}
+
+/**
+ * countMonthlyUse in two steps, for train, which starts it as soon as the segments are known:
+ * the awaited part hands the segment of each customer to DuckDB; the function it returns issues
+ * the counting as statements DuckDB runs to the end on its own threads before it yields (so they
+ * progress while JS fits the other models) and resolves to the counts.
+ */
+export async function prepareMonthlyUse(
+  conn: DuckDBConnection,
+  asOf: string,
+  customerIds: readonly string[],
+  segmentIndex: Int32Array,
+  k: number,
+  params: TrendParams,
+): Promise<() => Promise<{ counts: MonthlyCounts; months: number[] }>> {
   const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
-  const span = await readColumns(conn, `SELECT CAST(CAST(min(ts) AS DATE) AS VARCHAR) AS first_day FROM usage_events WHERE ts < ${end}`, ['first_day']);
-  const firstDay = span.text.first_day?.[0];
-  const months = firstDay ? usableMonths(firstDay, asOf, params.minCoveredDays) : [];
   const catalog = `[${MODULES.map(sqlString).join(', ')}]`;
-  // Counted in DuckDB per (segment, month): per (customer, month) rows are about 12 per customer,
-  // 12M at vendor scale, too many to hand to JS (that took 132 s at 1M customers).
   await registerCustomerIndex(conn, customerIds);
   await fillTempTable(conn, '__segment_of (idx INTEGER, seg INTEGER)', segmentIndex.length, (appender, i) => {
     appender.appendInteger(i);
     appender.appendInteger(segmentIndex[i]!);
   });
   const perModule = MODULES.map((_, j) => `sum((mask >> ${j}) & 1) AS m${j}`).join(', ');
-  const cols = await readColumns(
-    conn,
-    `SELECT s.seg, u.month, count(*) AS active, ${perModule}
-       FROM (SELECT customer_id, (year(ts) * 12 + month(ts) - 1)::INTEGER AS month,
-                    bit_or(1 << (list_position(${catalog}, module) - 1))::INTEGER AS mask
-               FROM usage_events
-              WHERE ts < ${end} AND list_position(${catalog}, module) IS NOT NULL
-              GROUP BY ALL) u
-       JOIN __customer_index ci USING (customer_id)
-       JOIN __segment_of s USING (idx)
-      GROUP BY ALL`,
-  );
-  await conn.run('DROP TABLE __segment_of');
-  const T = months.length;
-  const M = MODULES.length;
-  const position = new Map(months.map((m, t) => [m, t]));
-  const active = new Float64Array(k * T);
-  const used = new Float64Array(k * T * M);
-  for (let r = 0; r < cols.rowCount; r++) {
-    const t = position.get(cols.numeric.month![r]!);
-    if (t === undefined) continue;
-    const s = cols.numeric.seg![r]!;
-    active[s * T + t] = cols.numeric.active![r]!;
-    for (let j = 0; j < M; j++) used[(s * T + t) * M + j] = cols.numeric[`m${j}`]![r]!;
-  }
-  return { counts: { active, used }, months };
+  // Counted in DuckDB per (segment, month): per (customer, month) rows are about 12 per customer,
+  // 12M at vendor scale, too many to hand to JS (that took 132 s at 1M customers).
+  const statements = `
+    CREATE OR REPLACE TEMP TABLE __first_use AS
+      SELECT CAST(CAST(min(ts) AS DATE) AS VARCHAR) AS first_day FROM usage_events WHERE ts < ${end};
+    CREATE OR REPLACE TEMP TABLE __monthly_use AS
+      SELECT s.seg, u.month, count(*) AS active, ${perModule}
+        FROM (SELECT customer_id, (year(ts) * 12 + month(ts) - 1)::INTEGER AS month,
+                     bit_or(1 << (list_position(${catalog}, module) - 1))::INTEGER AS mask
+                FROM usage_events
+               WHERE ts < ${end} AND list_position(${catalog}, module) IS NOT NULL
+               GROUP BY ALL) u
+        JOIN __customer_index ci USING (customer_id)
+        JOIN __segment_of s USING (idx)
+       GROUP BY ALL;
+    DROP TABLE __segment_of`;
+  return () =>
+    conn.run(statements).then(async () => {
+      const span = await readColumns(conn, 'SELECT first_day FROM __first_use', ['first_day']);
+      const cols = await readColumns(conn, 'SELECT * FROM __monthly_use');
+      await conn.run('DROP TABLE __first_use; DROP TABLE __monthly_use');
+      const firstDay = span.text.first_day?.[0];
+      const months = firstDay ? usableMonths(firstDay, asOf, params.minCoveredDays) : [];
+      const T = months.length;
+      const M = MODULES.length;
+      const position = new Map(months.map((m, t) => [m, t]));
+      const active = new Float64Array(k * T);
+      const used = new Float64Array(k * T * M);
+      for (let r = 0; r < cols.rowCount; r++) {
+        const t = position.get(cols.numeric.month![r]!);
+        if (t === undefined) continue;
+        const s = cols.numeric.seg![r]!;
+        active[s * T + t] = cols.numeric.active![r]!;
+        for (let j = 0; j < M; j++) used[(s * T + t) * M + j] = cols.numeric[`m${j}`]![r]!;
+      }
+      return { counts: { active, used }, months };
+    });
 }
 
 /** Validates parsed JSON as a trends state; rejects another kind or version with a clear message. */

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
 import { WINDOW_DAYS } from '../02-features/catalog.ts';
-import { readPerCustomer, sqlString } from '../core/duck.ts';
+import { readPerCustomer, sqlString, type PerCustomerQuery } from '../core/duck.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { makeRng, sampleIndices } from '../core/random.ts';
 
@@ -237,37 +237,51 @@ function projectionSample(args: SegmentProfileArgs, params: ProfileParams): Proj
   };
 }
 
-/** Per customer (in `customerIds` order), which catalog modules were used in the last window and the one before; from the ingested usage_events table. */
-export async function moduleUse(conn: DuckDBConnection, asOf: string, customerIds: readonly string[]): Promise<ModuleUse> {
+/** Per-customer SQL over the ingested usage_events: bit masks of the catalog modules used in the last window and the one before (moduleUseFrom reads them). */
+export function moduleUseQuery(asOf: string): PerCustomerQuery {
   const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
   const start = `(${end} - INTERVAL ${WINDOW_DAYS} DAY)`;
   const prevStart = `(${end} - INTERVAL ${2 * WINDOW_DAYS} DAY)`;
   const catalog = `[${MODULES.map(sqlString).join(', ')}]`;
   const bit = `(1 << (list_position(${catalog}, module) - 1))`;
-  const cols = await readPerCustomer(
-    conn,
-    `SELECT customer_id,
+  return {
+    sql: `SELECT customer_id,
             bit_or(CASE WHEN ts >= ${start} THEN ${bit} ELSE 0 END)::INTEGER AS window_mask,
             bit_or(CASE WHEN ts < ${start} THEN ${bit} ELSE 0 END)::INTEGER AS previous_mask
        FROM usage_events
       WHERE ts >= ${prevStart} AND ts < ${end} AND list_position(${catalog}, module) IS NOT NULL
       GROUP BY customer_id`,
-    customerIds,
-    0,
-  );
+    columns: ['window_mask', 'previous_mask'],
+    fill: 0,
+  };
+}
+
+/** ModuleUse from the columns of moduleUseQuery by row position. */
+export function moduleUseFrom(cols: Record<string, Float64Array>): ModuleUse {
   return { windowMask: Int32Array.from(cols.window_mask!), previousMask: Int32Array.from(cols.previous_mask!) };
+}
+
+/** Per customer (in `customerIds` order), which catalog modules were used in the last window and the one before; from the ingested usage_events table. */
+export async function moduleUse(conn: DuckDBConnection, asOf: string, customerIds: readonly string[]): Promise<ModuleUse> {
+  const q = moduleUseQuery(asOf);
+  return moduleUseFrom(await readPerCustomer(conn, q.sql, customerIds, q.fill));
+}
+
+/** Per-customer SQL over the ingested feedback table: the latest NPS answer (NULL when none) and the sum of tickets (0 without feedback rows). */
+export const feedbackQuery: PerCustomerQuery = {
+  sql: `SELECT customer_id,
+            arg_max(nps, ts) FILTER (WHERE nps IS NOT NULL) AS latest_nps,
+            sum(coalesce(tickets, 0)) AS tickets
+       FROM feedback GROUP BY customer_id`,
+  columns: ['latest_nps', 'tickets'],
+};
+
+/** CustomerFeedback from the columns of feedbackQuery by row position: no answer is NaN, no rows 0 tickets. */
+export function feedbackFrom(cols: Record<string, Float64Array>): CustomerFeedback {
+  return { latestNps: cols.latest_nps!, tickets: cols.tickets!.map((t) => (Number.isNaN(t) ? 0 : t)) };
 }
 
 /** Per customer (in `customerIds` order), the latest NPS answer and the sum of tickets; from the ingested feedback table. */
 export async function customerFeedback(conn: DuckDBConnection, customerIds: readonly string[]): Promise<CustomerFeedback> {
-  const cols = await readPerCustomer(
-    conn,
-    `SELECT customer_id,
-            arg_max(nps, ts) FILTER (WHERE nps IS NOT NULL) AS latest_nps,
-            sum(coalesce(tickets, 0)) AS tickets
-       FROM feedback GROUP BY customer_id`,
-    customerIds,
-  );
-  // No feedback rows: no NPS answer (NaN) and no tickets (0).
-  return { latestNps: cols.latest_nps!, tickets: cols.tickets!.map((t) => (Number.isNaN(t) ? 0 : t)) };
+  return feedbackFrom(await readPerCustomer(conn, feedbackQuery.sql, customerIds));
 }

@@ -167,21 +167,65 @@ export async function fillTempTable(conn: DuckDBConnection, definition: string, 
 export async function readPerCustomer(conn: DuckDBConnection, sql: string, customerIds: readonly string[], fill = Number.NaN): Promise<Record<string, Float64Array>> {
   await registerCustomerIndex(conn, customerIds);
   const cols = await readColumns(conn, `SELECT ci.idx AS __idx, q.* EXCLUDE (customer_id) FROM (${sql}) q JOIN __customer_index ci USING (customer_id)`);
+  return byRowPosition(cols, customerIds.length, fill);
+}
+
+/** Columns of a result with an `__idx` column scattered to row positions 0..n-1, `fill` at positions without a row. */
+function byRowPosition(cols: Columns, n: number, fill: number): Record<string, Float64Array> {
   const idx = cols.numeric.__idx!;
   const out: Record<string, Float64Array> = {};
   for (const name of cols.names) {
     if (name === '__idx') continue;
     const src = cols.numeric[name]!;
-    const dst = new Float64Array(customerIds.length).fill(fill);
+    const dst = new Float64Array(n).fill(fill);
     for (let r = 0; r < cols.rowCount; r++) dst[idx[r]!] = src[r]!;
     out[name] = dst;
   }
   return out;
 }
 
+/** One query of startPerCustomer: at most one row per customer, a `customer_id` column and the listed numeric ones. */
+export interface PerCustomerQuery {
+  sql: string;
+  columns: readonly string[];
+  /** Value where the query has no row for a customer (NaN unless given); NULLs it returns stay NaN. */
+  fill?: number;
+}
+
+let perCustomerTables = 0;
+
+/**
+ * Starts per-customer queries as ONE statement that DuckDB runs to the end on its own threads:
+ * it is issued before this returns, so it progresses while JS computes synchronously. A streamed
+ * read (readPerCustomer) advances only when JS awaits, so at vendor scale it ran after the model
+ * fitting instead of beside it. `registerCustomerIndex(conn, customerIds)` must have run. The
+ * promise gives each listed column by row position, as readPerCustomer does.
+ */
+export function startPerCustomer(conn: DuckDBConnection, customerIds: readonly string[], queries: readonly PerCustomerQuery[]): Promise<Record<string, Float64Array>> {
+  if (registeredOrder.get(conn) !== customerIds) throw new Error('startPerCustomer: registerCustomerIndex(conn, customerIds) must run first');
+  const table = `__per_customer_${perCustomerTables++}`;
+  const select = queries.flatMap((q, i) =>
+    q.columns.map((c) => (q.fill === undefined || Number.isNaN(q.fill) ? `q${i}.${sqlIdent(c)}` : `coalesce(q${i}.${sqlIdent(c)}, ${q.fill}) AS ${sqlIdent(c)}`)),
+  );
+  const joins = queries.map((q, i) => `LEFT JOIN (${q.sql}) q${i} ON q${i}.customer_id = ci.customer_id`);
+  const running = conn.run(`CREATE TEMP TABLE ${table} AS SELECT ci.idx AS __idx, ${select.join(', ')} FROM __customer_index ci ${joins.join(' ')}`);
+  return running.then(async () => {
+    try {
+      // Every index row has a result row, so no fill is needed here.
+      return byRowPosition(await readColumns(conn, `SELECT * FROM ${table}`), customerIds.length, Number.NaN);
+    } finally {
+      await conn.run(`DROP TABLE ${table}`);
+    }
+  });
+}
+
 /** DuckDB work queued on one connection (duckQueue). */
 export interface DuckQueue {
-  /** Starts `work` once everything queued before it has settled; its promise is its own result. */
+  /**
+   * Starts `work` once everything queued before it has settled, at once (synchronously) when
+   * nothing is queued, so a statement it issues first runs while the caller goes on computing;
+   * its promise is its own result.
+   */
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Resolves when everything queued so far has settled (before the connection is closed). */
   settled(): Promise<void>;
@@ -195,12 +239,15 @@ export interface DuckQueue {
  */
 export function duckQueue(): DuckQueue {
   let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
   return {
     run<T>(work: () => Promise<T>): Promise<T> {
-      const p = tail.then(work);
+      const start = async () => work();
+      const p = pending === 0 ? start() : tail.then(start);
+      pending++;
       tail = p.then(
-        () => undefined,
-        () => undefined,
+        () => void pending--,
+        () => void pending--,
       );
       return p;
     },

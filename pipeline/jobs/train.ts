@@ -10,21 +10,21 @@ import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
-import { fitColdStart, historySql, signupAttributes } from '../05-classify/coldstart.ts';
+import { fitColdStart, historyQuery, signupAttributes } from '../05-classify/coldstart.ts';
 import { categorize, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
 import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FinsegConfig } from '../core/config.ts';
-import { duckQueue, openDuck, readPerCustomer, sqlString } from '../core/duck.ts';
+import { duckQueue, openDuck, registerCustomerIndex, sqlString, startPerCustomer } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
 import { runtimeInfo } from './runtime.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
-import { countMonthlyUse, emptyTrends, trendsFromCounts, type TrendsState } from '../09-drift/trends.ts';
+import { emptyTrends, prepareMonthlyUse, trendsFromCounts, type TrendsState } from '../09-drift/trends.ts';
 import type { Bilingual } from '../07-map/playbooks.ts';
 import type { Matrix } from '../core/matrix.ts';
-import { customerFeedback, moduleUse, segmentProfile, type SegmentProfile } from '../10-report/profile.ts';
+import { feedbackFrom, feedbackQuery, moduleUseFrom, moduleUseQuery, segmentProfile, type SegmentProfile } from '../10-report/profile.ts';
 import { writeAssignments } from '../10-report/exports.ts';
 import { StageClock, type StageTimings } from './timings.ts';
 
@@ -141,7 +141,9 @@ async function plantedTruthAri(conn: DuckDBConnection, dataDir: string, customer
   const path = join(dataDir, 'truth.csv');
   if (!existsSync(path)) return null;
   // Archetypes as integer codes by row position: no million-row objects or id lookups in JS.
-  const truth = await readPerCustomer(conn, `SELECT customer_id, dense_rank() OVER (ORDER BY archetype) AS code FROM read_csv(${sqlString(path)}, header = true, all_varchar = true)`, customerIds);
+  const truth = await startPerCustomer(conn, customerIds, [
+    { sql: `SELECT customer_id, dense_rank() OVER (ORDER BY archetype) AS code FROM read_csv(${sqlString(path)}, header = true, all_varchar = true)`, columns: ['code'] },
+  ]);
   const a: number[] = [];
   const b: number[] = [];
   truth.code!.forEach((code, i) => {
@@ -174,18 +176,22 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
     const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
     const features = fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency }, ingested.absentTables);
+    // The row order per-customer queries are placed by (readPerCustomer, startPerCustomer).
+    await registerCustomerIndex(conn, features.customerIds);
     clock.lap('features');
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
     for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
     if (features.X.rows < 20) throw new Error(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
 
-    // The per-customer queries below run on DuckDB's threads while JS fits the models, one after
-    // another on this connection (its temp views are connection-local). Stage timings then show
-    // each stage's own JS time plus any wait for its query.
+    // History, module use and feedback per customer: one statement that DuckDB runs on its own
+    // threads while JS scales, projects and clusters (startPerCustomer says why one statement).
     const usageRead = !ingested.absentTables.includes('usage_events');
-    const historyP = fromFile ? Promise.resolve(fromFile.history) : duck.run(async () => (await readPerCustomer(conn, historySql(ingested.asOf), features.customerIds, 0)).history!);
-    const moduleUseP = duck.run(async () => (usageRead ? await moduleUse(conn, ingested.asOf, features.customerIds) : null));
-    const feedbackP = duck.run(async () => (ingested.absentTables.includes('feedback') ? null : await customerFeedback(conn, features.customerIds)));
+    const feedbackRead = !ingested.absentTables.includes('feedback');
+    const perCustomerP = fromFile
+      ? Promise.resolve(null)
+      : duck.run(() =>
+          startPerCustomer(conn, features.customerIds, [historyQuery(ingested.asOf), ...(usageRead ? [moduleUseQuery(ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : [])]),
+        );
 
     const seeds = {
       run: config.seed,
@@ -204,14 +210,26 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const cluster = fitClusters(reduced, config.cluster, seeds.cluster);
     const assignment = assignClusters(cluster, reduced);
     clock.lap('cluster');
-    const trendCountsP = duck.run(async () => (usageRead ? await countMonthlyUse(conn, ingested.asOf, features.customerIds, assignment.labels, cluster.k, config.drift.trends) : null));
-    const truthAriP = duck.run(() => plantedTruthAri(conn, opts.dataDir, features.customerIds, assignment.labels));
     const chosen = cluster.selection.find((r) => r.k === cluster.k);
     logger.info(`cluster: k = ${cluster.k}${chosen ? ` (silhouette ${chosen.silhouette.toFixed(3)})` : ''}, sizes ${cluster.sizes.join(' / ')}`);
+    // Whatever of the per-customer statement is still running, and copying its result into
+    // arrays, on a clock line of its own rather than inside classify's.
+    const perCustomer = await perCustomerP;
+    const history = fromFile ? fromFile.history : perCustomer!.history!;
+    const usePerCustomer = perCustomer && usageRead ? moduleUseFrom(perCustomer) : null;
+    const feedbackPerCustomer = perCustomer && feedbackRead ? feedbackFrom(perCustomer) : null;
+    clock.lap('per-customer reads');
 
     const backend = await initBackend(logger);
     const classifier = await fitClassifier(scaled, assignment.labels, cluster.k, config.classify, seeds.classify);
     clock.lap('classify');
+    // Monthly use per segment (a 50M-event scan at vendor scale) and the planted-truth check run
+    // on DuckDB's threads during lenses, map, explain and cold start. The segments are handed to
+    // DuckDB first (a JS appender), so that both queue as statements DuckDB runs to the end alone.
+    await duck.settled();
+    const countMonthly = usageRead ? await prepareMonthlyUse(conn, ingested.asOf, features.customerIds, assignment.labels, cluster.k, config.drift.trends) : null;
+    const trendCountsP = countMonthly ? duck.run(countMonthly) : Promise.resolve(null);
+    const truthAriP = duck.run(() => plantedTruthAri(conn, opts.dataDir, features.customerIds, assignment.labels));
     logger.info(`classify: held-out agreement with k-means ${(classifier.metrics.heldOutAccuracy * 100).toFixed(1)}%`);
 
     const lenses: CustomerLenses = categorize(lensInputFrom(features), config.lenses);
@@ -235,8 +253,8 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       reduced,
       centroids: cluster.centroids,
       explainedVarianceRatio: preprocess.pca.explainedVarianceRatio,
-      moduleUse: await moduleUseP,
-      feedback: await feedbackP,
+      moduleUse: usePerCustomer,
+      feedback: feedbackPerCustomer,
       seed: seeds.reportSample,
     });
     clock.lap('lenses+map');
@@ -248,7 +266,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
     // Cold start: segments from signup attributes alone, for customers with too little history.
     // History by row position (readPerCustomer), so it lines up with the feature rows whatever order the query returns.
-    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, await historyP, config.coldStart, seeds.coldStart);
+    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history, config.coldStart, seeds.coldStart);
     clock.lap('coldstart');
     const cs = coldStart.metrics;
     logger.info(`cold start: held-out agreement with k-means ${(cs.heldOutAccuracy * 100).toFixed(1)}% from signup attributes alone (majority-class baseline ${(cs.majorityBaseline * 100).toFixed(1)}%)`);

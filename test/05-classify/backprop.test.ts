@@ -96,7 +96,9 @@ describe('Adam', () => {
       (ref as unknown as { learningRate: number }).learningRate = lr;
       const grads = shapes.map((n) => Float32Array.from({ length: n }, () => rng.normal()));
       adam.step(ours, grads);
-      ref.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor1d(grads[i]!)])));
+      const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor1d(grads[i]!) }));
+      ref.applyGradients(named);
+      tf.dispose(named.map((g) => g.tensor));
     }
     ours.forEach((w, i) => expect(maxAbsDiff(w, vars[i]!.dataSync())).toBeLessThan(1e-6));
     // The weights moved: five steps of up to lr each.

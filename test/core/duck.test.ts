@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { duckQueue, openDuck, readColumns, readColumnsCoded, readPerCustomer } from '../../pipeline/core/duck.ts';
+import { duckQueue, openDuck, readColumns, readColumnsCoded, readPerCustomer, registerCustomerIndex, startPerCustomer } from '../../pipeline/core/duck.ts';
 
 const conn = await openDuck();
 afterAll(() => conn.closeSync());
@@ -66,7 +66,48 @@ describe('readPerCustomer', () => {
   });
 });
 
+describe('startPerCustomer', () => {
+  it('joins several queries in one statement, by row position, with each query its own fill', async () => {
+    const ids = ['c3', 'c1', 'c2', 'c9'];
+    await registerCustomerIndex(conn, ids);
+    const cols = await startPerCustomer(conn, ids, [
+      { sql: `SELECT * FROM (VALUES ('c1', 10), ('c2', 20), ('c3', 30), ('zz', 99)) v(customer_id, n)`, columns: ['n'], fill: -1 },
+      { sql: `SELECT * FROM (VALUES ('c1', 1.5), ('c9', NULL)) v(customer_id, x)`, columns: ['x'] },
+      { sql: `SELECT * FROM (VALUES ('c2', 7)) v(customer_id, y)`, columns: ['y'], fill: 0 },
+    ]);
+    expect(Object.keys(cols)).toEqual(['n', 'x', 'y']);
+    expect(Array.from(cols.n!)).toEqual([30, 10, 20, -1]);
+    expect(Array.from(cols.x!)).toEqual([NaN, 1.5, NaN, NaN]);
+    expect(Array.from(cols.y!)).toEqual([0, 0, 7, 0]);
+    // The statement's table is dropped again.
+    const left = await readColumns(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE '__per_customer%'`);
+    expect(left.numeric.n![0]).toBe(0);
+  });
+
+  it('refuses a customer order that is not the registered index', () => {
+    expect(() => startPerCustomer(conn, ['other'], [])).toThrow(/registerCustomerIndex\(conn, customerIds\) must run first/);
+  });
+});
+
 describe('duckQueue', () => {
+  it('starts work at once when nothing is queued, later work only after it settles', async () => {
+    const queue = duckQueue();
+    const started: string[] = [];
+    let release!: () => void;
+    const first = queue.run(async () => {
+      started.push('first');
+      await new Promise<void>((r) => (release = r));
+    });
+    const second = queue.run(async () => void started.push('second'));
+    // Synchronously after run(): the idle queue began the first work, the second waits.
+    expect(started).toEqual(['first']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(started).toEqual(['first']);
+    release();
+    await Promise.all([first, second]);
+    expect(started).toEqual(['first', 'second']);
+  });
+
   it('runs queued work in order, keeps a failure on its own promise, and settles before closing', async () => {
     const queue = duckQueue();
     const order: string[] = [];
