@@ -9,7 +9,7 @@ import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import { ACTIVITY_FEATURES, CHANNEL_FEATURES, FEATURE_NAMES, MODULE_SHARE_FEATURES, TRANSACTION_FEATURES } from './catalog.ts';
-import { featureSql, type FeatureParams, type FeatureTable } from './features.ts';
+import { featureSql, type FeatureParams, type FeatureSqlDialect, type FeatureTable } from './features.ts';
 
 /**
  * A precomputed feature table (`train --features FILE`, `score --features FILE`): one row per
@@ -42,12 +42,13 @@ const TXN_FEATURES: readonly string[] = [...TRANSACTION_FEATURES, 'volume_trend'
 /**
  * The feature table as one SQL query over contract-shaped tables `customers`, `usage_events`
  * and `transactions`: the catalog features (features.ts), the customer attributes, `history`
- * and `as_of`. What `finseg features-sql` prints for a distributed engine and `finseg features` writes.
+ * and `as_of`. What `finseg features-sql` prints for a distributed engine (`portable`) and
+ * `finseg features` writes (`duckdb`).
  */
-export function featureTableSql(asOf: string, params: FeatureParams): string {
+export function featureTableSql(asOf: string, params: FeatureParams, dialect: FeatureSqlDialect = 'duckdb'): string {
   const indent = (sql: string) => sql.trim().replace(/\n/g, '\n  ');
   return `WITH features AS (
-  ${indent(featureSql(asOf, params))}
+  ${indent(featureSql(asOf, params, dialect))}
 ),
 history AS (
   ${indent(historySql(asOf))}

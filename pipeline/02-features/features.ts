@@ -67,8 +67,15 @@ export interface FeatureTable {
 const USAGE_FEATURES: readonly string[] = [...ACTIVITY_FEATURES.filter((f) => f !== 'tenure_days'), ...MODULE_SHARE_FEATURES, ...CHANNEL_FEATURES, 'usage_trend'];
 const TXN_FEATURES: readonly string[] = [...TRANSACTION_FEATURES, 'volume_trend'];
 
+/**
+ * Which SQL featureSql writes: `duckdb` counts active days and modules as bit masks (DuckDB's
+ * bit_or and bit_count), `portable` as count(DISTINCT …), which Spark SQL and Trino run too.
+ * Both give the same features (test/02-features/reference-sql.test.ts).
+ */
+export type FeatureSqlDialect = 'duckdb' | 'portable';
+
 /** The feature SQL over the ingested tables: one row per customer, catalog columns. */
-export function featureSql(asOf: string, params: FeatureParams): string {
+export function featureSql(asOf: string, params: FeatureParams, dialect: FeatureSqlDialect = 'duckdb'): string {
   // Quoted interval counts, ON joins, CAST before dividing counts, no subquery inside an aggregate:
   // what Trino and Spark SQL need as well (docs/scale-out.md lists what still differs).
   const end = `(DATE ${sqlString(asOf)} + INTERVAL '1' DAY)`;
@@ -91,14 +98,24 @@ export function featureSql(asOf: string, params: FeatureParams): string {
   // window and the last activity; transactions one pass with FILTER clauses. Plain SQL that Spark
   // SQL and Trino read as well (docs/scale-out.md).
   const inWin = `ts >= ${start}`;
+  // In DuckDB, the distinct days and modules of a customer's window as bits of one integer: at
+  // 1M customers / 14M window events, the usage aggregate took 5.6 s instead of 7.9 s. Days are
+  // the 90 offsets before the end (a HUGEINT has 128 bits); modules are their catalog position,
+  // which ingest guarantees (bad_enum otherwise). Users stay count(DISTINCT …): millions of ids.
+  const catalog = `[${MODULES.map(sqlString).join(', ')}]`;
+  const activeDays =
+    dialect === 'duckdb'
+      ? `bit_count(bit_or(CAST(1 AS HUGEINT) << (date_diff('day', CAST(ts AS DATE), CAST(${end} AS DATE)) - 1)))`
+      : `count(DISTINCT CAST(ts AS DATE))`;
+  const moduleBreadth = dialect === 'duckdb' ? `bit_count(bit_or(1 << (list_position(${catalog}, module) - 1)))` : `count(DISTINCT module)`;
   const events = `SELECT customer_id, ts, module, device, user_id, CAST(coalesce("count", 1) AS DECIMAL(18, 4)) AS n FROM usage_events WHERE ts < ${end}`;
   return `
 WITH usage_win AS (
   SELECT customer_id,
-      count(DISTINCT CAST(ts AS DATE)) AS active_days_90,
+      ${activeDays} AS active_days_90,
       CAST(sum(n) AS DOUBLE) AS events_90,
       count(DISTINCT user_id) AS users_90,
-      count(DISTINCT module) AS module_breadth_90,
+      ${moduleBreadth} AS module_breadth_90,
       ${MODULES.map((m) => `${share(`module = ${sqlString(m)}`)} AS share_${m}`).join(',\n      ')},
       ${share(`device = 'mobile'`)} AS device_mobile_share,
       ${share(`device = 'api'`)} AS device_api_share,

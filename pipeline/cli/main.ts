@@ -293,7 +293,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
     case 'features-sql': {
       const config = loadConfig(flags.config ?? null);
       const asOf = withAsOf(config.ingest, need(flags, 'as-of', command)).asOf!;
-      process.stdout.write(`${featureTableSql(asOf, config.features)};\n`);
+      process.stdout.write(`${featureTableSql(asOf, config.features, 'portable')};\n`);
       return 0;
     }
     case 'report': {

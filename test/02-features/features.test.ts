@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams } from '../../pipeline/01-ingest/ingest.ts';
-import { computeFeatures, defaultFeatureParams, type FeatureTable } from '../../pipeline/02-features/features.ts';
+import { computeFeatures, defaultFeatureParams, featureSql, type FeatureTable } from '../../pipeline/02-features/features.ts';
 import { FEATURE_NAMES } from '../../pipeline/02-features/catalog.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
@@ -72,5 +72,24 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
   it('carries the customer attributes for the lenses', () => {
     expect(table.attributes.industry).toEqual(['Retail', 'Manufacturing', null]);
     expect(Array.from(table.attributes.employees)).toEqual([5, 120, NaN]);
+  });
+});
+
+describe('distinct days and modules of the window, in both SQL dialects', () => {
+  it.each(['duckdb', 'portable'] as const)('counts the first and last day of the window and nothing outside it (%s)', async (dialect) => {
+    const conn = await openDuck();
+    try {
+      await conn.run(`CREATE TABLE customers AS SELECT 'A' AS customer_id, DATE '2025-01-01' AS signup_date, 'retail' AS industry, 'east' AS region,
+        'pro' AS edition, 'cloud' AS deployment, 'finance' AS buyer_role, 10 AS employees, 1000.0 AS annual_revenue, 2000 AS founded_year`);
+      // The window of 2026-09-30 is [2026-07-03, 2026-10-01): day offsets 89 down to 0.
+      await conn.run(`CREATE TABLE usage_events AS SELECT 'A' AS customer_id, CAST(ts AS TIMESTAMP) AS ts, module, 'desktop' AS device, 'u1' AS user_id, NULL::INTEGER AS "count"
+        FROM (VALUES ('2026-07-02 23:59:59', 'payroll'), ('2026-07-03 00:00:00', 'invoicing'), ('2026-09-30 08:00:00', 'invoicing'),
+                     ('2026-09-30 23:59:59', 'inventory'), ('2026-10-01 00:00:00', 'reporting')) t(ts, module)`);
+      await conn.run(`CREATE TABLE transactions AS SELECT 'A' AS customer_id, TIMESTAMP '2026-09-01 00:00:00' AS ts, 10.0 AS amount, 'CNY' AS currency, 'sale' AS kind`);
+      const got = await conn.runAndReadAll(`SELECT active_days_90, module_breadth_90, events_90 FROM (${featureSql('2026-09-30', defaultFeatureParams, dialect)})`);
+      expect(got.getRowsJS()[0]!.map(Number)).toEqual([2, 2, 3]);
+    } finally {
+      conn.closeSync();
+    }
   });
 });

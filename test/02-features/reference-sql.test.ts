@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams } from '../../pipeline/01-ingest/ingest.ts';
-import { defaultFeatureParams, featureSql } from '../../pipeline/02-features/features.ts';
+import { defaultFeatureParams, featureSql, type FeatureSqlDialect } from '../../pipeline/02-features/features.ts';
 import { FEATURE_NAMES } from '../../pipeline/02-features/catalog.ts';
 import { openDuck, readColumns, type Columns } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
@@ -12,23 +12,25 @@ import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/
 import { referenceFeatureSql } from '../helpers/feature-sql-reference.ts';
 
 /**
- * The streaming feature query (two passes, no materialised CTE) against the straightforward
- * one-CTE-per-aggregate query it replaced, on generated data read in place (Parquet views) and
- * staged (CSV tables): every feature equal within 1e-9, with NULLs in the same places.
+ * The streaming feature query (two passes, no materialised CTE), in both dialects (DuckDB's bit
+ * masks for distinct days and modules, the portable count(DISTINCT …)), against the
+ * straightforward one-CTE-per-aggregate query it replaced, on generated data read in place
+ * (Parquet views) and staged (CSV tables): every feature equal within 1e-9, with NULLs in the
+ * same places.
  */
 const root = mkdtempSync(join(tmpdir(), 'finseg-refsql-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const params = { ...defaultGenerateParams, customers: 1500, eventsPerCustomer: 30, seed: 41 };
 const TEXT = ['customer_id', 'industry', 'region', 'edition', 'deployment', 'buyer_role', 'signup_date'];
 
-async function both(format: 'parquet' | 'csv'): Promise<{ fast: Columns; reference: Columns }> {
-  const dir = join(root, format);
+async function both(format: 'parquet' | 'csv', dialect: FeatureSqlDialect): Promise<{ fast: Columns; reference: Columns }> {
+  const dir = join(root, `${format}-${dialect}`);
   await generateDataset(dir, params, format, quietLogger);
   const conn: DuckDBConnection = await openDuck();
   try {
     const result = await ingest(conn, dir, defaultIngestParams, null, quietLogger);
     return {
-      fast: await readColumns(conn, featureSql(result.asOf, defaultFeatureParams), TEXT),
+      fast: await readColumns(conn, featureSql(result.asOf, defaultFeatureParams, dialect), TEXT),
       reference: await readColumns(conn, referenceFeatureSql(result.asOf, defaultFeatureParams), TEXT),
     };
   } finally {
@@ -36,10 +38,14 @@ async function both(format: 'parquet' | 'csv'): Promise<{ fast: Columns; referen
   }
 }
 
-describe.each(['parquet', 'csv'] as const)('feature SQL against the reference (%s)', (format) => {
+describe.each([
+  ['parquet', 'duckdb'],
+  ['csv', 'duckdb'],
+  ['parquet', 'portable'],
+] as const)('feature SQL against the reference (%s, %s dialect)', (format, dialect) => {
   let fast: Columns;
   let reference: Columns;
-  beforeAll(async () => ({ fast, reference } = await both(format)), 120_000);
+  beforeAll(async () => ({ fast, reference } = await both(format, dialect)), 120_000);
 
   it('has the same customers in the same order and the same attributes', () => {
     expect(fast.rowCount).toBe(params.customers);
