@@ -3,7 +3,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CONTRACT, type ColumnSpec } from '../01-ingest/contract.ts';
 import { closestNames } from '../01-ingest/names.ts';
-import { historySql } from '../05-classify/coldstart.ts';
 import { queryRows, readColumnsCoded, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -49,13 +48,9 @@ export function featureTableSql(asOf: string, params: FeatureParams, dialect: Fe
   const indent = (sql: string) => sql.trim().replace(/\n/g, '\n  ');
   return `WITH features AS (
   ${indent(featureSql(asOf, params, dialect))}
-),
-history AS (
-  ${indent(historySql(asOf))}
 )
-SELECT f.*, h.history, DATE ${sqlString(asOf)} AS as_of
+SELECT f.*, DATE ${sqlString(asOf)} AS as_of
 FROM features f
-JOIN history h ON h.customer_id = f.customer_id
 ORDER BY f.customer_id`;
 }
 
@@ -116,11 +111,9 @@ export interface FeatureFileReport {
   quarantineFile: string | null;
 }
 
-/** A feature table read and checked: the FeatureTable train and score use, and the history counts that decide cold start (NaN when the file has none). */
+/** A feature table read and checked: the FeatureTable train and score use (history NaN when the file has none). */
 export interface FeatureFileResult {
   features: FeatureTable;
-  /** Length n, in `features.customerIds` order. */
-  history: Float64Array;
   report: FeatureFileReport;
 }
 
@@ -386,6 +379,7 @@ FROM (
     customerIds: cols.text[KEY_COLUMN] as string[],
     featureNames: used.map((u) => u.f),
     X: { rows: n, cols: p, data },
+    history: cols.numeric.__history!,
     dropped,
     asOf,
     attributes: {
@@ -405,7 +399,6 @@ FROM (
   if (!types.has(HISTORY_COLUMN)) opts.logger.warn(`${basename(path)}: no "history" column (usage events + transactions): cold start cannot tell new customers apart`);
   return {
     features,
-    history: cols.numeric.__history!,
     report: {
       source: resolve(path),
       format,

@@ -58,6 +58,11 @@ export interface FeatureTable {
   featureNames: string[];
   /** Shape (customers, featureNames.length); NaN = undefined (e.g. a share with no events). */
   X: Matrix;
+  /**
+   * Per customer, usage event rows plus transactions up to the end of the as-of date, which
+   * decides cold start; NaN where unknown (a feature file without a history column).
+   */
+  history: Float64Array;
   /** Catalog features left out of X, with the reason. */
   dropped: { feature: string; reason: string }[];
   attributes: CustomerAttributes;
@@ -124,7 +129,8 @@ WITH usage_win AS (
   GROUP BY customer_id
 ),
 usage_rest AS (
-  SELECT customer_id, CAST(sum(n) FILTER (WHERE ts >= ${prevStart} AND ts < ${start}) AS DOUBLE) AS events_prev, max(ts) AS last_ts
+  SELECT customer_id, CAST(sum(n) FILTER (WHERE ts >= ${prevStart} AND ts < ${start}) AS DOUBLE) AS events_prev, max(ts) AS last_ts,
+      count(*) AS event_rows
   FROM (${events}) ev
   GROUP BY customer_id
 ),
@@ -142,7 +148,8 @@ txn AS (
       ${txnShare(`kind = 'purchase'`, inWin)} AS kind_purchase_share,
       ${txnShare(`kind = 'payroll'`, inWin)} AS kind_payroll_share,
       ${txnShare(`kind = 'transfer'`, inWin)} AS kind_transfer_share,
-      CAST(sum(size) FILTER (WHERE ts >= ${prevStart} AND ts < ${start}) AS DOUBLE) AS volume_prev
+      CAST(sum(size) FILTER (WHERE ts >= ${prevStart} AND ts < ${start}) AS DOUBLE) AS volume_prev,
+      count(*) AS txn_rows
   FROM (SELECT customer_id, ts, amount, CAST(abs(amount) AS DECIMAL(18, 4)) AS size, currency, kind FROM transactions WHERE ts < ${end}) tx
   CROSS JOIN home h
   GROUP BY customer_id
@@ -167,7 +174,9 @@ SELECT c.customer_id,
     ln((coalesce(u.events_90, 0) + 1) / (coalesce(r.events_prev, 0) + 1)) AS usage_trend,
     ln((coalesce(t.txn_volume_90, 0) + 1) / (coalesce(t.volume_prev, 0) + 1)) AS volume_trend,
     c.industry, c.region, c.edition, c.deployment, c.buyer_role, CAST(c.signup_date AS VARCHAR) AS signup_date,
-    c.employees, c.annual_revenue, c.founded_year
+    c.employees, c.annual_revenue, c.founded_year,
+    -- cold start's history: rows, not counts, of both tables up to the end of the as-of date
+    coalesce(r.event_rows, 0) + coalesce(t.txn_rows, 0) AS history
 FROM customers c
 LEFT JOIN usage_win u ON u.customer_id = c.customer_id
 LEFT JOIN usage_rest r ON r.customer_id = c.customer_id
@@ -216,6 +225,7 @@ export async function computeFeatures(
     customerIds: t.customer_id as string[],
     featureNames,
     X: { rows: n, cols: p, data },
+    history: cols.numeric.history!,
     dropped,
     asOf,
     attributes: {

@@ -1,6 +1,5 @@
 import type { CustomerAttributes } from '../02-features/features.ts';
 import type { CustomerLenses } from '../06-categorize/lenses.ts';
-import { sqlString, type PerCustomerQuery } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
@@ -290,28 +289,6 @@ export function encodeSignup(encoding: ColdStartEncoding, attrs: SignupAttribute
 /** Customers below `minHistory` usage events plus transactions (length n, true = score cold). */
 export function coldStartRows(history: ArrayLike<number>, minHistory: number): boolean[] {
   return Array.from(history, (h) => !(h >= minHistory));
-}
-
-/**
- * SQL over the ingested tables: each customer's whole history up to the end of `asOf`, one row
- * per customer, in no particular order (callers place rows by customer id): `usage_events`
- * (event rows), `transactions`, and `history` (their sum).
- */
-export function historySql(asOf: string): string {
-  const end = `(DATE ${sqlString(asOf)} + INTERVAL '1' DAY)`;
-  return `
-SELECT c.customer_id,
-    coalesce(u.n, 0) AS usage_events,
-    coalesce(t.n, 0) AS transactions,
-    coalesce(u.n, 0) + coalesce(t.n, 0) AS history
-FROM customers c
-LEFT JOIN (SELECT customer_id, count(*) AS n FROM usage_events WHERE ts < ${end} GROUP BY customer_id) u ON u.customer_id = c.customer_id
-LEFT JOIN (SELECT customer_id, count(*) AS n FROM transactions WHERE ts < ${end} GROUP BY customer_id) t ON t.customer_id = c.customer_id`;
-}
-
-/** historySql's `history` as a startPerCustomer query (0 for a customer it has no row for). */
-export function historyQuery(asOf: string): PerCustomerQuery {
-  return { sql: historySql(asOf), columns: ['history'], fill: 0 };
 }
 
 /**

@@ -8,12 +8,12 @@ import { applyScale, loadPreprocessState, projectScaled } from '../03-preprocess
 import { assignClusters, assignmentFlags, loadClusterState } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { loadClassifierState, predictProba } from '../05-classify/mlp.ts';
-import { applyColdStart, historyQuery, loadColdStartState, signupAttributes, type ColdStartState, type SignupAttributes } from '../05-classify/coldstart.ts';
+import { applyColdStart, loadColdStartState, signupAttributes, type ColdStartState, type SignupAttributes } from '../05-classify/coldstart.ts';
 import { dominantLensesOf, recommendCustomers, type Recommendations } from '../07-map/recommend.ts';
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { loadBundle, type LoadedBundle } from '../registry/bundle.ts';
 import { parseConfig, type FinsegConfig } from '../core/config.ts';
-import { openDuck, registerCustomerIndex, sqlIdent, sqlString, startPerCustomer } from '../core/duck.ts';
+import { openDuck, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import type { Logger } from '../core/log.ts';
@@ -182,7 +182,7 @@ export async function scoreJob(
       clock.lap('read-features');
       ({ features, report: featureFile } = read);
       // Without a history column nobody can be told apart as new: all are scored on behaviour.
-      history = read.report.hasHistory ? Promise.resolve(read.history) : null;
+      history = read.report.hasHistory ? Promise.resolve(features.history) : null;
     } else {
       const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger);
       // The partition is cut at the customers table: features and history start from it, and
@@ -195,11 +195,8 @@ export async function scoreJob(
       const featureParams = trainedHome ? { ...model.config.features, homeCurrency: trainedHome } : model.config.features;
       features = await computeFeatures(conn, ingested.asOf, featureParams, ingested.absentTables, model.featureNames);
       clock.lap('features');
-      // One statement DuckDB runs on its threads while the lenses and the behavioural model are
-      // applied (startPerCustomer); awaited for cold start.
-      await registerCustomerIndex(conn, features.customerIds);
-      history = startPerCustomer(conn, features.customerIds, [historyQuery(ingested.asOf)]).then((h) => h.history!);
-      history.catch(() => undefined);
+      // Counted by the feature query itself.
+      history = Promise.resolve(features.history);
     }
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     const lenses = categorize(lensInputFrom(features), model.config.lenses);

@@ -10,7 +10,7 @@ import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
-import { fitColdStart, historyQuery, signupAttributes } from '../05-classify/coldstart.ts';
+import { fitColdStart, signupAttributes } from '../05-classify/coldstart.ts';
 import { categorize, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
 import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
@@ -183,15 +183,12 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
     if (features.X.rows < 20) throw new Error(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
 
-    // History, module use and feedback per customer: one statement that DuckDB runs on its own
-    // threads while JS scales, projects and clusters (startPerCustomer says why one statement).
+    // Module use and feedback per customer: one statement that DuckDB runs on its own threads
+    // while JS scales, projects and clusters (startPerCustomer says why one statement).
     const usageRead = !ingested.absentTables.includes('usage_events');
     const feedbackRead = !ingested.absentTables.includes('feedback');
-    const perCustomerP = fromFile
-      ? Promise.resolve(null)
-      : duck.run(() =>
-          startPerCustomer(conn, features.customerIds, [historyQuery(ingested.asOf), ...(usageRead ? [moduleUseQuery(ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : [])]),
-        );
+    const perCustomerQueries = [...(usageRead ? [moduleUseQuery(ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : [])];
+    const perCustomerP = perCustomerQueries.length ? duck.run(() => startPerCustomer(conn, features.customerIds, perCustomerQueries)) : Promise.resolve(null);
 
     const seeds = {
       run: config.seed,
@@ -215,7 +212,6 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Whatever of the per-customer statement is still running, and copying its result into
     // arrays, on a clock line of its own rather than inside classify's.
     const perCustomer = await perCustomerP;
-    const history = fromFile ? fromFile.history : perCustomer!.history!;
     const usePerCustomer = perCustomer && usageRead ? moduleUseFrom(perCustomer) : null;
     const feedbackPerCustomer = perCustomer && feedbackRead ? feedbackFrom(perCustomer) : null;
     clock.lap('per-customer reads');
@@ -266,7 +262,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
     // Cold start: segments from signup attributes alone, for customers with too little history.
     // History by row position (readPerCustomer), so it lines up with the feature rows whatever order the query returns.
-    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, history, config.coldStart, seeds.coldStart);
+    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, features.history, config.coldStart, seeds.coldStart);
     clock.lap('coldstart');
     const cs = coldStart.metrics;
     logger.info(`cold start: held-out agreement with k-means ${(cs.heldOutAccuracy * 100).toFixed(1)}% from signup attributes alone (majority-class baseline ${(cs.majorityBaseline * 100).toFixed(1)}%)`);

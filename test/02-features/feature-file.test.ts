@@ -92,14 +92,15 @@ describe('the feature table of the tiny export, written and read back', () => {
     expect(read.report).toMatchObject({ read: 3, accepted: 3, quarantined: 0, hasHistory: true });
     // history = usage events + transactions up to the as-of date, per customer
     const history = await queryRows(conn, `SELECT customer_id, history FROM read_parquet('${out}') ORDER BY customer_id`);
-    expect(Array.from(read.history)).toEqual(history.map((r) => Number(r.history)));
+    expect(Array.from(read.features.history)).toEqual(history.map((r) => Number(r.history)));
   });
 });
 
 describe('a hand-written feature table', () => {
   it('takes numeric columns as features (catalog ones in catalog order, then its own), attributes by name, NA as missing', async () => {
     const path = csv('own.csv', 'my_score,customer_id,events_90,industry,employees,tenure_days\n1.5,B,10,retail,12,100\nNA,A,20,,,200\n');
-    const { features, history, report } = await readFeatureFile(conn, path, options({ asOf: '2026-09-30' }));
+    const { features, report } = await readFeatureFile(conn, path, options({ asOf: '2026-09-30' }));
+    const history = features.history;
     expect(features.customerIds).toEqual(['A', 'B']);
     expect(features.featureNames).toEqual(['events_90', 'tenure_days', 'my_score']);
     expect(Array.from(features.X.data)).toEqual([20, 200, Number.NaN, 10, 100, 1.5]);

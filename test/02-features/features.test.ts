@@ -75,6 +75,28 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
   });
 });
 
+describe('history, the rows cold start counts', () => {
+  it.each(['duckdb', 'portable'] as const)('counts usage event and transaction rows (not their count column) before the end of the as-of day, 0 for none (%s)', async (dialect) => {
+    const conn = await openDuck();
+    try {
+      await conn.run(`CREATE TABLE customers AS SELECT customer_id, DATE '2025-01-01' AS signup_date, 'retail' AS industry, 'east' AS region, 'pro' AS edition,
+        'cloud' AS deployment, 'finance' AS buyer_role, 10 AS employees, 1000.0 AS annual_revenue, 2000 AS founded_year FROM (VALUES ('b'), ('a'), ('c')) t(customer_id)`);
+      await conn.run(`CREATE TABLE usage_events AS SELECT customer_id, CAST(ts AS TIMESTAMP) AS ts, 'invoicing' AS module, 'desktop' AS device, 'u1' AS user_id, 5 AS "count"
+        FROM (VALUES ('a', '2026-09-30 23:59:00'), ('a', '2026-10-01 00:00:00'), ('b', '2026-01-01 00:00:00')) t(customer_id, ts)`);
+      await conn.run(`CREATE TABLE transactions AS SELECT customer_id, CAST(ts AS TIMESTAMP) AS ts, 10.0 AS amount, 'CNY' AS currency, 'sale' AS kind
+        FROM (VALUES ('b', '2026-02-01 00:00:00'), ('b', '2026-03-01 00:00:00'), ('c', '2026-10-02 00:00:00')) t(customer_id, ts)`);
+      const got = await conn.runAndReadAll(`SELECT customer_id, history FROM (${featureSql('2026-09-30', defaultFeatureParams, dialect)})`);
+      expect(got.getRowsJS().map(([id, h]) => [id, Number(h)])).toEqual([
+        ['a', 1],
+        ['b', 3],
+        ['c', 0],
+      ]);
+    } finally {
+      conn.closeSync();
+    }
+  });
+});
+
 describe('distinct days and modules of the window, in both SQL dialects', () => {
   it.each(['duckdb', 'portable'] as const)('counts the first and last day of the window and nothing outside it (%s)', async (dialect) => {
     const conn = await openDuck();

@@ -1,4 +1,3 @@
-import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   applyColdStart,
@@ -7,14 +6,12 @@ import {
   encodeSignup,
   fitColdStart,
   fitColdStartEncoding,
-  historySql,
   loadColdStartState,
   type ColdStartParams,
   type ColdStartState,
   type SignupAttributes,
 } from '../../pipeline/05-classify/coldstart.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
-import { readColumns } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
@@ -100,20 +97,7 @@ describe('cold-start encoding on four hand-checked customers', () => {
   });
 });
 
-describe('history counts', () => {
-  it('counts usage events and transactions per customer before the end of the as-of day', async () => {
-    const conn = await (await DuckDBInstance.create(':memory:')).connect();
-    await conn.run(`CREATE TABLE customers AS SELECT * FROM (VALUES ('b'), ('a'), ('c')) t(customer_id)`);
-    await conn.run(`CREATE TABLE usage_events AS SELECT customer_id, CAST(ts AS TIMESTAMP) AS ts FROM (VALUES ('a', '2026-09-30 23:59:00'), ('a', '2026-10-01 00:00:00'), ('b', '2026-01-01 00:00:00')) t(customer_id, ts)`);
-    await conn.run(`CREATE TABLE transactions AS SELECT customer_id, CAST(ts AS TIMESTAMP) AS ts FROM (VALUES ('b', '2026-02-01 00:00:00'), ('b', '2026-03-01 00:00:00')) t(customer_id, ts)`);
-    const h = await readColumns(conn, `SELECT * FROM (${historySql('2026-09-30')}) ORDER BY customer_id`, ['customer_id']);
-    expect(h.text.customer_id).toEqual(['a', 'b', 'c']);
-    expect(Array.from(h.numeric.usage_events!)).toEqual([1, 1, 0]);
-    expect(Array.from(h.numeric.transactions!)).toEqual([0, 2, 0]);
-    expect(Array.from(h.numeric.history!)).toEqual([1, 3, 0]);
-    conn.closeSync();
-  });
-
+describe('cold-start rows', () => {
   it('marks customers below the threshold as cold', () => {
     expect(coldStartRows([0, 2, 3, 10, Number.NaN], 3)).toEqual([true, true, false, false, true]);
   });
