@@ -414,19 +414,35 @@ async function runModel(model: tf.LayersModel, x32: Float32Array, rows: number, 
 // ---------------------------------------------------------------------------------------------
 // Typed-array helpers.
 
-/** Row indices split per class so that every segment, however small, is represented in the held-out share. */
+/**
+ * Row indices split per class so that every segment, however small, is represented in the
+ * held-out share. Typed arrays throughout (a counting sort by class, a flag per row): at 1M rows
+ * the JS-array version took 0.1-0.3 s of the classify stage. Both index lists come out ascending.
+ */
 function stratifiedSplit(labels: Int32Array, k: number, share: number, rng: Rng): { train: Int32Array; heldOut: Int32Array } {
-  const byClass: number[][] = Array.from({ length: k }, () => []);
-  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
-  const heldOut: number[] = [];
-  const train: number[] = [];
-  for (const members of byClass) {
-    const idx = Int32Array.from(members);
-    shuffleInPlace(idx, rng);
-    const nHeld = Math.round(share * idx.length);
-    for (let j = 0; j < idx.length; j++) (j < nHeld ? heldOut : train).push(idx[j]!);
+  const n = labels.length;
+  const start = new Int32Array(k + 1);
+  for (let i = 0; i < n; i++) start[labels[i]! + 1]!++;
+  for (let c = 0; c < k; c++) start[c + 1]! += start[c]!;
+  const byClass = new Int32Array(n);
+  const next = start.slice(0, k);
+  for (let i = 0; i < n; i++) byClass[next[labels[i]!]!++] = i;
+  const held = new Uint8Array(n);
+  let nHeldOut = 0;
+  for (let c = 0; c < k; c++) {
+    const members = byClass.subarray(start[c]!, start[c + 1]!);
+    shuffleInPlace(members, rng);
+    const nHeld = Math.round(share * members.length);
+    for (let j = 0; j < nHeld; j++) held[members[j]!] = 1;
+    nHeldOut += nHeld;
   }
-  return { train: Int32Array.from(train).sort(), heldOut: Int32Array.from(heldOut).sort() };
+  const train = new Int32Array(n - nHeldOut);
+  const heldOut = new Int32Array(nHeldOut);
+  for (let i = 0, t = 0, h = 0; i < n; i++) {
+    if (held[i] === 1) heldOut[h++] = i;
+    else train[t++] = i;
+  }
+  return { train, heldOut };
 }
 
 function shuffleInPlace(a: Int32Array, rng: Rng): void {
