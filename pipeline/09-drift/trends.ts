@@ -181,24 +181,11 @@ export function trendsFromCounts(counts: MonthlyCounts, segmentIds: readonly num
 /**
  * The usable months and the monthly module use of the ingested usage_events (through `asOf`,
  * inclusive) under a segmentation of k segments, counted in DuckDB; `customerIds` (n) in the
- * order of `segmentIndex`. trendsFromCounts builds the state from them.
- */
-export async function countMonthlyUse(
-  conn: DuckDBConnection,
-  asOf: string,
-  customerIds: readonly string[],
-  segmentIndex: Int32Array,
-  k: number,
-  params: TrendParams,
-): Promise<{ counts: MonthlyCounts; months: number[] }> {
-  return (await prepareMonthlyUse(conn, asOf, customerIds, segmentIndex, k, params))();
-}
-
-/**
- * countMonthlyUse in two steps, for train, which starts it as soon as the segments are known:
- * the awaited part hands the segment of each customer to DuckDB; the function it returns issues
- * the counting as statements DuckDB runs to the end on its own threads before it yields (so they
- * progress while JS fits the other models) and resolves to the counts.
+ * order of `segmentIndex`. trendsFromCounts builds the state from them. Two steps, so train can
+ * start it as soon as the segments are known: the awaited part hands the segment of each
+ * customer to DuckDB; the function it returns issues the counting as statements DuckDB runs to
+ * the end on its own threads before it yields (so they progress while JS fits the other models)
+ * and resolves to the counts.
  */
 export async function prepareMonthlyUse(
   conn: DuckDBConnection,

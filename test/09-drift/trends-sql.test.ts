@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
 import { ingest, defaultIngestParams } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures, defaultFeatureParams } from '../../pipeline/02-features/features.ts';
-import { countMonthlyUse, defaultTrendParams, fitTrends, trendsFromCounts, usableMonths, type MonthlyUse, type TrendsState } from '../../pipeline/09-drift/trends.ts';
+import { defaultTrendParams, prepareMonthlyUse, fitTrends, trendsFromCounts, usableMonths, type MonthlyUse, type TrendsState } from '../../pipeline/09-drift/trends.ts';
 import { openDuck, readColumns, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 
 /**
- * countMonthlyUse counts monthly module use per (segment, month) inside DuckDB. The straightforward
+ * prepareMonthlyUse counts monthly module use per (segment, month) inside DuckDB. The straightforward
  * path it replaced read one row per (customer, month) into JS and counted there (fitTrends); on
  * generated data both must give the same trends state, field for field.
  */
@@ -31,7 +31,7 @@ describe('module-adoption trends counted in SQL', () => {
       const rng = makeRng(3);
       const labels = Int32Array.from(customerIds, () => rng.int(4));
       const segmentIds = [7, 3, 11, 0];
-      const { counts, months } = await countMonthlyUse(conn, ingested.asOf, customerIds, labels, segmentIds.length, defaultTrendParams);
+      const { counts, months } = await (await prepareMonthlyUse(conn, ingested.asOf, customerIds, labels, segmentIds.length, defaultTrendParams))();
       fast = trendsFromCounts(counts, segmentIds, months, defaultTrendParams);
 
       const end = `(DATE ${sqlString(ingested.asOf)} + INTERVAL 1 DAY)`;
