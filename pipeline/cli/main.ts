@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig, type FinsegConfig } from '../core/config.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger, stderrLogger, type Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset, type Format } from '../generate/generate.ts';
@@ -11,7 +11,7 @@ import { initCommand } from '../01-ingest/init.ts';
 import { generateDirtyDataset } from '../generate/dirty.ts';
 import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from '../jobs/train.ts';
-import { scoreJob } from '../jobs/score.ts';
+import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
 import { ingest } from '../01-ingest/ingest.ts';
 import { openDuck } from '../core/duck.ts';
@@ -40,7 +40,8 @@ Commands:
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
               or from a feature table, one partition   --model DIR --features FILE [--partition i/n] --out FILE
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
-  features-sql  print the feature SQL for Spark / Trino  --as-of YYYY-MM-DD [--config FILE]   (docs/scale-out.md)
+              [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
+  features-sql  print the feature SQL for Spark / Trino  --as-of YYYY-MM-DD [--config FILE] [--model DIR]   (docs/scale-out.md)
   report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open]
   retrain     train a candidate, compare it with production, promote it if the gates pass
                                                        --data DIR [--registry models/] [--config FILE]
@@ -127,6 +128,20 @@ function intFlag(flags: Flags, name: keyof Flags, fallback: number): number {
 }
 
 /** Runs one CLI invocation and returns its exit code; all output goes to stdout/stderr. */
+/**
+ * The config of `features` / `features-sql`: --config (or the defaults), and with --model the
+ * bundle's feature settings and training home currency (bundleFeatureParams), so that a table
+ * made for scoring measures foreign_share against the currency the model was trained on, not the
+ * batch's most common one. The ingest settings stay those of --config, or the bundle's without
+ * --config, as in `score`.
+ */
+function scoringConfig(flags: Flags): FinsegConfig {
+  if (flags.model === undefined) return loadConfig(flags.config ?? null);
+  const model = loadScoringModel(flags.model);
+  const base = flags.config ? loadConfig(flags.config) : structuredClone({ ...model.config, ingest: { ...model.config.ingest, asOf: null } });
+  return { ...base, features: bundleFeatureParams(model) };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let flags: Flags = {};
   try {
@@ -275,7 +290,8 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
     }
     case 'features': {
       // The feature table finseg computes itself: the input `--features` takes, and a check for an engine's output.
-      const config = loadConfig(flags.config ?? null);
+      // With --model it is measured as `score --data` would measure it for that bundle (scoringConfig).
+      const config = scoringConfig(flags);
       if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
       const dataDir = dataDirFrom(flags.data, config.ingest, command);
       const out = need(flags, 'out', command);
@@ -291,7 +307,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       return 0;
     }
     case 'features-sql': {
-      const config = loadConfig(flags.config ?? null);
+      const config = scoringConfig(flags);
       const asOf = withAsOf(config.ingest, need(flags, 'as-of', command)).asOf!;
       process.stdout.write(`${featureTableSql(asOf, config.features, 'portable')};\n`);
       return 0;

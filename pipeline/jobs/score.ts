@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { BOOLEAN, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR } from '@duckdb/node-api';
 import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
-import { computeFeatures, type FeatureTable } from '../02-features/features.ts';
+import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
 import { applyScale, loadPreprocessState, projectScaled } from '../03-preprocess/preprocess.ts';
 import { assignClusters, assignmentFlags, loadClusterState } from '../04-cluster/cluster.ts';
@@ -152,6 +152,15 @@ export interface ScoreOptions {
   logger: Logger;
 }
 
+/**
+ * The feature settings a batch is scored with: the bundle's, and the training data's home
+ * currency (recorded since bundles carry it) rather than the batch's own most common one.
+ */
+export function bundleFeatureParams(model: ScoringModel): FeatureParams {
+  const trainedHome = (model.bundle.manifest.features as { homeCurrency?: string | null }).homeCurrency;
+  return trainedHome ? { ...model.config.features, homeCurrency: trainedHome } : model.config.features;
+}
+
 /** Reads new customers, scores them with a bundle, writes Parquet or CSV by the out file's extension. */
 export async function scoreJob(
   opts: ScoreOptions,
@@ -190,10 +199,7 @@ export async function scoreJob(
       // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)
       if (partition) await conn.run(`DELETE FROM customers WHERE ${partitionSql('customer_id', partition.count)} <> ${partition.index}`);
       clock.lap('ingest');
-      // The training data's home currency (bundles since it was recorded), not this batch's most common one.
-      const trainedHome = (model.bundle.manifest.features as { homeCurrency?: string | null }).homeCurrency;
-      const featureParams = trainedHome ? { ...model.config.features, homeCurrency: trainedHome } : model.config.features;
-      features = await computeFeatures(conn, ingested.asOf, featureParams, ingested.absentTables, model.featureNames);
+      features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames);
       clock.lap('features');
       // Counted by the feature query itself.
       history = Promise.resolve(features.history);

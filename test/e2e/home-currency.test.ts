@@ -8,6 +8,7 @@ import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
 import { scoreJob, type Scores } from '../../pipeline/jobs/score.ts';
+import { main } from '../../pipeline/cli/main.ts';
 
 /**
  * foreign_share is measured against the home currency of the training data, recorded in the
@@ -70,5 +71,53 @@ describe('home currency', () => {
       compared++;
     });
     expect(compared).toBe(400);
+  });
+
+  describe('in a feature table made for scoring (finseg features --model)', () => {
+    /** foreign_share by customer id from `finseg features` on a data folder, with the given extra flags. */
+    async function foreignShare(dataDir: string, name: string, extra: string[]): Promise<Map<string, number>> {
+      const out = join(work, `${name}.parquet`);
+      const write = process.stdout.write;
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        expect(await main(['features', '--data', dataDir, '--out', out, '--quiet', ...extra])).toBe(0);
+      } finally {
+        process.stdout.write = write;
+      }
+      const conn = await openDuck();
+      try {
+        const rows = await queryRows(conn, `SELECT customer_id, coalesce(foreign_share, -1) AS f FROM read_parquet(${sqlString(out)})`);
+        return new Map(rows.map((r) => [String(r.customer_id), Number(r.f)]));
+      } finally {
+        conn.closeSync();
+      }
+    }
+
+    it("measures foreign_share against the bundle's home currency, whatever the batch pays in", async () => {
+      const model = ['--model', trained.bundleDir];
+      const reference = await foreignShare(plain, 'plain-model', model);
+      const withModel = await foreignShare(mixed, 'mixed-model', model);
+      const withoutModel = await foreignShare(mixed, 'mixed-batch', []);
+      let changedWithout = 0;
+      for (const [id, f] of reference) {
+        expect(withModel.get(id), id).toBe(f);
+        if (withoutModel.get(id) !== f) changedWithout++;
+      }
+      expect(reference.size).toBe(400);
+      // Without --model the USD batch becomes its own home: most paying customers' shares move.
+      expect(changedWithout).toBeGreaterThan(200);
+    }, 120_000);
+
+    it('prints the SQL with the home currency fixed to the bundle\'s', async () => {
+      let printed = '';
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+      try {
+        expect(await main(['features-sql', '--as-of', '2026-09-30', '--model', trained.bundleDir])).toBe(0);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(printed).toContain(`home AS (SELECT 'CNY' AS home)`);
+    });
   });
 });
