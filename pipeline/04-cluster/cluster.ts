@@ -9,7 +9,7 @@ import { stateReader } from '../core/validate.ts';
 import { fromRows, takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions } from './kmeans.ts';
-import { selectK, type KSelectionRow } from './selection.ts';
+import { selectK, type ClusterPhase, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
 import { quantile } from '../core/quantiles.ts';
 
@@ -124,7 +124,7 @@ export const CLUSTER_VERSION = 2;
  * lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard on
  * the sample, and records the novelty distance. X: (n, d).
  */
-export function fitClusters(X: Matrix, params: ClusterParams, seed: number): ClusterState {
+export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void): ClusterState {
   validateParams(params);
   const n = X.rows;
   const options: KMeansOptions = { maxIterations: params.maxIterations, tolerance: params.tolerance };
@@ -138,13 +138,15 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number): Clu
     if (params.k > n) throw new InputError(`cannot make ${params.k} segments from ${n} customers`);
     k = params.k;
     selectionRule = `fixed k = ${k} (cluster.k)`;
+    onPhase?.('select');
     bootstrap = bootstrapLabelings(sample, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
+    onPhase?.('stability');
   } else {
     const kMax = Math.min(params.kMax, sample.rows - 1);
     if (kMax < params.kMin) {
       throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${sample.rows} customers (need at least ${params.kMin + 1})`);
     }
-    ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options));
+    ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options, onPhase));
   }
 
   const best = fitKMeansBest(X, k, params.restarts, seed, options);
@@ -155,6 +157,7 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number): Clu
   for (let i = 0; i < n; i++) inertia += sqDistances[i]!;
   const sampleLabels = nearestCentroids(sample, centroids).labels;
   const jaccard = segmentJaccard(sampleLabels, k, bootstrap);
+  onPhase?.('final');
   return {
     kind: CLUSTER_KIND,
     version: CLUSTER_VERSION,

@@ -65,18 +65,27 @@ export interface SelectionSettings extends SelectionRule {
 }
 
 /**
+ * The parts of fitting clusters, reported in order as each ends (fitClusters' onPhase): k
+ * selection on the sample, the bootstrap stability refits, the final fit on every row. Train
+ * times the stability refits on a line of their own: scikit-learn's KMeans has no counterpart.
+ */
+export type ClusterPhase = 'select' | 'stability' | 'final';
+
+/**
  * Scores every k in kMin..kMax (kMax already capped by the caller) on the sample S (m, d): the
  * best of `restarts` seeded k-means++ fits per k (seed deriveSeed(seed, `selection-k${k}`)), its
  * silhouette / CH / DB / inertia / smallest share, and its stability over `stabilityResamples`
  * bootstrap refits (seeds derived from deriveSeed(seed, `bootstrap-k${k}`)); then applies chooseK.
  */
-export function selectK(S: Matrix, settings: SelectionSettings, seed: number, options: KMeansOptions): SelectionOutcome {
+export function selectK(S: Matrix, settings: SelectionSettings, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void): SelectionOutcome {
   const ks: number[] = [];
   for (let k = settings.kMin; k <= settings.kMax; k++) ks.push(k);
   const fits = ks.map((k) => fitKMeansBest(S, k, settings.restarts, deriveSeed(seed, `selection-k${k}`), options));
   // One pass over the sample's pairwise distances scores every candidate (the O(m^2) part).
   const silhouettes = silhouetteScores(S, fits.map((f) => f.labels), ks);
+  onPhase?.('select');
   const bootstraps = ks.map((k) => bootstrapLabelings(S, k, settings.stabilityResamples, settings.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options));
+  onPhase?.('stability');
   const selection = fits.map((fit, i): KSelectionRow => {
     const k = ks[i]!;
     const minShare = Math.min(...fit.sizes) / S.rows;

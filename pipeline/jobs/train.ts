@@ -204,7 +204,9 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     clock.lap('preprocess');
     logger.info(`preprocess: ${preprocess.pca.nComponents} principal components keep ${(sum(preprocess.pca.explainedVarianceRatio) * 100).toFixed(1)}% of the variance`);
 
-    const cluster = fitClusters(reduced, config.cluster, seeds.cluster);
+    // The bootstrap stability refits on a clock line of their own (the reference has none); k
+    // selection and the final fit are the cluster stage.
+    const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => clock.lap(phase === 'stability' ? 'stability' : 'cluster'));
     const assignment = assignClusters(cluster, reduced);
     clock.lap('cluster');
     const chosen = cluster.selection.find((r) => r.k === cluster.k);

@@ -222,3 +222,15 @@ describe('quantile', () => {
     expect(quantile(v, 1)).toBe(4);
   });
 });
+
+describe('fitClusters phases', () => {
+  it('reports k selection, the stability refits and the final fit in order, with or without a fixed k', () => {
+    const { X } = blobs([[0, 0], [10, 0], [0, 10]], [150, 120, 90], 0.8, 7);
+    for (const params of [quick, { ...quick, k: 3 }]) {
+      const phases: string[] = [];
+      const withHook = fitClusters(X, params, 7, (p) => phases.push(p));
+      expect(phases).toEqual(['select', 'stability', 'final']);
+      expect(withHook).toEqual(fitClusters(X, params, 7));
+    }
+  });
+});
