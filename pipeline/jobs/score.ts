@@ -13,10 +13,9 @@ import { dominantLensesOf, recommendCustomers, type Recommendations } from '../0
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { loadBundle, type LoadedBundle } from '../registry/bundle.ts';
 import { parseConfig, type FinsegConfig } from '../core/config.ts';
-import { openDuck, queryRows, sqlIdent, sqlString } from '../core/duck.ts';
+import { openDuck, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
-import { startHelper, type Helper } from '../core/threads.ts';
 import type { Logger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import type { SegmentsState } from './train.ts';
@@ -94,17 +93,15 @@ export interface ColdStartInput {
  * with `cold` (and a model that has a cold-start state) customers below its history threshold
  * are scored from their signup attributes instead.
  */
-export async function scoreFeatures(
-  model: ScoringModel,
-  X: Matrix,
-  customerIds: string[],
-  lenses: CustomerLenses,
-  clock?: StageClock,
-  cold?: ColdStartInput,
-  /** A second thread (threads.ts) that takes the second half of the rows; null: all on this one. */
-  helper: Helper | null = null,
-): Promise<Scores> {
-  const { assignment, probabilities } = helper && X.rows >= 2 ? await scoreBehaviourSplit(model, X, helper, clock) : await scoreBehaviour(model, X, clock);
+export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds: string[], lenses: CustomerLenses, clock?: StageClock, cold?: ColdStartInput): Promise<Scores> {
+  // Scaled once for both: projectScaled(applyScale(X)) is applyPreprocess(X) bit for bit.
+  const scaled = applyScale(model.preprocess, X);
+  const reduced = projectScaled(model.preprocess, scaled);
+  clock?.lap('preprocess');
+  const assignment = assignClusters(model.cluster, reduced);
+  clock?.lap('assign');
+  const probabilities = await predictProba(model.classifier, scaled);
+  clock?.lap('classify');
   const k = probabilities.cols;
   const confidence = new Float64Array(X.rows);
   for (let i = 0; i < X.rows; i++) confidence[i] = probabilities.data[i * k + assignment.labels[i]!]!;
@@ -125,83 +122,6 @@ export async function scoreFeatures(
   clock?.lap('coldstart');
   const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
   return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, history: Float64Array.from({ length: X.rows }, (_, i) => (history ? history[i]! : Number.NaN)), recommendation };
-}
-
-type Assignment = ReturnType<typeof assignClusters>;
-
-/** Preprocess, assign and classify the rows of X on this thread. */
-async function scoreBehaviour(model: ScoringModel, X: Matrix, clock?: StageClock): Promise<{ assignment: Assignment; probabilities: Matrix }> {
-  // Scaled once for both: projectScaled(applyScale(X)) is applyPreprocess(X) bit for bit.
-  const scaled = applyScale(model.preprocess, X);
-  const reduced = projectScaled(model.preprocess, scaled);
-  clock?.lap('preprocess');
-  const assignment = assignClusters(model.cluster, reduced);
-  clock?.lap('assign');
-  const probabilities = await predictProba(model.classifier, scaled);
-  clock?.lap('classify');
-  return { assignment, probabilities };
-}
-
-let scoreSessions = 0;
-
-/**
- * Batches from this size on are scored on two threads (scoreBehaviourSplit): below it, starting
- * the helper (tsx and tfjs-wasm, ~0.5 s of CPU) costs more than half of the three stages saves.
- */
-const THREAD_MIN_ROWS = 100_000;
-
-/**
- * scoreBehaviour with the second half of the rows on a helper thread, stage by stage so the
- * clock still times each stage. Every row is computed by the same functions either way, so the
- * results are those of scoreBehaviour (tested). Should the helper fail, its half is computed
- * here instead.
- */
-async function scoreBehaviourSplit(model: ScoringModel, X: Matrix, helper: Helper, clock?: StageClock): Promise<{ assignment: Assignment; probabilities: Matrix }> {
-  const { rows: n, cols: p } = X;
-  const half = Math.ceil(n / 2);
-  const session = `score-${scoreSessions++}`;
-  const theirRows: Matrix = { rows: n - half, cols: p, data: X.data.subarray(half * p) };
-  let theirScaled: Matrix | null = null;
-  // Their half again, here: only if the helper failed.
-  const theirScaledHere = () => (theirScaled ??= applyScale(model.preprocess, theirRows));
-  // A copy of their rows moves to the helper (transferred, not copied again).
-  const x = theirRows.data.slice();
-  const preprocessed = helper
-    .call('score-preprocess', { session, preprocess: model.preprocess, cluster: model.cluster, classifier: model.classifier, x, rows: n - half, cols: p }, [x.buffer as ArrayBuffer])
-    .then(
-      () => true,
-      () => false,
-    );
-  const scaled = applyScale(model.preprocess, { rows: half, cols: p, data: X.data.subarray(0, half * p) });
-  const reduced = projectScaled(model.preprocess, scaled);
-  const onHelper = await preprocessed;
-  clock?.lap('preprocess');
-
-  const theirAssignment = onHelper ? helper.call<Assignment>('score-assign', { session }).catch(() => null) : Promise.resolve(null);
-  const mine = assignClusters(model.cluster, reduced);
-  const theirs = (await theirAssignment) ?? assignClusters(model.cluster, projectScaled(model.preprocess, theirScaledHere()));
-  const assignment: Assignment = {
-    labels: joinRows(mine.labels, theirs.labels, Int32Array),
-    distances: joinRows(mine.distances, theirs.distances, Float64Array),
-    second: joinRows(mine.second, theirs.second, Int32Array),
-    secondDistances: joinRows(mine.secondDistances, theirs.secondDistances, Float64Array),
-  };
-  clock?.lap('assign');
-
-  const theirProba = onHelper ? helper.call<Float64Array>('score-classify', { session }).catch(() => null) : Promise.resolve(null);
-  const mineProba = await predictProba(model.classifier, scaled);
-  const theirData = (await theirProba) ?? (await predictProba(model.classifier, theirScaledHere())).data;
-  const probabilities: Matrix = { rows: n, cols: mineProba.cols, data: joinRows(mineProba.data, theirData, Float64Array) };
-  clock?.lap('classify');
-  return { assignment, probabilities };
-}
-
-/** a then b in one new array of a's kind. */
-function joinRows<T extends Int32Array | Float64Array>(a: T, b: T, Kind: { new (n: number): T }): T {
-  const out = new Kind(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The most probable segment of row i other than `best` (-1 when k = 1). */
@@ -254,7 +174,6 @@ export async function scoreJob(
   await initBackend(opts.logger);
   const conn = await openDuck();
   clock.lap('load');
-  let helper: Helper | null = null;
   try {
     let features: FeatureTable;
     let history: Promise<ArrayLike<number>> | null;
@@ -271,7 +190,6 @@ export async function scoreJob(
       });
       clock.lap('read-features');
       ({ features, report: featureFile } = read);
-      helper = features.X.rows >= THREAD_MIN_ROWS ? startHelper() : null;
       // Without a history column nobody can be told apart as new: all are scored on behaviour.
       history = read.report.hasHistory ? Promise.resolve(features.history) : null;
     } else {
@@ -280,9 +198,6 @@ export async function scoreJob(
       // everything that is not per customer (the as-of date, the home currency) still sees all rows.
       // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)
       if (partition) await conn.run(`DELETE FROM customers WHERE ${partitionSql('customer_id', partition.count)} <> ${partition.index}`);
-      // Started now, so that the helper thread loads while DuckDB computes the features.
-      const [{ n }] = (await queryRows(conn, 'SELECT count(*) AS n FROM customers')) as [{ n: number }];
-      helper = n >= THREAD_MIN_ROWS ? startHelper() : null;
       clock.lap('ingest');
       features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames);
       clock.lap('features');
@@ -293,9 +208,7 @@ export async function scoreJob(
     const lenses = categorize(lensInputFrom(features), model.config.lenses);
     clock.lap('lenses');
     const cold = history ? { attributes: signupAttributes(features.attributes, lenses), history } : undefined;
-    if (helper) opts.logger.info(`score: preprocess, assign and classify on two threads`);
-    const scores = await scoreFeatures(model, features.X, features.customerIds, lenses, clock, cold, helper);
-    if (helper?.failure) opts.logger.warn(`score: the helper thread failed (${helper.failure.message}); its rows were scored on the main thread`);
+    const scores = await scoreFeatures(model, features.X, features.customerIds, lenses, clock, cold);
     const nCold = scores.coldStart.filter(Boolean).length;
     if (nCold > 0) opts.logger.info(`cold start: ${nCold} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions scored from signup attributes`);
     await writeScores(conn, scores, model, opts.outFile);
@@ -304,7 +217,6 @@ export async function scoreJob(
     return { outFile: opts.outFile, rows: features.X.rows, scores, model, timings: clock.finish(), featureFile };
   } finally {
     conn.closeSync();
-    await helper?.close();
   }
 }
 

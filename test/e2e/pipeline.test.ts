@@ -7,8 +7,7 @@ import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
-import { loadScoringModel, scoreFeatures, scoreJob, type ScoringModel } from '../../pipeline/jobs/score.ts';
-import { startHelper, type Helper } from '../../pipeline/core/threads.ts';
+import { scoreFeatures, scoreJob, type ScoringModel } from '../../pipeline/jobs/score.ts';
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
 import { signupAttributes } from '../../pipeline/05-classify/coldstart.ts';
 import { lensInputFrom } from '../../pipeline/jobs/train.ts';
@@ -105,31 +104,6 @@ describe('end to end on generated data', () => {
     expect(Array.from(fromDisk.distance)).toEqual(Array.from(fromMemory.distance));
     expect(fromDisk.lenses).toEqual(fromMemory.lenses);
   });
-
-  it('scores the same with the second half of the rows on a helper thread, and when the helper fails', async () => {
-    const model = loadScoringModel(first.bundleDir);
-    const lenses = categorize(lensInputFrom(first.features), config.lenses);
-    const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: first.features.history };
-    const { X, customerIds } = first.features;
-    const alone = await scoreFeatures(model, X, customerIds, lenses, undefined, cold);
-    const helper = startHelper();
-    expect(helper).not.toBeNull();
-    const broken: Helper = { call: () => Promise.reject(new Error('no thread')), close: async () => {}, failure: null };
-    try {
-      for (const h of [helper!, broken]) {
-        const split = await scoreFeatures(model, X, customerIds, lenses, undefined, cold, h);
-        expect(Array.from(split.segment)).toEqual(Array.from(alone.segment));
-        expect(Array.from(split.probabilities.data)).toEqual(Array.from(alone.probabilities.data));
-        expect(Array.from(split.distance)).toEqual(Array.from(alone.distance));
-        expect(Array.from(split.secondSegment)).toEqual(Array.from(alone.secondSegment));
-        expect(Array.from(split.margin)).toEqual(Array.from(alone.margin));
-        expect(split.coldStart).toEqual(alone.coldStart);
-      }
-      expect(helper!.failure).toBeNull();
-    } finally {
-      await helper!.close();
-    }
-  }, 60_000);
 
   it('gives identical centroids and manifests (apart from timestamps) for the same seed', () => {
     expect(second.states['cluster.json'].centroids).toEqual(first.states['cluster.json'].centroids);
