@@ -1,7 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
 import { WINDOW_DAYS } from '../02-features/catalog.ts';
-import { readPerCustomer, sqlString, type PerCustomerQuery } from '../core/duck.ts';
+import { sqlString, type PerCustomerQuery } from '../core/duck.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { makeRng, sampleIndices } from '../core/random.ts';
 
@@ -261,12 +260,6 @@ export function moduleUseFrom(cols: Record<string, Float64Array>): ModuleUse {
   return { windowMask: Int32Array.from(cols.window_mask!), previousMask: Int32Array.from(cols.previous_mask!) };
 }
 
-/** Per customer (in `customerIds` order), which catalog modules were used in the last window and the one before; from the ingested usage_events table. */
-export async function moduleUse(conn: DuckDBConnection, asOf: string, customerIds: readonly string[]): Promise<ModuleUse> {
-  const q = moduleUseQuery(asOf);
-  return moduleUseFrom(await readPerCustomer(conn, q.sql, customerIds, q.fill));
-}
-
 /** Per-customer SQL over the ingested feedback table: the latest NPS answer (NULL when none) and the sum of tickets (0 without feedback rows). */
 export const feedbackQuery: PerCustomerQuery = {
   sql: `SELECT customer_id,
@@ -281,7 +274,3 @@ export function feedbackFrom(cols: Record<string, Float64Array>): CustomerFeedba
   return { latestNps: cols.latest_nps!, tickets: cols.tickets!.map((t) => (Number.isNaN(t) ? 0 : t)) };
 }
 
-/** Per customer (in `customerIds` order), the latest NPS answer and the sum of tickets; from the ingested feedback table. */
-export async function customerFeedback(conn: DuckDBConnection, customerIds: readonly string[]): Promise<CustomerFeedback> {
-  return feedbackFrom(await readPerCustomer(conn, feedbackQuery.sql, customerIds));
-}

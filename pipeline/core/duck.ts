@@ -159,25 +159,14 @@ export async function fillTempTable(conn: DuckDBConnection, definition: string, 
   appender.closeSync();
 }
 
-/**
- * A per-customer query (a `customer_id` column plus numeric ones) as columns aligned with
- * `customerIds`: row i is customer i, `fill` where the query has no row for it. Rows of customers
- * not in the list are left out; the query must have at most one row per customer.
- */
-export async function readPerCustomer(conn: DuckDBConnection, sql: string, customerIds: readonly string[], fill = Number.NaN): Promise<Record<string, Float64Array>> {
-  await registerCustomerIndex(conn, customerIds);
-  const cols = await readColumns(conn, `SELECT ci.idx AS __idx, q.* EXCLUDE (customer_id) FROM (${sql}) q JOIN __customer_index ci USING (customer_id)`);
-  return byRowPosition(cols, customerIds.length, fill);
-}
-
-/** Columns of a result with an `__idx` column scattered to row positions 0..n-1, `fill` at positions without a row. */
-function byRowPosition(cols: Columns, n: number, fill: number): Record<string, Float64Array> {
+/** Columns of a result with an `__idx` column scattered to row positions 0..n-1 (NaN at positions without a row). */
+function byRowPosition(cols: Columns, n: number): Record<string, Float64Array> {
   const idx = cols.numeric.__idx!;
   const out: Record<string, Float64Array> = {};
   for (const name of cols.names) {
     if (name === '__idx') continue;
     const src = cols.numeric[name]!;
-    const dst = new Float64Array(n).fill(fill);
+    const dst = new Float64Array(n).fill(Number.NaN);
     for (let r = 0; r < cols.rowCount; r++) dst[idx[r]!] = src[r]!;
     out[name] = dst;
   }
@@ -195,11 +184,12 @@ export interface PerCustomerQuery {
 let perCustomerTables = 0;
 
 /**
- * Starts per-customer queries as ONE statement that DuckDB runs to the end on its own threads:
- * it is issued before this returns, so it progresses while JS computes synchronously. A streamed
- * read (readPerCustomer) advances only when JS awaits, so at vendor scale it ran after the model
- * fitting instead of beside it. `registerCustomerIndex(conn, customerIds)` must have run. The
- * promise gives each listed column by row position, as readPerCustomer does.
+ * Per-customer queries as columns aligned with `customerIds` (row i is customer i; rows of
+ * customers not in the list are left out). They run as ONE statement that DuckDB runs to the
+ * end on its own threads: it is issued before this returns, so it progresses while JS computes
+ * synchronously. A streamed read, as this was before, advances only when JS awaits, so at vendor
+ * scale it ran after the model fitting instead of beside it. `registerCustomerIndex(conn,
+ * customerIds)` must have run.
  */
 export function startPerCustomer(conn: DuckDBConnection, customerIds: readonly string[], queries: readonly PerCustomerQuery[]): Promise<Record<string, Float64Array>> {
   if (registeredOrder.get(conn) !== customerIds) throw new Error('startPerCustomer: registerCustomerIndex(conn, customerIds) must run first');
@@ -211,8 +201,8 @@ export function startPerCustomer(conn: DuckDBConnection, customerIds: readonly s
   const running = conn.run(`CREATE TEMP TABLE ${table} AS SELECT ci.idx AS __idx, ${select.join(', ')} FROM __customer_index ci ${joins.join(' ')}`);
   return running.then(async () => {
     try {
-      // Every index row has a result row, so no fill is needed here.
-      return byRowPosition(await readColumns(conn, `SELECT * FROM ${table}`), customerIds.length, Number.NaN);
+      // Every index row has a result row (the fills are applied in SQL).
+      return byRowPosition(await readColumns(conn, `SELECT * FROM ${table}`), customerIds.length);
     } finally {
       await conn.run(`DROP TABLE ${table}`);
     }

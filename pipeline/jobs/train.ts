@@ -176,7 +176,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
     const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
     const features = fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency }, ingested.absentTables);
-    // The row order per-customer queries are placed by (readPerCustomer, startPerCustomer).
+    // The row order per-customer queries are placed by (startPerCustomer).
     await registerCustomerIndex(conn, features.customerIds);
     clock.lap('features');
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
@@ -263,7 +263,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     clock.lap('explain');
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
     // Cold start: segments from signup attributes alone, for customers with too little history.
-    // History by row position (readPerCustomer), so it lines up with the feature rows whatever order the query returns.
+    // History (event rows + transactions) comes with the features, in their row order.
     const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, features.history, config.coldStart, seeds.coldStart);
     clock.lap('coldstart');
     const cs = coldStart.metrics;

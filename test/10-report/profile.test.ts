@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
-import { openDuck } from '../../pipeline/core/duck.ts';
+import { openDuck, registerCustomerIndex, startPerCustomer } from '../../pipeline/core/duck.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
-import { customerFeedback, moduleUse, segmentProfile } from '../../pipeline/10-report/profile.ts';
+import { feedbackFrom, feedbackQuery, moduleUseFrom, moduleUseQuery, segmentProfile } from '../../pipeline/10-report/profile.ts';
 
 /**
  * The report profile on five hand-checkable customers: segment 0 = customers 0–1, segment 1 =
@@ -140,7 +140,9 @@ describe('module use and feedback from DuckDB', () => {
       ('x', TIMESTAMP '2026-09-01 10:00:00', 'tax')
     ) AS t(customer_id, ts, module)`);
     // As of 2026-09-30: the window is 2026-07-03..09-30, the previous one 2026-04-04..07-02.
-    const use = await moduleUse(conn, '2026-09-30', ['a', 'b', 'c']);
+    const ids = ['a', 'b', 'c'];
+    await registerCustomerIndex(conn, ids);
+    const use = moduleUseFrom(await startPerCustomer(conn, ids, [moduleUseQuery('2026-09-30')]));
     conn.closeSync();
     const bit = (m: string) => 1 << MODULES.indexOf(m as (typeof MODULES)[number]);
     expect(Array.from(use.windowMask)).toEqual([bit('invoicing'), 0, 0]);
@@ -155,7 +157,9 @@ describe('module use and feedback from DuckDB', () => {
       ('a', TIMESTAMP '2026-06-01 00:00:00', NULL, 3),
       ('b', TIMESTAMP '2026-06-01 00:00:00', NULL, 2)
     ) AS t(customer_id, ts, nps, tickets)`);
-    const fb = await customerFeedback(conn, ['a', 'b', 'c']);
+    const ids = ['a', 'b', 'c'];
+    await registerCustomerIndex(conn, ids);
+    const fb = feedbackFrom(await startPerCustomer(conn, ids, [feedbackQuery]));
     conn.closeSync();
     expect(Array.from(fb.latestNps)).toEqual([9, Number.NaN, Number.NaN]);
     expect(Array.from(fb.tickets)).toEqual([4, 2, 0]);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { duckQueue, openDuck, readColumns, readColumnsCoded, readPerCustomer, registerCustomerIndex, startPerCustomer } from '../../pipeline/core/duck.ts';
+import { duckQueue, openDuck, readColumns, readColumnsCoded, registerCustomerIndex, startPerCustomer } from '../../pipeline/core/duck.ts';
 
 const conn = await openDuck();
 afterAll(() => conn.closeSync());
@@ -58,16 +58,8 @@ describe('readColumnsCoded', () => {
   });
 });
 
-describe('readPerCustomer', () => {
-  it('lines rows up with the given customer order, fills customers without a row, drops unknown ones', async () => {
-    const ids = ['c3', 'c1', 'c2', 'c9'];
-    const cols = await readPerCustomer(conn, `SELECT * FROM (VALUES ('c1', 10.0), ('c2', 20.0), ('c3', 30.0), ('zz', 99.0)) v(customer_id, n)`, ids, -1);
-    expect(Array.from(cols.n!)).toEqual([30, 10, 20, -1]);
-  });
-});
-
 describe('startPerCustomer', () => {
-  it('joins several queries in one statement, by row position, with each query its own fill', async () => {
+  it('joins several queries in one statement, by row position, with each query its own fill; drops unknown customers', async () => {
     const ids = ['c3', 'c1', 'c2', 'c9'];
     await registerCustomerIndex(conn, ids);
     const cols = await startPerCustomer(conn, ids, [
