@@ -32,9 +32,12 @@ export class StageClock {
   lap(stage: string): void {
     const t = this.now();
     const seconds = (t - this.last) / 1000;
-    this.stages[stage] = (this.stages[stage] ?? 0) + seconds;
+    const before = this.stages[stage];
+    this.stages[stage] = (before ?? 0) + seconds;
     this.last = t;
-    this.logger.info(`${this.job} timing: ${stage} ${seconds.toFixed(2)} s`);
+    // A stage timed again (cluster, around the stability refits) also shows its running total.
+    const total = before === undefined ? '' : ` (${this.stages[stage]!.toFixed(2)} s in all)`;
+    this.logger.info(`${this.job} timing: ${stage} ${seconds.toFixed(2)} s${total}`);
   }
 
   /** The timings so far, with the total since the start. */
