@@ -2,6 +2,7 @@ import type { CustomerAttributes } from '../02-features/features.ts';
 import type { CustomerLenses } from '../06-categorize/lenses.ts';
 import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
+import { perValue } from '../core/memo.ts';
 import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
 
 /**
@@ -188,16 +189,8 @@ function numericColumn(attrs: SignupAttributes, name: (typeof NUMERIC)[number]):
  * most of the encoding's time.
  */
 function perDistinctValue<T>(f: (level: string) => T): (value: string | null | undefined) => T {
-  const seen = new Map<string | null, T>();
-  return (value) => {
-    const raw = value ?? null;
-    let out = seen.get(raw);
-    if (out === undefined) {
-      out = f(normalise(raw));
-      seen.set(raw, out);
-    }
-    return out;
-  };
+  const once = perValue((raw: string | null) => f(normalise(raw)));
+  return (value) => once(value ?? null);
 }
 
 function checkLengths(attrs: SignupAttributes, where: string): number {
