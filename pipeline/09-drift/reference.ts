@@ -6,7 +6,7 @@
 import type { CustomerAttributes } from '../02-features/features.ts';
 import { LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { InputError } from '../core/errors.ts';
-import type { Matrix } from '../core/matrix.ts';
+import { columnsOf, type Matrix } from '../core/matrix.ts';
 import {
   categoricalDrift,
   DRIFT_REFERENCE_KIND,
@@ -51,9 +51,11 @@ const CATEGORICAL_ATTRIBUTES = [
   ['buyer_role', 'buyerRole'],
 ] as const;
 
-function column(X: Matrix, j: number): Float64Array {
-  const out = new Float64Array(X.rows);
-  for (let i = 0; i < X.rows; i++) out[i] = X.data[i * X.cols + j]!;
+
+/** f applied to every column of X, the columns copied out eight at a time (columnsOf). */
+function mapColumns<T>(X: Matrix, f: (values: Float64Array, j: number) => T): T[] {
+  const out: T[] = [];
+  for (let from = 0; from < X.cols; from += 8) columnsOf(X, from, Math.min(X.cols, from + 8)).forEach((values, k) => out.push(f(values, from + k)));
   return out;
 }
 
@@ -61,7 +63,7 @@ function column(X: Matrix, j: number): Float64Array {
 export function fitDriftReference(input: DriftInput, labels: Int32Array, k: number, params: ReferenceParams = defaultReferenceParams): DriftReference {
   const n = input.X.rows;
   const numeric = [
-    ...input.featureNames.map((name, j) => fitNumericReference(name, 'feature', column(input.X, j), params.bins)),
+    ...mapColumns(input.X, (values, j) => fitNumericReference(input.featureNames[j]!, 'feature', values, params.bins)),
     ...NUMERIC_ATTRIBUTES.map(([name, key]) => fitNumericReference(name, 'attribute', input.attributes[key], params.bins)),
   ];
   const categorical = [
@@ -84,13 +86,19 @@ export function fitDriftReference(input: DriftInput, labels: Int32Array, k: numb
 /** PSI of every input in the reference, measured on today's customers; a feature today's data lacks reads as all missing. */
 export function measureDrift(ref: DriftReference, input: DriftInput): InputDrift[] {
   const missing = new Float64Array(input.X.rows).fill(Number.NaN);
+  // Each feature's drift as its column is copied out, so only a few columns exist at a time.
+  const wanted = new Map(ref.numeric.filter((r) => r.source === 'feature').map((r) => [r.name, r]));
+  const featureDrift = new Map<string, ReturnType<typeof numericDrift>>();
+  mapColumns(input.X, (values, j) => {
+    const r = wanted.get(input.featureNames[j]!);
+    if (r) featureDrift.set(r.name, numericDrift(r, values));
+  });
   const numeric = ref.numeric.map((r) => {
     if (r.source === 'attribute') {
       const key = NUMERIC_ATTRIBUTES.find(([name]) => name === r.name)![1];
       return numericDrift(r, input.attributes[key]);
     }
-    const j = input.featureNames.indexOf(r.name);
-    return numericDrift(r, j < 0 ? missing : column(input.X, j));
+    return featureDrift.get(r.name) ?? numericDrift(r, missing);
   });
   const categorical = ref.categorical.map((r) => {
     if (r.source === 'lens') return categoricalDrift(r, input.lenses[r.name.slice('lens:'.length) as (typeof LENS_NAMES)[number]] as readonly (string | null)[]);
