@@ -121,6 +121,7 @@ export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds:
   });
   clock?.lap('coldstart');
   const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  clock?.lap('recommend');
   return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, history: Float64Array.from({ length: X.rows }, (_, i) => (history ? history[i]! : Number.NaN)), recommendation };
 }
 
