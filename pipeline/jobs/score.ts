@@ -84,8 +84,7 @@ export interface Scores {
 /** What cold start needs of a batch: signup attributes and history counts (usage events + transactions), each of length n. */
 export interface ColdStartInput {
   attributes: SignupAttributes;
-  /** Or its promise: score starts the history query and applies the behavioural model meanwhile. */
-  history: ArrayLike<number> | Promise<ArrayLike<number>>;
+  history: ArrayLike<number>;
 }
 
 /**
@@ -108,7 +107,7 @@ export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds:
   const scores = { segment: assignment.labels, distance: assignment.distances, probabilities, confidence };
   const { margin, ambiguous, novel } = assignmentFlags(model.cluster, assignment, model.config.cluster.ambiguousMargin);
   // Cold start replaces segment, probabilities and confidence of its rows before anything is derived from them.
-  const history = cold ? await cold.history : null;
+  const history = cold ? cold.history : null;
   const coldStart = cold && model.coldStart ? await applyColdStart(model.coldStart, scores, cold.attributes, history!) : new Array<boolean>(X.rows).fill(false);
   const secondSegment = assignment.second;
   coldStart.forEach((isCold, i) => {
@@ -177,7 +176,6 @@ export async function scoreJob(
   clock.lap('load');
   try {
     let features: FeatureTable;
-    let history: Promise<ArrayLike<number>> | null;
     let featureFile: FeatureFileReport | null = null;
     if (opts.featureFile) {
       const read = await readFeatureFile(conn, opts.featureFile, {
@@ -191,8 +189,6 @@ export async function scoreJob(
       });
       clock.lap('read-features');
       ({ features, report: featureFile } = read);
-      // Without a history column nobody can be told apart as new: all are scored on behaviour.
-      history = read.report.hasHistory ? Promise.resolve(features.history) : null;
     } else {
       const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger);
       // The partition is cut at the customers table: features and history start from it, and
@@ -202,13 +198,13 @@ export async function scoreJob(
       clock.lap('ingest');
       features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames);
       clock.lap('features');
-      // Counted by the feature query itself.
-      history = Promise.resolve(features.history);
     }
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     const lenses = categorize(lensInputFrom(features), model.config.lenses);
     clock.lap('lenses');
-    const cold = history ? { attributes: signupAttributes(features.attributes, lenses), history } : undefined;
+    // History comes with the features (the feature query counts it). A feature table without a
+    // history column cannot tell new customers apart: all are then scored on behaviour.
+    const cold = featureFile && !featureFile.hasHistory ? undefined : { attributes: signupAttributes(features.attributes, lenses), history: features.history };
     const scores = await scoreFeatures(model, features.X, features.customerIds, lenses, clock, cold);
     const nCold = scores.coldStart.filter(Boolean).length;
     if (nCold > 0) opts.logger.info(`cold start: ${nCold} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions scored from signup attributes`);
