@@ -696,12 +696,19 @@ async function checkColumnTypes(conn: DuckDBConnection, staged: Staged, missingV
     const nonBlank = Number(row!.n);
     const bad = Number(s.n);
     if (bad / Math.max(nonBlank, 1) <= WRONG_TYPE_SHARE) continue;
-    const examples = (await queryRows(conn, `SELECT DISTINCT CAST(${rawCol} AS VARCHAR) AS v FROM ${raw} r JOIN checked c ON c.__file = r.__file AND c.__line = r.__line WHERE c.__reason = 'unparseable' AND c.__column = ${sqlString(plan.spec.name)} AND r.__file = ${s.f} LIMIT 3`)).map((r) => String(r.v));
+    // The first three distinct failing values in file order: a bare DISTINCT ... LIMIT takes
+    // whichever rows DuckDB's threads reach first, so the message changed from run to run.
+    const examples = (
+      await queryRows(
+        conn,
+        `SELECT v FROM (SELECT CAST(${rawCol} AS VARCHAR) AS v, min(r.__line) AS first_line FROM ${raw} r JOIN checked c ON c.__file = r.__file AND c.__line = r.__line WHERE c.__reason = 'unparseable' AND c.__column = ${sqlString(plan.spec.name)} AND r.__file = ${s.f} GROUP BY 1) ORDER BY first_line LIMIT 3`,
+      )
+    ).map((r) => String(r.v));
     const file = staged.files[Number(s.f)]!;
     const sourceName = staged.sourceNames.get(plan.spec.name) ?? plan.spec.name;
     const detail = [`${bad} of ${nonBlank} values do not parse, e.g. ${examples.map((x) => JSON.stringify(x)).join(', ')}`];
     if (plan.spec.type === 'date' || plan.spec.type === 'timestamp') {
-      const formats = await parsingFormats(conn, `SELECT CAST(${rawCol} AS VARCHAR) AS v FROM ${raw} r WHERE r.__file = ${s.f} AND NOT ${blankExpr(rawCol, plan.rawType, missingValues)} LIMIT 2000`);
+      const formats = await parsingFormats(conn, `SELECT CAST(${rawCol} AS VARCHAR) AS v FROM ${raw} r WHERE r.__file = ${s.f} AND NOT ${blankExpr(rawCol, plan.rawType, missingValues)} ORDER BY r.__line LIMIT 2000`);
       if (formats.length > 0) {
         const owner = staged.report.derivedFrom ? 'customers' : staged.table;
         detail.push(`they parse with the format ${formats.map((f) => JSON.stringify(f)).join(' or ')}: map the column as "ingest": {"columns": {"${owner}": {"${plan.spec.name}": {"column": "${sourceName}", "format": "${formats[0]}"}}}}`);
