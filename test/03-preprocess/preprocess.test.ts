@@ -10,6 +10,7 @@ import {
   fitPreprocess,
   fitPreprocessScaled,
   projectScaled,
+  scaleAndProject,
   loadPreprocessState,
   orderStatistics,
   quantiles,
@@ -260,5 +261,51 @@ describe('the one-pass training path', () => {
     const got = covarianceOf(scaled);
     for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) expect(Math.abs(got[a]![b]! - expected[a]![b]!)).toBeLessThan(1e-12);
     expect(got[1]![1]).toBe(0);
+  });
+});
+
+describe('the scoring path', () => {
+  // 1101 rows: two full 512-row chunks, a remainder, and an odd last row (rows are projected in
+  // pairs). Column 0 holds counts (whole numbers, some beyond the 65,536-entry log1p table),
+  // column 1 skewed fractions, both log-transformed; the rest as in the training path above.
+  const rng = makeRng(11);
+  const n = 1101;
+  const p = 9;
+  const X = zeros(n, p);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      const v =
+        j === 0 ? (i % 97 === 0 ? 70000 + i : Math.floor(Math.exp(2.5 * rng.normal()))) : j === 1 ? Math.exp(2 * rng.normal()) / 7 : rng.normal() * (j + 1) - (j % 2);
+      X.data[i * p + j] = rng.next() < 0.05 ? NaN : v;
+    }
+  }
+  const names = Array.from({ length: p }, (_, j) => `g${j}`);
+  const state = fitPreprocess(X, names, defaultPreprocessParams);
+
+  it('takes log1p of counts from a table that gives exactly Math.log1p', () => {
+    expect(state.logTransform.slice(0, 2)).toEqual([true, true]);
+    const scaled = applyScale(state, X);
+    let checked = 0;
+    for (let i = 0; i < n; i++) {
+      for (const j of [0, 1]) {
+        let v = X.data[i * p + j]!;
+        if (Number.isNaN(v)) v = state.medians[j]!;
+        v = Math.log1p(Math.max(v, 0));
+        v = Math.min(Math.max(v, state.clipLow[j]!), state.clipHigh[j]!);
+        expect(scaled.data[i * p + j]).toBe((v - state.means[j]!) / state.stds[j]!);
+        checked++;
+      }
+    }
+    expect(checked).toBe(2 * n);
+  });
+
+  it('scaleAndProject equals projectScaled(applyScale) bit for bit, with the scaled rows in float32', () => {
+    const scaled = applyScale(state, X);
+    const { reduced, scaled32 } = scaleAndProject(state, X);
+    expect(reduced.rows).toBe(n);
+    expect(reduced.cols).toBe(state.pca.nComponents);
+    expect(Array.from(reduced.data)).toEqual(Array.from(projectScaled(state, scaled).data));
+    expect(Array.from(reduced.data)).toEqual(Array.from(applyPreprocess(state, X).data));
+    expect(Array.from(scaled32)).toEqual(Array.from(Float32Array.from(scaled.data)));
   });
 });
