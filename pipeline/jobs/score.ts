@@ -4,10 +4,10 @@ import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
-import { applyScale, loadPreprocessState, projectScaled } from '../03-preprocess/preprocess.ts';
+import { loadPreprocessState, scaleAndProject } from '../03-preprocess/preprocess.ts';
 import { assignClusters, assignmentFlags, loadClusterState } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
-import { loadClassifierState, predictProba } from '../05-classify/mlp.ts';
+import { loadClassifierState, predictProbaFloat32 } from '../05-classify/mlp.ts';
 import { applyColdStart, loadColdStartState, signupAttributes, type ColdStartState, type SignupAttributes } from '../05-classify/coldstart.ts';
 import { dominantLensesOf, recommendCustomers, type Recommendations } from '../07-map/recommend.ts';
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
@@ -93,13 +93,12 @@ export interface ColdStartInput {
  * are scored from their signup attributes instead.
  */
 export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds: string[], lenses: CustomerLenses, clock?: StageClock, cold?: ColdStartInput): Promise<Scores> {
-  // Scaled once for both: projectScaled(applyScale(X)) is applyPreprocess(X) bit for bit.
-  const scaled = applyScale(model.preprocess, X);
-  const reduced = projectScaled(model.preprocess, scaled);
+  // One pass: the reduced rows (applyPreprocess bit for bit) and the scaled rows in float32 for the classifier.
+  const { reduced, scaled32 } = scaleAndProject(model.preprocess, X);
   clock?.lap('preprocess');
   const assignment = assignClusters(model.cluster, reduced);
   clock?.lap('assign');
-  const probabilities = await predictProba(model.classifier, scaled);
+  const probabilities = await predictProbaFloat32(model.classifier, scaled32, X.rows);
   clock?.lap('classify');
   const k = probabilities.cols;
   const confidence = new Float64Array(X.rows);

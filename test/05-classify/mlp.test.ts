@@ -6,6 +6,7 @@ import {
   fitClassifier,
   loadClassifierState,
   predictProba,
+  predictProbaFloat32,
   type ClassifierParams,
   type ClassifierState,
 } from '../../pipeline/05-classify/mlp.ts';
@@ -165,6 +166,29 @@ describe('predictProba', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await predictProba(state, X);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("computes the function of the saved Keras model: tfjs's own predict agrees within float32 rounding", async () => {
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: state.modelTopology as object,
+        weightSpecs: state.weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData: new Uint8Array(Buffer.from(state.weightDataBase64, 'base64')).buffer,
+      }),
+    );
+    const keras = tf.tidy(() => (model.predict(tf.tensor2d(Float32Array.from(X.data), [N, D]), { batchSize: N }) as tf.Tensor).dataSync());
+    model.dispose();
+    const ours = await predictProba(state, X);
+    let worst = 0;
+    for (let i = 0; i < N * K; i++) worst = Math.max(worst, Math.abs(ours.data[i]! - keras[i]!));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('gives the same probabilities from float32 rows (predictProbaFloat32) as from the float64 rows they round', async () => {
+    const fromFloat64 = await predictProba(state, X);
+    const fromFloat32 = await predictProbaFloat32(state, Float32Array.from(X.data), N);
+    expect(fromFloat32).toEqual(fromFloat64);
+    await expect(predictProbaFloat32(state, new Float32Array(D * 2 - 1), 2)).rejects.toThrow(/11 values for 2 rows of 6/);
   });
 
   it('rejects a matrix with the wrong number of columns', async () => {
