@@ -7,6 +7,7 @@ import { queryRows, readColumnsCoded, sqlIdent, sqlString } from '../core/duck.t
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
+import { sharedZeros } from '../core/matrix.ts';
 import { ACTIVITY_FEATURES, CHANNEL_FEATURES, FEATURE_NAMES, MODULE_SHARE_FEATURES, TRANSACTION_FEATURES } from './catalog.ts';
 import { featureSql, type FeatureParams, type FeatureSqlDialect, type FeatureTable } from './features.ts';
 
@@ -369,7 +370,8 @@ FROM (
     if (used.length === 0) throw new InputError(where('every feature column is empty'));
   }
   const p = used.length;
-  const data = new Float64Array(n * p);
+  // Shared memory: score splits the rows of this matrix between two threads (jobs/score-threads.ts).
+  const data = sharedZeros(n, p).data;
   used.forEach((u, j) => {
     for (let i = 0; i < n; i++) data[i * p + j] = u.values[i]!;
   });

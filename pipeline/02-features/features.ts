@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
 import { readColumns, readColumnsCoded, sqlString } from '../core/duck.ts';
-import type { Matrix } from '../core/matrix.ts';
+import { sharedZeros, type Matrix } from '../core/matrix.ts';
 import {
   ACTIVITY_FEATURES,
   CHANNEL_FEATURES,
@@ -214,7 +214,8 @@ export async function computeFeatures(
   }
   const n = cols.rowCount;
   const p = featureNames.length;
-  const data = new Float64Array(n * p);
+  // Shared memory: score splits the rows of this matrix between two threads (jobs/score-threads.ts).
+  const data = sharedZeros(n, p).data;
   featureNames.forEach((f, j) => {
     // A feature whose table is absent reads as all-NaN: the model's imputation fills it.
     const column = absentTables.includes('usage_events') && USAGE_FEATURES.includes(f) ? null : absentTables.includes('transactions') && TXN_FEATURES.includes(f) ? null : cols.numeric[f]!;

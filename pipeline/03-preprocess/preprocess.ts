@@ -165,7 +165,7 @@ export function fitPreprocessScaled(X: Matrix, featureNames: readonly string[], 
 
 /** Imputes, log-transforms, clips and standardises: (n, p) -> (n, p). */
 export function applyScale(state: PreprocessState, X: Matrix): Matrix {
-  checkColumns(state, X);
+  checkPreprocessColumns(state, X);
   const p = X.cols;
   const out = zeros(X.rows, p);
   const scaleRow = makeRowScaler(state);
@@ -175,7 +175,7 @@ export function applyScale(state: PreprocessState, X: Matrix): Matrix {
 
 /** applyScale then projects on the PCA basis: (n, p) -> (n, nComponents). */
 export function applyPreprocess(state: PreprocessState, X: Matrix): Matrix {
-  checkColumns(state, X);
+  checkPreprocessColumns(state, X);
   const p = X.cols;
   const nc = state.pca.nComponents;
   const basis = basisOf(state);
@@ -196,7 +196,7 @@ export function applyPreprocess(state: PreprocessState, X: Matrix): Matrix {
  * for bit, so a caller holding the scaled matrix skips the second log1p pass.
  */
 export function projectScaled(state: PreprocessState, Z: Matrix): Matrix {
-  checkColumns(state, Z);
+  checkPreprocessColumns(state, Z);
   const p = Z.cols;
   const nc = state.pca.nComponents;
   const basis = basisOf(state);
@@ -216,21 +216,32 @@ const SCORE_CHUNK = 512;
  * copied out as float32. At 1M x 37 the separate passes wrote and re-read 296 MB twice.
  */
 export function scaleAndProject(state: PreprocessState, X: Matrix): { reduced: Matrix; scaled32: Float32Array } {
-  checkColumns(state, X);
-  const { rows: n, cols: p } = X;
+  const reduced = zeros(X.rows, state.pca.nComponents);
+  const scaled32 = new Float32Array(X.rows * X.cols);
+  scaleAndProjectRows(state)(X, 0, X.rows, reduced.data, scaled32);
+  return { reduced, scaled32 };
+}
+
+/**
+ * scaleAndProject for rows [from, to) of X, written into `reduced` (n, nComponents) and
+ * `scaled32` (n, p) at the same rows: the kernel of score's chunks (core/row-threads.ts). The
+ * returned function holds the state's arrays, so a chunk does not copy them again.
+ */
+export function scaleAndProjectRows(state: PreprocessState): (X: Matrix, from: number, to: number, reduced: Float64Array, scaled32: Float32Array) => void {
+  const p = state.featureNames.length;
   const nc = state.pca.nComponents;
   const basis = basisOf(state);
   const scaleRow = makeRowScaler(state);
-  const reduced = zeros(n, nc);
-  const scaled32 = new Float32Array(n * p);
-  const buf = new Float64Array(Math.min(SCORE_CHUNK, n) * p);
-  for (let r0 = 0; r0 < n; r0 += SCORE_CHUNK) {
-    const rows = Math.min(SCORE_CHUNK, n - r0);
-    for (let r = 0; r < rows; r++) scaleRow(X.data, (r0 + r) * p, buf, r * p);
-    projectRows(buf, 0, rows, basis, nc, p, reduced.data, r0 * nc);
-    scaled32.set(buf.subarray(0, rows * p), r0 * p);
-  }
-  return { reduced, scaled32 };
+  const buf = new Float64Array(SCORE_CHUNK * p);
+  return (X, from, to, reduced, scaled32) => {
+    checkPreprocessColumns(state, X);
+    for (let r0 = from; r0 < to; r0 += SCORE_CHUNK) {
+      const rows = Math.min(SCORE_CHUNK, to - r0);
+      for (let r = 0; r < rows; r++) scaleRow(X.data, (r0 + r) * p, buf, r * p);
+      projectRows(buf, 0, rows, basis, nc, p, reduced, r0 * nc);
+      scaled32.set(buf.subarray(0, rows * p), r0 * p);
+    }
+  };
 }
 
 /** The population covariance (divided by n) of the columns of Z (n, p), as row arrays (p, p). */
@@ -521,7 +532,8 @@ function isNegligibleSpread(spread: number, centre: number): boolean {
   return spread <= 1e-12 * Math.max(1, Math.abs(centre));
 }
 
-function checkColumns(state: PreprocessState, X: Matrix): void {
+/** Rejects a matrix whose column count is not the state's feature count. */
+export function checkPreprocessColumns(state: PreprocessState, X: Matrix): void {
   if (X.cols !== state.featureNames.length) {
     throw new InputError(
       `preprocess state expects ${state.featureNames.length} feature columns (${state.featureNames.join(', ')}), got ${X.cols}`,

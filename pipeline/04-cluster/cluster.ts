@@ -8,7 +8,7 @@ import { InputError } from '../core/errors.ts';
 import { stateReader } from '../core/validate.ts';
 import { fromRows, takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
-import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions } from './kmeans.ts';
+import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions, type Nearest } from './kmeans.ts';
 import { selectK, type ClusterPhase, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
 import { quantile } from '../core/quantiles.ts';
@@ -191,9 +191,18 @@ export function assignClusters(
   state: ClusterState,
   X: Matrix,
 ): { labels: Int32Array; distances: Float64Array; second: Int32Array; secondDistances: Float64Array } {
+  checkCentroidDimensions(state, X.cols);
+  return assignmentOf(nearestCentroids(X, fromRows(state.centroids)));
+}
+
+/** Rejects data whose column count is not the centroids' dimension. */
+export function checkCentroidDimensions(state: ClusterState, cols: number): void {
   const d = state.centroids[0]?.length ?? 0;
-  if (X.cols !== d) throw new InputError(`cluster state has ${d}-dimensional centroids, data has ${X.cols} columns`);
-  const near = nearestCentroids(X, fromRows(state.centroids));
+  if (cols !== d) throw new InputError(`cluster state has ${d}-dimensional centroids, data has ${cols} columns`);
+}
+
+/** assignClusters' result from nearestCentroids' (squared distances turned into distances). */
+export function assignmentOf(near: Nearest): { labels: Int32Array; distances: Float64Array; second: Int32Array; secondDistances: Float64Array } {
   return {
     labels: near.labels,
     distances: near.sqDistances.map(Math.sqrt),

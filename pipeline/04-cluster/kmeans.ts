@@ -69,17 +69,22 @@ export interface Nearest {
  * by fitting, metrics and scoring, so a fitted model reproduces its own labels bit for bit.
  */
 export function nearestCentroids(X: Matrix, centroids: Matrix): Nearest {
-  const { rows: n, cols: d } = X;
+  const n = X.rows;
+  const out = { labels: new Int32Array(n), sqDistances: new Float64Array(n), second: new Int32Array(n), secondSqDistances: new Float64Array(n) };
+  nearestCentroidsInto(X, centroids, 0, n, out);
+  return out;
+}
+
+/** nearestCentroids for rows [from, to) of X, written into `out` at the same rows (score's chunks, core/row-threads.ts). */
+export function nearestCentroidsInto(X: Matrix, centroids: Matrix, from: number, to: number, out: Nearest): void {
+  const d = X.cols;
   const k = centroids.rows;
   if (centroids.cols !== d) throw new Error(`nearestCentroids: centroids have ${centroids.cols} columns, data has ${d}`);
-  const labels = new Int32Array(n);
-  const sqDistances = new Float64Array(n);
-  const second = new Int32Array(n);
-  const secondSqDistances = new Float64Array(n);
+  const { labels, sqDistances, second, secondSqDistances } = out;
   const x = X.data;
   const c = centroids.data;
   const dist = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     sqDistancesToRows(x, i * d, c, 0, k, d, dist, 0);
     let best = -1;
     let bestD = Infinity;
@@ -103,7 +108,6 @@ export function nearestCentroids(X: Matrix, centroids: Matrix): Nearest {
     second[i] = next;
     secondSqDistances[i] = nextD;
   }
-  return { labels, sqDistances, second, secondSqDistances };
 }
 
 /** Counts rows per label: shape (k). */

@@ -224,8 +224,25 @@ export async function predictProba(state: ClassifierState, X: Matrix): Promise<M
 export async function predictProbaFloat32(state: ClassifierState, x32: Float32Array, rows: number): Promise<Matrix> {
   const d = state.inputDim;
   if (x32.length !== rows * d) throw new Error(`predictProbaFloat32: ${x32.length} values for ${rows} rows of ${d}`);
-  checkFinite(x32, d, 'predictProbaFloat32');
-  return predictChunks(state, rows, (start, n) => x32.subarray(start * d, (start + n) * d));
+  const out = new Float64Array(rows * state.classes);
+  await predictProbaInto(state, x32, 0, rows, out);
+  return { rows, cols: state.classes, data: out };
+}
+
+/**
+ * predictProbaFloat32 for rows [from, to) of x32, written into `out` (n, classes) at the same
+ * rows: the kernel of score's chunks (core/row-threads.ts). A row's probabilities do not depend
+ * on the rows it is computed with (tested), so any split gives the same matrix.
+ */
+export async function predictProbaInto(state: ClassifierState, x32: Float32Array, from: number, to: number, out: Float64Array): Promise<void> {
+  const d = state.inputDim;
+  const k = state.classes;
+  checkFinite(x32.subarray(from * d, to * d), d, 'predictProbaFloat32', from);
+  const model = await modelFor(state);
+  for (let start = from; start < to; start += PREDICT_CHUNK) {
+    const n = Math.min(PREDICT_CHUNK, to - start);
+    out.set(await runModel(model, x32.subarray(start * d, (start + n) * d), n, d), start * k);
+  }
 }
 
 /** Runs the model chunk by chunk over `rows` rows, each chunk's float32 inputs given by `chunkAt`. */
@@ -522,10 +539,10 @@ function confusionMatrix(truth: Int32Array, predicted: Int32Array, k: number): n
   return m;
 }
 
-function checkFinite(data: Float64Array | Float32Array, cols: number, where: string): void {
+function checkFinite(data: Float64Array | Float32Array, cols: number, where: string, firstRow = 0): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
-      const row = Math.floor(i / cols);
+      const row = firstRow + Math.floor(i / cols);
       throw new Error(`${where}: X[${row}, ${i - row * cols}] is ${data[i]}; preprocess must impute and clip before classify`);
     }
   }

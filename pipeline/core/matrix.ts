@@ -10,6 +10,21 @@ export function zeros(rows: number, cols: number): Matrix {
   return { rows, cols, data: new Float64Array(rows * cols) };
 }
 
+/**
+ * zeros in memory a worker thread can share (a SharedArrayBuffer): for the matrices score splits
+ * between threads (jobs/score-threads.ts). Otherwise an ordinary Float64Array.
+ */
+export function sharedZeros(rows: number, cols: number): Matrix {
+  return { rows, cols, data: new Float64Array(new SharedArrayBuffer(rows * cols * Float64Array.BYTES_PER_ELEMENT)) };
+}
+
+/** A copy of M in shared memory (sharedZeros). */
+export function sharedCopy(m: Matrix): Matrix {
+  const out = sharedZeros(m.rows, m.cols);
+  out.data.set(m.data);
+  return out;
+}
+
 /** Wraps row arrays (shape (rows, cols)) as a Matrix; for tests and small data. */
 export function fromRows(rowArrays: readonly (readonly number[])[]): Matrix {
   const rows = rowArrays.length;

@@ -4,10 +4,10 @@ import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
-import { loadPreprocessState, scaleAndProject } from '../03-preprocess/preprocess.ts';
-import { assignClusters, assignmentFlags, loadClusterState } from '../04-cluster/cluster.ts';
+import { checkPreprocessColumns, loadPreprocessState } from '../03-preprocess/preprocess.ts';
+import { assignmentFlags, assignmentOf, checkCentroidDimensions, loadClusterState } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
-import { loadClassifierState, predictProbaFloat32 } from '../05-classify/mlp.ts';
+import { loadClassifierState } from '../05-classify/mlp.ts';
 import { applyColdStart, loadColdStartState, signupAttributes, type ColdStartState, type SignupAttributes } from '../05-classify/coldstart.ts';
 import { dominantLensesOf, recommendCustomers, type Recommendations } from '../07-map/recommend.ts';
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
@@ -17,7 +17,9 @@ import { openDuck, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import type { Logger } from '../core/log.ts';
-import type { Matrix } from '../core/matrix.ts';
+import { sharedCopy, type Matrix } from '../core/matrix.ts';
+import { allocateScoreBuffers } from './score-kernels.ts';
+import { runScorePhases, ScoreThreads } from './score-threads.ts';
 import type { SegmentsState } from './train.ts';
 import { lensInputFrom } from './train.ts';
 import { StageClock, type StageTimings } from './timings.ts';
@@ -92,14 +94,28 @@ export interface ColdStartInput {
  * with `cold` (and a model that has a cold-start state) customers below its history threshold
  * are scored from their signup attributes instead.
  */
-export async function scoreFeatures(model: ScoringModel, X: Matrix, customerIds: string[], lenses: CustomerLenses, clock?: StageClock, cold?: ColdStartInput): Promise<Scores> {
-  // One pass: the reduced rows (applyPreprocess bit for bit) and the scaled rows in float32 for the classifier.
-  const { reduced, scaled32 } = scaleAndProject(model.preprocess, X);
-  clock?.lap('preprocess');
-  const assignment = assignClusters(model.cluster, reduced);
-  clock?.lap('assign');
-  const probabilities = await predictProbaFloat32(model.classifier, scaled32, X.rows);
-  clock?.lap('classify');
+export async function scoreFeatures(
+  model: ScoringModel,
+  X: Matrix,
+  customerIds: string[],
+  lenses: CustomerLenses,
+  clock?: StageClock,
+  cold?: ColdStartInput,
+  /** A helper thread for preprocess, assign and classify (score-threads.ts); none = the main thread alone. */
+  threads: ScoreThreads = ScoreThreads.none(),
+  logger: Logger | null = null,
+): Promise<Scores> {
+  const states = { preprocess: model.preprocess, cluster: model.cluster, classifier: model.classifier };
+  checkPreprocessColumns(model.preprocess, X);
+  checkCentroidDimensions(model.cluster, model.preprocess.pca.nComponents);
+  // The rows are shared with the helper thread; features come in shared memory already (sharedZeros).
+  const shared = X.data.buffer instanceof SharedArrayBuffer ? X : sharedCopy(X);
+  const buffers = allocateScoreBuffers(states, shared);
+  // Per row: scaled and projected in one pass (applyPreprocess bit for bit, plus the scaled rows in
+  // float32 for the classifier), the nearest centroids, the segment probabilities.
+  const arrays = await runScorePhases(threads, states, buffers, (phase) => clock?.lap(phase), logger);
+  const assignment = assignmentOf(arrays.near);
+  const probabilities: Matrix = { rows: X.rows, cols: model.classifier.classes, data: arrays.probabilities };
   const k = probabilities.cols;
   const confidence = new Float64Array(X.rows);
   for (let i = 0; i < X.rows; i++) confidence[i] = probabilities.data[i * k + assignment.labels[i]!]!;
@@ -173,6 +189,7 @@ export async function scoreJob(
   await initBackend(opts.logger);
   const conn = await openDuck();
   clock.lap('load');
+  let threads: ScoreThreads | null = null;
   try {
     let features: FeatureTable;
     let featureFile: FeatureFileReport | null = null;
@@ -199,12 +216,16 @@ export async function scoreJob(
       clock.lap('features');
     }
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
+    // Started only now: loading it while DuckDB computes the features would take CPU from the
+    // query; from here it loads while the main thread does the lenses and starts preprocessing.
+    threads = ScoreThreads.start({ preprocess: model.preprocess, cluster: model.cluster, classifier: model.classifier }, features.X.rows);
     const lenses = categorize(lensInputFrom(features), model.config.lenses);
     clock.lap('lenses');
     // History comes with the features (the feature query counts it). A feature table without a
     // history column cannot tell new customers apart: all are then scored on behaviour.
     const cold = featureFile && !featureFile.hasHistory ? undefined : { attributes: signupAttributes(features.attributes, lenses), history: features.history };
-    const scores = await scoreFeatures(model, features.X, features.customerIds, lenses, clock, cold);
+    const scores = await scoreFeatures(model, features.X, features.customerIds, lenses, clock, cold, threads, opts.logger);
+    await threads.close();
     const nCold = scores.coldStart.filter(Boolean).length;
     if (nCold > 0) opts.logger.info(`cold start: ${nCold} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions scored from signup attributes`);
     await writeScores(conn, scores, model, opts.outFile);
@@ -212,6 +233,7 @@ export async function scoreJob(
     opts.logger.info(`scored ${features.X.rows} customers with ${model.bundle.manifest.version} → ${opts.outFile}`);
     return { outFile: opts.outFile, rows: features.X.rows, scores, model, timings: clock.finish(), featureFile };
   } finally {
+    await threads?.close();
     conn.closeSync();
   }
 }

@@ -7,7 +7,8 @@ import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
-import { scoreFeatures, scoreJob, type ScoringModel } from '../../pipeline/jobs/score.ts';
+import { scoreFeatures, scoreJob, type Scores, type ScoringModel } from '../../pipeline/jobs/score.ts';
+import { ScoreThreads } from '../../pipeline/jobs/score-threads.ts';
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
 import { signupAttributes } from '../../pipeline/05-classify/coldstart.ts';
 import { lensInputFrom } from '../../pipeline/jobs/train.ts';
@@ -123,5 +124,74 @@ describe('end to end on generated data', () => {
     expect(md).toContain(`| adjusted Rand index vs planted archetypes | ${metrics.plantedArchetypeAri.toFixed(3)} |`);
     expect(md).toContain(`${(metrics.classifier.heldOutAccuracy * 100).toFixed(1)}%`);
     expect(first.states['segments.json'].cards).toHaveLength(first.states['cluster.json'].k);
+  });
+});
+
+describe('score on two threads (score-threads.ts)', () => {
+  // The training customers, with chunks small enough that both threads take many of each stage.
+  const chunkRows = { preprocess: 128, assign: 256, classify: 256 };
+  const inMemory = (): ScoringModel => ({
+    bundle: { dir: first.bundleDir, manifest: first.manifest, states: first.states },
+    config,
+    featureNames: first.features.featureNames,
+    preprocess: first.states['preprocess.json'],
+    cluster: first.states['cluster.json'],
+    classifier: first.states['classifier.json'],
+    segments: first.states['segments.json'],
+    coldStart: first.states['coldstart.json'],
+  });
+  const states = () => ({ preprocess: first.states['preprocess.json'], cluster: first.states['cluster.json'], classifier: first.states['classifier.json'] });
+  const score = async (threads: ScoreThreads, logger = quietLogger): Promise<Scores> => {
+    const lenses = categorize(lensInputFrom(first.features), config.lenses);
+    const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: first.features.history };
+    try {
+      return await scoreFeatures(inMemory(), first.features.X, first.features.customerIds, lenses, undefined, cold, threads, logger);
+    } finally {
+      await threads.close();
+    }
+  };
+  const same = (a: Scores, b: Scores) => {
+    expect(Array.from(a.segment)).toEqual(Array.from(b.segment));
+    expect(Array.from(a.distance)).toEqual(Array.from(b.distance));
+    expect(Array.from(a.secondSegment)).toEqual(Array.from(b.secondSegment));
+    expect(Array.from(a.margin)).toEqual(Array.from(b.margin));
+    expect(Array.from(a.probabilities.data)).toEqual(Array.from(b.probabilities.data));
+    expect(Array.from(a.confidence)).toEqual(Array.from(b.confidence));
+    expect(a.coldStart).toEqual(b.coldStart);
+  };
+
+  it('gives exactly the one-thread scores when a helper thread computes part of every stage', async () => {
+    expect(first.features.X.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const alone = await score(ScoreThreads.none());
+    const helped = ScoreThreads.start(states(), first.features.X.rows, { minRows: 0, chunkRows, helperFirst: true });
+    await helped.ready();
+    expect(helped.helping).toBe(true);
+    const split = await score(helped);
+    expect(helped.failure).toBeNull();
+    // 5000 rows: 40 + 20 + 20 chunks, at least one of each stage's computed by the helper.
+    expect(helped.helperChunks).toBeGreaterThanOrEqual(3);
+    same(split, alone);
+  }, 60_000);
+
+  it('recomputes what a failing helper left on the main thread, says so, and the scores do not change', async () => {
+    const alone = await score(ScoreThreads.none());
+    const warnings: string[] = [];
+    // It computes a chunk of preprocess, then fails on the chunk of assign it claims.
+    const failing = ScoreThreads.start(states(), first.features.X.rows, { minRows: 0, chunkRows, failAfterChunks: 1, helperFirst: true });
+    await failing.ready();
+    const split = await score(failing, { info: () => {}, warn: (m) => warnings.push(m) });
+    expect(failing.failure?.message).toBe('injected failure (test)');
+    expect(warnings.join('\n')).toMatch(/score helper thread stopped \(injected failure \(test\)\); its rows were scored on the main thread/);
+    same(split, alone);
+  }, 60_000);
+
+  it('stays on one thread below the row threshold or with FINSEG_THREADS=1', async () => {
+    expect(ScoreThreads.start(states(), 1000).helping).toBe(false);
+    process.env['FINSEG_THREADS'] = '1';
+    try {
+      expect(ScoreThreads.start(states(), 1_000_000).helping).toBe(false);
+    } finally {
+      delete process.env['FINSEG_THREADS'];
+    }
   });
 });
