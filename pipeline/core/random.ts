@@ -58,9 +58,11 @@ export function deriveSeed(seed: number, purpose: string): number {
 
 /** `count` distinct indices from [0, n), sorted ascending (all of them when count >= n). */
 export function sampleIndices(n: number, count: number, rng: Rng): Int32Array {
-  if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  // Partial Fisher-Yates over an index array.
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  // Partial Fisher-Yates over an index array (filled by a loop: Int32Array.from with a mapping
+  // function took 40 ms for 800k indices, the loop 1 ms).
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  if (count >= n) return idx;
   for (let i = 0; i < count; i++) {
     const j = i + rng.int(n - i);
     const t = idx[i]!;

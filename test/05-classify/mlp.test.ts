@@ -127,6 +127,9 @@ describe('fitClassifier', () => {
     const holed = { ...X, data: X.data.slice() };
     holed.data[3 * D + 2] = NaN;
     await expect(fitClassifier(holed, labels, K, PARAMS, SEED)).rejects.toThrow(/X\[3, 2\] is NaN/);
+    const infinite = { ...X, data: X.data.slice() };
+    infinite.data[7 * D + 1] = -Infinity;
+    await expect(fitClassifier(infinite, labels, K, PARAMS, SEED)).rejects.toThrow(/X\[7, 1\] is -Infinity/);
   });
 });
 
