@@ -29,6 +29,18 @@ let second: TrainOutcome;
 const train = (registry: string, at: string) =>
   trainJob({ dataDir, registry: join(work, registry), config, configSource: 'defaults', quarantineRoot: join(work, 'quarantine'), logger: quietLogger, now: () => new Date(at) });
 
+/** The first training run's states as a scoring model, without loading the bundle from disk. */
+const inMemoryModel = (): ScoringModel => ({
+  bundle: { dir: first.bundleDir, manifest: first.manifest, states: first.states },
+  config,
+  featureNames: first.features.featureNames,
+  preprocess: first.states['preprocess.json'],
+  cluster: first.states['cluster.json'],
+  classifier: first.states['classifier.json'],
+  segments: first.states['segments.json'],
+  coldStart: first.states['coldstart.json'],
+});
+
 beforeAll(async () => {
   await generateDataset(dataDir, { ...defaultGenerateParams, customers: 5000, seed: 11 }, 'parquet', quietLogger);
   first = await train('models-a', '2026-11-27T08:00:00Z');
@@ -87,16 +99,7 @@ describe('end to end on generated data', () => {
 
   it('gives the same numbers from the loaded bundle as from the in-memory model', async () => {
     const { scores: fromDisk } = await scoreJob({ modelPath: first.bundleDir, dataDir, outFile: join(work, 's.parquet'), config: null, quarantineDir: null, logger: quietLogger });
-    const inMemory: ScoringModel = {
-      bundle: { dir: first.bundleDir, manifest: first.manifest, states: first.states },
-      config,
-      featureNames: first.features.featureNames,
-      preprocess: first.states['preprocess.json'],
-      cluster: first.states['cluster.json'],
-      classifier: first.states['classifier.json'],
-      segments: first.states['segments.json'],
-      coldStart: first.states['coldstart.json'],
-    };
+    const inMemory = inMemoryModel();
     const lenses = categorize(lensInputFrom(first.features), config.lenses);
     const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: fromDisk.history };
     const fromMemory = await scoreFeatures(inMemory, first.features.X, first.features.customerIds, lenses, undefined, cold);
@@ -130,22 +133,12 @@ describe('end to end on generated data', () => {
 describe('score on two threads (score-threads.ts)', () => {
   // The training customers, with chunks small enough that both threads take many of each stage.
   const chunkRows = { preprocess: 128, assign: 256, classify: 256 };
-  const inMemory = (): ScoringModel => ({
-    bundle: { dir: first.bundleDir, manifest: first.manifest, states: first.states },
-    config,
-    featureNames: first.features.featureNames,
-    preprocess: first.states['preprocess.json'],
-    cluster: first.states['cluster.json'],
-    classifier: first.states['classifier.json'],
-    segments: first.states['segments.json'],
-    coldStart: first.states['coldstart.json'],
-  });
   const states = () => ({ preprocess: first.states['preprocess.json'], cluster: first.states['cluster.json'], classifier: first.states['classifier.json'] });
   const score = async (threads: ScoreThreads, logger = quietLogger): Promise<Scores> => {
     const lenses = categorize(lensInputFrom(first.features), config.lenses);
     const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: first.features.history };
     try {
-      return await scoreFeatures(inMemory(), first.features.X, first.features.customerIds, lenses, undefined, cold, threads, logger);
+      return await scoreFeatures(inMemoryModel(), first.features.X, first.features.customerIds, lenses, undefined, cold, threads, logger);
     } finally {
       await threads.close();
     }
