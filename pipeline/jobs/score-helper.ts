@@ -16,7 +16,8 @@ interface PhaseMessage {
   chunkRows: number;
 }
 
-const { states, failAfterChunks } = workerData as { states: ScoreStates; failAfterChunks: number };
+const { states, failAfterChunks, failOnLoad } = workerData as { states: ScoreStates; failAfterChunks: number; failOnLoad: boolean };
+if (failOnLoad) throw new Error('injected load failure (test)');
 const kernels = scoreKernels(states);
 // Loaded before the first message is read, so classify finds the backend ready.
 await initBackend(quietLogger);

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/log.ts';
-import { scoreArrays, scoreKernels, type ScoreArrays, type ScoreBuffers, type ScoreKernel, type ScorePhase, type ScoreStates } from './score-kernels.ts';
+import { SCORE_PHASES, scoreArrays, scoreKernels, type ScoreArrays, type ScoreBuffers, type ScoreKernel, type ScorePhase, type ScoreStates } from './score-kernels.ts';
 
 /**
  * Score's three per-row stages (preprocess, assign, classify) on both cores. numpy's BLAS uses
@@ -78,6 +78,8 @@ export class ScoreThreads {
       chunkRows?: Partial<Record<ScorePhase, number>>;
       /** Tests: the helper fails when it claims its (n+1)-th chunk. */
       failAfterChunks?: number;
+      /** Tests: the helper fails while loading, before it takes any chunk. */
+      failOnLoad?: boolean;
       /** Tests: the main thread starts each stage only once the helper has claimed a chunk of it, so the helper surely takes part. */
       helperFirst?: boolean;
     } = {},
@@ -85,7 +87,7 @@ export class ScoreThreads {
     const minRows = opts.minRows ?? MIN_ROWS_FOR_HELPER;
     if (process.env['FINSEG_THREADS'] === '1' || availableParallelism() < 2 || rows < minRows) return ScoreThreads.none();
     const worker = new Worker(new URL('./score-helper.mjs', import.meta.url), {
-      workerData: { states, failAfterChunks: opts.failAfterChunks ?? -1 },
+      workerData: { states, failAfterChunks: opts.failAfterChunks ?? -1, failOnLoad: opts.failOnLoad ?? false },
     });
     // A helper must never keep the process alive on its own (close() ends it in any case).
     worker.unref();
@@ -198,11 +200,11 @@ export async function runScorePhases(
 ): Promise<ScoreArrays> {
   const arrays = scoreArrays(states, buffers);
   const kernels = scoreKernels(states);
-  for (const phase of ['preprocess', 'assign', 'classify'] as const) {
-    const helped = threads.helping;
+  for (const phase of SCORE_PHASES) {
     await threads.run(phase, buffers, arrays, kernels[phase]);
-    if (helped && !threads.helping && logger) logger.warn(`score helper thread stopped (${threads.failure?.message}); its rows were scored on the main thread`);
     lap(phase);
   }
+  // Also when it failed before taking part at all (it could not load, say): the job goes on, but says so.
+  if (threads.failure && logger) logger.warn(`score helper thread stopped (${threads.failure.message}); its rows were scored on the main thread`);
   return arrays;
 }

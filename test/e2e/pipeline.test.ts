@@ -178,6 +178,18 @@ describe('score on two threads (score-threads.ts)', () => {
     same(split, alone);
   }, 60_000);
 
+  it('scores on the main thread alone, and says so, when the helper cannot load', async () => {
+    const alone = await score(ScoreThreads.none());
+    const warnings: string[] = [];
+    const broken = ScoreThreads.start(states(), first.features.X.rows, { minRows: 0, chunkRows, failOnLoad: true });
+    await broken.ready();
+    expect(broken.helping).toBe(false);
+    const split = await score(broken, { info: () => {}, warn: (m) => warnings.push(m) });
+    expect(broken.helperChunks).toBe(0);
+    expect(warnings.join('\n')).toMatch(/score helper thread stopped \(injected load failure \(test\)\)/);
+    same(split, alone);
+  }, 60_000);
+
   it('stays on one thread below the row threshold or with FINSEG_THREADS=1', async () => {
     expect(ScoreThreads.start(states(), 1000).helping).toBe(false);
     process.env['FINSEG_THREADS'] = '1';
