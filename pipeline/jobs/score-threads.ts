@@ -12,14 +12,16 @@ import { SCORE_PHASES, scoreArrays, scoreKernels, type ScoreArrays, type ScoreBu
  * Work is split by claiming: a stage's rows are cut into chunks and each thread takes the next
  * unclaimed chunk from a shared counter (Atomics) until none is left, so a thread that starts
  * late, or runs slower, simply takes fewer. The main thread never waits for the helper to be
- * ready: the helper loads its modules and tfjs-wasm (~0.6 s) while the main thread starts on
- * the first stage, and joins in when it is ready. A row's result does not depend on which thread
- * computed it or with which rows (tested), so the scores are the same with or without a helper.
+ * ready: the helper loads its modules and tfjs-wasm (~0.6 s of CPU) while the main thread goes
+ * on, and joins in when it is ready. A row's result does not depend on which thread computed it
+ * or with which rows (tested), so the scores are the same with or without a helper.
  *
- * A previous helper (git history: "Revert the score helper thread") was started before the
- * feature query and took the second half of the rows stage by stage: loading it took CPU from
- * DuckDB's two-core query and the main thread waited for its half, so no time was saved end to
- * end. This one starts after the features and never waits for it.
+ * When to start it: score starts it once DuckDB has aggregated the features and the main thread
+ * reads the rows into JS (computeFeatures' onAggregated), when the second core is mostly idle,
+ * so it is loaded by the time preprocess starts. A previous helper (git history: "Revert the
+ * score helper thread") was started before the feature query and took the second half of the
+ * rows stage by stage: loading it took CPU from DuckDB's two-core query and the main thread
+ * waited for its half, so no time was saved end to end.
  *
  * Should the helper fail or exit, the chunks it had claimed and not finished are computed on the
  * main thread, later stages run on the main thread alone, and `failure` says why (score warns).
