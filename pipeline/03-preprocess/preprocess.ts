@@ -175,18 +175,9 @@ export function applyScale(state: PreprocessState, X: Matrix): Matrix {
 
 /** applyScale then projects on the PCA basis: (n, p) -> (n, nComponents). */
 export function applyPreprocess(state: PreprocessState, X: Matrix): Matrix {
-  checkPreprocessColumns(state, X);
-  const p = X.cols;
-  const nc = state.pca.nComponents;
-  const basis = basisOf(state);
-  const scaleRow = makeRowScaler(state);
-  const out = zeros(X.rows, nc);
-  // Row by row through a scratch buffer: the (n, p) scaled matrix is never materialised.
-  const z = new Float64Array(p);
-  for (let i = 0; i < X.rows; i++) {
-    scaleRow(X.data, i * p, z, 0);
-    projectRow(z, 0, basis, nc, p, out.data, i * nc);
-  }
+  const out = zeros(X.rows, state.pca.nComponents);
+  // A chunk of rows at a time through a small buffer: the (n, p) scaled matrix is never materialised.
+  scaleAndProjectRows(state)(X, 0, X.rows, out.data, null);
   return out;
 }
 
@@ -224,10 +215,11 @@ export function scaleAndProject(state: PreprocessState, X: Matrix): { reduced: M
 
 /**
  * scaleAndProject for rows [from, to) of X, written into `reduced` (n, nComponents) and
- * `scaled32` (n, p) at the same rows: the kernel of score's chunks (core/row-threads.ts). The
- * returned function holds the state's arrays, so a chunk does not copy them again.
+ * `scaled32` (n, p) at the same rows (null: not wanted): the kernel of score's chunks
+ * (jobs/score-kernels.ts) and of applyPreprocess. The returned function holds the state's arrays,
+ * so a chunk does not copy them again.
  */
-export function scaleAndProjectRows(state: PreprocessState): (X: Matrix, from: number, to: number, reduced: Float64Array, scaled32: Float32Array) => void {
+export function scaleAndProjectRows(state: PreprocessState): (X: Matrix, from: number, to: number, reduced: Float64Array, scaled32: Float32Array | null) => void {
   const p = state.featureNames.length;
   const nc = state.pca.nComponents;
   const basis = basisOf(state);
@@ -239,7 +231,7 @@ export function scaleAndProjectRows(state: PreprocessState): (X: Matrix, from: n
       const rows = Math.min(SCORE_CHUNK, to - r0);
       for (let r = 0; r < rows; r++) scaleRow(X.data, (r0 + r) * p, buf, r * p);
       projectRows(buf, 0, rows, basis, nc, p, reduced, r0 * nc);
-      scaled32.set(buf.subarray(0, rows * p), r0 * p);
+      scaled32?.set(buf.subarray(0, rows * p), r0 * p);
     }
   };
 }
@@ -326,37 +318,7 @@ function basisOf(state: PreprocessState): Float64Array {
   return basis;
 }
 
-/**
- * out[outOffset + c] = basis row c · z[zOffset, zOffset + p), four components at a time (four
- * independent sums, each summed over features in order, so the result does not depend on it).
- */
-function projectRow(z: Float64Array, zo: number, basis: Float64Array, nc: number, p: number, out: Float64Array, oo: number): void {
-  let c = 0;
-  for (; c + 4 <= nc; c += 4) {
-    const b0 = c * p;
-    const b1 = b0 + p;
-    const b2 = b1 + p;
-    const b3 = b2 + p;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = 0; j < p; j++) {
-      const v = z[zo + j]!;
-      s0 += basis[b0 + j]! * v;
-      s1 += basis[b1 + j]! * v;
-      s2 += basis[b2 + j]! * v;
-      s3 += basis[b3 + j]! * v;
-    }
-    out[oo + c] = s0;
-    out[oo + c + 1] = s1;
-    out[oo + c + 2] = s2;
-    out[oo + c + 3] = s3;
-  }
-  projectTail(z, zo, basis, c, nc, p, out, oo);
-}
-
-/** Components [from, nc) of projectRow, one at a time. */
+/** Components [from, nc) of one row's projection, one at a time. */
 function projectTail(z: Float64Array, zo: number, basis: Float64Array, from: number, nc: number, p: number, out: Float64Array, oo: number): void {
   for (let c = from; c < nc; c++) {
     const b0 = c * p;
@@ -366,21 +328,23 @@ function projectTail(z: Float64Array, zo: number, basis: Float64Array, from: num
   }
 }
 
-/** projectRow for `rows` consecutive rows of z from offset zo, into out from offset oo. */
+/**
+ * out[oo + r * nc + c] = basis row c · row r of z (from offset zo), for `rows` consecutive rows:
+ * each sum runs over the features in order, so the result does not depend on how rows are
+ * grouped. Rows go in pairs; an odd last row is paired with itself.
+ */
 function projectRows(z: Float64Array, zo: number, rows: number, basis: Float64Array, nc: number, p: number, out: Float64Array, oo: number): void {
   let i = 0;
-  for (; i + 2 <= rows; i += 2) projectRowPair(z, zo + i * p, basis, nc, p, out, oo + i * nc);
-  for (; i < rows; i++) projectRow(z, zo + i * p, basis, nc, p, out, oo + i * nc);
+  for (; i + 2 <= rows; i += 2) projectRowPair(z, zo + i * p, zo + (i + 1) * p, basis, nc, p, out, oo + i * nc, oo + (i + 1) * nc);
+  if (i < rows) projectRowPair(z, zo + i * p, zo + i * p, basis, nc, p, out, oo + i * nc, oo + i * nc);
 }
 
 /**
- * projectRow for rows z[zo, zo + p) and the next one: 2 rows x 4 components per pass over the
- * features (eight sums in registers, six loads for eight products instead of five for four), 1.6x
- * faster at 1M x 37 -> 16. Each sum still runs over the features in order: the same bits as projectRow.
+ * The projections of rows z[zo, zo + p) and z[zo1, zo1 + p) into out at oo and oo1: 2 rows x 4
+ * components per pass over the features (eight sums in registers, six loads for eight products
+ * instead of five for four a row at a time), 1.6x faster at 1M x 37 -> 16.
  */
-function projectRowPair(z: Float64Array, zo: number, basis: Float64Array, nc: number, p: number, out: Float64Array, oo: number): void {
-  const zo1 = zo + p;
-  const oo1 = oo + nc;
+function projectRowPair(z: Float64Array, zo: number, zo1: number, basis: Float64Array, nc: number, p: number, out: Float64Array, oo: number, oo1: number): void {
   let c = 0;
   for (; c + 4 <= nc; c += 4) {
     const b0 = c * p;

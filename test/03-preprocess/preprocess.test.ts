@@ -307,5 +307,15 @@ describe('the scoring path', () => {
     expect(Array.from(reduced.data)).toEqual(Array.from(projectScaled(state, scaled).data));
     expect(Array.from(reduced.data)).toEqual(Array.from(applyPreprocess(state, X).data));
     expect(Array.from(scaled32)).toEqual(Array.from(Float32Array.from(scaled.data)));
+    // Against the plain dot products, summed over the features in order (rows are projected in
+    // pairs, the odd last one paired with itself: neither may change a bit).
+    const nc = state.pca.nComponents;
+    for (const i of [0, 1, 511, 512, 1099, 1100]) {
+      for (let c = 0; c < nc; c++) {
+        let sum = 0;
+        for (let j = 0; j < p; j++) sum += state.pca.components[c]![j]! * scaled.data[i * p + j]!;
+        expect(reduced.data[i * nc + c]).toBe(sum);
+      }
+    }
   });
 });
