@@ -211,12 +211,17 @@ export async function predictProba(state: ClassifierState, X: Matrix): Promise<M
     throw new Error(`predictProba: X has ${X.cols} columns, the classifier was trained on ${state.inputDim}`);
   }
   checkFinite(X.data, X.cols, 'predictProba');
+  const k = state.classes;
+  const out = new Float64Array(X.rows * k);
+  // A chunk at a time through one float32 buffer: no second full copy of a million rows.
   const chunk = new Float32Array(Math.min(PREDICT_CHUNK, X.rows) * X.cols);
-  return predictChunks(state, X.rows, (start, rows) => {
-    const x32 = chunk.subarray(0, rows * X.cols);
-    x32.set(X.data.subarray(start * X.cols, (start + rows) * X.cols));
-    return x32;
-  });
+  for (let start = 0; start < X.rows; start += PREDICT_CHUNK) {
+    const n = Math.min(PREDICT_CHUNK, X.rows - start);
+    const x32 = chunk.subarray(0, n * X.cols);
+    x32.set(X.data.subarray(start * X.cols, (start + n) * X.cols));
+    await predictRows(state, x32, 0, n, out.subarray(start * k));
+  }
+  return { rows: X.rows, cols: k, data: out };
 }
 
 /**
@@ -234,30 +239,22 @@ export async function predictProbaFloat32(state: ClassifierState, x32: Float32Ar
 
 /**
  * predictProbaFloat32 for rows [from, to) of x32, written into `out` (n, classes) at the same
- * rows: the kernel of score's chunks (core/row-threads.ts). A row's probabilities do not depend
+ * rows: the kernel of score's chunks (jobs/score-kernels.ts). A row's probabilities do not depend
  * on the rows it is computed with (tested), so any split gives the same matrix.
  */
 export async function predictProbaInto(state: ClassifierState, x32: Float32Array, from: number, to: number, out: Float64Array): Promise<void> {
+  checkFinite(x32.subarray(from * state.inputDim, to * state.inputDim), state.inputDim, 'predictProbaFloat32', from);
+  await predictRows(state, x32, from, to, out);
+}
+
+/** Probabilities of rows [from, to) of x32 into out at the same rows, PREDICT_CHUNK rows per model call; inputs already checked. */
+async function predictRows(state: ClassifierState, x32: Float32Array, from: number, to: number, out: Float64Array): Promise<void> {
   const d = state.inputDim;
-  const k = state.classes;
-  checkFinite(x32.subarray(from * d, to * d), d, 'predictProbaFloat32', from);
   const model = await modelFor(state);
   for (let start = from; start < to; start += PREDICT_CHUNK) {
     const n = Math.min(PREDICT_CHUNK, to - start);
-    out.set(await runModel(model, x32.subarray(start * d, (start + n) * d), n, d), start * k);
+    out.set(await runModel(model, x32.subarray(start * d, (start + n) * d), n, d), start * state.classes);
   }
-}
-
-/** Runs the model chunk by chunk over `rows` rows, each chunk's float32 inputs given by `chunkAt`. */
-async function predictChunks(state: ClassifierState, rows: number, chunkAt: (start: number, rows: number) => Float32Array): Promise<Matrix> {
-  const model = await modelFor(state);
-  const k = state.classes;
-  const out = new Float64Array(rows * k);
-  for (let start = 0; start < rows; start += PREDICT_CHUNK) {
-    const n = Math.min(PREDICT_CHUNK, rows - start);
-    out.set(await runModel(model, chunkAt(start, n), n, state.inputDim), start * k);
-  }
-  return { rows, cols: k, data: out };
 }
 
 /** Checks a parsed classifier file and returns it typed; rejects a wrong kind, version or weight shape. */
