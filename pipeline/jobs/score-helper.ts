@@ -7,12 +7,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../05-classify/backend.ts';
 import { quietLogger } from '../core/log.ts';
 import { scoreArrays, scoreKernels, type ScoreBuffers, type ScorePhase, type ScoreStates } from './score-kernels.ts';
+import { claimChunks } from './score-threads.ts';
 
 interface PhaseMessage {
   phase: ScorePhase;
   buffers: ScoreBuffers;
   control: SharedArrayBuffer;
   status: SharedArrayBuffer;
+  chunks: number;
   chunkRows: number;
 }
 
@@ -34,21 +36,11 @@ parentPort!.on('message', (m: PhaseMessage) => {
 
 async function runPhase(m: PhaseMessage): Promise<void> {
   if (failed) return;
-  const control = new Int32Array(m.control);
-  const status = new Uint8Array(m.status);
-  const arrays = scoreArrays(states, m.buffers);
+  const claims = { control: new Int32Array(m.control), status: new Uint8Array(m.status), chunks: m.chunks, chunkRows: m.chunkRows, rows: m.buffers.rows };
   try {
-    for (;;) {
-      const c = Atomics.add(control, 0, 1);
-      Atomics.notify(control, 0);
-      if (c >= status.length) break;
-      Atomics.store(status, c, 1);
+    await claimChunks(claims, kernels[m.phase], scoreArrays(states, m.buffers), () => {
       if (untilFailure-- === 0) throw new Error('injected failure (test)');
-      await kernels[m.phase](arrays, c * m.chunkRows, Math.min(m.buffers.rows, (c + 1) * m.chunkRows));
-      Atomics.store(status, c, 2);
-      Atomics.add(control, 1, 1);
-      Atomics.notify(control, 1);
-    }
+    });
   } catch (e) {
     failed = true;
     parentPort!.postMessage({ failed: e instanceof Error ? e.message : String(e) });

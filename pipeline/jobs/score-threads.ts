@@ -124,34 +124,27 @@ export class ScoreThreads {
   async run(phase: ScorePhase, buffers: ScoreBuffers, arrays: ScoreArrays, kernel: ScoreKernel): Promise<void> {
     const chunkRows = this.chunkRows[phase];
     const chunks = Math.ceil(buffers.rows / chunkRows);
-    // control[0]: the next chunk to claim; control[1]: chunks finished. status: 0 free, 1 claimed, 2 done.
-    const control = new Int32Array(new SharedArrayBuffer(8));
-    const status = new Uint8Array(new SharedArrayBuffer(Math.max(chunks, 1)));
-    const range = (c: number): [number, number] => [c * chunkRows, Math.min(buffers.rows, (c + 1) * chunkRows)];
-    if (this.helping) this.worker!.postMessage({ phase, buffers, control: control.buffer, status: status.buffer, chunkRows });
+    const claims: ChunkClaims = {
+      control: new Int32Array(new SharedArrayBuffer(8)),
+      status: new Uint8Array(new SharedArrayBuffer(Math.max(chunks, 1))),
+      chunks,
+      chunkRows,
+      rows: buffers.rows,
+    };
+    const { control, status } = claims;
+    if (this.helping) this.worker!.postMessage({ phase, buffers, control: control.buffer, status: status.buffer, chunks, chunkRows });
     while (this.helperFirst && this.helping && Atomics.load(control, 0) === 0) {
       const wait = waitAsync(control, 0, 0, WAIT_MS);
       await Promise.race([wait.async ? wait.value : Promise.resolve(), this.gone]);
     }
-    let mine = 0;
-    for (;;) {
-      const c = Atomics.add(control, 0, 1);
-      if (c >= chunks) break;
-      Atomics.store(status, c, 1);
-      await kernel(arrays, ...range(c));
-      Atomics.store(status, c, 2);
-      Atomics.add(control, 1, 1);
-      mine++;
-    }
+    let mine = await claimChunks(claims, kernel, arrays);
     // Every chunk is claimed; wait for those the helper is still computing.
     while (Atomics.load(control, 1) < chunks) {
       if (!this.helping) {
         // The helper is gone: whatever it claimed and did not finish is computed here.
         for (let c = 0; c < chunks; c++) {
           if (Atomics.load(status, c) === 2) continue;
-          await kernel(arrays, ...range(c));
-          Atomics.store(status, c, 2);
-          Atomics.add(control, 1, 1);
+          await computeChunk(claims, c, kernel, arrays);
           mine++;
         }
         break;
@@ -169,6 +162,43 @@ export class ScoreThreads {
     this.worker = null;
     if (worker !== null) await worker.terminate();
   }
+}
+
+/**
+ * One stage's chunks, shared by both threads: control[0] is the next chunk to claim, control[1]
+ * the number finished; status[c] is 0 (free), 1 (claimed) or 2 (done).
+ */
+export interface ChunkClaims {
+  control: Int32Array;
+  status: Uint8Array;
+  chunks: number;
+  chunkRows: number;
+  rows: number;
+}
+
+/**
+ * Claims and computes chunks until none is left, on whichever thread calls it; returns how many
+ * it computed. `beforeChunk` runs after a claim and before the kernel (tests inject failures there).
+ */
+export async function claimChunks(claims: ChunkClaims, kernel: ScoreKernel, arrays: ScoreArrays, beforeChunk?: () => void): Promise<number> {
+  let mine = 0;
+  for (;;) {
+    const c = Atomics.add(claims.control, 0, 1);
+    Atomics.notify(claims.control, 0);
+    if (c >= claims.chunks) return mine;
+    Atomics.store(claims.status, c, 1);
+    beforeChunk?.();
+    await computeChunk(claims, c, kernel, arrays);
+    mine++;
+  }
+}
+
+/** Computes chunk c and marks it done (waking a thread that waits for the count). */
+export async function computeChunk(claims: ChunkClaims, c: number, kernel: ScoreKernel, arrays: ScoreArrays): Promise<void> {
+  await kernel(arrays, c * claims.chunkRows, Math.min(claims.rows, (c + 1) * claims.chunkRows));
+  Atomics.store(claims.status, c, 2);
+  Atomics.add(claims.control, 1, 1);
+  Atomics.notify(claims.control, 1);
 }
 
 /**
