@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { defaultIngestParams, type IngestParams } from '../01-ingest/ingest.ts';
 import { validateIngestParams } from '../01-ingest/params.ts';
 import { defaultFeatureParams, type FeatureParams } from '../02-features/features.ts';
+import { defaultProfileTableParams, validateProfileTableParams, type ProfileTableParams } from '../02-features/profile-table.ts';
 import { defaultPreprocessParams, type PreprocessParams } from '../03-preprocess/preprocess.ts';
 import { defaultClusterParams, type ClusterParams } from '../04-cluster/cluster.ts';
 import { defaultClassifierParams, type ClassifierParams } from '../05-classify/mlp.ts';
@@ -19,6 +20,8 @@ export interface FinsegConfig {
   /** The run seed; every stage derives its own stream from it (recorded in the manifest). */
   seed: number;
   ingest: IngestParams;
+  /** A per-customer table of measures (a CRM or billing snapshot) segmented instead of event and transaction lines. */
+  profileTable: ProfileTableParams;
   features: FeatureParams;
   preprocess: PreprocessParams;
   cluster: ClusterParams;
@@ -41,6 +44,7 @@ export function defaultConfig(): FinsegConfig {
   return structuredClone({
     seed: 42,
     ingest: defaultIngestParams,
+    profileTable: defaultProfileTableParams,
     features: defaultFeatureParams,
     preprocess: defaultPreprocessParams,
     cluster: defaultClusterParams,
@@ -76,6 +80,7 @@ export function parseConfig(json: unknown, source = 'config'): FinsegConfig {
   }
   // The ingest stage checks what the generic merge cannot: table and column names in its maps, units, dates.
   validateIngestParams(config.ingest, source);
+  validateProfileTableParams(config.profileTable, source);
   // The lens and map stages own their validation (label sets, ascending thresholds, module and edition ids).
   try {
     config.lenses = parseLensParams(lenses ?? {});

@@ -1,0 +1,152 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { closestNames } from '../01-ingest/names.ts';
+import { formatOf } from '../01-ingest/sources.ts';
+import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
+import { InputError } from '../core/errors.ts';
+import { AS_OF_COLUMN, KEY_COLUMN } from './feature-file.ts';
+
+/**
+ * A profile table: the export a vendor has when its systems already keep one row per customer
+ * with measures (balances, charges, tenure in months, counts, plan and service flags) and no
+ * event or transaction lines — a CRM or billing snapshot such as the Telco churn table or a
+ * card issuer's CC GENERAL. finseg segments it as a feature table (feature-file.ts): this
+ * module turns the vendor's table into one, under the vendor's own column names:
+ *
+ * - the key column becomes `customer_id`;
+ * - `exclude`d columns (an outcome such as `Churn`, free text, names) are left out, so an
+ *   outcome never shapes the segments it is later compared with;
+ * - each `categorical` text column becomes 0/1 indicator columns named `<column>=<value>`, one
+ *   per value seen at training (a two-valued column keeps only its less common value, the other
+ *   being its complement); a blank stays missing;
+ * - every other column is a numeric feature (a blank or NA is missing);
+ * - `as_of` is the configured date: a snapshot has no event dates to infer it from.
+ */
+export interface ProfileTableParams {
+  /** The table's file (or folder), relative to the data folder; null = no profile table. */
+  file: string | null;
+  /** The vendor's customer id column. */
+  key: string | null;
+  /** Columns that are not features: outcomes (churn), names, free text. */
+  exclude: string[];
+  /** Text columns encoded as 0/1 indicators per value. */
+  categorical: string[];
+  /** The date the snapshot describes, YYYY-MM-DD. */
+  asOf: string | null;
+}
+
+export const defaultProfileTableParams: ProfileTableParams = { file: null, key: null, exclude: [], categorical: [], asOf: null };
+
+/** A categorical column with more distinct values than this is free text, not a category. */
+export const MAX_CATEGORIES = 30;
+
+/** Separator between a categorical column and its value in an indicator column's name. */
+const INDICATOR = '=';
+
+/** The name of the indicator column for `value` of categorical `column`. */
+export function indicatorName(column: string, value: string): string {
+  return `${column}${INDICATOR}${value}`;
+}
+
+/** Checks a profile-table setting; names the key and the expectation. */
+export function validateProfileTableParams(p: ProfileTableParams, source = 'config'): void {
+  if (p.file === null) return;
+  if (!p.key) throw new InputError(`${source}: "profileTable.key" must name the customer id column of ${p.file}`);
+  if (p.asOf === null || !/^\d{4}-\d{2}-\d{2}$/.test(String(p.asOf))) {
+    throw new InputError(`${source}: "profileTable.asOf" must be the date the table describes (YYYY-MM-DD)`, ['a snapshot has no event dates to infer it from']);
+  }
+  const both = p.exclude.filter((c) => p.categorical.includes(c));
+  if (both.length) throw new InputError(`${source}: ${both.map((c) => `"${c}"`).join(', ')} is both excluded and categorical in "profileTable"`);
+}
+
+/**
+ * Writes the vendor's profile table as a feature table (Parquet) in `workDir` and returns its
+ * path, for readFeatureFile. At training `indicators` is null and every value of a categorical
+ * column gets its indicator; when scoring it is the model's feature names, and exactly the
+ * indicators among them are written (a value unseen at training sets none of them).
+ */
+export async function writeProfileFeatureTable(
+  conn: DuckDBConnection,
+  dataDir: string,
+  p: ProfileTableParams,
+  workDir: string,
+  modelFeatures: readonly string[] | null,
+): Promise<string> {
+  const path = resolve(dataDir, p.file!);
+  const format = formatOf(path);
+  if (!format || (format.format !== 'csv' && format.format !== 'parquet')) {
+    throw new InputError(`profile table ${path}: read as CSV or Parquet, by the extension`, ['name a .csv, .tsv, .csv.gz or .parquet file in "profileTable.file"']);
+  }
+  const reader = format.format === 'parquet' ? `read_parquet(${sqlString(path)})` : `read_csv(${sqlString(path)}, header = true, all_varchar = true${format.tsv ? `, delim = '\t'` : ''})`;
+  try {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE __pt_src AS SELECT * FROM ${reader}`);
+  } catch (e) {
+    throw new InputError(`cannot read profile table ${path}`, [String((e as Error).message).split('\n')[0]!]);
+  }
+  try {
+    const columns = (await queryRows(conn, `DESCRIBE SELECT * FROM __pt_src`)).map((r) => String(r.column_name));
+    for (const [setting, names] of [['key', [p.key!]], ['exclude', p.exclude], ['categorical', p.categorical]] as const) {
+      for (const c of names) {
+        if (!columns.includes(c)) throw new InputError(`${basename(path)}: column "${c}" (profileTable.${setting}) is missing`, [`closest: ${closestNames(c, columns).join(', ') || '(none)'}`]);
+      }
+    }
+    const text = (c: string) => `nullif(trim(CAST(${sqlIdent(c)} AS VARCHAR)), '')`;
+    const select = [`${text(p.key!)} AS ${KEY_COLUMN}`];
+    for (const c of columns) {
+      if (c === p.key || p.exclude.includes(c)) continue;
+      if (!p.categorical.includes(c)) {
+        select.push(`${sqlIdent(c)}`);
+        continue;
+      }
+      for (const v of await indicatorValues(conn, c, text(c), basename(path), modelFeatures)) {
+        select.push(`CASE WHEN ${text(c)} IS NULL THEN NULL WHEN ${text(c)} = ${sqlString(v)} THEN 1 ELSE 0 END AS ${sqlIdent(indicatorName(c, v))}`);
+      }
+    }
+    select.push(`DATE ${sqlString(p.asOf!)} AS ${AS_OF_COLUMN}`);
+    mkdirSync(workDir, { recursive: true });
+    const out = join(workDir, 'profile-features.parquet');
+    await conn.run(`COPY (SELECT ${select.join(', ')} FROM __pt_src) TO ${sqlString(out)} (FORMAT parquet)`);
+    return out;
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS __pt_src`);
+  }
+}
+
+/** The values of a categorical column that get an indicator: the model's, or (training) those seen, ordered by frequency then text. */
+async function indicatorValues(conn: DuckDBConnection, column: string, expr: string, file: string, modelFeatures: readonly string[] | null): Promise<string[]> {
+  if (modelFeatures) {
+    const prefix = `${column}${INDICATOR}`;
+    return modelFeatures.filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length));
+  }
+  const rows = await queryRows(conn, `SELECT ${expr} AS v, count(*) AS n FROM __pt_src WHERE ${expr} IS NOT NULL GROUP BY 1 ORDER BY n DESC, v`);
+  if (rows.length > MAX_CATEGORIES) {
+    throw new InputError(`${file}: column "${column}" has ${rows.length} distinct values, too many to be a category (at most ${MAX_CATEGORIES})`, [
+      'move it to "profileTable.exclude" (a name or free text), or leave it out of "profileTable.categorical" if it holds numbers',
+    ]);
+  }
+  const values = rows.map((r) => String(r.v));
+  // Two values: one indicator says everything, and a pair of exact complements would only double its weight in the distance.
+  return values.length === 2 ? [values[1]!] : values;
+}
+
+/** A profile table written as a feature table in a temporary folder, and how to remove it. */
+export interface ProfileFeatureFile {
+  path: string;
+  /** The vendor's file, recorded in the manifest instead of the temporary one. */
+  source: string;
+  remove: () => void;
+}
+
+/** writeProfileFeatureTable into a fresh temporary folder (train and score read it with readFeatureFile, then remove it). */
+export async function profileFeatureFile(conn: DuckDBConnection, dataDir: string, p: ProfileTableParams, modelFeatures: readonly string[] | null): Promise<ProfileFeatureFile> {
+  const work = mkdtempSync(join(tmpdir(), 'finseg-profile-'));
+  try {
+    const path = await writeProfileFeatureTable(conn, dataDir, p, work, modelFeatures);
+    return { path, source: resolve(dataDir, p.file!), remove: () => rmSync(work, { recursive: true, force: true }) };
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+}
