@@ -64,7 +64,7 @@ function fit(spec: ColumnSpec, col: ColumnProfile): number {
   else if (spec.type === 'number' || spec.type === 'int') score += col.numberShare >= 0.9 ? 2 : -20;
   else if (dateLike(col) && spec.name !== 'customer_id') score -= 3;
   // A module or event name is text: a numeric column named "action" or "function" is a code, not a name.
-  if (spec.name === 'module' && (col.numberShare >= 0.9 || /id$/.test(key))) score -= 20;
+  if (spec.name === 'module' && (col.numberShare >= 0.9 || /(id|url|link)$/.test(key))) score -= 20;
   return score;
 }
 
@@ -93,7 +93,8 @@ export function matchColumns(table: TableName, file: FileProfile, skip: Readonly
     if (ts) out.set('ts', ts);
   }
   if (!out.has('customer_id') && !skip.has('customer_id')) {
-    const id = free.find((c) => c !== out.get('ts') && ID_NAME.test(c.name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9]+/g, '_')) && !OTHER_ENTITY.test(nameKey(c.name)));
+    const ids = free.filter((c) => c !== out.get('ts') && ID_NAME.test(c.name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9]+/g, '_')) && !OTHER_ENTITY.test(nameKey(c.name)));
+    const id = ids.find((c) => nameKey(c.name) === 'id') ?? ids[0];
     if (id) out.set('customer_id', id);
   }
   return out;
@@ -158,34 +159,48 @@ export function recognise(table: TableName, file: FileProfile): RoleFit {
 /** The order roles are tried in; on an equal score the earlier one wins (an amount is the stronger evidence). */
 export const ROLE_ORDER: readonly TableName[] = ['transactions', 'usage_events', 'customers', 'feedback'];
 
-/** Which sample is which table, and why each other sample is none. */
-export function assignRoles(profiles: readonly FileProfile[]): { assigned: Map<TableName, FileProfile>; notes: string[] } {
+/** The reading of a sample that finds the most of what a table needs, among `tables`. */
+function closestOf(fits: readonly RoleFit[], tables: readonly TableName[]): RoleFit {
+  return fits.filter((f) => tables.includes(f.table)).sort((a, b) => b.found.length - a.found.length || b.score - a.score)[0]!;
+}
+
+const describeGap = (f: RoleFit) => `${f.table}${f.found.length ? ` (found ${f.found.join(', ')})` : ''}, missing ${f.missing.join('; ')}`;
+
+/**
+ * Which sample is which table. `notes` say what else was seen; `unrecognised` says, for each
+ * sample that is no table, which table it came closest to and what it lacks (and, when no
+ * sample is behaviour, the same for behaviour on every sample).
+ */
+export function assignRoles(profiles: readonly FileProfile[]): { assigned: Map<TableName, FileProfile>; notes: string[]; unrecognised: string[] } {
   const fits = profiles.map((p) => ROLE_ORDER.map((t) => recognise(t, p)));
   const best = fits.map((f) => f.filter((r) => r.ok).sort((a, b) => b.score - a.score)[0] ?? null);
   const assigned = new Map<TableName, FileProfile>();
   const notes: string[] = [];
+  const unrecognised: string[] = [];
   for (const table of ROLE_ORDER) {
     const ranked = profiles.map((p, i) => ({ p, fit: best[i] })).filter((x) => x.fit?.table === table).sort((a, b) => b.fit!.score - a.fit!.score);
     if (ranked[0]) assigned.set(table, ranked[0].p);
     for (const other of ranked.slice(1)) notes.push(`${other.p.rel} also reads as ${table} but is not used: one source per table (${ranked[0]!.p.rel} fits better); put such files in one folder to read them all`);
   }
   if (!assigned.has('transactions') && !assigned.has('usage_events')) {
-    // An export whose every customer appears once is still the behaviour when nothing else is.
+    // A file with one row per id that also has an id, a date and an amount (or an event name) is the behaviour when nothing else is.
     for (const table of ['transactions', 'usage_events'] as const) {
       const i = fits.findIndex((f) => f.find((r) => r.table === table)!.ok);
       if (i < 0) continue;
       assigned.set(table, profiles[i]!);
       if (assigned.get('customers') === profiles[i]) assigned.delete('customers');
+      notes.push(`${profiles[i]!.rel} has one row per id, but nothing else reads as behaviour: it is read as ${table}, one row per customer`);
       break;
     }
   }
   const used = new Set(assigned.values());
   for (const [i, p] of profiles.entries()) {
-    if (used.has(p) || best[i]) continue;
-    const closest = [...fits[i]!].sort((a, b) => b.found.length - a.found.length || b.score - a.score)[0]!;
-    notes.push(`${p.rel} is not recognised: closest is ${closest.table}${closest.found.length ? ` (found ${closest.found.join(', ')})` : ''}, missing ${closest.missing.join('; ')}`);
+    if (!used.has(p) && !best[i]) unrecognised.push(`${p.rel} is not recognised: closest is ${describeGap(closestOf(fits[i]!, ROLE_ORDER))}`);
   }
-  return { assigned, notes };
+  if (!assigned.has('transactions') && !assigned.has('usage_events')) {
+    for (const [i, p] of profiles.entries()) if (best[i]) unrecognised.push(`${p.rel} reads as ${best[i]!.table}; as behaviour it is closest to ${describeGap(closestOf(fits[i]!, ['transactions', 'usage_events']))}`);
+  }
+  return { assigned, notes, unrecognised };
 }
 
 const BUILTIN_MODULES: ReadonlyMap<string, Module> = new Map(Object.entries(BUILTIN_VALUE_MAPS.usage_events!.module!).map(([k, v]) => [normaliseEnum(k), v as Module]));

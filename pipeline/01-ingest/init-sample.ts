@@ -18,7 +18,7 @@ import { InputError } from '../core/errors.ts';
 
 /** At most this many files of a folder are read, evenly spaced over its sorted file list. */
 export const SAMPLE_FILES = 50;
-/** At most this many rows in all, split evenly over the files read (the first rows of each). */
+/** At most this many rows in all, split evenly over the files read, each file's share spread evenly over it (every k-th row). */
 export const SAMPLE_ROWS = 50_000;
 /** At most this many bytes of text in all, split over the files read (at least 256 KB each). */
 const SAMPLE_BYTES = 8 << 20;
@@ -91,10 +91,11 @@ export function candidates(dataDir: string): { found: Candidate[]; problems: str
   return { found, problems };
 }
 
-/** Loads the first `rows` rows of one file as text columns into `into`. */
+/** Loads up to `rows` rows of one file as text columns into `into`, evenly spaced over the file (over its first `bytes` bytes for text). */
 async function loadFile(conn: DuckDBConnection, file: SourceFile, rows: number, bytes: number, into: string, work: string): Promise<void> {
+  // Every reader adds __pos, the row's place in the file, so the rows kept can be spread over it.
   let reader: string;
-  if (file.format === 'parquet') reader = `SELECT COLUMNS(*)::VARCHAR FROM read_parquet(${sqlString(file.path)}) LIMIT ${rows}`;
+  if (file.format === 'parquet') reader = `SELECT COLUMNS(c -> c <> 'file_row_number')::VARCHAR, file_row_number AS __pos FROM read_parquet(${sqlString(file.path)}, file_row_number = true)`;
   else {
     const out = join(work, `${into}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
     const sink = new MalformedSink(join(work, `${into}.bad.csv`));
@@ -114,17 +115,22 @@ async function loadFile(conn: DuckDBConnection, file: SourceFile, rows: number, 
         : await normaliseArrow(file, 0, out);
       reader =
         n.kind === 'csv'
-          ? `SELECT * EXCLUDE (__file, __line) FROM read_csv(${sqlString(out)}, auto_detect = false, header = true, delim = ${sqlString(n.dialect.delimiter)}, quote = ${sqlString(n.dialect.quote)}, escape = ${sqlString(n.dialect.quote)}, ignore_errors = true, columns = {${['__file', '__line', ...n.columns!].map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}) LIMIT ${rows}`
-          : `SELECT COLUMNS(c -> c NOT IN ('__file', '__line'))::VARCHAR FROM read_json(${sqlString(out)}, format = 'newline_delimited', ignore_errors = true) LIMIT ${rows}`;
+          ? `SELECT * EXCLUDE (__file, __line), TRY_CAST(__line AS BIGINT) AS __pos FROM read_csv(${sqlString(out)}, auto_detect = false, header = true, delim = ${sqlString(n.dialect.delimiter)}, quote = ${sqlString(n.dialect.quote)}, escape = ${sqlString(n.dialect.quote)}, ignore_errors = true, columns = {${['__file', '__line', ...n.columns!].map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}})`
+          : `SELECT COLUMNS(c -> c NOT IN ('__file', '__line'))::VARCHAR, TRY_CAST(__line AS BIGINT) AS __pos FROM read_json(${sqlString(out)}, format = 'newline_delimited', ignore_errors = true)`;
     } finally {
       sink.close();
     }
   }
+  const all = `${into}_all`;
   try {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(into)} AS ${reader}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(all)} AS ${reader}`);
   } catch (e) {
     throw new InputError(`cannot read ${file.path}`, [String(e instanceof Error ? e.message : e).split('\n')[0]!]);
   }
+  const [{ n }] = (await queryRows(conn, `SELECT count(*) AS n FROM ${sqlIdent(all)}`)) as [{ n: number }];
+  const step = Math.max(1, Math.ceil(Number(n) / rows));
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(into)} AS SELECT * EXCLUDE (__pos) FROM ${sqlIdent(all)} QUALIFY (row_number() OVER (ORDER BY __pos) - 1) % ${step} = 0`);
+  await conn.run(`DROP TABLE ${sqlIdent(all)}`);
 }
 
 /** Loads the spread sample of a candidate into `table` and profiles every column. */

@@ -182,8 +182,9 @@ export async function proposeConfig(dataDir: string, relativeDataDir: string): P
   try {
     const profiles: FileProfile[] = [];
     for (const [i, c] of found.entries()) profiles.push(await profileCandidate(conn, c, `sample_${i}`, work));
-    const { assigned, notes: roleNotes } = assignRoles(profiles);
-    const unrecognised = [...problems, ...roleNotes.filter((n) => n.includes(' is not recognised'))];
+    const roles = assignRoles(profiles);
+    const { assigned } = roles;
+    const unrecognised = [...problems, ...roles.unrecognised];
     const behavioural = assigned.get('usage_events') ?? assigned.get('transactions');
     if (!behavioural) throw new InputError(`init: no file in ${dataDir} reads as usage events or transactions`, [...unrecognised, 'write the config by hand: see docs/data-contract.md']);
 
@@ -193,7 +194,7 @@ export async function proposeConfig(dataDir: string, relativeDataDir: string): P
       const { ids, missingIdShare } = idFigures(table, profile, d);
       samples[table] = { rel: profile.rel, filesTotal: profile.filesTotal, filesRead: profile.filesRead, rows: profile.rows, ids, missingIdShare };
     }
-    d.notes.push(...roleNotes, ...problems.map((p) => `${p} (skipped)`));
+    d.notes.push(...roles.notes, ...roles.unrecognised, ...problems.map((p) => `${p} (skipped)`));
     for (const [table, profile] of assigned) mapTable(table, profile, d);
     if (assigned.has('usage_events')) await usageModules(conn, assigned.get('usage_events')!, d);
     const derive = assigned.has('customers') ? null : assigned.has('transactions') ? 'transactions' : 'usage_events';
