@@ -200,6 +200,25 @@ describe('init on a usage-only export (vendor event names, a daily count, no dev
   });
 });
 
+describe('init tells an accounts file from transactions by whether ids repeat', () => {
+  it('reads a file with a date and a revenue per account as customers, the one with repeated ids as transactions, and names a file it cannot read', async () => {
+    const dir = join(root, 'both');
+    mkdirSync(dir);
+    const accounts = ['account_id,created_at,revenue,plan', ...Array.from({ length: 20 }, (_, i) => `C${i},2025-01-${String(i + 1).padStart(2, '0')},${1000 + i},Pro`)];
+    const lines = ['account_id,booked_at,amount', ...Array.from({ length: 60 }, (_, i) => `C${i % 20},2026-02-${String((i % 28) + 1).padStart(2, '0')} 10:00:00,${i}.5`)];
+    writeFileSync(join(dir, 'f1.csv'), accounts.join('\n') + '\n');
+    writeFileSync(join(dir, 'f2.csv'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'f3.csv'), 'title,body\nhello,world\n');
+    const result = await initCommand(dir, join(root, 'both.json'), 'both');
+    const config = loadConfig(join(root, 'both.json'));
+    expect(config.ingest.files).toEqual({ transactions: 'f2.csv', customers: 'f1.csv' });
+    // A column already named as the contract's needs no entry.
+    expect(config.ingest.columns.transactions).toEqual({ customer_id: 'account_id', ts: 'booked_at' });
+    expect(result.samples.transactions).toMatchObject({ rows: 60, ids: 20, missingIdShare: 0 });
+    expect(result.unrecognised).toEqual(['f3.csv is not recognised: closest is transactions, missing a customer id column (customer_id, account_id, client, …); a timestamp column (values that read as dates); an amount column (or quantity and unit price)']);
+  });
+});
+
 describe('init says why a file is not recognised', () => {
   it('names the closest table and the missing column, and stops when nothing is behaviour', async () => {
     const dir = join(root, 'unknown');
