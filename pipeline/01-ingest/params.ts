@@ -59,6 +59,8 @@ export interface IngestParams {
   asOf: string | null;
   /** A table whose quarantined share exceeds this stops the run (exit code 2). */
   quarantineLimit: number;
+  /** Read an id written as a number with a zero fraction (`17850.0`) as the integer text (`17850`) in every table. */
+  normaliseIds: boolean;
 }
 
 /** No mapping, detected CSV dialect, contract units, customers read as a table, as-of from the data, a 5% quarantine limit. */
@@ -73,6 +75,7 @@ export const defaultIngestParams: IngestParams = {
   deriveCustomers: { from: null, attributes: 'mode' },
   asOf: null,
   quarantineLimit: 0.05,
+  normaliseIds: false,
 };
 
 /** Multiplier from `units.annualRevenue` to the contract's thousands. */
@@ -192,6 +195,7 @@ export function validateIngestParams(p: IngestParams, source = 'config'): void {
     throw new InputError(`${at('asOf')} must be a date "YYYY-MM-DD" or null, got ${JSON.stringify(p.asOf)}`);
   }
   if (!(p.quarantineLimit >= 0 && p.quarantineLimit <= 1)) throw new InputError(`${at('quarantineLimit')} must be a share between 0 and 1, got ${JSON.stringify(p.quarantineLimit)}`);
+  if (typeof p.normaliseIds !== 'boolean') throw new InputError(`${at('normaliseIds')} must be true or false, got ${JSON.stringify(p.normaliseIds)}`);
   if (p.dataDir !== null && (typeof p.dataDir !== 'string' || p.dataDir === '')) throw new InputError(`${at('dataDir')} must be a folder path or null`);
 }
 
