@@ -11,6 +11,7 @@ import { stemOf, SUPPORTED_EXTENSIONS } from './sources.ts';
 import { defaultLensParams, normaliseIndustryCode } from '../06-categorize/lenses.ts';
 import { openDuck } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
+import { proposeProfileTable, type ProfileProposal } from './init-profile.ts';
 
 /**
  * `finseg init --data DIR`: samples every file and folder in a data folder (rows spread over all
@@ -186,7 +187,11 @@ export async function proposeConfig(dataDir: string, relativeDataDir: string): P
     const { assigned } = roles;
     const unrecognised = [...problems, ...roles.unrecognised];
     const behavioural = assigned.get('usage_events') ?? assigned.get('transactions');
-    if (!behavioural) throw new InputError(`init: no file in ${dataDir} reads as usage events or transactions`, [...unrecognised, 'write the config by hand: see docs/data-contract.md']);
+    if (!behavioural) {
+      const profile = profileProposal(profiles, relativeDataDir);
+      if (profile) return profile;
+      throw new InputError(`init: no file in ${dataDir} reads as usage events or transactions, or as a profile table (one row per customer with measures)`, [...unrecognised, 'write the config by hand: see docs/data-contract.md']);
+    }
 
     const d: Draft = { ingest: { $comment: 'Written by finseg init from a sample of each file. Check every mapping, then run: finseg validate --config <this file>', dataDir: relativeDataDir }, files: {}, columns: {}, values: {}, comments: [], notes: [] };
     const samples: InitResult['samples'] = {};
@@ -219,6 +224,40 @@ export async function proposeConfig(dataDir: string, relativeDataDir: string): P
     conn.closeSync();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The proposal for an export without behaviour lines: its richest one-row-per-customer file as a
+ * profile table (init-profile.ts), or null when no file is one.
+ */
+function profileProposal(profiles: readonly FileProfile[], relativeDataDir: string): InitResult | null {
+  const today = new Date().toISOString().slice(0, 10);
+  const best = profiles
+    .map((p) => ({ p, proposal: proposeProfileTable(p, today) }))
+    .filter((x) => x.proposal !== null)
+    .sort((a, b) => b.proposal!.numeric.length + b.proposal!.slice.categorical.length - (a.proposal!.numeric.length + a.proposal!.slice.categorical.length))[0];
+  if (!best) return null;
+  const { p, proposal } = best as { p: FileProfile; proposal: ProfileProposal };
+  const notes = [
+    `${p.rel}: one row per customer with measures and no event or transaction lines, so it is proposed as a profile table (${p.rows} rows sampled)`,
+    `key "${proposal.slice.key}"; ${proposal.numeric.length} numeric features; ${proposal.slice.categorical.length} categorical columns encoded as 0/1 per value`,
+    ...proposal.notes,
+    `asOf ${proposal.slice.asOf}: the snapshot has no event dates; set it to the date the export describes`,
+  ];
+  const config: Record<string, unknown> = {
+    $comment: `finseg starting config for ${relativeDataDir}, written by finseg init. Keys starting with $ are comments.`,
+    ingest: { $comment: 'Only the data folder: a profile table is read by profileTable below, not through the contract tables.', dataDir: relativeDataDir },
+    profileTable: {
+      $comment: [
+        'One row per customer with measures (docs/export-shapes.md): segmented on its numeric columns and its categories as 0/1 indicators.',
+        'Excluded columns are never features; an outcome among them (churn) can be compared with the segments afterwards.',
+        ...proposal.notes,
+      ],
+      ...proposal.slice,
+    },
+  };
+  const samples: InitResult['samples'] = {};
+  return { config, text: `${JSON.stringify(config, null, 2)}\n`, notes, samples, unrecognised: [] };
 }
 
 /** Writes a proposed config to `out` (never over an existing file). */

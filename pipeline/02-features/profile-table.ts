@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { MAX_CATEGORIES } from '../01-ingest/init-profile.ts';
 import { closestNames } from '../01-ingest/names.ts';
 import { formatOf } from '../01-ingest/sources.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
@@ -39,8 +40,6 @@ export interface ProfileTableParams {
 
 export const defaultProfileTableParams: ProfileTableParams = { file: null, key: null, exclude: [], categorical: [], asOf: null };
 
-/** A categorical column with more distinct values than this is free text, not a category. */
-export const MAX_CATEGORIES = 30;
 
 /** Separator between a categorical column and its value in an indicator column's name. */
 const INDICATOR = '=';
