@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,36 +23,50 @@ const dir = mkdtempSync(join(tmpdir(), 'finseg-lifecycle-'));
 let archetype: string[];
 let lenses: CustomerLenses;
 let input: LensInput;
+/** The same customers' lifecycle from transactions alone (the usage_events file left out). */
+let txnOnly: CustomerLenses;
 
-beforeAll(async () => {
-  await generateDataset(dir, { ...defaultGenerateParams, customers: 6000, seed: 5 }, 'parquet', quietLogger);
+/** Lenses of a data folder, with the activity dates the lifecycle rule reads. */
+async function lensesOf(folder: string): Promise<{ input: LensInput; lenses: CustomerLenses; customerIds: string[] }> {
   const conn = await openDuck();
   try {
-    const ingested = await ingest(conn, dir, defaultConfig().ingest, null, quietLogger);
+    const ingested = await ingest(conn, folder, defaultConfig().ingest, null, quietLogger);
     const features = await computeFeatures(conn, ingested.asOf, defaultConfig().features, ingested.absentTables);
-    input = await withObservedActivity(conn, lensInputFrom(features), features.customerIds, ingested.asOf, ingested.absentTables);
-    lenses = categorize(input, defaultLensParams, fitLifecycle(input));
-    const truth = new Map(
-      readFileSync(join(dir, 'truth.csv'), 'utf8')
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((line) => line.split(',') as [string, string]),
-    );
-    archetype = features.customerIds.map((id) => truth.get(id)!);
+    const input = await withObservedActivity(conn, lensInputFrom(features), features.customerIds, ingested.asOf, ingested.absentTables);
+    return { input, lenses: categorize(input, defaultLensParams, fitLifecycle(input)), customerIds: features.customerIds };
   } finally {
     conn.closeSync();
   }
+}
+
+beforeAll(async () => {
+  await generateDataset(dir, { ...defaultGenerateParams, customers: 6000, seed: 5 }, 'parquet', quietLogger);
+  const both = await lensesOf(dir);
+  ({ input, lenses } = both);
+  const txnDir = join(dir, 'transactions-only');
+  mkdirSync(txnDir);
+  for (const f of ['customers.parquet', 'transactions.parquet']) copyFileSync(join(dir, f), join(txnDir, f));
+  const fromTxns = await lensesOf(txnDir);
+  expect(fromTxns.customerIds).toEqual(both.customerIds);
+  txnOnly = fromTxns.lenses;
+  const truth = new Map(
+    readFileSync(join(dir, 'truth.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',') as [string, string]),
+  );
+  archetype = both.customerIds.map((id) => truth.get(id)!);
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Precision and recall of one lifecycle label against one planted archetype. */
-function against(label: string, planted: string): { precision: number; recall: number } {
+function against(label: string, planted: string, of: CustomerLenses = lenses): { precision: number; recall: number } {
   let called = 0;
   let hits = 0;
   let total = 0;
-  lenses.lifecycle.forEach((l, i) => {
+  of.lifecycle.forEach((l, i) => {
     if (l === label) called++;
     if (archetype[i] === planted) total++;
     if (l === label && archetype[i] === planted) hits++;
@@ -94,5 +108,23 @@ describe('lifecycle lens against planted growing and declining firms', () => {
       checked++;
     });
     expect(checked).toBeGreaterThan(10);
+  });
+});
+
+describe('lifecycle lens from transactions alone, against the same planted firms', () => {
+  // Planted: 14.8% growing, 11.9% declining. Measured on this set: growth 0.353 / 0.401, decline
+  // 0.353 / 0.527; with decline at −0.7 rather than −1 it was 0.294 / 0.548 (docs/lenses.md).
+  // Invoice volume is noisier than usage, so these sit below the usage figures, but at about 2.4
+  // and 3 times the base rate.
+  it('finds growing firms with precision >= 0.33 and recall >= 0.38', () => {
+    const g = against('growth', 'growing_sme', txnOnly);
+    expect(g.precision).toBeGreaterThanOrEqual(0.33);
+    expect(g.recall).toBeGreaterThanOrEqual(0.38);
+  });
+
+  it('finds declining firms with precision >= 0.33 and recall >= 0.5', () => {
+    const d = against('decline', 'declining_firm', txnOnly);
+    expect(d.precision).toBeGreaterThanOrEqual(0.33);
+    expect(d.recall).toBeGreaterThanOrEqual(0.5);
   });
 });
