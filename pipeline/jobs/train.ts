@@ -251,6 +251,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const lensInput = lensInputFrom(features);
     const lifecycleFit = fitLifecycle(lensInput);
     const lenses: CustomerLenses = categorize(lensInput, config.lenses, lifecycleFit);
+    const measurability = lensMeasurability(lenses);
     const mapped = mapSegments({
       labels: assignment.labels,
       k: cluster.k,
@@ -261,7 +262,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       distances: assignment.distances,
       playbooks: config.playbooks,
     });
-    const segments: SegmentsState = { kind: 'finseg.segments', version: 1, cards: mapped.cards, cramersV: mapped.cramersV, lensMeasurability: lensMeasurability(lenses), lifecycleFit };
+    const segments: SegmentsState = { kind: 'finseg.segments', version: 1, cards: mapped.cards, cramersV: mapped.cramersV, lensMeasurability: measurability, lifecycleFit };
     segments.profile = segmentProfile({
       labels: assignment.labels,
       k: cluster.k,
