@@ -1,7 +1,10 @@
 import { InputError } from '../core/errors.ts';
 import { perValue } from '../core/memo.ts';
 import { mergeSettings } from '../core/settings.ts';
-import { defaultLifecycleParams, isStartup, lifecycleRulesMarkdown, stageFromActivity, startupWindow, type LifecycleFit, type LifecycleParams, type StartupWindow } from './lifecycle.ts';
+import { DEFAULT_INDUSTRY_MAP } from './industries.ts';
+import { defaultLifecycleParams, lifecycleOf, lifecycleRulesMarkdown, startupWindow, type LifecycleFit, type LifecycleParams } from './lifecycle.ts';
+
+export { fitLifecycle } from './lifecycle.ts';
 
 /**
  * The five documented lenses of the seed (size, industry, lifecycle, technology acceptance,
@@ -82,74 +85,6 @@ export interface LensParams {
     minUsageEvents: number;
   };
 }
-
-/**
- * Raw industry codes the default table knows: plain names (English and Chinese) and NAICS
- * 2-digit sectors. Sectors the seed does not name map to `other` explicitly so the table documents them.
- */
-const DEFAULT_INDUSTRY_MAP: Record<string, IndustryLabel> = {
-  manufacturing: 'manufacturing',
-  'industrial manufacturing': 'manufacturing',
-  manufacturer: 'manufacturing',
-  '31': 'manufacturing',
-  '32': 'manufacturing',
-  '33': 'manufacturing',
-  '31-33': 'manufacturing',
-  制造业: 'manufacturing',
-  retail: 'retail',
-  'retail trade': 'retail',
-  retailer: 'retail',
-  '44': 'retail',
-  '45': 'retail',
-  '44-45': 'retail',
-  零售业: 'retail',
-  construction: 'construction',
-  '23': 'construction',
-  建筑业: 'construction',
-  healthcare: 'healthcare',
-  'health care': 'healthcare',
-  'health care and social assistance': 'healthcare',
-  medical: 'healthcare',
-  clinic: 'healthcare',
-  hospital: 'healthcare',
-  '62': 'healthcare',
-  医疗: 'healthcare',
-  卫生和社会工作: 'healthcare',
-  services: 'services',
-  'professional services': 'services',
-  consulting: 'services',
-  '53': 'services',
-  '54': 'services',
-  '55': 'services',
-  '56': 'services',
-  '61': 'services',
-  '71': 'services',
-  '72': 'services',
-  '81': 'services',
-  服务业: 'services',
-  platform: 'platform_economy',
-  'platform economy': 'platform_economy',
-  'online marketplace': 'platform_economy',
-  marketplace: 'platform_economy',
-  'sharing economy': 'platform_economy',
-  平台经济: 'platform_economy',
-  共享经济: 'platform_economy',
-  wholesale: 'other',
-  logistics: 'other',
-  other: 'other',
-  '11': 'other',
-  '21': 'other',
-  '22': 'other',
-  '42': 'other',
-  '48': 'other',
-  '49': 'other',
-  '48-49': 'other',
-  '51': 'other',
-  '52': 'other',
-  '92': 'other',
-  unknown: 'unknown',
-  'n/a': 'unknown',
-};
 
 /**
  * The default lens rules. Revenue ceilings are the EU SME turnover ceilings (EUR 2 M, 10 M,
@@ -274,40 +209,6 @@ function industryOf(code: string | null, lookup: Map<string, IndustryLabel>, nai
   if (direct !== undefined) return direct;
   if (naicsFallback && NAICS_DETAIL.test(key)) return lookup.get(key.slice(0, NAICS_SECTOR_DIGITS)) ?? 'other';
   return 'other';
-}
-
-/** As-of year − founded year; NaN without a founded year or with one after the as-of year. */
-function foundedAge(foundedYear: number, asOfYear: number): number {
-  return Number.isFinite(foundedYear) && foundedYear <= asOfYear ? asOfYear - foundedYear : Number.NaN;
-}
-
-/** The lifecycle of customer i: startup first, else its stage from behaviour. */
-function lifecycleOf(input: LensInput, i: number, asOfYear: number, window: StartupWindow, p: LifecycleParams): LifecycleLabel {
-  const at = (column: Float64Array | undefined): number => (column ? column[i]! : Number.NaN);
-  const tenureDays = input.tenureDays[i]!;
-  const startup = isStartup({ foundedAge: foundedAge(input.foundedYear[i]!, asOfYear), tenureDays, firstSeenDays: at(input.firstSeenDays), spanDays: input.spanDays ?? Number.NaN }, window, p);
-  if (startup) return 'startup';
-  return stageFromActivity(
-    {
-      usageTrend: input.usageTrend[i]!,
-      volumeTrend: input.volumeTrend[i]!,
-      events90: input.events90[i]!,
-      recencyDays: input.recencyDays[i]!,
-      tenureDays,
-      txnRecencyDays: at(input.txnRecencyDays),
-      txnCount90: at(input.txnCount90),
-      txnVolume90: at(input.txnVolume90),
-      txnCountAll: at(input.txnCountAll),
-      firstSeenDays: at(input.firstSeenDays),
-      firstSeenKnown: input.firstSeenDays !== undefined,
-    },
-    p,
-  );
-}
-
-/** The lifecycle rule's training state: the span of the training data (null when unknown). */
-export function fitLifecycle(input: LensInput): LifecycleFit {
-  return { spanDays: input.firstSeenDays && input.spanDays !== undefined && Number.isFinite(input.spanDays) ? input.spanDays : null };
 }
 
 function vote(value: number, highMin: number, lowMax: number): number {

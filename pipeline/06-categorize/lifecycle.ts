@@ -1,4 +1,4 @@
-import type { LifecycleLabel } from './lenses.ts';
+import type { LensInput, LifecycleLabel } from './lenses.ts';
 
 /**
  * The lifecycle lens: a company's stage from its founded year when the export has one, else
@@ -221,6 +221,40 @@ function previousWindowTransactions(a: Activity): number {
   const vPrev = Math.max(0, (a.txnVolume90 + 1) / Math.exp(a.volumeTrend) - 1);
   if (a.txnVolume90 <= 0) return vPrev > 0 ? Infinity : 0;
   return (vPrev * a.txnCount90) / a.txnVolume90;
+}
+
+/** As-of year − founded year; NaN without a founded year or with one after the as-of year. */
+function foundedAge(foundedYear: number, asOfYear: number): number {
+  return Number.isFinite(foundedYear) && foundedYear <= asOfYear ? asOfYear - foundedYear : Number.NaN;
+}
+
+/** The lifecycle of customer i: startup first, else its stage from behaviour. */
+export function lifecycleOf(input: LensInput, i: number, asOfYear: number, window: StartupWindow, p: LifecycleParams): LifecycleLabel {
+  const at = (column: Float64Array | undefined): number => (column ? column[i]! : Number.NaN);
+  const tenureDays = input.tenureDays[i]!;
+  const startup = isStartup({ foundedAge: foundedAge(input.foundedYear[i]!, asOfYear), tenureDays, firstSeenDays: at(input.firstSeenDays), spanDays: input.spanDays ?? Number.NaN }, window, p);
+  if (startup) return 'startup';
+  return stageFromActivity(
+    {
+      usageTrend: input.usageTrend[i]!,
+      volumeTrend: input.volumeTrend[i]!,
+      events90: input.events90[i]!,
+      recencyDays: input.recencyDays[i]!,
+      tenureDays,
+      txnRecencyDays: at(input.txnRecencyDays),
+      txnCount90: at(input.txnCount90),
+      txnVolume90: at(input.txnVolume90),
+      txnCountAll: at(input.txnCountAll),
+      firstSeenDays: at(input.firstSeenDays),
+      firstSeenKnown: input.firstSeenDays !== undefined,
+    },
+    p,
+  );
+}
+
+/** The lifecycle rule's training state: the span of the training data (null when unknown). */
+export function fitLifecycle(input: LensInput): LifecycleFit {
+  return { spanDays: input.firstSeenDays && input.spanDays !== undefined && Number.isFinite(input.spanDays) ? input.spanDays : null };
 }
 
 /** The lifecycle section of the lens rules (Markdown) under `l`. */
