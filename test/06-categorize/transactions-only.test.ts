@@ -76,19 +76,33 @@ describe('lifecycle on a one-year transactions-only export (Online Retail sample
     }
   });
 
+  // Days are counted here from calendar days; a feature stage counting from timestamps may differ
+  // by under a day, so customers within a day of a threshold are left out of the comparison.
   it('calls exactly the customers first seen in the last quarter of the span startups', () => {
-    const expected = ids.map((id) => first.get(id)! <= 0.25 * span);
-    expect(lenses.lifecycle.map((l) => l === 'startup')).toEqual(expected);
+    const window = 0.25 * span;
+    let compared = 0;
+    ids.forEach((id, i) => {
+      const seen = first.get(id)!;
+      if (Math.abs(seen - window) <= 1) return;
+      expect(lenses.lifecycle[i] === 'startup', `${id} first seen ${seen} days ago`).toBe(seen < window);
+      compared++;
+    });
+    expect(compared).toBeGreaterThan(3000);
     // not the one-year tenure rule's "everyone": about a quarter of them
-    const share = expected.filter(Boolean).length / ids.length;
+    const share = lenses.lifecycle.filter((l) => l === 'startup').length / ids.length;
     expect(share).toBeGreaterThan(0.2);
     expect(share).toBeLessThan(0.35);
   });
 
   it('calls every other customer without an invoice in the last 90 days declining (gone quiet)', () => {
+    let quiet = 0;
     ids.forEach((id, i) => {
-      if (first.get(id)! > 0.25 * span && last.get(id)! >= 90) expect(lenses.lifecycle[i], id).toBe('decline');
+      if (first.get(id)! > 0.25 * span + 1 && last.get(id)! >= 91) {
+        expect(lenses.lifecycle[i], id).toBe('decline');
+        quiet++;
+      }
     });
+    expect(quiet).toBeGreaterThan(1000);
   });
 
   it('finds no size, industry, technology or buyer role in an export without attributes or usage: not measurable, naming what is needed', () => {
