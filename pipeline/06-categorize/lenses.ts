@@ -1,6 +1,10 @@
 import { InputError } from '../core/errors.ts';
 import { perValue } from '../core/memo.ts';
 import { mergeSettings } from '../core/settings.ts';
+import { DEFAULT_INDUSTRY_MAP } from './industries.ts';
+import { defaultLifecycleParams, lifecycleOf, lifecycleRulesMarkdown, startupWindow, type LifecycleFit, type LifecycleParams } from './lifecycle.ts';
+
+export { fitLifecycle } from './lifecycle.ts';
 
 /**
  * The five documented lenses of the seed (size, industry, lifecycle, technology acceptance,
@@ -59,33 +63,8 @@ export interface LensParams {
   industryMap: Record<string, IndustryLabel>;
   /** An unmapped all-digit code of 3–6 digits (a detailed NAICS code) falls back to its 2-digit sector. */
   industryNaicsFallback: boolean;
-  lifecycle: {
-    /** A company this many years old or younger is a startup (age = as-of year − founded year). */
-    startupMaxAgeYears: number;
-    /**
-     * A usage trend (usage_trend: ln of the last 90 days' events over the 90 before, +1 smoothed)
-     * at or above this is growth; 0.35 ≈ usage up 40%. Stable firms scatter about ±0.35 over 90
-     * days, so a lower threshold mostly catches noise.
-     */
-    growthMinTrend: number;
-    /** A usage trend at or below this is decline; −0.65 ≈ usage halved. */
-    declineMaxTrend: number;
-    /**
-     * Growth needs at least this many usage events in the two 90-day windows together: below it
-     * a handful of events more or less swings the trend past any threshold.
-     */
-    growthMinEvents: number;
-    /**
-     * A volume trend moving against the usage trend by more than this overrules it (growth with
-     * volume_trend < −veto, decline with volume_trend > +veto). Volume is only a veto, not a vote:
-     * a few large invoices swing it far more than usage.
-     */
-    volumeVeto: number;
-    /** No usage event for this many days (recency_days) is decline, whatever the trend: the customer has gone quiet. */
-    quietDays: number;
-    /** When founded_year is missing, use the customer's tenure as the company's age (a lower bound of it). */
-    ageFromTenureWhenFoundedMissing: boolean;
-  };
+  /** The lifecycle rule's thresholds (lifecycle.ts, where each default's reason is given). */
+  lifecycle: LifecycleParams;
   technology: {
     /** Points a deployment adds to the technology score (an unknown deployment adds nothing). */
     deploymentPoints: { cloud: number; hybrid: number; on_prem: number };
@@ -108,74 +87,6 @@ export interface LensParams {
 }
 
 /**
- * Raw industry codes the default table knows: plain names (English and Chinese) and NAICS
- * 2-digit sectors. Sectors the seed does not name map to `other` explicitly so the table documents them.
- */
-const DEFAULT_INDUSTRY_MAP: Record<string, IndustryLabel> = {
-  manufacturing: 'manufacturing',
-  'industrial manufacturing': 'manufacturing',
-  manufacturer: 'manufacturing',
-  '31': 'manufacturing',
-  '32': 'manufacturing',
-  '33': 'manufacturing',
-  '31-33': 'manufacturing',
-  制造业: 'manufacturing',
-  retail: 'retail',
-  'retail trade': 'retail',
-  retailer: 'retail',
-  '44': 'retail',
-  '45': 'retail',
-  '44-45': 'retail',
-  零售业: 'retail',
-  construction: 'construction',
-  '23': 'construction',
-  建筑业: 'construction',
-  healthcare: 'healthcare',
-  'health care': 'healthcare',
-  'health care and social assistance': 'healthcare',
-  medical: 'healthcare',
-  clinic: 'healthcare',
-  hospital: 'healthcare',
-  '62': 'healthcare',
-  医疗: 'healthcare',
-  卫生和社会工作: 'healthcare',
-  services: 'services',
-  'professional services': 'services',
-  consulting: 'services',
-  '53': 'services',
-  '54': 'services',
-  '55': 'services',
-  '56': 'services',
-  '61': 'services',
-  '71': 'services',
-  '72': 'services',
-  '81': 'services',
-  服务业: 'services',
-  platform: 'platform_economy',
-  'platform economy': 'platform_economy',
-  'online marketplace': 'platform_economy',
-  marketplace: 'platform_economy',
-  'sharing economy': 'platform_economy',
-  平台经济: 'platform_economy',
-  共享经济: 'platform_economy',
-  wholesale: 'other',
-  logistics: 'other',
-  other: 'other',
-  '11': 'other',
-  '21': 'other',
-  '22': 'other',
-  '42': 'other',
-  '48': 'other',
-  '49': 'other',
-  '48-49': 'other',
-  '51': 'other',
-  '52': 'other',
-  '92': 'other',
-  unknown: 'unknown',
-  'n/a': 'unknown',
-};
-
-/**
  * The default lens rules. Revenue ceilings are the EU SME turnover ceilings (EUR 2 M, 10 M,
  * 50 M) converted at about 7.8 CNY per EUR and rounded, in thousands of CNY: the unit of the
  * vendor's home market and of the synthetic data. Set them (and `revenueUnit`) for other data.
@@ -192,15 +103,7 @@ export const defaultLensParams: LensParams = {
   },
   industryMap: DEFAULT_INDUSTRY_MAP,
   industryNaicsFallback: true,
-  lifecycle: {
-    startupMaxAgeYears: 3,
-    growthMinTrend: 0.35,
-    declineMaxTrend: -0.65,
-    growthMinEvents: 20,
-    volumeVeto: 1,
-    quietDays: 30,
-    ageFromTenureWhenFoundedMissing: true,
-  },
+  lifecycle: defaultLifecycleParams,
   technology: {
     deploymentPoints: { cloud: 1, hybrid: 0, on_prem: -1 },
     highMinDigitalShare: 0.4,
@@ -229,8 +132,19 @@ export interface LensInput {
   volumeTrend: Float64Array;
   /** Usage events in the last 90 days (events_90). */
   events90: Float64Array;
-  /** Days since the last usage event, counted from signup when there is none (recency_days). */
+  /** Days since the last activity, counted from signup when there is none (recency_days). */
   recencyDays: Float64Array;
+  /** Days since the last transaction, from signup when none (txn_recency_days); absent or NaN = unknown. */
+  txnRecencyDays?: Float64Array;
+  /** Transactions and their summed |amount| in the last 90 days (txn_count_90, txn_volume_90); absent = unknown. */
+  txnCount90?: Float64Array;
+  txnVolume90?: Float64Array;
+  /** Transactions in all history (txn_count_all); absent or NaN = unknown. */
+  txnCountAll?: Float64Array;
+  /** Days from the customer's first usage event or transaction to the end of the as-of date, NaN when none (FeatureTable.activity). */
+  firstSeenDays?: Float64Array;
+  /** Days from the earliest activity in the data to the end of the as-of date; absent = unknown, and lifecycle falls back to tenure. */
+  spanDays?: number;
   mobileShare: Float64Array;
   apiShare: Float64Array;
   moduleBreadth: Float64Array;
@@ -244,9 +158,6 @@ export interface CustomerLenses {
   technology: TechnologyLabel[];
   buyerRole: BuyerRoleLabel[];
 }
-
-/** Calendar length used to turn tenure days into years. */
-const DAYS_PER_YEAR = 365.25;
 
 const BAND_ORDER: readonly SizeLabel[] = ['micro', 'small', 'medium', 'large'];
 
@@ -300,51 +211,6 @@ function industryOf(code: string | null, lookup: Map<string, IndustryLabel>, nai
   return 'other';
 }
 
-/** Company age in years from the founded year (as-of year − founded year), else from tenure; NaN when neither is usable. */
-function ageYears(foundedYear: number, tenureDays: number, asOfYear: number, p: LensParams['lifecycle']): number {
-  if (Number.isFinite(foundedYear) && foundedYear <= asOfYear) return asOfYear - foundedYear;
-  if (p.ageFromTenureWhenFoundedMissing && known(tenureDays)) return tenureDays / DAYS_PER_YEAR;
-  return Number.NaN;
-}
-
-/** The behavioural inputs of the lifecycle rule for one customer; NaN = unknown. */
-interface Activity {
-  usageTrend: number;
-  volumeTrend: number;
-  events90: number;
-  recencyDays: number;
-  tenureDays: number;
-}
-
-/**
- * First matching rule: startup by age; unknown without a trend or without any usage; decline
- * when quiet or when usage fell; growth when usage rose on enough events; else mature.
- */
-function lifecycleOf(age: number, a: Activity, p: LensParams['lifecycle']): LifecycleLabel {
-  if (Number.isFinite(age) && age <= p.startupMaxAgeYears) return 'startup';
-  const usageKnown = Number.isFinite(a.usageTrend);
-  if (!usageKnown && !Number.isFinite(a.volumeTrend)) return 'unknown';
-  if (usageKnown) {
-    // recency_days counts from signup when there is no event at all: nothing in the window and
-    // recency reaching back to signup means the product was never used, so no trend exists.
-    if (a.events90 === 0 && Number.isFinite(a.recencyDays) && Number.isFinite(a.tenureDays) && a.recencyDays >= a.tenureDays) return 'unknown';
-    if (Number.isFinite(a.recencyDays) && a.recencyDays >= p.quietDays) return 'decline';
-  }
-  // Without usage data the volume trend stands in for it, with no veto and no event minimum.
-  const trend = usageKnown ? a.usageTrend : a.volumeTrend;
-  const veto = usageKnown && Number.isFinite(a.volumeTrend) ? a.volumeTrend : 0;
-  if (trend <= p.declineMaxTrend && veto <= p.volumeVeto) return 'decline';
-  if (trend >= p.growthMinTrend && veto >= -p.volumeVeto && (!usageKnown || eventsInBothWindows(a) >= p.growthMinEvents)) return 'growth';
-  return 'mature';
-}
-
-/** Usage events in the last two 90-day windows, recovered from events_90 and usage_trend = ln((e90 + 1) / (ePrev + 1)). */
-function eventsInBothWindows(a: Activity): number {
-  const e90 = Number.isFinite(a.events90) ? a.events90 : 0;
-  const ePrev = Math.max(0, Math.round((e90 + 1) / Math.exp(a.usageTrend) - 1));
-  return e90 + ePrev;
-}
-
 function vote(value: number, highMin: number, lowMax: number): number {
   if (value >= highMin) return 1;
   if (value <= lowMax) return -1;
@@ -391,8 +257,12 @@ function asOfYearOf(asOf: string): number {
   return Number(m[1]);
 }
 
-/** Assigns the five lenses to every customer; each output array has the input's length n. */
-export function categorize(input: LensInput, params: LensParams): CustomerLenses {
+/**
+ * Assigns the five lenses to every customer; each output array has the input's length n.
+ * `fit` is the lifecycle rule's training state (fitLifecycle): scoring passes the model's, so
+ * its startup window is the training data's; without it the input's own span is used.
+ */
+export function categorize(input: LensInput, params: LensParams, fit?: LifecycleFit): CustomerLenses {
   const n = input.employees.length;
   const columns: Record<string, { length: number }> = {
     industry: input.industry,
@@ -409,6 +279,7 @@ export function categorize(input: LensInput, params: LensParams): CustomerLenses
     apiShare: input.apiShare,
     moduleBreadth: input.moduleBreadth,
   };
+  for (const name of ['txnRecencyDays', 'txnCount90', 'txnVolume90', 'txnCountAll', 'firstSeenDays'] as const) if (input[name]) columns[name] = input[name];
   for (const [name, column] of Object.entries(columns)) {
     if (column.length !== n) throw new Error(`categorize: ${name} has ${column.length} values, employees has ${n}`);
   }
@@ -419,13 +290,13 @@ export function categorize(input: LensInput, params: LensParams): CustomerLenses
   const industry = perValue((code: string | null) => industryOf(code, lookup, params.industryNaicsFallback));
   const deployment = perValue((d: string | null) => (d === null ? '' : normaliseEnum(d)));
   const buyerRole = perValue(buyerRoleOf);
+  // Without the input's first-seen days the span means nothing to the rule: tenure decides then.
+  const window = input.firstSeenDays ? startupWindow(fit ? fit.spanDays : input.spanDays, params.lifecycle) : undefined;
   const out: CustomerLenses = { size: new Array(n), industry: new Array(n), lifecycle: new Array(n), technology: new Array(n), buyerRole: new Array(n) };
   for (let i = 0; i < n; i++) {
     out.size[i] = sizeOf(input.employees[i]!, input.annualRevenue[i]!, params.size);
     out.industry[i] = industry(input.industry[i] ?? null);
-    const age = ageYears(input.foundedYear[i]!, input.tenureDays[i]!, asOfYear, params.lifecycle);
-    const activity = { usageTrend: input.usageTrend[i]!, volumeTrend: input.volumeTrend[i]!, events90: input.events90[i]!, recencyDays: input.recencyDays[i]!, tenureDays: input.tenureDays[i]! };
-    out.lifecycle[i] = lifecycleOf(age, activity, params.lifecycle);
+    out.lifecycle[i] = lifecycleOf(input, i, asOfYear, window, params.lifecycle);
     out.technology[i] = technologyOf(deployment(input.deployment[i] ?? null), input.mobileShare[i]!, input.apiShare[i]!, input.moduleBreadth[i]!, input.events90[i]!, params.technology);
     out.buyerRole[i] = buyerRole(input.buyerRole[i] ?? null);
   }
@@ -475,6 +346,13 @@ export function parseLensParams(json: unknown, path = 'lenses'): LensParams {
   requireNumber(l.growthMinEvents, `${path}.lifecycle.growthMinEvents`, { min: 0 });
   requireNumber(l.volumeVeto, `${path}.lifecycle.volumeVeto`, { min: 0 });
   requireNumber(l.quietDays, `${path}.lifecycle.quietDays`, { min: 1 });
+  requireNumber(l.startupMaxSpanShare, `${path}.lifecycle.startupMaxSpanShare`, { min: 0, max: 1 });
+  requireNumber(l.startupMinSpanDays, `${path}.lifecycle.startupMinSpanDays`, { min: 0 });
+  requireNumber(l.txnGrowthMinTrend, `${path}.lifecycle.txnGrowthMinTrend`);
+  requireNumber(l.txnDeclineMaxTrend, `${path}.lifecycle.txnDeclineMaxTrend`);
+  requireAscending(l as unknown as Record<string, number>, ['txnDeclineMaxTrend', 'txnGrowthMinTrend'], `${path}.lifecycle`);
+  requireNumber(l.txnMinCount, `${path}.lifecycle.txnMinCount`, { min: 0 });
+  requireNumber(l.txnQuietDays, `${path}.lifecycle.txnQuietDays`, { min: 1 });
   const t = p.technology;
   for (const d of ['cloud', 'hybrid', 'on_prem'] as const) requireNumber(t.deploymentPoints[d], `${path}.technology.deploymentPoints.${d}`);
   requireNumber(t.lowMaxDigitalShare, `${path}.technology.lowMaxDigitalShare`, { min: 0, max: 1 });
@@ -499,7 +377,6 @@ const md = (s: string): string => s.replaceAll('|', '\\|');
 /** The lens rules under `params` as Markdown (one table per lens), for the README and reports. */
 export function LENS_RULES_MARKDOWN(params: LensParams): string {
   const s = params.size;
-  const l = params.lifecycle;
   const t = params.technology;
   const lines: string[] = ['## Lens rules', ''];
 
@@ -533,22 +410,7 @@ export function LENS_RULES_MARKDOWN(params: LensParams): string {
   }
   lines.push('');
 
-  lines.push('### Lifecycle', '');
-  lines.push(
-    'Age is the as-of year minus `founded_year`' +
-      (l.ageFromTenureWhenFoundedMissing ? '; without a founded year, the customer tenure in years (a lower bound of the age, so it can call an older firm a startup)' : '') +
-      '. `usage_trend` and `volume_trend` are ln of the last 90 days over the 90 before (+1 smoothed). ' +
-      'The usage trend decides; the volume trend only vetoes a call it contradicts strongly, because a few large invoices swing it far more than usage. ' +
-      'Without a usage_events table the volume trend takes the usage trend’s place (rows 4–5, without veto or event minimum). The first matching row wins.',
-    '',
-  );
-  lines.push('| order | lifecycle | rule |', '|---:|---|---|');
-  lines.push(`| 1 | startup | age ≤ ${l.startupMaxAgeYears} years |`);
-  lines.push('| 2 | unknown | no trend known, or the product never used (no usage event since signup) |');
-  lines.push(`| 3 | decline | gone quiet: no usage event for ≥ ${l.quietDays} days (\`recency_days\`) |`);
-  lines.push(`| 4 | decline | usage trend ≤ ${l.declineMaxTrend}, unless volume trend > ${l.volumeVeto} |`);
-  lines.push(`| 5 | growth | usage trend ≥ ${l.growthMinTrend} on ≥ ${l.growthMinEvents} usage events in the two windows together, unless volume trend < ${-l.volumeVeto} |`);
-  lines.push('| 6 | mature | otherwise |', '');
+  lines.push(...lifecycleRulesMarkdown(params.lifecycle));
 
   lines.push('### Technology acceptance', '');
   lines.push(`Each known signal adds points to a score; a customer with no known signal is \`unknown\`. The two usage signals count only with at least ${t.minUsageEvents} usage events in the last 90 days.`, '');

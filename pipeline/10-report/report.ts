@@ -52,6 +52,7 @@ export function segmentsExport(manifest: Manifest, segments: SegmentsState): unk
     asOf: m.input.asOf,
     customers: m.metrics.customers,
     k: m.metrics.k,
+    lensMeasurability: segments.lensMeasurability ?? null,
     metrics: {
       silhouette: m.metrics.silhouette,
       classifierHeldOutAccuracy: m.metrics.classifier.heldOutAccuracy,

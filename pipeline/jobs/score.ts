@@ -228,7 +228,7 @@ export async function scoreJob(
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     // From a feature table the helper starts now, and loads while the lenses are computed.
     threads ??= ScoreThreads.start(scoreStates(model), features.X.rows);
-    const lenses = categorize(lensInputFrom(features), model.config.lenses);
+    const lenses = categorize(lensInputFrom(features), model.config.lenses, model.segments.lifecycleFit);
     clock.lap('lenses');
     // History comes with the features (the feature query counts it). A feature table without a
     // history column cannot tell new customers apart: all are then scored on behaviour.

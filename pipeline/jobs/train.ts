@@ -11,7 +11,9 @@ import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
 import { fitColdStart, signupAttributes } from '../05-classify/coldstart.ts';
-import { categorize, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
+import { categorize, fitLifecycle, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
+import type { LifecycleFit } from '../06-categorize/lifecycle.ts';
+import { lensMeasurability, type LensMeasurability } from '../06-categorize/measurability.ts';
 import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
@@ -35,6 +37,10 @@ export interface SegmentsState {
   /** The map stage's cards plus each segment's bootstrap stability and threshold-tree rules (absent in states built without them). */
   cards: (ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence>)[];
   cramersV: Record<string, number>;
+  /** Per lens, whether the training customers' labels say anything (≥ 90% unknown = not measurable from this export). */
+  lensMeasurability?: LensMeasurability;
+  /** The lifecycle rule's training state (the data's span), so scoring calls the same customers startups. */
+  lifecycleFit?: LifecycleFit;
   /** What the HTML report draws (profiles, module use, PCA sample), computed here because report never reads data. */
   profile?: SegmentProfile;
 }
@@ -117,7 +123,15 @@ export interface TrainOutcome {
 export function lensInputFrom(table: FeatureTable): LensInput {
   const col = (name: string) => featureColumn(table, name) ?? new Float64Array(table.X.rows).fill(Number.NaN);
   const a = table.attributes;
+  // Activity dates (not features): absent from a feature file, and then lifecycle falls back to tenure.
+  const activity = (table as { activity?: { firstSeenDays: Float64Array; spanDays: number } }).activity;
   return {
+    firstSeenDays: activity?.firstSeenDays,
+    spanDays: activity?.spanDays,
+    txnRecencyDays: col('txn_recency_days'),
+    txnCount90: col('txn_count_90'),
+    txnVolume90: col('txn_volume_90'),
+    txnCountAll: col('txn_count_all'),
     asOf: table.asOf,
     industry: a.industry,
     employees: a.employees,
@@ -234,7 +248,10 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const truthAriP = duck.run(() => plantedTruthAri(conn, opts.dataDir, features.customerIds, assignment.labels));
     logger.info(`classify: held-out agreement with k-means ${(classifier.metrics.heldOutAccuracy * 100).toFixed(1)}%`);
 
-    const lenses: CustomerLenses = categorize(lensInputFrom(features), config.lenses);
+    const lensInput = lensInputFrom(features);
+    const lifecycleFit = fitLifecycle(lensInput);
+    const lenses: CustomerLenses = categorize(lensInput, config.lenses, lifecycleFit);
+    const measurability = lensMeasurability(lenses);
     const mapped = mapSegments({
       labels: assignment.labels,
       k: cluster.k,
@@ -245,7 +262,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       distances: assignment.distances,
       playbooks: config.playbooks,
     });
-    const segments: SegmentsState = { kind: 'finseg.segments', version: 1, cards: mapped.cards, cramersV: mapped.cramersV };
+    const segments: SegmentsState = { kind: 'finseg.segments', version: 1, cards: mapped.cards, cramersV: mapped.cramersV, lensMeasurability: measurability, lifecycleFit };
     segments.profile = segmentProfile({
       labels: assignment.labels,
       k: cluster.k,

@@ -19,7 +19,7 @@ describe('lens rules in the docs', () => {
     expect(out.startsWith(`# Title\n\nintro\n\n${LENS_RULES_BEGIN}\n\n## Lens rules\n`)).toBe(true);
     expect(out.endsWith(`\n\n${LENS_RULES_END}\n\n## After\n`)).toBe(true);
     expect(out).not.toContain('stale');
-    expect(out).toContain('| 3 | decline | gone quiet: no usage event for ≥ 45 days (`recency_days`) |');
+    expect(out).toContain('| 3 | decline | gone quiet: no activity for ≥ 45 days (`recency_days`), or no transaction for ≥ 90 days');
     expect(withLensRules(out, parseLensParams({ lifecycle: { quietDays: 45 } }))).toBe(out);
   });
 

@@ -186,10 +186,12 @@ describe('lifecycle lens', () => {
     expect(result).toEqual(['unknown', 'decline', 'startup']);
   });
 
-  it('falls back to the volume trend, without veto or event minimum, when there is no usage data', () => {
+  // Transactions alone have thresholds of their own (invoice volume swings more than usage):
+  // +0.7 / −1, with no count minimum when counts are not given.
+  it('falls back to the volume trend, with its own thresholds, when there is no usage data', () => {
     const noUsage = { foundedYear: 2000, tenureDays: 2000 };
-    const result = lens([{ ...noUsage, volumeTrend: 0.35 }, { ...noUsage, volumeTrend: -0.65 }, { ...noUsage, volumeTrend: 0.34 }]).lifecycle;
-    expect(result).toEqual(['growth', 'decline', 'mature']);
+    const result = lens([{ ...noUsage, volumeTrend: 0.7 }, { ...noUsage, volumeTrend: -1 }, { ...noUsage, volumeTrend: 0.69 }, { ...noUsage, volumeTrend: -0.99 }]).lifecycle;
+    expect(result).toEqual(['growth', 'decline', 'mature', 'mature']);
   });
 
   it('follows configured lifecycle thresholds', () => {
@@ -313,11 +315,12 @@ describe('LENS_RULES_MARKDOWN', () => {
     for (const heading of ['### Size', '### Industry', '### Lifecycle', '### Technology acceptance', '### Buyer role']) expect(text).toContain(heading);
     expect(text).toContain('| micro | ≤ 9 | ≤ 15,000 |');
     expect(text).toContain('| large | > 249 | > 400,000 |');
-    expect(text).toContain('| 1 | startup | age ≤ 3 years |');
+    expect(text).toContain('| 1 | startup | age ≤ 3 years; without a founded year: first seen within the last 0.25 of the span (span ≥ 180 days) |');
     expect(text).toContain('| 4 | decline | usage trend ≤ -0.65, unless volume trend > 1 |');
-    expect(text).toContain('| 3 | decline | gone quiet: no usage event for ≥ 30 days (`recency_days`) |');
+    expect(text).toContain('| 3 | decline | gone quiet: no activity for ≥ 30 days (`recency_days`), or no transaction for ≥ 90 days (`txn_recency_days`) after earlier ones |');
+    expect(text).toContain('| 4 | decline | volume trend ≤ -1 on ≥ 4 transactions in the two windows together, or none in the last window after some in the one before |');
     expect(text).toContain('`31-33`');
     const custom = LENS_RULES_MARKDOWN(parseLensParams({ lifecycle: { startupMaxAgeYears: 5 } }));
-    expect(custom).toContain('| 1 | startup | age ≤ 5 years |');
+    expect(custom).toContain('| 1 | startup | age ≤ 5 years;');
   });
 });
