@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
+import { profileFeatureFile, type ProfileFeatureFile } from '../02-features/profile-table.ts';
 import { checkPreprocessColumns, loadPreprocessState } from '../03-preprocess/preprocess.ts';
 import { assignmentFlags, assignmentOf, checkCentroidDimensions, loadClusterState } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
@@ -195,11 +196,15 @@ export async function scoreJob(
   const conn = await openDuck();
   clock.lap('load');
   let threads: ScoreThreads | null = null;
+  let profile: ProfileFeatureFile | null = null;
   try {
     let features: FeatureTable;
     let featureFile: FeatureFileReport | null = null;
-    if (opts.featureFile) {
-      const read = await readFeatureFile(conn, opts.featureFile, {
+    // A profile table (a per-customer snapshot) is read as the feature table it is turned into, with the model's indicators.
+    profile = !opts.featureFile && config.profileTable.file ? await profileFeatureFile(conn, opts.dataDir!, config.profileTable, model.featureNames) : null;
+    const featureFilePath = opts.featureFile ?? profile?.path;
+    if (featureFilePath) {
+      const read = await readFeatureFile(conn, featureFilePath, {
         asOf: opts.asOf ?? null,
         requiredFeatures: model.featureNames,
         partition,
@@ -244,6 +249,7 @@ export async function scoreJob(
   } finally {
     await threads?.close();
     conn.closeSync();
+    profile?.remove();
   }
 }
 

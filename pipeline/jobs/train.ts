@@ -5,6 +5,7 @@ import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import { CATALOG_VERSION } from '../02-features/catalog.ts';
 import { computeFeatures, featureColumn, resolveHomeCurrency, type FeatureTable } from '../02-features/features.ts';
 import { readFeatureFile } from '../02-features/feature-file.ts';
+import { profileFeatureFile, type ProfileFeatureFile } from '../02-features/profile-table.ts';
 import { fitPreprocess, fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
@@ -181,11 +182,15 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
   backendP.catch(() => {}); // awaited (and any failure reported) at classify
   const conn = await openDuck();
   const duck = duckQueue();
+  let profile: ProfileFeatureFile | null = null;
   try {
     logger.info(`train: reading ${opts.featureFile ?? opts.dataDir}`);
+    // A profile table (a per-customer snapshot) is read as the feature table it is turned into.
+    profile = !opts.featureFile && config.profileTable.file ? await profileFeatureFile(conn, opts.dataDir, config.profileTable, null) : null;
+    const featureFile = opts.featureFile ?? profile?.path;
     // A feature table stands for ingest + features: no event tables are read, so module use, feedback and trends are left out.
-    const fromFile = opts.featureFile
-      ? await readFeatureFile(conn, opts.featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir, logger })
+    const fromFile = featureFile
+      ? await readFeatureFile(conn, featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir, logger })
       : null;
     const ingested: IngestResult = fromFile
       ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? quarantineDir : null }
@@ -306,7 +311,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const contentHash = sha256(Object.values(states).map((s) => toJson(s)).join('')).slice(0, 8);
     const fingerprints: Record<string, string> = {};
     for (const t of Object.values(ingested.tables)) fingerprints[t.table] = await fingerprintPath(t.source);
-    if (fromFile) fingerprints.features = await fingerprintPath(fromFile.report.source);
+    if (fromFile) fingerprints.features = await fingerprintPath(profile?.source ?? fromFile.report.source);
     const manifest: ManifestHead = {
       kind: 'finseg.bundle',
       formatVersion: BUNDLE_FORMAT_VERSION,
@@ -322,7 +327,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         asOf: ingested.asOf,
         tables: ingested.tables,
         absentTables: ingested.absentTables,
-        ...(fromFile ? { featureFile: fromFile.report } : {}),
+        ...(fromFile ? { featureFile: profile ? { ...fromFile.report, source: profile.source } : fromFile.report } : {}),
         fingerprints,
         quarantineDir: Object.values(ingested.tables).some((t) => t.quarantined > 0) ? quarantineDir : null,
       },
@@ -361,6 +366,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
   } finally {
     await duck.settled();
     conn.closeSync();
+    profile?.remove();
   }
 }
 
