@@ -19,7 +19,7 @@ import {
   type SegmentKey,
 } from './charts.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
-import type { ReportModel, ReportRule, ReportSegment } from './model.ts';
+import { lensMeasured, type ReportModel, type ReportRule, type ReportSegment } from './model.ts';
 
 /**
  * The self-contained HTML report: inline CSS, inline SVG charts, no script, no font or image
@@ -66,6 +66,14 @@ export interface ExportFiles {
   reportMd: boolean;
 }
 
+/** The files a page links to that depend on its language. */
+export interface PageLinks {
+  /** This report as Markdown in the page's language. */
+  markdown: string;
+  /** The page in the other language, when it exists beside this one. */
+  otherLanguage: string | null;
+}
+
 const otherLang = (lang: Lang): Lang => (lang === 'en' ? 'zh' : 'en');
 
 function segmentKeys(model: ReportModel, lang: Lang): SegmentKey[] {
@@ -99,10 +107,12 @@ export function reportChartSpecs(model: ReportModel, t: Texts): ChartSpec[] {
   const profile = model.profile;
   if (profile) specs.push(projectionSpec(keys, profile.projection, t));
   if (profile) specs.push(profileHeatmapSpec(keys, profile.featureNames.map(t.feature), profile.standardisedMeans, t));
-  specs.push(
+  // A lens the export could not measure is 'unknown' throughout: its panel would say nothing.
+  const measured = LENS_NAMES.filter((lens) => lensMeasured(model, lens));
+  if (measured.length) specs.push(
     lensCompositionSpec(
       keys,
-      LENS_NAMES.map((lens) => ({
+      measured.map((lens) => ({
         lens,
         // Labels no segment has are left out of the legend.
         labels: LENS_LABELS[lens].filter((label) => model.segments.some((s) => (s.lenses.find((l) => l.lens === lens)?.shares[label] ?? 0) > 0)),
@@ -135,10 +145,10 @@ export function reportChartSpecs(model: ReportModel, t: Texts): ChartSpec[] {
 }
 
 /** Renders the whole report page in one language. */
-export async function renderReportHtml(model: ReportModel, lang: Lang, exportsPresent: ExportFiles): Promise<string> {
-  const t = texts(lang);
+export async function renderReportHtml(model: ReportModel, lang: Lang, exportsPresent: ExportFiles, links: PageLinks = { markdown: 'report.md', otherLanguage: null }): Promise<string> {
+  const t = texts(lang, model.features.vendorModules);
   const charts = await renderCharts(reportChartSpecs(model, t));
-  return reportHtml(model, t, charts, exportsPresent);
+  return reportHtml(model, t, charts, exportsPresent, links);
 }
 
 function figure(chart: RenderedChart | undefined): Raw {
@@ -160,8 +170,11 @@ function featureValue(feature: string, x: number | null, t: Texts): string {
   return t.fmt.decimal(x, 2);
 }
 
-function lensTable(s: ReportSegment, t: Texts): Raw {
+function lensTable(model: ReportModel, s: ReportSegment, t: Texts): Raw {
   const rows = s.lenses.map((l) => {
+    if (!lensMeasured(model, l.lens)) {
+      return html`<tr class="not-measurable"><th scope="row">${t.lensName(l.lens)}</th><td colspan="3">${t.ui('notMeasurable', { needs: model.lensMeasurability![l.lens]!.needs })}</td></tr>`;
+    }
     const mixed = l.dominant === 'mixed';
     const label = mixed ? `${t.lensLabel(l.lens, 'mixed')} (${t.lensLabel(l.lens, l.plurality)})` : t.lensLabel(l.lens, l.dominant);
     return html`<tr><th scope="row">${t.lensName(l.lens)}</th><td><span class="chip${mixed ? ' muted' : ''}">${label}</span></td><td class="num">${t.fmt.percent(l.dominantShare, 0)}</td><td class="num">${mixed ? '–' : `×${t.fmt.decimal(l.lift, 1)}`}</td></tr>`;
@@ -170,15 +183,18 @@ function lensTable(s: ReportSegment, t: Texts): Raw {
 }
 
 function distinguishingList(s: ReportSegment, t: Texts): Raw {
-  const maxAbs = Math.max(1, ...s.distinguishing.map((d) => Math.abs(d.standardisedDifference)));
+  // A perfect separation has no finite d: it takes the full half-bar and the others scale among themselves.
+  const maxAbs = Math.max(1, ...s.distinguishing.filter((d) => !d.perfect).map((d) => Math.abs(d.standardisedDifference)));
   const items = s.distinguishing.map((d) => {
     const up = d.standardisedDifference >= 0;
-    const width = (Math.abs(d.standardisedDifference) / maxAbs) * 50;
+    const width = d.perfect ? 50 : (Math.abs(d.standardisedDifference) / maxAbs) * 50;
     const style = up ? `left:50%;width:${width.toFixed(1)}%` : `left:${(50 - width).toFixed(1)}%;width:${width.toFixed(1)}%`;
-    return html`<li>
-<div class="feat-head"><span class="feat-name">${up ? '▲' : '▼'} ${t.feature(d.feature)}</span><span class="feat-d ${up ? 'up' : 'down'}">${t.fmt.signed(d.standardisedDifference, 2)}</span></div>
+    const segment = featureValue(d.feature, d.segmentMean, t);
+    const rest = featureValue(d.feature, d.restMean, t);
+    return html`<li${d.perfect ? ' class="perfect"' : ''}>
+<div class="feat-head"><span class="feat-name">${up ? '▲' : '▼'} ${t.feature(d.feature)}</span><span class="feat-d ${up ? 'up' : 'down'}">${d.perfect ? t.ui('perfect') : t.fmt.signed(d.standardisedDifference, 2)}</span></div>
 <div class="diverge"><span class="axis"></span><span class="bar ${up ? 'up' : 'down'}" style="${style}"></span></div>
-<div class="feat-means">${t.ui('segmentMean')} ${featureValue(d.feature, d.segmentMean, t)} · ${t.ui('restMean')} ${featureValue(d.feature, d.restMean, t)}</div>
+<div class="feat-means">${d.perfect ? t.ui('separatesPerfectly', { segment, rest }) : `${t.ui('segmentMean')} ${segment} · ${t.ui('restMean')} ${rest}`}</div>
 </li>`;
   });
   return html`<ul class="features">${items}</ul>`;
@@ -273,7 +289,7 @@ function segmentCard(model: ReportModel, s: ReportSegment, t: Texts): Raw {
 <div class="sharebar"><span style="width:${Math.min(100, s.share * 100).toFixed(2)}%"></span></div>
 ${s.stability !== null ? html`<div class="badges">${stabilityBadge(s, t)}</div>` : ''}
 <div class="card-cols">
-<div><h4>${t.ui('fiveLenses')}</h4>${lensTable(s, t)}</div>
+<div><h4>${t.ui('fiveLenses')}</h4>${lensTable(model, s, t)}</div>
 <div><h4>${t.ui('distinguishing')}</h4>${distinguishingList(s, t)}</div>
 </div>
 ${rulesBlock(s, t)}
@@ -283,6 +299,24 @@ ${risingRow(model, s, t)}
 ${feedbackRow(model, s, t)}
 <p class="examples"><span>${t.ui('examples')}</span> ${s.exampleCustomerIds.map((id) => html`<code>${id}</code> `)}</p>
 </article>`;
+}
+
+/** The lenses this export could not measure, each with the column(s) that would make it measurable. */
+function notMeasurableList(model: ReportModel, t: Texts): Raw {
+  const lenses = LENS_NAMES.filter((lens) => !lensMeasured(model, lens));
+  if (!lenses.length) return html``;
+  return html`<ul class="not-measurable">${lenses.map((lens) => html`<li><b>${t.lensName(lens)}</b>: ${t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs })}</li>`)}</ul>`;
+}
+
+/** The features dropped before training, grouped by reason (in the reader's words), each feature by its display name and id. */
+function droppedList(model: ReportModel, t: Texts): Raw {
+  const byReason = new Map<string, string[]>();
+  for (const d of model.features.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.feature]);
+  if (!byReason.size) return html``;
+  const name = (f: string) => (t.feature(f) === f ? html`<code>${f}</code>` : html`${t.feature(f)} <code>${f}</code>`);
+  return html`<p>${t.ui('featuresDropped')}:</p><ul class="dropped">${[...byReason].map(
+    ([reason, features]) => html`<li>${t.droppedReason(reason)}: ${features.map((f, i) => html`${i ? ', ' : ''}${name(f)}`)}</li>`,
+  )}</ul>`;
 }
 
 function kpi(label: string, value: string, note?: string): Raw {
@@ -314,6 +348,11 @@ body{margin:0;background:var(--bg);color:var(--body);font-family:${FONT_STACK};l
 .meta{display:flex;flex-wrap:wrap;gap:6px 22px;margin:0;font-size:.85rem}
 .meta span b{color:#fff;font-weight:600;margin-right:6px}
 .meta code{color:#fff}
+.lang-switch{margin-left:auto;color:#fff;border:1px solid #9fb3d9;border-radius:999px;padding:0 10px;text-decoration:none}
+.pill.muted{color:var(--muted);background:#f3f4f6}
+ul.not-measurable,ul.dropped{margin:0 0 14px;padding-left:18px;font-size:.85rem}
+.lens-table tr.not-measurable td{color:var(--muted);font-style:italic}
+.features li.perfect .feat-means{color:var(--ink);font-weight:600}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.86em}
 nav.toc{background:#fff;border-bottom:1px solid var(--line);position:sticky;top:0;z-index:2}
 nav.toc .wrap{display:flex;flex-wrap:wrap;gap:4px 18px;padding-top:10px;padding-bottom:10px;font-size:.85rem}
@@ -431,7 +470,7 @@ footer{border-top:1px solid var(--line);color:var(--muted);font-size:.78rem;padd
 `;
 
 /** The report page from its model and rendered charts (pure: no I/O, no clock). */
-export function reportHtml(model: ReportModel, t: Texts, charts: readonly RenderedChart[], exportsPresent: ExportFiles): string {
+export function reportHtml(model: ReportModel, t: Texts, charts: readonly RenderedChart[], exportsPresent: ExportFiles, links: PageLinks = { markdown: 'report.md', otherLanguage: null }): string {
   const chart = (id: string) => charts.find((c) => c.id === id);
   const q = model.quality;
   const kpis = [
@@ -455,7 +494,12 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
     id: 'lenses',
     title: t.ui('lensesSection'),
     body: html`<p class="lead">${t.ui('lensesLead')}</p>
-<div class="pills">${Object.entries(model.cramersV).map(([lens, v]) => html`<span class="pill">${t.lensName(lens)} · ${t.ui('cramersV')} <b>${t.fmt.decimal(v, 2)}</b></span>`)}</div>
+<div class="pills">${Object.entries(model.cramersV).map(([lens, v]) =>
+      lensMeasured(model, lens)
+        ? html`<span class="pill">${t.lensName(lens)} · ${t.ui('cramersV')} <b>${t.fmt.decimal(v, 2)}</b></span>`
+        : html`<span class="pill muted">${t.lensName(lens)} · ${t.ui('notMeasurableShort')}</span>`,
+    )}</div>
+${notMeasurableList(model, t)}
 <div class="charts">${figure(chart('lenses'))}</div>`,
   });
   if (chart('adoption')) {
@@ -503,7 +547,7 @@ ${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.k
     id: 'data',
     title: t.ui('dataSection'),
     body: html`<div class="two-col"><div class="chart-body"><table class="data-table"><thead><tr><th>${t.ui('table')}</th><th class="num">${t.ui('read')}</th><th class="num">${t.ui('accepted')}</th><th class="num">${t.ui('quarantined')}</th><th>${t.ui('reasons')}</th></tr></thead><tbody>${inputRows}${absentRows}</tbody></table></div>
-<div><p>${t.ui('featuresUsed', { n: model.features.names.length })}${model.features.dropped.length ? html` ${t.ui('featuresDropped')}: ${model.features.dropped.map((d, i) => html`${i ? '; ' : ''}<code>${d.feature}</code> (${d.reason})`)}` : ''}</p>
+<div><p>${t.ui('featuresUsed', { n: model.features.names.length })}</p>${droppedList(model, t)}
 <p>${t.ui('data')}: <code>${model.dataDir}</code>${model.seed !== null ? html` · ${t.ui('seed')} ${model.seed}` : ''}</p></div></div>`,
   });
   const files: [keyof ExportFiles, string, Parameters<Texts['ui']>[0]][] = [
@@ -511,7 +555,7 @@ ${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.k
     ['segmentsCsv', 'segments.csv', 'segmentsCsv'],
     ['assignmentsCsv', 'assignments.csv', 'assignmentsCsv'],
     ['assignmentsParquet', 'assignments.parquet', 'assignmentsParquet'],
-    ['reportMd', 'report.md', 'reportMd'],
+    ['reportMd', links.markdown, 'reportMd'],
   ];
   sections.push({
     id: 'exports',
@@ -535,7 +579,9 @@ ${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.k
 <header class="masthead"><div class="wrap">
 <div class="eyebrow">finseg</div>
 <h1>${t.ui('title')}</h1>
-<p class="meta"><span><b>${t.ui('model')}</b><code>${model.version}</code></span><span><b>${t.ui('trained')}</b>${t.fmt.dateTime(model.createdAt)}</span><span><b>${t.ui('asOf')}</b>${t.fmt.date(model.asOf)}</span></p>
+<p class="meta"><span><b>${t.ui('model')}</b><code>${model.version}</code></span><span><b>${t.ui('trained')}</b>${t.fmt.dateTime(model.createdAt)}</span><span><b>${t.ui('asOf')}</b>${t.fmt.date(model.asOf)}</span>${
+  links.otherLanguage ? html`<a class="lang-switch" href="${links.otherLanguage}" hreflang="${otherLang(t.lang) === 'zh' ? 'zh-CN' : 'en'}" lang="${otherLang(t.lang) === 'zh' ? 'zh-CN' : 'en'}">${t.ui('otherLanguage')}</a>` : ''
+}</p>
 </div></header>
 <nav class="toc" aria-label="${t.ui('contents')}"><div class="wrap">${sections.map((s) => html`<a href="#${s.id}">${s.title}</a>`)}</div></nav>
 <main class="wrap">
