@@ -38,6 +38,7 @@ export function segmentsExport(manifest: Manifest, segments: SegmentsState): unk
       stabilityAri: m.metrics.stability?.meanAri ?? null,
       ruleFidelity: m.metrics.explain?.fidelity ?? null,
     },
+    lensMeasurability: reportModel(manifest, segments).lensMeasurability,
     segments: segments.cards.map((c) => ({
       id: c.id,
       name: c.name,
