@@ -455,7 +455,7 @@ footer{border-top:1px solid var(--line);color:var(--muted);font-size:.78rem;padd
   @page{size:A4;margin:12mm 11mm}
   html{font-size:10.5pt}
   body{background:#fff}
-  nav.toc{display:none}
+  nav.toc,.lang-switch{display:none}
   .wrap{max-width:none;padding:0}
   .masthead{padding:14px 12px;border-radius:6px}
   .charts,.cards{display:block}
