@@ -305,7 +305,7 @@ ${feedbackRow(model, s, t)}
 function notMeasurableList(model: ReportModel, t: Texts): Raw {
   const lenses = LENS_NAMES.filter((lens) => !lensMeasured(model, lens));
   if (!lenses.length) return html``;
-  return html`<ul class="not-measurable">${lenses.map((lens) => html`<li><b>${t.lensName(lens)}</b>: ${t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs })}</li>`)}</ul>`;
+  return html`<ul class="not-measurable">${lenses.map((lens) => html`<li><b>${t.lensName(lens)}</b>${t.ui('colon')}${t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs })}</li>`)}</ul>`;
 }
 
 /** The features dropped before training, grouped by reason (in the reader's words), each feature by its display name and id. */
@@ -314,8 +314,8 @@ function droppedList(model: ReportModel, t: Texts): Raw {
   for (const d of model.features.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.feature]);
   if (!byReason.size) return html``;
   const name = (f: string) => (t.feature(f) === f ? html`<code>${f}</code>` : html`${t.feature(f)} <code>${f}</code>`);
-  return html`<p>${t.ui('featuresDropped')}:</p><ul class="dropped">${[...byReason].map(
-    ([reason, features]) => html`<li>${t.droppedReason(reason)}: ${features.map((f, i) => html`${i ? ', ' : ''}${name(f)}`)}</li>`,
+  return html`<p>${t.ui('featuresDropped')}${t.ui('colon').trimEnd()}</p><ul class="dropped">${[...byReason].map(
+    ([reason, features]) => html`<li>${t.droppedReason(reason)}${t.ui('colon')}${features.map((f, i) => html`${i ? (t.lang === 'zh' ? '、' : ', ') : ''}${name(f)}`)}</li>`,
   )}</ul>`;
 }
 

@@ -218,7 +218,7 @@ function inputMarkdown(m: ManifestView, model: ReportModel, { t, say }: MdTexts)
   for (const d of model.features.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.feature]);
   if (byReason.size) {
     lines.push('', say('dropped'), '');
-    for (const [reason, features] of byReason) lines.push(`- ${cell(t.droppedReason(reason))}: ${features.map((f) => featureCell(t, f)).join(', ')}`);
+    for (const [reason, features] of byReason) lines.push(`- ${cell(t.droppedReason(reason))}${t.ui('colon')}${features.map((f) => featureCell(t, f)).join(t.lang === 'zh' ? '、' : ', ')}`);
   }
   lines.push('', say('featuresUsed', { n: m.features.names.length }), '');
   return lines;
@@ -254,7 +254,7 @@ export function reportMarkdown(
   lines.push(say('lensV'), '|---|---:|');
   for (const [lens, v] of Object.entries(segments.cramersV)) lines.push(`| ${t.lensName(lens)} | ${lensMeasured(model, lens) ? num(v) : t.ui('notMeasurableShort')} |`);
   const unmeasured = LENS_NAMES.filter((lens) => !lensMeasured(model, lens));
-  if (unmeasured.length) lines.push('', ...unmeasured.map((lens) => `- ${t.lensName(lens)}: ${cell(t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs }))}`));
+  if (unmeasured.length) lines.push('', ...unmeasured.map((lens) => `- ${t.lensName(lens)}${t.ui('colon')}${cell(t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs }))}`));
   lines.push('');
   for (const c of segments.cards) lines.push(...cardMarkdown(c, model, w));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.

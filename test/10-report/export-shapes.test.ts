@@ -50,7 +50,7 @@ describe('lenses the export cannot measure', () => {
     // Size stays a measured lens with its composition.
     expect(en).toContain('<th scope="row">Size</th><td><span class="chip">Micro</span>');
     const zh = reportHtml(model, texts('zh'), [], ALL);
-    expect(zh).toContain('<b>行业</b>: 无法从本次导出数据衡量——需要 customers.industry');
+    expect(zh).toContain('<b>行业</b>：无法从本次导出数据衡量——需要 customers.industry');
   });
 
   it('leaves the unmeasurable lenses out of the composition chart', () => {
@@ -88,8 +88,8 @@ describe('dropped features and vendor modules', () => {
     expect(en).toContain('<li>duplicates Transaction volume: <code>txn_volume_all</code></li>');
     expect(en).toContain('<li>this export has no usage_events table: Events <code>events_90</code></li>');
     const zh = reportHtml(model, texts('zh'), [], ALL);
-    expect(zh).toContain('<li>所有客户取值相同: <code>txn_count_all</code>, 币种数 <code>currencies_90</code></li>');
-    expect(zh).toContain('<li>与 交易额 重复: <code>txn_volume_all</code></li>');
+    expect(zh).toContain('<li>所有客户取值相同：<code>txn_count_all</code>、币种数 <code>currencies_90</code></li>');
+    expect(zh).toContain('<li>与 交易额 重复：<code>txn_volume_all</code></li>');
     const md = reportMarkdown(manifest, segments);
     expect(md).toContain('- the same value for every customer: `txn_count_all`, Currencies (`currencies_90`)');
   });
