@@ -196,7 +196,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
           `  scores          ${result.scoresFile}`,
           `  report          ${result.report.html}`,
           `  markdown        ${result.report.markdown}`,
-          ...(result.report.pages.zh ? [`  中文报告        ${result.report.pages.zh.html}`, `  中文 markdown   ${result.report.pages.zh.markdown}`] : []),
+          ...(result.report.pages.zh ? [`  report (zh)     ${result.report.pages.zh.html}`, `  markdown (zh)   ${result.report.pages.zh.markdown}`] : []),
           `  segments        ${result.report.json}`,
           '',
         ].join('\n'),
