@@ -255,7 +255,7 @@ const FEATURE_TEXT: Record<string, Words> = {
   tenure_days: { en: 'Tenure (days)', zh: '客户时长（天）' },
   module_breadth_90: { en: 'Modules used', zh: '使用模块数' },
   device_mobile_share: { en: 'Mobile share', zh: '移动端占比' },
-  device_api_share: { en: 'API share', zh: 'API 调用占比' },
+  device_api_share: { en: 'API-call share', zh: 'API 调用占比' },
   device_desktop_share: { en: 'Desktop share', zh: '桌面端占比' },
   txn_count_90: { en: 'Transactions', zh: '交易笔数' },
   txn_volume_90: { en: 'Transaction volume', zh: '交易额' },
