@@ -126,7 +126,7 @@ const num = (x: number | null | undefined, digits = 3) => (x === null || x === u
 /** Markdown table cells must not break the table. */
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 /** A feature by its display name, with its id when they differ. */
-const featureCell = (t: Texts, f: string) => (t.feature(f) === f ? `\`${cell(f)}\`` : `${cell(t.feature(f))} (\`${cell(f)}\`)`);
+const featureCell = (t: Texts, f: string) => (t.feature(f) === f ? `\`${cell(f)}\`` : `${cell(t.feature(f))} \`${cell(f)}\``);
 
 function cardMarkdown(c: Card, model: ReportModel, w: MdTexts): string[] {
   const { t, say } = w;

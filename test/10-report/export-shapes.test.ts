@@ -83,15 +83,15 @@ describe('dropped features and vendor modules', () => {
 
   it('lists dropped features grouped by a reason that reads as a sentence, in both languages', () => {
     const en = reportHtml(model, texts('en'), [], ALL);
-    expect(en).toContain('<li>the same value for every customer: <code>txn_count_all</code>, Currencies <code>currencies_90</code></li>');
+    expect(en).toContain('<li>the same value for every customer: Transactions (all time) <code>txn_count_all</code>, Currencies <code>currencies_90</code></li>');
     expect(en).toContain('<li>almost every customer has the same value: Foreign-currency share <code>foreign_share</code></li>');
-    expect(en).toContain('<li>duplicates Transaction volume: <code>txn_volume_all</code></li>');
+    expect(en).toContain('<li>duplicates Transaction volume: Transaction volume (all time) <code>txn_volume_all</code></li>');
     expect(en).toContain('<li>this export has no usage_events table: Events <code>events_90</code></li>');
     const zh = reportHtml(model, texts('zh'), [], ALL);
-    expect(zh).toContain('<li>所有客户取值相同：<code>txn_count_all</code>、币种数 <code>currencies_90</code></li>');
-    expect(zh).toContain('<li>与 交易额 重复：<code>txn_volume_all</code></li>');
+    expect(zh).toContain('<li>所有客户取值相同：交易笔数（全部） <code>txn_count_all</code>、币种数 <code>currencies_90</code></li>');
+    expect(zh).toContain('<li>与 交易额 重复：交易额（全部） <code>txn_volume_all</code></li>');
     const md = reportMarkdown(manifest, segments);
-    expect(md).toContain('- the same value for every customer: `txn_count_all`, Currencies (`currencies_90`)');
+    expect(md).toContain('- the same value for every customer: Transactions (all time) `txn_count_all`, Currencies `currencies_90`');
   });
 
   it('labels vendor-module share features with the vendor’s own module name', () => {

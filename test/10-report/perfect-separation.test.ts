@@ -122,7 +122,7 @@ describe('a perfectly separating feature on the segment cards and in the report'
 
   it('shows it in the Markdown in both languages', () => {
     const en = reportMarkdown(manifest, segments);
-    expect(en).toContain('| `txn_recency_days` | 200.000 | 10.000 | separates perfectly (segment 200.000 vs rest 10.000) |');
+    expect(en).toContain('| Days since last transaction `txn_recency_days` | 200.000 | 10.000 | separates perfectly (segment 200.000 vs rest 10.000) |');
     const zh = reportMarkdown(manifest, segments, {}, 'zh');
     expect(zh).toContain('完全区分（本群 200.000，其他 10.000）');
   });
