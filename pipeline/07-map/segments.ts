@@ -53,7 +53,7 @@ export interface DistinguishingFeature {
    */
   standardisedDifference: number;
   /** Present and true when neither group varies but the means differ: the feature alone tells the segment from the rest. */
-  perfect?: true;
+  perfect?: boolean;
 }
 
 /**
