@@ -47,8 +47,40 @@ export interface DistinguishingFeature {
   feature: string;
   segmentMean: number;
   restMean: number;
-  /** (segmentMean − restMean) / pooled standard deviation (Cohen's d); 0 when neither group varies. */
+  /**
+   * (segmentMean − restMean) / pooled standard deviation (Cohen's d); 0 when neither group varies
+   * and the means agree; ±PERFECT_SEPARATION (finite, so JSON keeps it) when `perfect`.
+   */
   standardisedDifference: number;
+  /** Present and true when neither group varies but the means differ: the feature alone tells the segment from the rest. */
+  perfect?: boolean;
+}
+
+/**
+ * The standardised difference stored for a perfectly separating feature: Cohen's d is unbounded
+ * there, and the largest finite double keeps JSON valid and puts the feature first for anyone
+ * who ranks by |d| without reading `perfect`.
+ */
+export const PERFECT_SEPARATION = Number.MAX_VALUE;
+
+/**
+ * A group's spread counts as zero below this share of the larger |mean|: means and sums of
+ * squares of identical values pick up rounding (0.1 three times averages to 0.10000000000000002),
+ * which would otherwise turn a perfect separation into an enormous but ordinary d.
+ */
+const ROUNDING = 1e-9;
+
+/** Cohen's d from the two means and the pooled sd, with the zero-spread cases: equal means 0, different means a perfect separation. */
+function effect(segmentMean: number, restMean: number, pooledSd: number): Omit<DistinguishingFeature, 'feature' | 'segmentMean' | 'restMean'> {
+  const diff = segmentMean - restMean;
+  const noise = ROUNDING * Math.max(Math.abs(segmentMean), Math.abs(restMean));
+  if (pooledSd <= noise) {
+    if (Math.abs(diff) <= noise) return { standardisedDifference: 0 };
+    return { standardisedDifference: Math.sign(diff) * PERFECT_SEPARATION, perfect: true };
+  }
+  // A finite d can still overflow (tiny spread, huge means): it is then as good as perfect, and stays finite.
+  const d = diff / pooledSd;
+  return { standardisedDifference: Number.isFinite(d) ? d : Math.sign(d) * PERFECT_SEPARATION };
 }
 
 /** Everything a report or CRM needs to know about one segment. */
@@ -57,7 +89,7 @@ export interface SegmentCard {
   size: number;
   share: number;
   lenses: LensComposition[];
-  /** The strongest |standardisedDifference| first, at most `topDistinguishing`. */
+  /** Perfect separations first, then the strongest |standardisedDifference|, at most `topDistinguishing`. */
   distinguishing: DistinguishingFeature[];
   name: Bilingual;
   playbook: Playbook;
@@ -195,12 +227,8 @@ export function standardisedDifference(values: ArrayLike<number>, inSegment: Arr
   const segmentMean = means[0]!;
   const restMean = means[1]!;
   const dof = seg.n + rest.n - 2;
-  let standardised = Number.NaN;
-  if (seg.n > 0 && rest.n > 0 && dof > 0) {
-    const pooledSd = Math.sqrt((seg.sumSq + rest.sumSq) / dof);
-    standardised = pooledSd > 0 ? (segmentMean - restMean) / pooledSd : 0;
-  }
-  return { segmentMean, restMean, standardisedDifference: standardised };
+  if (!(seg.n > 0 && rest.n > 0 && dof > 0)) return { segmentMean, restMean, standardisedDifference: Number.NaN };
+  return { segmentMean, restMean, ...effect(segmentMean, restMean, Math.sqrt((seg.sumSq + rest.sumSq) / dof)) };
 }
 
 /**
@@ -312,24 +340,20 @@ export function segmentDifferences(features: Matrix, labels: Int32Array, k: numb
         restSq += sumSq[l * p + j]! + count[l * p + j]! * d * d;
       }
       const dof = segN + restN - 2;
-      let standardisedDifference = Number.NaN;
-      if (segN > 0 && restN > 0 && dof > 0) {
-        const pooledSd = Math.sqrt((sumSq[s * p + j]! + restSq) / dof);
-        standardisedDifference = pooledSd > 0 ? (segmentMean - restMean) / pooledSd : 0;
-      }
-      return { segmentMean, restMean, standardisedDifference };
+      if (!(segN > 0 && restN > 0 && dof > 0)) return { segmentMean, restMean, standardisedDifference: Number.NaN };
+      return { segmentMean, restMean, ...effect(segmentMean, restMean, Math.sqrt((sumSq[s * p + j]! + restSq) / dof)) };
     }),
   );
 }
 
-/** The top features of a segment by |standardised difference| (ties: catalog order); undefined differences left out. */
+/** The top features of a segment: perfect separations first, then by |standardised difference| (ties: catalog order); undefined differences left out. */
 function distinguishingFeatures(perFeature: Omit<DistinguishingFeature, 'feature'>[], featureNames: readonly string[], top: number): DistinguishingFeature[] {
   const out: DistinguishingFeature[] = [];
   perFeature.forEach((d, j) => {
     if (Number.isFinite(d.standardisedDifference)) out.push({ feature: featureNames[j]!, ...d });
   });
   // Array.prototype.sort is stable, so equal magnitudes keep catalog order.
-  out.sort((x, y) => Math.abs(y.standardisedDifference) - Math.abs(x.standardisedDifference));
+  out.sort((x, y) => Number(y.perfect ?? false) - Number(x.perfect ?? false) || Math.abs(y.standardisedDifference) - Math.abs(x.standardisedDifference));
   return out.slice(0, top);
 }
 

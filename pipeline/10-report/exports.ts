@@ -25,6 +25,12 @@ const csvLine = (fields: readonly (string | number | null | undefined)[]): strin
 /** A lens name as a column prefix, snake case like every other column (`buyerRole` → `buyer_role`). */
 export const lensColumn = (lens: string): string => lens.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** A distinguishing feature's value in segments.csv: the standardised difference, or `perfect+` / `perfect-` (segment above / below the rest) for a perfect separation, whose d has no finite value. */
+export function distinguishingValue(d: { standardisedDifference: number; perfect?: boolean }): string {
+  if (d.perfect) return d.standardisedDifference >= 0 ? 'perfect+' : 'perfect-';
+  return d.standardisedDifference.toFixed(3);
+}
+
 /** `segments.csv`: one row per segment with names, size, dominant lenses, top features and playbook. */
 export function segmentsCsv(segments: readonly ReportSegment[]): string {
   const lensCols = LENS_NAMES.flatMap((l) => [`${lensColumn(l)}_dominant`, `${lensColumn(l)}_dominant_share`, `${lensColumn(l)}_lift`]);
@@ -61,7 +67,7 @@ export function segmentsCsv(segments: readonly ReportSegment[]): string {
         s.stability,
         ...lensFields,
         // feature:difference pairs, strongest first; ';' inside a field keeps the CSV one row per segment.
-        s.distinguishing.map((d) => `${d.feature}:${d.standardisedDifference.toFixed(3)}`).join(';'),
+        s.distinguishing.map((d) => `${d.feature}:${distinguishingValue(d)}`).join(';'),
         s.playbook.editionId,
         s.playbook.deployment,
         s.playbook.leadModules.join(';'),

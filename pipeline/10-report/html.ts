@@ -1,6 +1,5 @@
 import { LENS_LABELS, LENS_NAMES } from '../06-categorize/lenses.ts';
 import {
-  FONT_STACK,
   feedbackSpec,
   driftSpec,
   kSelectionSpec,
@@ -19,7 +18,8 @@ import {
   type SegmentKey,
 } from './charts.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
-import type { ReportModel, ReportRule, ReportSegment } from './model.ts';
+import { REPORT_CSS } from './style.ts';
+import { lensMeasured, type ReportModel, type ReportRule, type ReportSegment } from './model.ts';
 
 /**
  * The self-contained HTML report: inline CSS, inline SVG charts, no script, no font or image
@@ -66,6 +66,14 @@ export interface ExportFiles {
   reportMd: boolean;
 }
 
+/** The files a page links to that depend on its language. */
+export interface PageLinks {
+  /** This report as Markdown in the page's language. */
+  markdown: string;
+  /** The page in the other language, when it exists beside this one. */
+  otherLanguage: string | null;
+}
+
 const otherLang = (lang: Lang): Lang => (lang === 'en' ? 'zh' : 'en');
 
 function segmentKeys(model: ReportModel, lang: Lang): SegmentKey[] {
@@ -99,10 +107,12 @@ export function reportChartSpecs(model: ReportModel, t: Texts): ChartSpec[] {
   const profile = model.profile;
   if (profile) specs.push(projectionSpec(keys, profile.projection, t));
   if (profile) specs.push(profileHeatmapSpec(keys, profile.featureNames.map(t.feature), profile.standardisedMeans, t));
-  specs.push(
+  // A lens the export could not measure is 'unknown' throughout: its panel would say nothing.
+  const measured = LENS_NAMES.filter((lens) => lensMeasured(model, lens));
+  if (measured.length) specs.push(
     lensCompositionSpec(
       keys,
-      LENS_NAMES.map((lens) => ({
+      measured.map((lens) => ({
         lens,
         // Labels no segment has are left out of the legend.
         labels: LENS_LABELS[lens].filter((label) => model.segments.some((s) => (s.lenses.find((l) => l.lens === lens)?.shares[label] ?? 0) > 0)),
@@ -135,10 +145,10 @@ export function reportChartSpecs(model: ReportModel, t: Texts): ChartSpec[] {
 }
 
 /** Renders the whole report page in one language. */
-export async function renderReportHtml(model: ReportModel, lang: Lang, exportsPresent: ExportFiles): Promise<string> {
-  const t = texts(lang);
+export async function renderReportHtml(model: ReportModel, lang: Lang, exportsPresent: ExportFiles, links: PageLinks = { markdown: 'report.md', otherLanguage: null }): Promise<string> {
+  const t = texts(lang, model.features.vendorModules);
   const charts = await renderCharts(reportChartSpecs(model, t));
-  return reportHtml(model, t, charts, exportsPresent);
+  return reportHtml(model, t, charts, exportsPresent, links);
 }
 
 function figure(chart: RenderedChart | undefined): Raw {
@@ -160,8 +170,11 @@ function featureValue(feature: string, x: number | null, t: Texts): string {
   return t.fmt.decimal(x, 2);
 }
 
-function lensTable(s: ReportSegment, t: Texts): Raw {
+function lensTable(model: ReportModel, s: ReportSegment, t: Texts): Raw {
   const rows = s.lenses.map((l) => {
+    if (!lensMeasured(model, l.lens)) {
+      return html`<tr class="not-measurable"><th scope="row">${t.lensName(l.lens)}</th><td colspan="3">${t.ui('notMeasurable', { needs: model.lensMeasurability![l.lens]!.needs })}</td></tr>`;
+    }
     const mixed = l.dominant === 'mixed';
     const label = mixed ? `${t.lensLabel(l.lens, 'mixed')} (${t.lensLabel(l.lens, l.plurality)})` : t.lensLabel(l.lens, l.dominant);
     return html`<tr><th scope="row">${t.lensName(l.lens)}</th><td><span class="chip${mixed ? ' muted' : ''}">${label}</span></td><td class="num">${t.fmt.percent(l.dominantShare, 0)}</td><td class="num">${mixed ? '–' : `×${t.fmt.decimal(l.lift, 1)}`}</td></tr>`;
@@ -170,15 +183,18 @@ function lensTable(s: ReportSegment, t: Texts): Raw {
 }
 
 function distinguishingList(s: ReportSegment, t: Texts): Raw {
-  const maxAbs = Math.max(1, ...s.distinguishing.map((d) => Math.abs(d.standardisedDifference)));
+  // A perfect separation has no finite d: it takes the full half-bar and the others scale among themselves.
+  const maxAbs = Math.max(1, ...s.distinguishing.filter((d) => !d.perfect).map((d) => Math.abs(d.standardisedDifference)));
   const items = s.distinguishing.map((d) => {
     const up = d.standardisedDifference >= 0;
-    const width = (Math.abs(d.standardisedDifference) / maxAbs) * 50;
+    const width = d.perfect ? 50 : (Math.abs(d.standardisedDifference) / maxAbs) * 50;
     const style = up ? `left:50%;width:${width.toFixed(1)}%` : `left:${(50 - width).toFixed(1)}%;width:${width.toFixed(1)}%`;
-    return html`<li>
-<div class="feat-head"><span class="feat-name">${up ? '▲' : '▼'} ${t.feature(d.feature)}</span><span class="feat-d ${up ? 'up' : 'down'}">${t.fmt.signed(d.standardisedDifference, 2)}</span></div>
+    const segment = featureValue(d.feature, d.segmentMean, t);
+    const rest = featureValue(d.feature, d.restMean, t);
+    return html`<li${d.perfect ? ' class="perfect"' : ''}>
+<div class="feat-head"><span class="feat-name">${up ? '▲' : '▼'} ${t.feature(d.feature)}</span><span class="feat-d ${up ? 'up' : 'down'}">${d.perfect ? t.ui('perfect') : t.fmt.signed(d.standardisedDifference, 2)}</span></div>
 <div class="diverge"><span class="axis"></span><span class="bar ${up ? 'up' : 'down'}" style="${style}"></span></div>
-<div class="feat-means">${t.ui('segmentMean')} ${featureValue(d.feature, d.segmentMean, t)} · ${t.ui('restMean')} ${featureValue(d.feature, d.restMean, t)}</div>
+<div class="feat-means">${d.perfect ? t.ui('separatesPerfectly', { segment, rest }) : `${t.ui('segmentMean')} ${segment} · ${t.ui('restMean')} ${rest}`}</div>
 </li>`;
   });
   return html`<ul class="features">${items}</ul>`;
@@ -273,7 +289,7 @@ function segmentCard(model: ReportModel, s: ReportSegment, t: Texts): Raw {
 <div class="sharebar"><span style="width:${Math.min(100, s.share * 100).toFixed(2)}%"></span></div>
 ${s.stability !== null ? html`<div class="badges">${stabilityBadge(s, t)}</div>` : ''}
 <div class="card-cols">
-<div><h4>${t.ui('fiveLenses')}</h4>${lensTable(s, t)}</div>
+<div><h4>${t.ui('fiveLenses')}</h4>${lensTable(model, s, t)}</div>
 <div><h4>${t.ui('distinguishing')}</h4>${distinguishingList(s, t)}</div>
 </div>
 ${rulesBlock(s, t)}
@@ -283,6 +299,24 @@ ${risingRow(model, s, t)}
 ${feedbackRow(model, s, t)}
 <p class="examples"><span>${t.ui('examples')}</span> ${s.exampleCustomerIds.map((id) => html`<code>${id}</code> `)}</p>
 </article>`;
+}
+
+/** The lenses this export could not measure, each with the column(s) that would make it measurable. */
+function notMeasurableList(model: ReportModel, t: Texts): Raw {
+  const lenses = LENS_NAMES.filter((lens) => !lensMeasured(model, lens));
+  if (!lenses.length) return html``;
+  return html`<ul class="not-measurable">${lenses.map((lens) => html`<li><b>${t.lensName(lens)}</b>${t.ui('colon')}${t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs })}</li>`)}</ul>`;
+}
+
+/** The features dropped before training, grouped by reason (in the reader's words), each feature by its display name and id. */
+function droppedList(model: ReportModel, t: Texts): Raw {
+  const byReason = new Map<string, string[]>();
+  for (const d of model.features.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.feature]);
+  if (!byReason.size) return html``;
+  const name = (f: string) => (t.feature(f) === f ? html`<code>${f}</code>` : html`${t.feature(f)} <code>${f}</code>`);
+  return html`<p>${t.ui('featuresDropped')}${t.ui('colon').trimEnd()}</p><ul class="dropped">${[...byReason].map(
+    ([reason, features]) => html`<li>${t.droppedReason(reason)}${t.ui('colon')}${features.map((f, i) => html`${i ? (t.lang === 'zh' ? '、' : ', ') : ''}${name(f)}`)}</li>`,
+  )}</ul>`;
 }
 
 function kpi(label: string, value: string, note?: string): Raw {
@@ -302,136 +336,9 @@ function kTable(model: ReportModel, t: Texts): Raw {
   return html`<table class="data-table k-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
 }
 
-const CSS = `
-:root{--ink:#111827;--body:#374151;--muted:#6b7280;--line:#e5e7eb;--bg:#f4f6f9;--panel:#fff;--accent:#1d4ed8;--navy:#0f1f3d}
-*{box-sizing:border-box;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-html{font-size:15px}
-body{margin:0;background:var(--bg);color:var(--body);font-family:${FONT_STACK};line-height:1.5}
-.wrap{max-width:1240px;margin:0 auto;padding:0 28px}
-.masthead{background:linear-gradient(120deg,#0f1f3d 0%,#1e3a6e 100%);color:#e5ecf8;padding:30px 0 26px}
-.eyebrow{text-transform:uppercase;letter-spacing:.12em;font-size:.72rem;color:#9fb3d9;font-weight:600}
-.masthead h1{margin:.25rem 0 .6rem;font-size:2rem;color:#fff;font-weight:700;letter-spacing:-.01em}
-.meta{display:flex;flex-wrap:wrap;gap:6px 22px;margin:0;font-size:.85rem}
-.meta span b{color:#fff;font-weight:600;margin-right:6px}
-.meta code{color:#fff}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.86em}
-nav.toc{background:#fff;border-bottom:1px solid var(--line);position:sticky;top:0;z-index:2}
-nav.toc .wrap{display:flex;flex-wrap:wrap;gap:4px 18px;padding-top:10px;padding-bottom:10px;font-size:.85rem}
-nav.toc a{color:var(--body);text-decoration:none}
-nav.toc a:hover{color:var(--accent)}
-main{padding-bottom:40px}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:14px;margin:24px 0 8px}
-.kpi{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
-.kpi-value{font-size:1.55rem;font-weight:700;color:var(--ink);font-variant-numeric:tabular-nums}
-.kpi-label{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}
-.kpi-note{font-size:.78rem;color:var(--muted)}
-section{margin-top:34px}
-h2{font-size:1.3rem;color:var(--ink);margin:0 0 4px;padding-bottom:6px;border-bottom:2px solid var(--ink);display:inline-block}
-.lead{margin:6px 0 16px;max-width:880px;color:var(--muted)}
-.charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px}
-figure.chart{margin:0;background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:14px 16px 10px;min-width:0}
-figure.chart.wide{grid-column:1/-1}
-figcaption{display:flex;flex-direction:column;margin-bottom:8px}
-.chart-title{font-weight:600;color:var(--ink)}
-.chart-caption{font-size:.8rem;color:var(--muted)}
-.chart-body{overflow-x:auto}
-.chart-body svg{display:block;max-width:100%;height:auto}
-.pills{display:flex;flex-wrap:wrap;gap:8px;margin:0 0 14px}
-.pill{background:#fff;border:1px solid var(--line);border-radius:999px;padding:3px 12px;font-size:.85rem}
-.pill b{color:var(--ink);font-variant-numeric:tabular-nums}
-.cards{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:18px}
-.segment-card{background:var(--panel);border:1px solid var(--line);border-top:5px solid var(--seg);border-radius:10px;padding:16px 18px;min-width:0}
-.card-head{display:flex;gap:12px;align-items:flex-start}
-.seg-id{background:var(--seg);color:#fff;font-weight:700;border-radius:8px;padding:4px 9px;font-size:.95rem;flex:none}
-.card-names{flex:1;min-width:0}
-.card-names h3{margin:0;font-size:1.08rem;color:var(--ink);line-height:1.3}
-.alt-name{margin:2px 0 0;color:var(--muted);font-size:.85rem}
-.card-size{text-align:right;font-size:.8rem;color:var(--muted);flex:none}
-.card-size strong{font-size:1.15rem;color:var(--ink);font-variant-numeric:tabular-nums}
-.sharebar{height:5px;background:#eef1f5;border-radius:3px;margin:10px 0 6px;overflow:hidden}
-.sharebar span{display:block;height:100%;background:var(--seg)}
-.badges{margin:6px 0}
-.badge{display:inline-block;font-size:.75rem;font-weight:600;border-radius:999px;padding:2px 10px}
-.badge.ok{background:#e7f6ec;color:#1e6b3a}
-.badge.warn{background:#fdecea;color:#a12a1f}
-.card-cols{display:grid;grid-template-columns:minmax(0,1.05fr) minmax(0,1fr);gap:16px;margin-top:8px}
-h4{font-size:.74rem;text-transform:uppercase;letter-spacing:.07em;color:var(--muted);margin:10px 0 6px}
-.lens-table{width:100%;border-collapse:collapse;font-size:.82rem}
-.lens-table th,.lens-table td{padding:4px 4px;border-bottom:1px solid var(--line);text-align:left}
-.lens-table thead th{font-size:.7rem;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
-.lens-table tbody th{font-weight:500;color:var(--body)}
-.num{text-align:right!important;font-variant-numeric:tabular-nums}
-.chip{display:inline-block;background:#eef2ff;color:#1e3a8a;border-radius:6px;padding:1px 8px;font-size:.8rem;margin:1px 4px 1px 0;white-space:nowrap}
-.chip.muted{background:#f3f4f6;color:var(--muted)}
-.chip.module{background:#ecfdf5;color:#065f46}
-.chip.channel{background:#fff7ed;color:#9a3412}
-.features{list-style:none;margin:0;padding:0;font-size:.82rem}
-.features li{margin-bottom:8px}
-.feat-head{display:flex;justify-content:space-between;gap:8px}
-.feat-name{color:var(--ink)}
-.feat-d{font-variant-numeric:tabular-nums;font-weight:600}
-.feat-d.up,.feat-name .up{color:#b45309}
-.feat-d.down{color:#1d4ed8}
-.diverge{position:relative;height:6px;background:#f3f4f6;border-radius:3px;margin:3px 0 2px}
-.diverge .axis{position:absolute;left:50%;top:-2px;bottom:-2px;width:1px;background:#9ca3af}
-.diverge .bar{position:absolute;top:0;bottom:0;border-radius:3px}
-.diverge .bar.up{background:#f59e0b}
-.diverge .bar.down{background:#3b82f6}
-.feat-means{color:var(--muted);font-size:.75rem}
-.playbook{background:#f8fafc;border:1px solid var(--line);border-radius:8px;padding:4px 14px 12px;margin-top:12px}
-.playbook dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0;font-size:.84rem}
-.playbook dt{color:var(--muted)}
-.playbook dd{margin:0}
-.playbook blockquote{margin:10px 0 0;padding:6px 12px;border-left:3px solid var(--seg);background:#fff;font-style:italic;color:var(--ink);font-size:.88rem}
-.card-row p{margin:0;font-size:.84rem}
-.lost strong{color:#b91c1c}
-.lost .of,.rise .of{color:var(--muted);font-size:.78rem}
-.rise strong{color:#047857}
-.gates{list-style:none;padding:0;margin:8px 0 14px;font-size:.84rem}
-.gates li{margin:3px 0}
-.gate{display:inline-block;min-width:94px;font-size:.72rem;font-weight:600;text-transform:uppercase;letter-spacing:.04em;border-radius:4px;padding:1px 6px;margin-right:8px;text-align:center}
-.gate.pass{background:#e7f6ec;color:#1e6b3a}
-.gate.fail{background:#fdecea;color:#a12a1f}
-.gate.waived,.gate.not-applicable{background:#f3f4f6;color:var(--muted)}
-.rules{margin:0;padding-left:18px;font-size:.82rem;color:var(--ink)}
-.rules li{margin-bottom:2px}
-.rule-quality{text-transform:none;letter-spacing:0;font-weight:400;margin-left:6px}
-.examples{margin:12px 0 0;font-size:.78rem;color:var(--muted)}
-.examples span{text-transform:uppercase;letter-spacing:.06em;font-size:.7rem;margin-right:4px}
-.examples code{background:#f3f4f6;border-radius:4px;padding:1px 5px;color:var(--ink)}
-.data-table{border-collapse:collapse;background:var(--panel);border:1px solid var(--line);border-radius:8px;font-size:.84rem;min-width:420px}
-.data-table th,.data-table td{padding:6px 12px;border-bottom:1px solid var(--line);text-align:left}
-.data-table thead th{background:#f9fafb;font-size:.74rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
-.k-table tr.chosen td{background:#eef2ff;font-weight:600;color:var(--ink)}
-.k-table tr.ineligible td{color:#9ca3af}
-.rule{font-size:.85rem;color:var(--body);margin:12px 0}
-.two-col{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:24px;align-items:start}
-.exports{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:10px}
-.exports li{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:10px 14px;font-size:.85rem}
-.exports a{font-weight:600;color:var(--accent);text-decoration:none;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.exports span{display:block;color:var(--muted);font-size:.8rem}
-footer{border-top:1px solid var(--line);color:var(--muted);font-size:.78rem;padding:16px 0 30px}
-@media (max-width:900px){.charts,.cards,.card-cols,.two-col{grid-template-columns:1fr}}
-@media print{
-  @page{size:A4;margin:12mm 11mm}
-  html{font-size:10.5pt}
-  body{background:#fff}
-  nav.toc{display:none}
-  .wrap{max-width:none;padding:0}
-  .masthead{padding:14px 12px;border-radius:6px}
-  .charts,.cards{display:block}
-  figure.chart,.segment-card,.kpi,.data-table,.playbook{break-inside:avoid;page-break-inside:avoid}
-  figure.chart,.segment-card{margin-bottom:10px;border-color:#d1d5db}
-  .chart-body{overflow:visible}
-  section{margin-top:18px}
-  h2{break-after:avoid;page-break-after:avoid}
-  #segments{break-before:page;page-break-before:always}
-  a{color:inherit;text-decoration:none}
-}
-`;
 
 /** The report page from its model and rendered charts (pure: no I/O, no clock). */
-export function reportHtml(model: ReportModel, t: Texts, charts: readonly RenderedChart[], exportsPresent: ExportFiles): string {
+export function reportHtml(model: ReportModel, t: Texts, charts: readonly RenderedChart[], exportsPresent: ExportFiles, links: PageLinks = { markdown: 'report.md', otherLanguage: null }): string {
   const chart = (id: string) => charts.find((c) => c.id === id);
   const q = model.quality;
   const kpis = [
@@ -455,7 +362,12 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
     id: 'lenses',
     title: t.ui('lensesSection'),
     body: html`<p class="lead">${t.ui('lensesLead')}</p>
-<div class="pills">${Object.entries(model.cramersV).map(([lens, v]) => html`<span class="pill">${t.lensName(lens)} · ${t.ui('cramersV')} <b>${t.fmt.decimal(v, 2)}</b></span>`)}</div>
+<div class="pills">${Object.entries(model.cramersV).map(([lens, v]) =>
+      lensMeasured(model, lens)
+        ? html`<span class="pill">${t.lensName(lens)} · ${t.ui('cramersV')} <b>${t.fmt.decimal(v, 2)}</b></span>`
+        : html`<span class="pill muted">${t.lensName(lens)} · ${t.ui('notMeasurableShort')}</span>`,
+    )}</div>
+${notMeasurableList(model, t)}
 <div class="charts">${figure(chart('lenses'))}</div>`,
   });
   if (chart('adoption')) {
@@ -503,7 +415,7 @@ ${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.k
     id: 'data',
     title: t.ui('dataSection'),
     body: html`<div class="two-col"><div class="chart-body"><table class="data-table"><thead><tr><th>${t.ui('table')}</th><th class="num">${t.ui('read')}</th><th class="num">${t.ui('accepted')}</th><th class="num">${t.ui('quarantined')}</th><th>${t.ui('reasons')}</th></tr></thead><tbody>${inputRows}${absentRows}</tbody></table></div>
-<div><p>${t.ui('featuresUsed', { n: model.features.names.length })}${model.features.dropped.length ? html` ${t.ui('featuresDropped')}: ${model.features.dropped.map((d, i) => html`${i ? '; ' : ''}<code>${d.feature}</code> (${d.reason})`)}` : ''}</p>
+<div><p>${t.ui('featuresUsed', { n: model.features.names.length })}</p>${droppedList(model, t)}
 <p>${t.ui('data')}: <code>${model.dataDir}</code>${model.seed !== null ? html` · ${t.ui('seed')} ${model.seed}` : ''}</p></div></div>`,
   });
   const files: [keyof ExportFiles, string, Parameters<Texts['ui']>[0]][] = [
@@ -511,7 +423,7 @@ ${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.k
     ['segmentsCsv', 'segments.csv', 'segmentsCsv'],
     ['assignmentsCsv', 'assignments.csv', 'assignmentsCsv'],
     ['assignmentsParquet', 'assignments.parquet', 'assignmentsParquet'],
-    ['reportMd', 'report.md', 'reportMd'],
+    ['reportMd', links.markdown, 'reportMd'],
   ];
   sections.push({
     id: 'exports',
@@ -529,13 +441,15 @@ ${model.kSelection.rule ? html`<p class="rule"><b>${t.ui('rule')}:</b> ${model.k
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="generator" content="finseg ${model.finsegVersion}">
 <title>${t.ui('title')} · ${model.version}</title>
-<style>${new Raw(CSS)}</style>
+<style>${new Raw(REPORT_CSS)}</style>
 </head>
 <body>
 <header class="masthead"><div class="wrap">
 <div class="eyebrow">finseg</div>
 <h1>${t.ui('title')}</h1>
-<p class="meta"><span><b>${t.ui('model')}</b><code>${model.version}</code></span><span><b>${t.ui('trained')}</b>${t.fmt.dateTime(model.createdAt)}</span><span><b>${t.ui('asOf')}</b>${t.fmt.date(model.asOf)}</span></p>
+<p class="meta"><span><b>${t.ui('model')}</b><code>${model.version}</code></span><span><b>${t.ui('trained')}</b>${t.fmt.dateTime(model.createdAt)}</span><span><b>${t.ui('asOf')}</b>${t.fmt.date(model.asOf)}</span>${
+  links.otherLanguage ? html`<a class="lang-switch" href="${links.otherLanguage}" hreflang="${otherLang(t.lang) === 'zh' ? 'zh-CN' : 'en'}" lang="${otherLang(t.lang) === 'zh' ? 'zh-CN' : 'en'}">${t.ui('otherLanguage')}</a>` : ''
+}</p>
 </div></header>
 <nav class="toc" aria-label="${t.ui('contents')}"><div class="wrap">${sections.map((s) => html`<a href="#${s.id}">${s.title}</a>`)}</div></nav>
 <main class="wrap">

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SegmentsState } from '../jobs/train.ts';
 import type { Manifest } from '../registry/bundle.ts';
+import type { VendorModule } from './i18n.ts';
 import { PROFILE_VERSION, type SegmentProfile } from './profile.ts';
 
 /**
@@ -110,7 +111,14 @@ export interface ReportModel {
     pcaExplainedVariance: number | null;
   };
   input: { tables: { name: string; read: number; accepted: number; quarantined: number; byReason: Record<string, number> }[]; absent: string[] };
-  features: { names: string[]; dropped: { feature: string; reason: string }[] };
+  features: {
+    names: string[];
+    dropped: { feature: string; reason: string }[];
+    /** The vendor modules with share features of their own (empty for bundles without them). */
+    vendorModules: VendorModule[];
+  };
+  /** Per lens, whether the export could measure it (segments.lensMeasurability); null for bundles without it, where every lens counts as measured. */
+  lensMeasurability: Record<string, LensMeasureView> | null;
   kSelection: { rows: KRow[]; metrics: { key: string; higherIsBetter: boolean }[]; rule: string | null };
   cramersV: Record<string, number>;
   segments: ReportSegment[];
@@ -119,6 +127,13 @@ export interface ReportModel {
   ruleFidelity: number | null;
   comparison: ReportComparison | null;
   trends: ReportTrends | null;
+}
+
+/** Whether one lens could be measured from the export, and the column(s) that would make it measurable. */
+export interface LensMeasureView {
+  measurable: boolean;
+  unknownShare: number | null;
+  needs: string;
 }
 
 /** The k-selection metrics the report knows how to read, in display order, with their direction. */
@@ -213,7 +228,9 @@ export function reportModel(manifest: Manifest, segments: SegmentsState, extra: 
         const o = obj(d);
         return o ? [{ feature: String(o.feature), reason: String(o.reason) }] : [];
       }),
+      vendorModules: vendorModulesOf(features),
     },
+    lensMeasurability: lensMeasurabilityOf((segments as unknown as Json).lensMeasurability),
     kSelection: { rows, metrics: shownMetrics, rule: str(cluster?.selectionRule) ?? str(metrics.selectionRule) },
     cramersV: segments.cramersV,
     segments: segments.cards.map(({ stability: _s, explanation: _e, ...c }, index) => {
@@ -226,6 +243,34 @@ export function reportModel(manifest: Manifest, segments: SegmentsState, extra: 
     comparison: comparisonOf(extra['comparison.json']),
     trends: trendsOf(extra['trends.json']),
   };
+}
+
+/** The vendor modules of the manifest's features section (`vendorModules: { name, feature }[]`), well-formed entries only. */
+export function vendorModulesOf(features: Json): VendorModule[] {
+  return arr(features.vendorModules).flatMap((v) => {
+    const o = obj(v);
+    const name = str(o?.name);
+    const feature = str(o?.feature);
+    return name !== null && feature !== null ? [{ name, feature }] : [];
+  });
+}
+
+/** The segments state's `lensMeasurability`, when present: a lens without a boolean `measurable` is left out (read as measured). */
+function lensMeasurabilityOf(json: unknown): Record<string, LensMeasureView> | null {
+  const m = obj(json);
+  if (!m) return null;
+  const out: Record<string, LensMeasureView> = {};
+  for (const [lens, v] of Object.entries(m)) {
+    const o = obj(v);
+    if (typeof o?.measurable !== 'boolean') continue;
+    out[lens] = { measurable: o.measurable, unknownShare: num(o.unknownShare), needs: str(o.needs) ?? '' };
+  }
+  return out;
+}
+
+/** Whether the report may show a lens's composition: true unless the bundle says the export could not measure it. */
+export function lensMeasured(model: Pick<ReportModel, 'lensMeasurability'>, lens: string): boolean {
+  return model.lensMeasurability?.[lens]?.measurable !== false;
 }
 
 /** Unstable below this mean Jaccard when the bundle records scores but no flag (the cluster stage's default, after Hennig's clusterboot). */

@@ -43,6 +43,7 @@ Commands:
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
   features-sql  print the feature SQL for Spark / Trino  --as-of YYYY-MM-DD [--config FILE] [--model DIR]   (docs/scale-out.md)
   report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open]
+              (--lang en: index.html + report.md; zh: index.zh.html + report.zh.md; train writes both)
   retrain     train a candidate, compare it with production, promote it if the gates pass
                                                        --data DIR [--registry models/] [--config FILE]
   schedule    run retrain on a cron expression, one JSON line per run
@@ -195,6 +196,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
           `  scores          ${result.scoresFile}`,
           `  report          ${result.report.html}`,
           `  markdown        ${result.report.markdown}`,
+          ...(result.report.pages.zh ? [`  report (zh)     ${result.report.pages.zh.html}`, `  markdown (zh)   ${result.report.pages.zh.markdown}`] : []),
           `  segments        ${result.report.json}`,
           '',
         ].join('\n'),
@@ -267,7 +269,9 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
         logger,
         now: () => new Date(),
       });
-      const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json'], { lang: langFlag(flags) });
+      // Both languages (a second page costs a second or two); --lang picks the page printed.
+      const lang = langFlag(flags);
+      const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json'], { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
       process.stdout.write(`${outcome.bundleDir}\n${report.html}\n`);
       return 0;
     }

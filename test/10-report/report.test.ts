@@ -43,8 +43,10 @@ async function query(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 describe('report folder of a trained bundle', () => {
-  it('holds the page and every export', () => {
+  it('holds the page and every export, the page and Markdown in both languages', () => {
     expect(files.assignmentsCsv).not.toBeNull();
+    expect(files.pages.zh).toEqual({ html: join(fixture.outcome.bundleDir, 'report', 'index.zh.html'), markdown: join(fixture.outcome.bundleDir, 'report', 'report.zh.md') });
+    for (const f of Object.values(files.pages).flatMap((p) => [p.html, p.markdown])) expect(existsSync(f)).toBe(true);
     expect(files.assignmentsParquet).not.toBeNull();
     for (const f of [files.html, files.markdown, files.json, files.csv, files.assignmentsCsv!, files.assignmentsParquet!]) expect(existsSync(f)).toBe(true);
   });
@@ -119,6 +121,10 @@ describe('report folder of a trained bundle', () => {
       await writeReport(bundle.dir, bundle.manifest, segments);
       expect(readFileSync(files.html, 'utf8')).toBe(before);
       const zh = await writeReport(bundle.dir, bundle.manifest, segments, { lang: 'zh' });
+      // Beside the English page, not over it.
+      expect(zh.html).toBe(join(fixture.outcome.bundleDir, 'report', 'index.zh.html'));
+      expect(zh.markdown).toBe(join(fixture.outcome.bundleDir, 'report', 'report.zh.md'));
+      expect(readFileSync(files.html, 'utf8')).toBe(before);
       const page = readFileSync(zh.html, 'utf8');
       expect(page).toContain('<html lang="zh-CN">');
       expect(page).toContain('<h1>客户分群报告</h1>');

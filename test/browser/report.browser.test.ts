@@ -49,7 +49,8 @@ describe.skipIf(!hasChromium)('the HTML report in chromium', () => {
 
   async function openReport(lang: Lang) {
     const bundle = loadBundle(fixture.outcome.bundleDir);
-    const { html } = await writeReport(bundle.dir, bundle.manifest, segments, { lang });
+    // Both languages, this one first: each page sits beside the other and links to it.
+    const { html } = await writeReport(bundle.dir, bundle.manifest, segments, { langs: lang === 'en' ? ['en', 'zh'] : ['zh', 'en'] });
     const url = pathToFileURL(html).href;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     const requests: string[] = [];
@@ -89,6 +90,11 @@ describe.skipIf(!hasChromium)('the HTML report in chromium', () => {
 
         expect(await page.locator('html').getAttribute('lang')).toBe(lang === 'en' ? 'en-US' : 'zh-CN');
         expect(await page.locator('h1').textContent()).toBe(lang === 'en' ? 'Customer segments' : '客户分群报告');
+        // The other language's page, beside this one (index.html / index.zh.html), one click away.
+        const other = page.locator('a.lang-switch');
+        expect(await other.getAttribute('href')).toBe(lang === 'en' ? 'index.zh.html' : 'index.html');
+        expect(await other.textContent()).toBe(lang === 'en' ? '中文版' : 'English');
+        expect(url.endsWith(lang === 'en' ? '/report/index.html' : '/report/index.zh.html')).toBe(true);
         const chartIds = await page.locator('figure.chart').evaluateAll((els) => els.map((e) => e.id));
         expect(chartIds).toEqual(EXPECTED_CHARTS.map((id) => `chart-${id}`));
         // Every chart is drawn: an SVG with real size inside each figure.
@@ -119,6 +125,7 @@ describe.skipIf(!hasChromium)('the HTML report in chromium', () => {
     try {
       await page.emulateMedia({ media: 'print' });
       expect(await page.locator('nav.toc').isVisible()).toBe(false);
+      expect(await page.locator('a.lang-switch').isVisible()).toBe(false);
       expect(await page.locator('article.segment-card').first().evaluate((e) => getComputedStyle(e).breakInside)).toBe('avoid');
       const pdf = await page.pdf({ format: 'A4', printBackground: true, path: join(SCREENSHOT_DIR, 'report-en.pdf') });
       const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
