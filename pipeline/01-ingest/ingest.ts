@@ -1,12 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTRACT, QUARANTINE_REASONS, TABLE_NAMES, type QuarantineReason, type TableName } from './contract.ts';
-import { DATE_FORMATS, blankExpr, firstFailure, localChecks, nativeTypeFits, planTable, sourceColumns, typedExpr, typedProjection, typedSqlType, type Check, type ColumnPlan } from './checks.ts';
+import { DATE_FORMATS, blankExpr, firstFailure, normalisedIdSql, localChecks, nativeTypeFits, planTable, sourceColumns, typedExpr, typedProjection, typedSqlType, type Check, type ColumnPlan } from './checks.ts';
 import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, type NormalisedFile } from './normalise.ts';
 import { closestNames } from './names.ts';
 import { validateIngestParams, type ColumnSource, type IngestParams } from './params.ts';
+import { QuarantineTarget, originalColumnItems, stageOriginalRows } from './quarantine.ts';
 import { locateTable, SUPPORTED_EXTENSIONS, type SourceFile, type TableSource } from './sources.ts';
 import { RecordScanner, MAX_RECORD_BYTES, displayText, utf8Chunks } from './text.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
@@ -52,7 +53,10 @@ export interface IngestResult {
   tables: Partial<Record<TableName, TableIngestReport>>;
   /** Tables whose file was absent (only optional tables, or usage/transactions in a degraded run). */
   absentTables: TableName[];
+  /** The folder holding the quarantined rows (`<root>/<input fingerprint>/`); null when no row was quarantined or no root was given. */
   quarantineDir: string | null;
+  /** True when every quarantine file was already there from an earlier run on the same input (nothing was written). */
+  quarantineReused?: boolean;
 }
 
 /** A table staged as `raw_<table>`: text (or native Parquet) columns with file index and line. */
@@ -62,6 +66,8 @@ interface Staged {
   /** Customer attributes staged alongside (prefix `__c_`) when customers are derived from this table. */
   extra: ColumnPlan[];
   files: string[];
+  /** The files read, in the order of their index (`__file`): the quarantine reads its rows' original columns back from them. */
+  sources: readonly SourceFile[];
   report: TableIngestReport;
   /** For each contract column, the source column names per file (for messages). */
   sourceNames: Map<string, string>;
@@ -82,14 +88,15 @@ const MAX_TEXT_LOOKUPS = 10_000;
 /**
  * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
  * `feedback` with contract names and types; rows that break the contract go to
- * `<quarantineDir>/<table>.csv` with their source file, line and a reason. Always
+ * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
+ * the source row's own columns, once per input (quarantine.ts). Always
  * `read = accepted + quarantined` per table. Files are streamed, never held as JS rows.
  */
 export async function ingest(
   conn: DuckDBConnection,
   dataDir: string,
   params: IngestParams,
-  quarantineDir: string | null,
+  quarantineRoot: string | null,
   logger: Logger,
 ): Promise<IngestResult> {
   validateIngestParams({ ...params, quarantineLimit: Math.min(params.quarantineLimit, 1) });
@@ -132,11 +139,14 @@ export async function ingest(
   }
 
   const asOf = params.asOf ?? (await inferAsOf(conn, staged, params));
+  const quarantine = quarantineRoot ? quarantineTargetOf(quarantineRoot, sources, params, asOf) : null;
   for (const table of ORDER) {
     const s = staged[table];
-    if (s) await finishTable(conn, s, asOf, quarantineDir, params);
+    if (s) await finishTable(conn, s, asOf, quarantine, params);
     else await createEmptyTable(conn, table);
   }
+  const quarantineDir = quarantine && (quarantine.written > 0 || quarantine.reused > 0) ? await quarantine.dir() : null;
+  if (quarantineDir) logger.info(`quarantine: ${quarantineDir}${quarantine!.written === 0 ? ' (already written by an earlier run on the same input)' : ''}`);
   // __quarantined_customers stays: the accepted view of an in-place table checks against it when read.
   const tables: Partial<Record<TableName, TableIngestReport>> = {};
   for (const table of ORDER) if (staged[table]) tables[table] = staged[table]!.report;
@@ -161,7 +171,15 @@ export async function ingest(
       );
     }
   }
-  return { asOf, tables, absentTables, quarantineDir };
+  return { asOf, tables, absentTables, quarantineDir, quarantineReused: quarantineDir !== null && quarantine!.written === 0 };
+}
+
+/** The quarantine folder of this input: every table's files, and the settings that decide what is quarantined. */
+function quarantineTargetOf(root: string, sources: Partial<Record<TableName, TableSource>>, params: IngestParams, asOf: string): QuarantineTarget {
+  const files = ORDER.flatMap((t) => (sources[t]?.files ?? []).map((f) => ({ label: t, path: f.path })));
+  // The limit decides whether a run stops, not which rows are quarantined: validate (no limit) and train share a folder.
+  const { quarantineLimit: _limit, dataDir: _dir, ...settings } = params;
+  return new QuarantineTarget(root, files, { ...settings, asOf });
 }
 
 /** "reason n, reason n" in the reasons' documented order. */
@@ -301,6 +319,7 @@ async function stageTable(conn: DuckDBConnection, source: TableSource, plans: Co
     plans,
     extra,
     files,
+    sources: source.files,
     sourceNames,
     malformed: malformedRows,
     inPlace,
@@ -511,10 +530,12 @@ async function deriveCustomers(conn: DuckDBConnection, from: Staged, params: Ing
   const withs = attrs.map((a, i) => `a${i} AS (${pick(a)})`);
   const joins = attrs.map((_, i) => `LEFT JOIN a${i} USING (customer_id)`).join(' ');
   const selected = plans.filter((p) => p.spec.name !== 'customer_id').map((p) => (attrs.some((a) => a.spec.name === p.spec.name) ? sqlIdent(p.spec.name) : `CAST(NULL AS ${p.rawType}) AS ${sqlIdent(p.spec.name)}`));
-  const idText = fromId.rawType === 'VARCHAR' ? 'r.customer_id' : 'CAST(r.customer_id AS VARCHAR)';
+  const idRaw = fromId.rawType === 'VARCHAR' ? 'r.customer_id' : 'CAST(r.customer_id AS VARCHAR)';
+  // Ids are grouped as the accepted table will hold them, so `17850.0` and `17850` are one customer.
+  const idText = params.normaliseIds ? normalisedIdSql(`trim(${idRaw})`) : `trim(${idRaw})`;
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE raw_customers AS
-     WITH src AS (SELECT r.*, trim(${idText}) AS customer_id, CAST(r.__file AS BIGINT) * 10000000000000 + r.__line AS __ord FROM ${src} r WHERE NOT ${blankId}),
+     WITH src AS (SELECT r.*, ${idText} AS customer_id, CAST(r.__file AS BIGINT) * 10000000000000 + r.__line AS __ord FROM ${src} r WHERE NOT ${blankId}),
      base AS (SELECT customer_id, arg_min(__file, __ord) AS __file, arg_min(__line, __ord) AS __line FROM src GROUP BY customer_id)
      ${withs.length ? `, ${withs.join(', ')}` : ''}
      SELECT b.__file, b.__line, b.customer_id, ${selected.join(', ')} FROM base b ${joins} ORDER BY b.__file, b.__line`,
@@ -532,6 +553,7 @@ async function deriveCustomers(conn: DuckDBConnection, from: Staged, params: Ing
     plans,
     extra: [],
     files: from.files,
+    sources: from.sources,
     sourceNames,
     malformed: 0,
     inPlace: false,
@@ -553,7 +575,7 @@ async function deriveCustomers(conn: DuckDBConnection, from: Staged, params: Ing
 }
 
 /** Types and checks `raw_<table>`, writes the accepted rows to `<table>` and the rest to quarantine. */
-async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string, quarantineDir: string | null, params: IngestParams): Promise<void> {
+async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string, quarantine: QuarantineTarget | null, params: IngestParams): Promise<void> {
   const { table, plans, report } = staged;
   const raw = sqlIdent(`raw_${table}`);
   const malformed = sqlIdent(`malformed_${table}`);
@@ -665,17 +687,27 @@ async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string,
     count: Number(r.n),
     examples: ((r.examples as unknown[] | null) ?? []).map((x) => (String(x).length > 80 ? `${String(x).slice(0, 80)}…` : String(x))),
   }));
-  if (quarantineDir && report.quarantined > 0) {
-    mkdirSync(quarantineDir, { recursive: true });
-    const rawCols = plans.map((p) => `r.${sqlIdent(p.spec.name)}`).join(', ');
-    await conn.run(
-      `COPY (SELECT f.path AS source_file, q.__line AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail, ${rawCols}
-             FROM quarantined q JOIN ${sqlIdent(`files_${table}`)} f ON f.__file = q.__file LEFT JOIN ${raw} r ON r.__file = q.__file AND r.__line = q.__line
-             ORDER BY q.__file, q.__line)
-       TO ${sqlString(join(quarantineDir, `${table}.csv`))} (HEADER, DELIMITER ',')`,
-    );
-  }
+  if (quarantine) await writeQuarantine(conn, staged, quarantine, params);
   await conn.run(`DROP TABLE quarantined; ${dropStaged}`);
+}
+
+/**
+ * Writes TEMP TABLE `quarantined` to `<table>.csv` in the quarantine folder, unless an earlier run
+ * on the same input did: finseg's columns, then the source row's own columns as the file holds
+ * them (blank for a malformed row, which has no columns; its text is in `value`).
+ */
+async function writeQuarantine(conn: DuckDBConnection, staged: Staged, quarantine: QuarantineTarget, params: IngestParams): Promise<void> {
+  await quarantine.writeOnce(`${staged.table}.csv`, async (tmp) => {
+    await stageOriginalRows(conn, staged.sources, `SELECT __file, __line FROM quarantined WHERE __reason <> 'malformed'`, params.csv, 'original_rows');
+    const original = await originalColumnItems(conn, 'original_rows', 'o');
+    await conn.run(
+      `COPY (SELECT f.path AS source_file, q.__line AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail${original.map((c) => `, ${c}`).join('')}
+             FROM quarantined q JOIN ${sqlIdent(`files_${staged.table}`)} f ON f.__file = q.__file LEFT JOIN original_rows o ON o.__file = q.__file AND o.__line = q.__line
+             ORDER BY q.__file, q.__line)
+       TO ${sqlString(tmp)} (FORMAT csv, HEADER, DELIMITER ',')`,
+    );
+    await conn.run('DROP TABLE original_rows');
+  });
 }
 
 /** Reasons in the order the contract documents (and checks) them, for stable reports. */

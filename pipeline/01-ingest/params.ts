@@ -59,6 +59,12 @@ export interface IngestParams {
   asOf: string | null;
   /** A table whose quarantined share exceeds this stops the run (exit code 2). */
   quarantineLimit: number;
+  /**
+   * Ids (customer_id in every table, user_id) written as a number with a zero fraction
+   * (`17850.0`, as a spreadsheet or pandas writes a numeric column with gaps) are read as the
+   * integer (`17850`) before keys are matched, so every output shows the normalised id.
+   */
+  normaliseIds: boolean;
 }
 
 /** No mapping, detected CSV dialect, contract units, customers read as a table, as-of from the data, a 5% quarantine limit. */
@@ -73,6 +79,7 @@ export const defaultIngestParams: IngestParams = {
   deriveCustomers: { from: null, attributes: 'mode' },
   asOf: null,
   quarantineLimit: 0.05,
+  normaliseIds: false,
 };
 
 /** Multiplier from `units.annualRevenue` to the contract's thousands. */
@@ -159,6 +166,7 @@ export function validateIngestParams(p: IngestParams, source = 'config'): void {
       if (!isObject(map)) throw new InputError(`${at(`values.${t}.${c}`)} must be an object of your value → contract value`);
       for (const [from, to] of userKeys(map)) {
         if (typeof to !== 'string') throw new InputError(`${at(`values.${t}.${c}`)}["${from}"] must be a string`);
+        // An open vocabulary (module) takes any target: a catalog id, or the vendor's own name.
         if (spec.allowed && !spec.allowed.includes(normaliseEnum(to))) {
           throw new InputError(`${at(`values.${t}.${c}`)}["${from}"] maps to "${to}", which is not one of ${spec.allowed.join(', ')}`, [`closest: ${closestNames(to, spec.allowed).join(', ')}`]);
         }
@@ -192,6 +200,7 @@ export function validateIngestParams(p: IngestParams, source = 'config'): void {
     throw new InputError(`${at('asOf')} must be a date "YYYY-MM-DD" or null, got ${JSON.stringify(p.asOf)}`);
   }
   if (!(p.quarantineLimit >= 0 && p.quarantineLimit <= 1)) throw new InputError(`${at('quarantineLimit')} must be a share between 0 and 1, got ${JSON.stringify(p.quarantineLimit)}`);
+  if (typeof p.normaliseIds !== 'boolean') throw new InputError(`${at('normaliseIds')} must be true or false, got ${JSON.stringify(p.normaliseIds)}`);
   if (p.dataDir !== null && (typeof p.dataDir !== 'string' || p.dataDir === '')) throw new InputError(`${at('dataDir')} must be a folder path or null`);
 }
 
