@@ -535,7 +535,7 @@ async function deriveCustomers(conn: DuckDBConnection, from: Staged, params: Ing
   const idText = params.normaliseIds ? normalisedIdSql(`trim(${idRaw})`) : `trim(${idRaw})`;
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE raw_customers AS
-     WITH src AS (SELECT r.*, ${idText} AS customer_id, CAST(r.__file AS BIGINT) * 10000000000000 + r.__line AS __ord FROM ${src} r WHERE NOT ${blankId}),
+     WITH src AS (SELECT r.* EXCLUDE (customer_id), ${idText} AS customer_id, CAST(r.__file AS BIGINT) * 10000000000000 + r.__line AS __ord FROM ${src} r WHERE NOT ${blankId}),
      base AS (SELECT customer_id, arg_min(__file, __ord) AS __file, arg_min(__line, __ord) AS __line FROM src GROUP BY customer_id)
      ${withs.length ? `, ${withs.join(', ')}` : ''}
      SELECT b.__file, b.__line, b.customer_id, ${selected.join(', ')} FROM base b ${joins} ORDER BY b.__file, b.__line`,
