@@ -1,4 +1,4 @@
-import { BUILTIN_VALUE_MAPS, CONTRACT, type ColumnSpec, type TableName } from './contract.ts';
+import { BUILTIN_VALUE_MAPS, CONTRACT, enumValues, type ColumnSpec, type TableName } from './contract.ts';
 import { REVENUE_TO_THOUSANDS, normaliseEnum, type ColumnSource, type IngestParams } from './params.ts';
 import { sqlIdent, sqlString } from '../core/duck.ts';
 
@@ -23,7 +23,12 @@ export interface ColumnPlan {
   readonly scale: number;
   /** Value of a blank (the configured currency). */
   readonly fill: string | null;
+  /** An id whose `17850.0` is read as `17850` (`ingest.normaliseIds`). */
+  readonly normaliseId: boolean;
 }
+
+/** The id columns `ingest.normaliseIds` applies to. */
+export const ID_COLUMNS: readonly string[] = ['customer_id', 'user_id'];
 
 /** The plans of a table's columns under the ingest settings. */
 export function planTable(table: TableName, params: IngestParams): ColumnPlan[] {
@@ -33,13 +38,17 @@ export function planTable(table: TableName, params: IngestParams): ColumnPlan[] 
     const source = (mapping[spec.name] as ColumnSource | undefined) ?? spec.name;
     const format = typeof source === 'object' && 'column' in source ? (source.format ?? null) : null;
     const valueMap = new Map<string, string>();
-    const norm = (s: string) => (spec.allowed ? normaliseEnum(s) : s.trim().toLowerCase());
+    const known = enumValues(spec);
+    const norm = (s: string) => (known ? normaliseEnum(s) : s.trim().toLowerCase());
+    // A target outside an open catalog is a vendor module name and keeps its own spelling.
+    const target = (to: string) => (!known ? to : spec.catalog && !known.includes(normaliseEnum(to)) ? to.trim() : normaliseEnum(to));
     for (const map of [BUILTIN_VALUE_MAPS[table]?.[spec.name], userValues[spec.name]]) {
-      for (const [from, to] of Object.entries(map ?? {})) if (!from.startsWith('$')) valueMap.set(norm(from), spec.allowed ? normaliseEnum(to) : to);
+      for (const [from, to] of Object.entries(map ?? {})) if (!from.startsWith('$')) valueMap.set(norm(from), target(to));
     }
     const scale = table === 'customers' && spec.name === 'annual_revenue' ? REVENUE_TO_THOUSANDS[params.units.annualRevenue] : table === 'transactions' && spec.name === 'amount' ? params.units.amountScale : 1;
     const fill = table === 'transactions' && spec.name === 'currency' ? params.units.currency : null;
-    return { spec, source, rawType: 'VARCHAR', format, valueMap, scale, fill };
+    const normaliseId = params.normaliseIds && ID_COLUMNS.includes(spec.name);
+    return { spec, source, rawType: 'VARCHAR', format, valueMap, scale, fill, normaliseId };
   });
 }
 
@@ -91,12 +100,21 @@ export function blankExpr(raw: string, rawType: string, missingValues: readonly 
   return `(CASE WHEN ${raw} IS NULL THEN true WHEN ${plainText(raw, missingValues)} THEN false ELSE ${oneOf(`lower(trim(${raw}))`, missingTokens(missingValues))} END)`;
 }
 
-/** SQL: the mapped value of `expr` (`expr` itself when the map has no entry). */
-function mapLookup(expr: string, map: ReadonlyMap<string, string>): string {
-  if (map.size === 0) return expr;
+/** SQL: the mapped value of `expr`, else `otherwise` (`expr` itself by default). */
+function mapLookup(expr: string, map: ReadonlyMap<string, string>, otherwise = expr): string {
+  if (map.size === 0) return otherwise;
   // A MAP literal, not CASE: a long CASE nested in the blank test's CASE ran 50x slower in DuckDB 1.5.
   const literal = `MAP {${[...map].map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
-  return `coalesce(${literal}[${expr}], ${expr})`;
+  return `coalesce(${literal}[${expr}], ${otherwise})`;
+}
+
+/**
+ * SQL: an id text with a zero fraction read as the integer (`17850.0` → `17850`); any other
+ * text unchanged. Exports that passed through a float column (pandas with NaN, spreadsheets)
+ * write integer ids that way, and the same customer must not become two.
+ */
+export function normalisedIdSql(expr: string): string {
+  return `regexp_replace(${expr}, '^(-?[0-9]+)\\.0+$', '\\1')`;
 }
 
 /** SQL: the typed (contract) value of a raw column, NULL when blank or when it does not parse. */
@@ -126,8 +144,12 @@ export function typedExpr(plan: ColumnPlan, raw: string, missingValues: readonly
     return value;
   }
   const t = `trim(${raw})`;
+  const normEnum = `regexp_replace(lower(${t}), '[\\s-]+', '_', 'g')`;
   if (spec.allowed) {
-    value = mapLookup(`regexp_replace(lower(${t}), '[\\s-]+', '_', 'g')`, plan.valueMap);
+    value = mapLookup(normEnum, plan.valueMap);
+  } else if (spec.catalog) {
+    // A catalog id (directly or through a value map) is stored as the id; any other name as written.
+    value = mapLookup(normEnum, plan.valueMap, `(CASE WHEN ${oneOf(normEnum, spec.catalog)} THEN ${normEnum} ELSE ${t} END)`);
   } else {
     switch (spec.type) {
       case 'string':
@@ -160,8 +182,10 @@ export function typedExpr(plan: ColumnPlan, raw: string, missingValues: readonly
   // faster); a plain 'YYYY-MM-DD HH:MM:SS' timestamp skips trimming and the offset test.
   const plainTimestamp = spec.type === 'timestamp' && !plan.format ? `WHEN length(${raw}) = 19 AND ${oneOf(`substr(${raw}, 11, 1)`, [' ', 'T'])} THEN TRY_CAST(${raw} AS TIMESTAMP) ` : '';
   const plainString = spec.type === 'string' && plan.valueMap.size === 0 ? `WHEN ${plainText(raw, missingValues)} THEN ${spec.normalise === 'upper' ? `upper(${raw})` : raw} ` : '';
-  const fast = spec.allowed ? `WHEN ${oneOf(raw, spec.allowed)} THEN ${raw} ` : plainTimestamp || plainString;
-  const typed = `(CASE ${fast}WHEN ${blankExpr(raw, rawType, missingValues)} THEN NULL ELSE ${value} END)`;
+  const known = enumValues(spec);
+  const fast = known ? `WHEN ${oneOf(raw, known)} THEN ${raw} ` : plainTimestamp || plainString;
+  let typed = `(CASE ${fast}WHEN ${blankExpr(raw, rawType, missingValues)} THEN NULL ELSE ${value} END)`;
+  if (plan.normaliseId) typed = normalisedIdSql(typed);
   return plan.fill !== null ? `coalesce(${typed}, ${sqlString(plan.fill)})` : typed;
 }
 

@@ -1,4 +1,4 @@
-import { resolve, join } from 'node:path';
+import { resolve } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validateIngestParams, type IngestParams } from './params.ts';
 import { formatValidation, overLimit } from './summary.ts';
@@ -20,21 +20,16 @@ export function withAsOf(params: IngestParams, asOf: string): IngestParams {
   return out;
 }
 
-/** A run id from a clock: `<prefix>-YYYYMMDD-HHMMSS`. */
-export function runId(prefix: string, now: Date): string {
-  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
-}
-
 /**
  * `finseg validate`: ingests the folder under the contract without the limit stopping it, writes
- * the quarantined rows to `<quarantineRoot>/validate-<time>/`, and returns the printed report and
- * the exit code (2 when a table is over the quarantine limit).
+ * the quarantined rows to `<quarantineRoot>/<input fingerprint>/` (once per input, shared with
+ * train and score), and returns the printed report and the exit code (2 when a table is over the
+ * quarantine limit).
  */
-export async function validateCommand(dataDir: string, params: IngestParams, quarantineRoot: string, now: Date): Promise<{ text: string; exitCode: number }> {
+export async function validateCommand(dataDir: string, params: IngestParams, quarantineRoot: string): Promise<{ text: string; exitCode: number }> {
   const conn = await openDuck();
   try {
-    const quarantineDir = resolve(join(quarantineRoot, runId('validate', now)));
-    const result = await ingest(conn, dataDir, { ...params, quarantineLimit: Number.POSITIVE_INFINITY }, quarantineDir, quietLogger);
+    const result = await ingest(conn, dataDir, { ...params, quarantineLimit: Number.POSITIVE_INFINITY }, resolve(quarantineRoot), quietLogger);
     const over = overLimit(result, params.quarantineLimit);
     const verdict = over ? '\nresult: over the quarantine limit (exit code 2)\n' : '\nresult: every table within the quarantine limit\n';
     return { text: formatValidation(result, params.quarantineLimit) + verdict, exitCode: over ? 2 : 0 };

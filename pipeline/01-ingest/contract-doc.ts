@@ -13,7 +13,7 @@ import { SUPPORTED_EXTENSIONS } from './sources.ts';
 /** A column's rule in words: type, range, allowed values, unit. */
 export function columnRule(c: ColumnSpec): string {
   // An enum's values say more than its type.
-  const parts: string[] = c.allowed ? [c.allowed.length > 6 ? 'module catalog' : c.allowed.join(' / ')] : [c.type];
+  const parts: string[] = c.allowed ? [c.allowed.join(' / ')] : c.catalog ? ['module catalog, or your own module name'] : [c.type];
   if (c.pattern) parts.push(`matches \`${c.pattern}\``);
   if (c.min !== undefined && c.max !== undefined) parts.push(`${c.min}–${c.max}`);
   else if (c.min !== undefined) parts.push(`≥ ${c.min}`);

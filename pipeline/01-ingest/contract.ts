@@ -15,6 +15,12 @@ export interface ColumnSpec {
   readonly min?: number;
   readonly max?: number;
   readonly allowed?: readonly string[];
+  /**
+   * Known values of an open vocabulary: a value that is one of these after value mapping is
+   * stored as that id; any other non-blank value is kept as the vendor wrote it (trimmed), never
+   * quarantined. Vendors name their own modules, so the catalog cannot be a closed list.
+   */
+  readonly catalog?: readonly string[];
   /** A regular expression the (normalised) value must match; a mismatch is a `bad_enum`. */
   readonly pattern?: string;
   /** How a text value is normalised before checks: enums are lower_snake, codes upper case. */
@@ -91,8 +97,8 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
     columns: [
       col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
       col('ts', 'timestamp', 'when the event happened', { required: true, mandatoryValue: true }),
-      col('module', 'string', `module catalog: ${MODULES.join(', ')}`, { required: true, mandatoryValue: true, allowed: MODULES }),
-      col('device', 'string', 'web | desktop | mobile | api', { required: true, allowed: DEVICES }),
+      col('module', 'string', `a catalog module (${MODULES.join(', ')}) after value mapping; any other name is kept as the vendor's own module (trimmed text)`, { required: true, mandatoryValue: true, catalog: MODULES }),
+      col('device', 'string', 'web | desktop | mobile | api; absent or blank = unknown device', { allowed: DEVICES }),
       col('user_id', 'string', 'the acting user'),
       col('count', 'number', 'number of actions this row stands for (default 1)', { min: 0 }),
     ],
@@ -129,13 +135,18 @@ export const QUARANTINE_REASONS = [
   { code: 'malformed', doc: 'the row cannot be read as a row: wrong number of fields, a quote that never closes, bytes that are not valid text in the file\'s encoding, a JSON line that is not an object' },
   { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount' },
   { code: 'unparseable', doc: 'a value cannot be read as its type: a date, timestamp, integer or number that does not parse (an int with a fraction, an infinite date)' },
-  { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (module, device, deployment, buyer_role, kind) or not in its format (currency: three letters)' },
+  { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (device, deployment, buyer_role, kind) or not in its format (currency: three letters); a module outside the catalog is the vendor\'s own module, not a bad value' },
   { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10)' },
   { code: 'after_as_of', doc: 'a timestamp or signup date after the end of the as-of day' },
   { code: 'duplicate_id', doc: 'a second customers row with a customer id already accepted (the first row in file order wins)' },
   { code: 'customer_quarantined', doc: 'an event, transaction or feedback row of a customer whose customers row was quarantined' },
   { code: 'unknown_customer', doc: 'an event, transaction or feedback row whose customer id is not in the customers table at all' },
 ] as const;
+
+/** The closed or open value list of an enum column, or undefined for free text. */
+export function enumValues(spec: ColumnSpec): readonly string[] | undefined {
+  return spec.allowed ?? spec.catalog;
+}
 
 /** A quarantine reason code. */
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number]['code'];

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTRACT, QUARANTINE_REASONS, TABLE_NAMES, type QuarantineReason, type TableName } from './contract.ts';
@@ -7,8 +7,11 @@ import { DATE_FORMATS, blankExpr, firstFailure, localChecks, nativeTypeFits, pla
 import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, type NormalisedFile } from './normalise.ts';
 import { closestNames } from './names.ts';
 import { validateIngestParams, type ColumnSource, type IngestParams } from './params.ts';
+import { QuarantineTarget, originalColumnItems, stageOriginalRows } from './quarantine.ts';
+import { collectJsonRejects, collectRejects } from './rejects.ts';
+import { EXTRA_PREFIX, deriveCustomers } from './derive.ts';
 import { locateTable, SUPPORTED_EXTENSIONS, type SourceFile, type TableSource } from './sources.ts';
-import { RecordScanner, MAX_RECORD_BYTES, displayText, utf8Chunks } from './text.ts';
+import { MAX_RECORD_BYTES } from './text.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -52,16 +55,21 @@ export interface IngestResult {
   tables: Partial<Record<TableName, TableIngestReport>>;
   /** Tables whose file was absent (only optional tables, or usage/transactions in a degraded run). */
   absentTables: TableName[];
+  /** The folder holding the quarantined rows (`<root>/<input fingerprint>/`); null when no row was quarantined or no root was given. */
   quarantineDir: string | null;
+  /** True when every quarantine file was already there from an earlier run on the same input (nothing was written). */
+  quarantineReused?: boolean;
 }
 
 /** A table staged as `raw_<table>`: text (or native Parquet) columns with file index and line. */
-interface Staged {
+export interface Staged {
   table: TableName;
   plans: ColumnPlan[];
   /** Customer attributes staged alongside (prefix `__c_`) when customers are derived from this table. */
   extra: ColumnPlan[];
   files: string[];
+  /** The files read, in the order of their index (`__file`): the quarantine reads its rows' original columns back from them. */
+  sources: readonly SourceFile[];
   report: TableIngestReport;
   /** For each contract column, the source column names per file (for messages). */
   sourceNames: Map<string, string>;
@@ -71,25 +79,23 @@ interface Staged {
   inPlace: boolean;
 }
 
-const EXTRA_PREFIX = '__c_';
 const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
 /** A column whose non-blank values mostly fail to parse has the wrong type: a file-level error, not thousands of quarantined rows. */
 const WRONG_TYPE_SHARE = 0.5;
 const WRONG_TYPE_MIN_ROWS = 5;
-/** Lines DuckDB could not parse in a JSON Lines file get their text read back only up to this many. */
-const MAX_TEXT_LOOKUPS = 10_000;
 
 /**
  * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
  * `feedback` with contract names and types; rows that break the contract go to
- * `<quarantineDir>/<table>.csv` with their source file, line and a reason. Always
+ * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
+ * the source row's own columns, once per input (quarantine.ts). Always
  * `read = accepted + quarantined` per table. Files are streamed, never held as JS rows.
  */
 export async function ingest(
   conn: DuckDBConnection,
   dataDir: string,
   params: IngestParams,
-  quarantineDir: string | null,
+  quarantineRoot: string | null,
   logger: Logger,
 ): Promise<IngestResult> {
   validateIngestParams({ ...params, quarantineLimit: Math.min(params.quarantineLimit, 1) });
@@ -132,11 +138,14 @@ export async function ingest(
   }
 
   const asOf = params.asOf ?? (await inferAsOf(conn, staged, params));
+  const quarantine = quarantineRoot ? quarantineTargetOf(quarantineRoot, sources, params, asOf) : null;
   for (const table of ORDER) {
     const s = staged[table];
-    if (s) await finishTable(conn, s, asOf, quarantineDir, params);
+    if (s) await finishTable(conn, s, asOf, quarantine, params);
     else await createEmptyTable(conn, table);
   }
+  const quarantineDir = quarantine && (quarantine.written > 0 || quarantine.reused > 0) ? await quarantine.dir() : null;
+  if (quarantineDir) logger.info(`quarantine: ${quarantineDir}${quarantine!.written === 0 ? ' (already written by an earlier run on the same input)' : ''}`);
   // __quarantined_customers stays: the accepted view of an in-place table checks against it when read.
   const tables: Partial<Record<TableName, TableIngestReport>> = {};
   for (const table of ORDER) if (staged[table]) tables[table] = staged[table]!.report;
@@ -161,7 +170,15 @@ export async function ingest(
       );
     }
   }
-  return { asOf, tables, absentTables, quarantineDir };
+  return { asOf, tables, absentTables, quarantineDir, quarantineReused: quarantineDir !== null && quarantine!.written === 0 };
+}
+
+/** The quarantine folder of this input: every table's files, and the settings that decide what is quarantined. */
+function quarantineTargetOf(root: string, sources: Partial<Record<TableName, TableSource>>, params: IngestParams, asOf: string): QuarantineTarget {
+  const files = ORDER.flatMap((t) => (sources[t]?.files ?? []).map((f) => ({ label: t, path: f.path })));
+  // The limit decides whether a run stops, not which rows are quarantined: validate (no limit) and train share a folder.
+  const { quarantineLimit: _limit, dataDir: _dir, ...settings } = params;
+  return new QuarantineTarget(root, files, { ...settings, asOf });
 }
 
 /** "reason n, reason n" in the reasons' documented order. */
@@ -301,6 +318,7 @@ async function stageTable(conn: DuckDBConnection, source: TableSource, plans: Co
     plans,
     extra,
     files,
+    sources: source.files,
     sourceNames,
     malformed: malformedRows,
     inPlace,
@@ -401,159 +419,8 @@ function columnExpr(plan: ColumnPlan, cols: FileColumns, path: string, table: Ta
   return { sql, present: true, label: found[0]! };
 }
 
-/** DuckDB's reject reason in the user's terms; its field counts include the two provenance fields, which are taken off. */
-const REJECT_MESSAGE = `CASE error_type
-  WHEN 'TOO MANY COLUMNS' THEN 'more fields than the header (' || (TRY_CAST(regexp_extract(error_message, 'Found: (\\d+)', 1) AS INTEGER) - 2) || ' instead of ' || (TRY_CAST(regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1) AS INTEGER) - 2) || ')'
-  WHEN 'MISSING COLUMNS' THEN 'fewer fields than the header (' || (TRY_CAST(regexp_extract(error_message, 'Found: (\\d+)', 1) AS INTEGER) - 2) || ' instead of ' || (TRY_CAST(regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1) AS INTEGER) - 2) || ')'
-  WHEN 'INVALID ENCODING' THEN 'INVALID ENCODING: bytes that are not valid UTF-8'
-  WHEN 'UNQUOTED VALUE' THEN 'a quoted field with text after its closing quote'
-  ELSE error_type || ': ' || error_message END`;
-
-/** Moves the rows DuckDB rejected from a normalised CSV into the malformed table; returns how many records they were. */
-async function collectRejects(conn: DuckDBConnection, table: TableName, index: number, normalised: NormalisedFile, malformedTable: string): Promise<number> {
-  const rejects = sqlIdent(`rejects_${table}_${index}`);
-  const scans = sqlIdent(`rejects_scan_${table}_${index}`);
-  const d = sqlString(normalised.dialect.delimiter);
-  // The normaliser put "file<d>line<d>" in front of every record, so a rejected record still names its line.
-  const inserted = (
-    await conn.run(
-      `INSERT INTO ${malformedTable}
-       SELECT ${index}, line, string_agg(DISTINCT message, '; '), any_value(text)
-       FROM (SELECT TRY_CAST(split_part(csv_line, ${d}, 2) AS BIGINT) AS line, ${REJECT_MESSAGE} AS message,
-                    substr(csv_line, length(split_part(csv_line, ${d}, 1)) + length(split_part(csv_line, ${d}, 2)) + 3) AS text
-             FROM ${rejects})
-       GROUP BY line`,
-    )
-  ).rowsChanged;
-  await conn.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${scans}`);
-  if (inserted > 0) {
-    const [row] = await queryRows(conn, `SELECT count(*) AS unknown FROM ${malformedTable} WHERE __line IS NULL`);
-    if (Number(row!.unknown) > 0) throw new InputError(`${normalised.path}: DuckDB rejected rows whose line cannot be told`, ['this is a finseg bug; run with --debug and report it']);
-  }
-  return inserted;
-}
-
-/** Finds the JSON Lines rows DuckDB could not parse (written but not staged) and records them as malformed. */
-async function collectJsonRejects(
-  conn: DuckDBConnection,
-  table: TableName,
-  p: { file: SourceFile; index: number; normalised: NormalisedFile | null },
-  raw: string,
-  malformedTable: string,
-  params: IngestParams,
-): Promise<number> {
-  const normalised = p.normalised!;
-  if (normalised.ranges.length === 0) return 0;
-  const ranges = normalised.ranges.map(([a, b]) => `(${a}, ${b})`).join(', ');
-  const missing = sqlIdent(`json_missing_${table}`);
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE ${missing} AS
-     SELECT l.line FROM (SELECT unnest(range(a, b + 1)) AS line FROM (VALUES ${ranges}) v(a, b)) l
-     ANTI JOIN (SELECT __line FROM ${raw} WHERE __file = ${p.index}) r ON r.__line = l.line`,
-  );
-  const lines = (await queryRows(conn, `SELECT line FROM ${missing} ORDER BY line LIMIT ${MAX_TEXT_LOOKUPS}`)).map((r) => Number(r.line));
-  const texts = lines.length ? await textOfLines(p.file, params.csv.encoding, new Set(lines)) : new Map<number, string>();
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(`json_text_${table}`)} (line BIGINT, text VARCHAR)`);
-  if (texts.size) {
-    const values = [...texts].map(([l, t]) => `(${l}, ${sqlString(displayText(t))})`);
-    for (let i = 0; i < values.length; i += 1000) await conn.run(`INSERT INTO ${sqlIdent(`json_text_${table}`)} VALUES ${values.slice(i, i + 1000).join(', ')}`);
-  }
-  await conn.run(
-    `INSERT INTO ${malformedTable} SELECT ${p.index}, m.line, 'not valid JSON', t.text FROM ${missing} m LEFT JOIN ${sqlIdent(`json_text_${table}`)} t USING (line)`,
-  );
-  const n = await countRows(conn, missing);
-  await conn.run(`DROP TABLE ${missing}`);
-  await conn.run(`DROP TABLE ${sqlIdent(`json_text_${table}`)}`);
-  return n;
-}
-
-/** The text of some physical lines of a file, streamed. */
-async function textOfLines(file: SourceFile, encoding: string, lines: ReadonlySet<number>): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  const scanner = new RecordScanner('lines', { delimiter: ',', quote: '"' }, (buf, start, end, line) => {
-    if (lines.has(line)) out.set(line, buf.toString('utf8', start, end));
-  });
-  for await (const chunk of utf8Chunks(file, encoding)) scanner.push(chunk);
-  scanner.end();
-  return out;
-}
-
-/**
- * Derives `raw_customers` from a table whose rows repeat customer attributes (a transaction-lines
- * export): one row per distinct customer id, at the line of its first row; signup_date is the
- * earliest parseable date, each other attribute the most common (or first, or last) non-blank value.
- */
-async function deriveCustomers(conn: DuckDBConnection, from: Staged, params: IngestParams): Promise<Staged> {
-  const plans = planTable('customers', params);
-  const idPlan = plans.find((p) => p.spec.name === 'customer_id')!;
-  idPlan.rawType = 'VARCHAR';
-  const src = sqlIdent(`raw_${from.table}`);
-  const fromId = from.plans.find((p) => p.spec.name === 'customer_id')!;
-  const blankId = blankExpr('r.customer_id', fromId.rawType, params.missingValues);
-  const attrs = from.extra;
-  for (const a of attrs) plans.find((p) => p.spec.name === a.spec.name)!.rawType = a.rawType;
-  const col = (a: ColumnPlan) => sqlIdent(`${EXTRA_PREFIX}${a.spec.name}`);
-  const pick = (a: ColumnPlan): string => {
-    const name = sqlIdent(a.spec.name);
-    const notBlank = `NOT ${blankExpr(`s.${col(a)}`, a.rawType, params.missingValues)}`;
-    if (a.spec.name === 'signup_date') {
-      const typed = typedExpr(a, `s.${col(a)}`, params.missingValues);
-      // The earliest date that parses; when none does, the first value, so the row is quarantined with it.
-      return `SELECT customer_id, coalesce(arg_min(s.${col(a)}, ${typed}) FILTER (WHERE isfinite(${typed})), arg_min(s.${col(a)}, __ord) FILTER (WHERE ${notBlank})) AS ${name} FROM src s GROUP BY customer_id`;
-    }
-    if (params.deriveCustomers.attributes === 'first') return `SELECT customer_id, arg_min(s.${col(a)}, __ord) FILTER (WHERE ${notBlank}) AS ${name} FROM src s GROUP BY customer_id`;
-    if (params.deriveCustomers.attributes === 'last') return `SELECT customer_id, arg_max(s.${col(a)}, __ord) FILTER (WHERE ${notBlank}) AS ${name} FROM src s GROUP BY customer_id`;
-    return `SELECT customer_id, ${name} FROM (
-        SELECT customer_id, v AS ${name}, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, first_ord) AS rank
-        FROM (SELECT customer_id, s.${col(a)} AS v, count(*) AS n, min(__ord) AS first_ord FROM src s WHERE ${notBlank} GROUP BY customer_id, s.${col(a)}))
-      WHERE rank = 1`;
-  };
-  const withs = attrs.map((a, i) => `a${i} AS (${pick(a)})`);
-  const joins = attrs.map((_, i) => `LEFT JOIN a${i} USING (customer_id)`).join(' ');
-  const selected = plans.filter((p) => p.spec.name !== 'customer_id').map((p) => (attrs.some((a) => a.spec.name === p.spec.name) ? sqlIdent(p.spec.name) : `CAST(NULL AS ${p.rawType}) AS ${sqlIdent(p.spec.name)}`));
-  const idText = fromId.rawType === 'VARCHAR' ? 'r.customer_id' : 'CAST(r.customer_id AS VARCHAR)';
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE raw_customers AS
-     WITH src AS (SELECT r.*, trim(${idText}) AS customer_id, CAST(r.__file AS BIGINT) * 10000000000000 + r.__line AS __ord FROM ${src} r WHERE NOT ${blankId}),
-     base AS (SELECT customer_id, arg_min(__file, __ord) AS __file, arg_min(__line, __ord) AS __line FROM src GROUP BY customer_id)
-     ${withs.length ? `, ${withs.join(', ')}` : ''}
-     SELECT b.__file, b.__line, b.customer_id, ${selected.join(', ')} FROM base b ${joins} ORDER BY b.__file, b.__line`,
-  );
-  // The derived table reads the source's files; its own quarantine file names the same file and the customer's first line.
-  await conn.run(`CREATE OR REPLACE TEMP TABLE files_customers AS SELECT * FROM ${sqlIdent(`files_${from.table}`)}`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE malformed_customers (__file INTEGER, __line BIGINT, __detail VARCHAR, __text VARCHAR)`);
-  const [row] = await queryRows(conn, `SELECT (SELECT count(*) FROM raw_customers) AS n, (SELECT count(*) FROM ${src} r WHERE NOT ${blankId}) AS rows`);
-  const sourceNames = new Map<string, string>();
-  for (const [k, v] of from.sourceNames) if (k.startsWith(EXTRA_PREFIX)) sourceNames.set(k.slice(EXTRA_PREFIX.length), v);
-  sourceNames.set('customer_id', from.sourceNames.get('customer_id') ?? 'customer_id');
-  const missingOptionalColumns = plans.filter((p) => !p.spec.required && !sourceNames.has(p.spec.name)).map((p) => p.spec.name);
-  return {
-    table: 'customers',
-    plans,
-    extra: [],
-    files: from.files,
-    sourceNames,
-    malformed: 0,
-    inPlace: false,
-    report: {
-      table: 'customers',
-      source: from.report.source,
-      format: from.report.format,
-      files: from.report.files,
-      read: Number(row!.n),
-      accepted: 0,
-      quarantined: 0,
-      byReason: {},
-      details: [],
-      missingOptionalColumns,
-      derivedFrom: from.table,
-      sourceRows: Number(row!.rows),
-    },
-  };
-}
-
 /** Types and checks `raw_<table>`, writes the accepted rows to `<table>` and the rest to quarantine. */
-async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string, quarantineDir: string | null, params: IngestParams): Promise<void> {
+async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string, quarantine: QuarantineTarget | null, params: IngestParams): Promise<void> {
   const { table, plans, report } = staged;
   const raw = sqlIdent(`raw_${table}`);
   const malformed = sqlIdent(`malformed_${table}`);
@@ -665,17 +532,27 @@ async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string,
     count: Number(r.n),
     examples: ((r.examples as unknown[] | null) ?? []).map((x) => (String(x).length > 80 ? `${String(x).slice(0, 80)}…` : String(x))),
   }));
-  if (quarantineDir && report.quarantined > 0) {
-    mkdirSync(quarantineDir, { recursive: true });
-    const rawCols = plans.map((p) => `r.${sqlIdent(p.spec.name)}`).join(', ');
-    await conn.run(
-      `COPY (SELECT f.path AS source_file, q.__line AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail, ${rawCols}
-             FROM quarantined q JOIN ${sqlIdent(`files_${table}`)} f ON f.__file = q.__file LEFT JOIN ${raw} r ON r.__file = q.__file AND r.__line = q.__line
-             ORDER BY q.__file, q.__line)
-       TO ${sqlString(join(quarantineDir, `${table}.csv`))} (HEADER, DELIMITER ',')`,
-    );
-  }
+  if (quarantine) await writeQuarantine(conn, staged, quarantine, params);
   await conn.run(`DROP TABLE quarantined; ${dropStaged}`);
+}
+
+/**
+ * Writes TEMP TABLE `quarantined` to `<table>.csv` in the quarantine folder, unless an earlier run
+ * on the same input did: finseg's columns, then the source row's own columns as the file holds
+ * them (blank for a malformed row, which has no columns; its text is in `value`).
+ */
+async function writeQuarantine(conn: DuckDBConnection, staged: Staged, quarantine: QuarantineTarget, params: IngestParams): Promise<void> {
+  await quarantine.writeOnce(`${staged.table}.csv`, async (tmp) => {
+    await stageOriginalRows(conn, staged.sources, `SELECT __file, __line FROM quarantined WHERE __reason <> 'malformed'`, params.csv, 'original_rows');
+    const original = await originalColumnItems(conn, 'original_rows', 'o');
+    await conn.run(
+      `COPY (SELECT f.path AS source_file, q.__line AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail${original.map((c) => `, ${c}`).join('')}
+             FROM quarantined q JOIN ${sqlIdent(`files_${staged.table}`)} f ON f.__file = q.__file LEFT JOIN original_rows o ON o.__file = q.__file AND o.__line = q.__line
+             ORDER BY q.__file, q.__line)
+       TO ${sqlString(tmp)} (FORMAT csv, HEADER, DELIMITER ',')`,
+    );
+    await conn.run('DROP TABLE original_rows');
+  });
 }
 
 /** Reasons in the order the contract documents (and checks) them, for stable reports. */

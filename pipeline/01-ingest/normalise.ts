@@ -73,15 +73,30 @@ const isBlank = (buf: Buffer, start: number, end: number): boolean => {
   return true;
 };
 
-/** CSV/TSV (optionally gzipped) → a CSV with `__file`, `__line` prefixed to every record, in the source's dialect. */
-export async function normaliseCsv(file: SourceFile, fileIndex: number, csv: CsvParams, outPath: string, malformed: MalformedSink): Promise<NormalisedFile> {
+/** Which records a normaliser writes, by physical line (row number for Arrow); null = all. */
+export type LineFilter = ((line: number) => boolean) | null;
+
+/** A filter for the lines of a sorted list, asked in ascending order (as a scanner reads a file). */
+export function sortedLines(lines: Float64Array): (line: number) => boolean {
+  let k = 0;
+  return (line) => {
+    while (k < lines.length && lines[k]! < line) k++;
+    return k < lines.length && lines[k] === line;
+  };
+}
+
+/**
+ * CSV/TSV (optionally gzipped) → a CSV with `__file`, `__line` prefixed to every record, in the
+ * source's dialect; with `keep`, only the records it accepts (the quarantine's original rows).
+ */
+export async function normaliseCsv(file: SourceFile, fileIndex: number, csv: CsvParams, outPath: string, malformed: MalformedSink, keep: LineFilter = null): Promise<NormalisedFile> {
   const { sample, complete } = await sampleOf(file, csv.encoding);
   if (sample.length === 0) throw new InputError(`${file.path} is empty: expected a header line with column names`);
   const dialect = detectDialect(sample.toString('utf8'), complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
-  const first = await scanCsv(file, fileIndex, csv, dialect, 'quoted', outPath, malformed);
+  const first = await scanCsv(file, fileIndex, csv, dialect, 'quoted', outPath, malformed, keep);
   if (first) return first;
   // A quote never closed: read every physical line as a record so one bad line costs one row.
-  return (await scanCsv(file, fileIndex, csv, dialect, 'lines', outPath, malformed))!;
+  return (await scanCsv(file, fileIndex, csv, dialect, 'lines', outPath, malformed, keep))!;
 }
 
 async function scanCsv(
@@ -92,6 +107,7 @@ async function scanCsv(
   mode: 'quoted' | 'lines',
   outPath: string,
   malformed: MalformedSink,
+  keep: LineFilter,
 ): Promise<NormalisedFile | null> {
   const writer = new FileWriter(outPath);
   const d = dialect.delimiter;
@@ -110,6 +126,7 @@ async function scanCsv(
       return;
     }
     records++;
+    if (keep && !keep(line)) return;
     if (!utf8) {
       // Invalid bytes never reach DuckDB, whose reject path can fail on them (an INTERNAL error seen in fuzzing).
       bad++;
@@ -140,8 +157,8 @@ async function scanCsv(
   return { path: outPath, kind: 'csv', columns, dialect, records, malformed: bad, ranges: [], bytes, mode };
 }
 
-/** JSON Lines (optionally gzipped) → JSON Lines with `"__file"` and `"__line"` keys first in every object. */
-export async function normaliseJsonl(file: SourceFile, fileIndex: number, csv: CsvParams, outPath: string, malformed: MalformedSink): Promise<NormalisedFile> {
+/** JSON Lines (optionally gzipped) → JSON Lines with `"__file"` and `"__line"` keys first in every object (only the lines `keep` accepts). */
+export async function normaliseJsonl(file: SourceFile, fileIndex: number, csv: CsvParams, outPath: string, malformed: MalformedSink, keep: LineFilter = null): Promise<NormalisedFile> {
   const writer = new FileWriter(outPath);
   const bytes: ByteInfo = { encoding: 'utf-8', bom: false };
   const ranges: [number, number][] = [];
@@ -152,6 +169,7 @@ export async function normaliseJsonl(file: SourceFile, fileIndex: number, csv: C
     while (s < end && (buf[s] === 0x20 || buf[s] === 0x09)) s++;
     if (s === end) return;
     records++;
+    if (keep && !keep(line)) return;
     if (!utf8) {
       bad++;
       malformed.add(fileIndex, line, NOT_UTF8, buf.toString('utf8', start, end));
@@ -224,8 +242,8 @@ function columnFormatter(vector: Vector, type: DataType): (i: number) => string 
   }
 }
 
-/** Arrow IPC (file or stream) → CSV with `__file`, `__line` (the 1-based row number), one record batch at a time. */
-export async function normaliseArrow(file: SourceFile, fileIndex: number, outPath: string): Promise<NormalisedFile> {
+/** Arrow IPC (file or stream) → CSV with `__file`, `__line` (the 1-based row number), one record batch at a time (only the rows `keep` accepts). */
+export async function normaliseArrow(file: SourceFile, fileIndex: number, outPath: string, keep: LineFilter = null): Promise<NormalisedFile> {
   const writer = new FileWriter(outPath);
   let records = 0;
   let columns: string[] = [];
@@ -240,6 +258,7 @@ export async function normaliseArrow(file: SourceFile, fileIndex: number, outPat
       let chunk = '';
       for (let i = 0; i < batch.numRows; i++) {
         records++;
+        if (keep && !keep(records)) continue;
         chunk += `${fileIndex},${records}`;
         for (const format of formatters) chunk += `,${format(i)}`;
         chunk += '\n';

@@ -59,7 +59,11 @@ export interface IngestParams {
   asOf: string | null;
   /** A table whose quarantined share exceeds this stops the run (exit code 2). */
   quarantineLimit: number;
-  /** Read an id written as a number with a zero fraction (`17850.0`) as the integer text (`17850`) in every table. */
+  /**
+   * Ids (customer_id in every table, user_id) written as a number with a zero fraction
+   * (`17850.0`, as a spreadsheet or pandas writes a numeric column with gaps) are read as the
+   * integer (`17850`) before keys are matched, so every output shows the normalised id.
+   */
   normaliseIds: boolean;
 }
 
@@ -162,6 +166,7 @@ export function validateIngestParams(p: IngestParams, source = 'config'): void {
       if (!isObject(map)) throw new InputError(`${at(`values.${t}.${c}`)} must be an object of your value → contract value`);
       for (const [from, to] of userKeys(map)) {
         if (typeof to !== 'string') throw new InputError(`${at(`values.${t}.${c}`)}["${from}"] must be a string`);
+        // An open vocabulary (module) takes any target: a catalog id, or the vendor's own name.
         if (spec.allowed && !spec.allowed.includes(normaliseEnum(to))) {
           throw new InputError(`${at(`values.${t}.${c}`)}["${from}"] maps to "${to}", which is not one of ${spec.allowed.join(', ')}`, [`closest: ${closestNames(to, spec.allowed).join(', ')}`]);
         }

@@ -43,7 +43,9 @@ export function formatValidation(result: IngestResult, limit: number): string {
   for (const t of Object.values(result.tables)) {
     if (t.missingOptionalColumns.length) lines.push('', `${t.table}: optional columns not in the data: ${t.missingOptionalColumns.join(', ')}`);
   }
-  if (result.quarantineDir && Object.values(result.tables).some((t) => t.quarantined > 0)) lines.push('', `quarantined rows with source file, line and reason: ${result.quarantineDir}`);
+  if (result.quarantineDir) {
+    lines.push('', `quarantined rows with source file, line, reason and the row's own columns: ${result.quarantineDir}${result.quarantineReused ? ' (written by an earlier run on the same files and settings)' : ''}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CONTRACT, type ColumnSpec } from '../01-ingest/contract.ts';
 import { closestNames } from '../01-ingest/names.ts';
+import { QuarantineTarget } from '../01-ingest/quarantine.ts';
 import { queryRows, readColumnsCoded, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -84,7 +85,7 @@ export interface FeatureFileOptions {
   missingValues: readonly string[];
   /** Share of rows that may be quarantined before the run stops (ingest.quarantineLimit). */
   quarantineLimit: number;
-  /** Where quarantined rows are written (`<dir>/features.csv`); null = counted only. */
+  /** Root of the quarantine output: rows go to `<root>/<input fingerprint>/features.csv`, once per input (01-ingest/quarantine.ts); null = counted only. */
   quarantineDir: string | null;
   logger: Logger;
 }
@@ -333,11 +334,12 @@ FROM (
   for (const d of details) byReason[d.reason] = (byReason[d.reason] ?? 0) + d.count;
   let quarantineFile: string | null = null;
   if (quarantined > 0 && opts.quarantineDir) {
-    mkdirSync(opts.quarantineDir, { recursive: true });
-    quarantineFile = join(opts.quarantineDir, 'features.csv');
-    await conn.run(
-      `COPY (SELECT __file AS source_file, __row AS line, reason, "column", value, detail FROM __ff_bad ORDER BY __file, __row) TO ${sqlString(quarantineFile)} (FORMAT csv, HEADER)`,
-    );
+    const settings = { kind: 'features', asOf: opts.asOf, requiredFeatures: opts.requiredFeatures, partition: opts.partition, missingValues: opts.missingValues };
+    const target = new QuarantineTarget(opts.quarantineDir, files.map((f) => ({ label: 'features', path: f })), settings);
+    await target.writeOnce('features.csv', async (tmp) => {
+      await conn.run(`COPY (SELECT __file AS source_file, __row AS line, reason, "column", value, detail FROM __ff_bad ORDER BY __file, __row) TO ${sqlString(tmp)} (FORMAT csv, HEADER)`);
+    });
+    quarantineFile = join(await target.dir(), 'features.csv');
   }
   const describe = (d: (typeof details)[number]) => `${d.reason}${d.column ? ` in ${d.column}` : ''}: ${d.count}${d.examples.length ? `, e.g. ${d.examples.map((x) => JSON.stringify(x)).join(', ')}` : ''}`;
   if (quarantined > 0) opts.logger.warn(`${basename(path)}: ${quarantined} of ${read} rows quarantined (${details.map(describe).join('; ')})${quarantineFile ? ` → ${quarantineFile}` : ''}`);

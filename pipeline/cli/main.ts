@@ -239,7 +239,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       const config = loadConfig(flags.config ?? null);
       if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
       const dataDir = dataDirFrom(flags.data, config.ingest, command);
-      const { text, exitCode } = await validateCommand(dataDir, config.ingest, join('data', 'quarantine'), new Date());
+      const { text, exitCode } = await validateCommand(dataDir, config.ingest, join('data', 'quarantine'));
       process.stdout.write(text);
       return exitCode;
     }
@@ -286,7 +286,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
         asOf: flags['as-of'] === undefined ? null : withAsOf(loadConfig(null).ingest, flags['as-of']).asOf,
         outFile: need(flags, 'out', command),
         config: flags.config ? loadConfig(flags.config) : null,
-        quarantineDir: join('data', 'quarantine', `score-${Date.now()}`),
+        quarantineDir: join('data', 'quarantine'),
         logger,
       });
       process.stdout.write(`${result.outFile}\n`);
@@ -301,7 +301,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       const out = need(flags, 'out', command);
       const conn = await openDuck();
       try {
-        const ingested = await ingest(conn, dataDir, config.ingest, join('data', 'quarantine', `features-${Date.now()}`), logger);
+        const ingested = await ingest(conn, dataDir, config.ingest, join('data', 'quarantine'), logger);
         const written = await writeFeatureTable(conn, ingested.asOf, config.features, ingested.absentTables, out);
         logger.info(`features: ${written.rows} customers × ${written.columns.length} columns as of ${ingested.asOf} → ${out}`);
       } finally {

@@ -94,6 +94,7 @@ function corrupt(table: Table, reason: QuarantineReason, fields: string[], rng: 
       return { fields: out, column: c.name };
     }
     case 'bad_enum': {
+      // Closed value sets only: a module outside the catalog is the vendor's own module, not a defect.
       const c = pick(rng, cols.filter((x) => x.allowed || x.pattern));
       out[at(c.name)] = c.pattern ? pick(rng, ['US$', 'RMB¥', 'EURO']) : pick(rng, BAD_ENUM);
       return { fields: out, column: c.name };

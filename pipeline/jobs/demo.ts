@@ -43,7 +43,7 @@ export async function demoJob(opts: { root: string; logger: Logger; now: () => D
 
   logger.info('demo 3/4: scoring the new customers');
   const scoresFile = resolve(opts.root, 'data/scores/demo-new-customers.parquet');
-  await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: join(opts.root, 'data/quarantine/demo-score'), logger });
+  await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: resolve(opts.root, 'data/quarantine'), logger });
 
   logger.info('demo 4/4: writing the report');
   const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json']);

@@ -169,6 +169,7 @@ export interface ScoreOptions {
   outFile: string;
   /** Ingest settings for the new data; default: the ones the model was trained with, as-of inferred from the data. */
   config: FinsegConfig | null;
+  /** Root of quarantine output: rows go to `<root>/<input fingerprint>/`, once per input; null = counted only. */
   quarantineDir: string | null;
   logger: Logger;
 }

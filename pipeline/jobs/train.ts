@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import { CATALOG_VERSION } from '../02-features/catalog.ts';
@@ -53,7 +53,7 @@ export interface TrainOptions {
   config: FinsegConfig;
   /** Where the config came from (a path or "defaults"), recorded in the manifest. */
   configSource: string;
-  /** Root of quarantine output; this run writes to `<root>/<version-less run id>/`. */
+  /** Root of quarantine output; rows go to `<root>/<input fingerprint>/`, once per input (01-ingest/quarantine.ts). */
   quarantineRoot: string;
   logger: Logger;
   /** The clock, passed in so tests can fix it. */
@@ -174,7 +174,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
   const { config, logger } = opts;
   const startedAt = opts.now();
   const runId = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const quarantineDir = resolve(opts.quarantineRoot, runId);
+  const quarantineRoot = resolve(opts.quarantineRoot);
   const clock = new StageClock('train', logger);
   // tfjs-wasm is instantiated now, so V8 has long finished optimising its code when classify,
   // the first stage to use it, starts (instantiated there, the first fit ran ~0.3 s slower).
@@ -190,11 +190,11 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const featureFile = opts.featureFile ?? profile?.path;
     // A feature table stands for ingest + features: no event tables are read, so module use, feedback and trends are left out.
     const fromFile = featureFile
-      ? await readFeatureFile(conn, featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir, logger })
+      ? await readFeatureFile(conn, featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir: quarantineRoot, logger })
       : null;
     const ingested: IngestResult = fromFile
-      ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? quarantineDir : null }
-      : await ingest(conn, opts.dataDir, config.ingest, quarantineDir, logger);
+      ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
+      : await ingest(conn, opts.dataDir, config.ingest, quarantineRoot, logger);
     clock.lap('ingest');
     // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
     const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
@@ -329,7 +329,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         absentTables: ingested.absentTables,
         ...(fromFile ? { featureFile: profile ? { ...fromFile.report, source: profile.source } : fromFile.report } : {}),
         fingerprints,
-        quarantineDir: Object.values(ingested.tables).some((t) => t.quarantined > 0) ? quarantineDir : null,
+        quarantineDir: ingested.quarantineDir,
       },
       features: { catalogVersion: CATALOG_VERSION, names: features.featureNames, dropped: features.dropped, homeCurrency },
       metrics: {

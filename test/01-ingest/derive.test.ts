@@ -53,7 +53,7 @@ describe('customers derived from order lines', () => {
   });
 
   it("puts a derived customer's quarantine entry on the line of its first row", async () => {
-    const rows = await queryRows(conn, `SELECT line, reason, "column", value FROM read_csv(${sqlString(join(qdir, 'customers.csv'))}, all_varchar = true)`);
+    const rows = await queryRows(conn, `SELECT line, reason, "column", value FROM read_csv(${sqlString(join(result.quarantineDir!, 'customers.csv'))}, all_varchar = true)`);
     expect(rows).toEqual([{ line: '8', reason: 'unparseable', column: 'signup_date', value: 'not-a-date' }]);
   });
 

@@ -51,9 +51,9 @@ describe('ingest on the tiny hand-made export', () => {
   });
 
   it('writes quarantined rows with source file, line number, reason, the failing column and its value', async () => {
-    const header = readFileSync(join(qdir, 'customers.csv'), 'utf8').split('\n')[0];
+    const header = readFileSync(join(result.quarantineDir!, 'customers.csv'), 'utf8').split('\n')[0];
     expect(header).toBe('source_file,line,reason,column,value,detail,customer_id,signup_date,industry,employees,annual_revenue,founded_year,region,deployment,edition,buyer_role');
-    expect(await quarantined(conn, qdir, 'customers')).toEqual([
+    expect(await quarantined(conn, result.quarantineDir!, 'customers')).toEqual([
       'tiny/customers.csv | 5 | duplicate_id | customer_id | B',
       'tiny/customers.csv | 6 | unparseable | signup_date | notadate',
       'tiny/customers.csv | 7 | out_of_range | employees | -4',
@@ -72,7 +72,7 @@ describe('ingest on the tiny hand-made export', () => {
   it('reports per reason and column with example values', () => {
     expect(result.tables.usage_events!.details).toEqual([
       { reason: 'after_as_of', column: 'ts', count: 1, examples: ['2026-10-02 08:00:00'] },
-      { reason: 'bad_enum', column: 'module', count: 1, examples: ['teleport'] },
+      { reason: 'bad_enum', column: 'device', count: 1, examples: ['fax machine'] },
       { reason: 'unknown_customer', column: 'customer_id', count: 1, examples: ['Z'] },
     ]);
   });
@@ -131,20 +131,20 @@ describe('ingest of a vendor export: BOM, semicolons, Chinese headers, JSON Line
   });
 
   it('quarantines with the physical line of each record in each file of a folder', async () => {
-    expect(await quarantined(conn, qdir, 'customers')).toEqual([
+    expect(await quarantined(conn, result.quarantineDir!, 'customers')).toEqual([
       'vendor-export/clients.csv | 6 | duplicate_id | customer_id | K2',
       'vendor-export/clients.csv | 7 | unparseable | signup_date | 31.02.2025',
       'vendor-export/clients.csv | 8 | missing_key | customer_id | NA',
       'vendor-export/clients.csv | 9 | out_of_range | employees | -3',
     ]);
-    expect(await quarantined(conn, qdir, 'usage_events')).toEqual([
+    expect(await quarantined(conn, result.quarantineDir!, 'usage_events')).toEqual([
       'vendor-export/events/month=2026-08/part-0.jsonl | 4 | malformed |  | {"cust":"K2","time":"2026-08-05 10:00:00","feature":"invoicing","channel":"api"',
       'vendor-export/events/month=2026-09/part-0.jsonl | 2 | malformed |  | not json at all',
       'vendor-export/events/month=2026-09/part-0.jsonl | 3 | unknown_customer | customer_id | K9',
       'vendor-export/events/month=2026-09/part-0.jsonl | 4 | customer_quarantined | customer_id | K4',
       'vendor-export/events/month=2026-09/part-0.jsonl | 5 | after_as_of | ts | 2026-10-15 08:00:00',
     ]);
-    expect(await quarantined(conn, qdir, 'transactions')).toEqual([
+    expect(await quarantined(conn, result.quarantineDir!, 'transactions')).toEqual([
       'vendor-export/sales.tsv | 4 | malformed |  | K2\t2026-09-03 12:00:00\t3000\tEUR\tpurchase\textra',
       'vendor-export/sales.tsv | 5 | unparseable | amount | 1,234.50',
       'vendor-export/sales.tsv | 6 | bad_enum | currency | RMB¥',

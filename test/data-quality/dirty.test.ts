@@ -61,7 +61,7 @@ async function run(format: Format): Promise<Run> {
     }
     const actual = new Map<string, string>();
     for (const table of ['customers', 'usage_events', 'transactions']) {
-      for (const r of await queryRows(conn, `SELECT line, reason FROM read_csv(${sqlString(join(qdir, `${table}.csv`))}, all_varchar = true)`)) actual.set(`${table}:${r.line}`, String(r.reason));
+      for (const r of await queryRows(conn, `SELECT line, reason FROM read_csv(${sqlString(join(result.quarantineDir!, `${table}.csv`))}, all_varchar = true)`)) actual.set(`${table}:${r.line}`, String(r.reason));
     }
     const acceptedRows: Record<string, number> = {};
     for (const table of ['customers', 'usage_events', 'transactions']) acceptedRows[table] = Number((await queryRows(conn, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
@@ -142,6 +142,6 @@ describe('finseg validate on a dirty folder', () => {
     expect(result.stdout).toMatch(/usage_events +csv, 1 file +[\d,]+ +[\d,]+ +[\d,]+ +\d+\.\d% +OVER THE LIMIT/);
     for (const reason of defectClasses('usage_events', 'csv')) expect(result.stdout).toContain(`  ${reason}`);
     expect(result.stdout).toContain('result: over the quarantine limit (exit code 2)');
-    expect(result.stdout).toMatch(/quarantined rows with source file, line and reason: .*data\/quarantine\/validate-/);
+    expect(result.stdout).toMatch(/quarantined rows with source file, line, reason and the row's own columns: .*data\/quarantine\/[0-9a-f]{16}\n/);
   }, 60_000);
 });
