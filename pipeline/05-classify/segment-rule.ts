@@ -13,8 +13,12 @@ import { coldStartRows, predictColdStart, type ColdStartState, type SignupAttrib
  *    margin) and the customer is not long inactive; otherwise it keeps its nearest centroid;
  * 2. a customer whose last activity is more than `inactiveAfterDays` old is never left in an
  *    active segment (one whose training customers were mostly recently active): it moves to the
- *    nearest centroid among the other segments.
+ *    nearest centroid among the other segments; when every segment is active it gets no segment
+ *    (-1, `unplaced`), since each one describes customers it does not behave like.
  */
+
+/** The segment of a customer the rule places in none (written as an empty segment_id). */
+export const NO_SEGMENT = -1;
 
 /** Which segments are active, measured on the training customers: the `activity` part of the cold-start state. */
 export interface ActivityProfile {
@@ -80,7 +84,7 @@ export interface SegmentRuleInput {
 
 /** The per-row outputs the rule rewrites in place: segment and distance, and the probabilities and confidence when scoring. */
 export interface RuledScores {
-  /** Nearest-centroid segment on input, the decided segment on output, shape (n). */
+  /** Nearest-centroid segment on input, the decided segment (or NO_SEGMENT) on output, shape (n). */
   segment: Int32Array;
   /** Distance to the segment's centroid; NaN for a cold-start row, shape (n). */
   distance: Float64Array;
@@ -100,6 +104,8 @@ export interface SegmentDecision {
   inactive: (boolean | null)[];
   /** Its nearest centroid was an active segment; moved to the nearest non-active one. */
   movedFromActive: boolean[];
+  /** Inactive, nearest to an active segment, and every segment is active: segment NO_SEGMENT. */
+  unplaced: boolean[];
   /** The nearest-centroid segment before the rule, shape (n). */
   nearest: Int32Array;
 }
@@ -120,9 +126,18 @@ export async function decideSegments(state: ColdStartState, input: SegmentRuleIn
   const insufficientHistory = coldStartRows(input.history, state.minHistory).map((low, i) => low && Number.isFinite(input.history[i]!));
   const coldStart = insufficientHistory.map((low, i) => low && state.metrics.used && input.attributes !== null && inactive[i] !== true);
   if (input.attributes && coldStart.some(Boolean)) await placeColdRows(state, input.attributes, coldStart, scores);
-  const movedFromActive = inactive.map((isInactive, i) => isInactive === true && activeSegments[scores.segment[i]!] === true);
+  const outOfActive = inactive.map((isInactive, i) => isInactive === true && activeSegments[scores.segment[i]!] === true);
+  const everyActive = activeSegments.every(Boolean);
+  const movedFromActive = outOfActive.map((o) => o && !everyActive);
+  const unplaced = outOfActive.map((o) => o && everyActive);
   moveToNonActive(input, activeSegments, movedFromActive, scores);
-  return { insufficientHistory, coldStart, inactive, movedFromActive, nearest };
+  unplaced.forEach((u, i) => {
+    if (!u) return;
+    scores.segment[i] = NO_SEGMENT;
+    scores.distance[i] = Number.NaN;
+    if (scores.confidence) scores.confidence[i] = Number.NaN;
+  });
+  return { insufficientHistory, coldStart, inactive, movedFromActive, unplaced, nearest };
 }
 
 /** Rule 1: the cold rows' segment, probabilities and confidence from the cold-start model; no centroid distance. */
@@ -141,20 +156,12 @@ async function placeColdRows(state: ColdStartState, attributes: SignupAttributes
   });
 }
 
-/**
- * Rule 2: each flagged row goes to its nearest centroid among the non-active segments (ties: the
- * lower segment). When every segment is active there is nowhere to go: the flag is cleared and the
- * row keeps its segment (train logs how many; `inactive` still marks it).
- */
-function moveToNonActive(input: SegmentRuleInput, activeSegments: readonly boolean[], moved: boolean[], scores: RuledScores): void {
+/** Rule 2: each flagged row goes to its nearest centroid among the non-active segments (ties: the lower segment). */
+function moveToNonActive(input: SegmentRuleInput, activeSegments: readonly boolean[], moved: readonly boolean[], scores: RuledScores): void {
   const targets = activeSegments.flatMap((active, s) => (active ? [] : [s]));
   const rows: number[] = [];
   moved.forEach((m, i) => m && rows.push(i));
   if (rows.length === 0) return;
-  if (targets.length === 0) {
-    for (const i of rows) moved[i] = false;
-    return;
-  }
   const near = nearestCentroids(takeRows(input.reduced, rows), fromRows(targets.map((s) => input.centroids[s]!)));
   const k = scores.probabilities?.cols ?? 0;
   rows.forEach((i, r) => {

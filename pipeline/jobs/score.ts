@@ -84,6 +84,8 @@ export interface Scores {
   inactive: (boolean | null)[];
   /** Per row: its nearest centroid was an active segment, so it was moved to the nearest non-active one. */
   movedFromActive: boolean[];
+  /** Per row: inactive and every segment is active, so no segment (segment -1, written empty). */
+  unplaced: boolean[];
   /** Per row: usage events + transactions up to the as-of date (NaN when not counted), which `coldStart` was decided on. */
   history: Float64Array;
   /** Per row: edition, deployment and lead modules from the segment's playbook and the customer's own lenses. */
@@ -137,7 +139,7 @@ export async function scoreFeatures(
     : noDecision(assignment.labels);
   const secondSegment = assignment.second;
   for (let i = 0; i < X.rows; i++) {
-    if (!decision.coldStart[i] && !decision.movedFromActive[i]) continue;
+    if (!decision.coldStart[i] && !decision.movedFromActive[i] && !decision.unplaced[i]) continue;
     // No centroid margin for these rows: the runner-up is the cold-start model's, or the active segment the row was kept out of.
     secondSegment[i] = decision.coldStart[i] ? secondMostProbable(probabilities, i, scores.segment[i]!) : decision.nearest[i]!;
     margin[i] = Number.NaN;
@@ -145,10 +147,10 @@ export async function scoreFeatures(
     if (decision.coldStart[i]) novel[i] = 0;
   }
   clock?.lap('coldstart');
-  const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  const recommendation = recommendFor(scores.segment, decision, lenses, model);
   clock?.lap('recommend');
-  const { coldStart, insufficientHistory, inactive, movedFromActive } = decision;
-  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, insufficientHistory, inactive, movedFromActive, history: Float64Array.from(history), recommendation };
+  const { coldStart, insufficientHistory, inactive, movedFromActive, unplaced } = decision;
+  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation };
 }
 
 /** The batch's days since last activity, from the feature the model's activity profile names (null when it has none). */
@@ -161,7 +163,22 @@ function recencyOf(model: ScoringModel, X: Matrix): Float64Array | null {
 /** Every row on its nearest centroid (a model without a cold-start state). */
 function noDecision(nearest: Int32Array): SegmentDecision {
   const no = () => new Array<boolean>(nearest.length).fill(false);
-  return { insufficientHistory: no(), coldStart: no(), inactive: new Array<boolean | null>(nearest.length).fill(null), movedFromActive: no(), nearest: nearest.slice() };
+  return { insufficientHistory: no(), coldStart: no(), inactive: new Array<boolean | null>(nearest.length).fill(null), movedFromActive: no(), unplaced: no(), nearest: nearest.slice() };
+}
+
+/** The playbook's recommendation per row; none for a row without a segment (its segment's playbook does not describe it). */
+function recommendFor(segment: Int32Array, decision: SegmentDecision, lenses: CustomerLenses, model: ScoringModel): Recommendations {
+  // Unplaced rows are recommended as their nearest segment, then emptied: the recommender needs a segment for every row.
+  const placed = Int32Array.from(segment, (s, i) => (decision.unplaced[i] ? decision.nearest[i]! : s));
+  const rec = recommendCustomers(placed, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  decision.unplaced.forEach((u, i) => {
+    if (!u) return;
+    (rec.editionId as (string | null)[])[i] = null;
+    (rec.deployment as (string | null)[])[i] = null;
+    rec.leadModules[i] = [];
+    rec.fromSegment[i] = [];
+  });
+  return rec;
 }
 
 /** The most probable segment of row i other than `best` (-1 when k = 1). */
@@ -277,9 +294,10 @@ function logRule(scores: Scores, model: ScoringModel, logger: Logger): void {
   const low = count(scores.insufficientHistory);
   const cold = count(scores.coldStart);
   const moved = count(scores.movedFromActive);
-  if (low === 0 && moved === 0) return;
+  const unplaced = count(scores.unplaced);
+  if (low === 0 && moved === 0 && unplaced === 0) return;
   const how = model.coldStart?.metrics.used ? `${cold} placed by cold start from signup attributes, the rest by nearest centroid` : 'placed by nearest centroid (cold start did not beat its baseline)';
-  logger.info(`segment rule: ${low} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions, ${how}; ${moved} inactive customers moved out of an active segment`);
+  logger.info(`segment rule: ${low} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions, ${how}; ${moved} inactive customers moved out of an active segment, ${unplaced} given no segment (every segment is active)`);
 }
 
 /** One output column: its name, its type in the Parquet file and its value in row i (null = empty / NULL). */
@@ -298,12 +316,12 @@ function scoreColumns(scores: Scores, model: ScoringModel): ScoreColumn[] {
   const rec = scores.recommendation;
   // Flags are empty (NULL) for cold-start rows: without behaviour there is no margin or novelty to
   // judge; a row moved out of an active segment has no margin either.
-  const flag = (v: Uint8Array, alsoMoved = false) => (i: number) => (scores.coldStart[i] || (alsoMoved && scores.movedFromActive[i]) ? null : v[i] === 1);
+  const flag = (v: Uint8Array, alsoMoved = false) => (i: number) => (scores.coldStart[i] || (alsoMoved && (scores.movedFromActive[i] || scores.unplaced[i])) ? null : v[i] === 1);
   const column = (name: string, type: ScoreColumn['type'], value: ScoreColumn['value']): ScoreColumn => ({ name, type, value });
   const coded = (name: string, value: ScoreColumn['value']): ScoreColumn => ({ name, type: 'VARCHAR', value, coded: true });
   return [
     column('customer_id', 'VARCHAR', (i) => scores.customerIds[i]!),
-    column('segment_id', 'INTEGER', (i) => cards[scores.segment[i]!]?.id ?? scores.segment[i]!),
+    column('segment_id', 'INTEGER', (i) => (scores.segment[i]! < 0 ? null : (cards[scores.segment[i]!]?.id ?? scores.segment[i]!))),
     coded('segment_name', (i) => cards[scores.segment[i]!]?.name.en ?? null),
     coded('segment_name_zh', (i) => cards[scores.segment[i]!]?.name.zh ?? null),
     column('confidence', 'DOUBLE', (i) => scores.confidence[i]!),

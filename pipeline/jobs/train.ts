@@ -84,10 +84,10 @@ export interface CandidateReview {
   files: Record<string, string>;
 }
 
-/** The training customers' segment ids (`assignments.csv` in every bundle): the "before" of the next retrain's migration matrix. */
+/** The training customers' segment ids (`assignments.csv` in every bundle; empty for no segment): the "before" of the next retrain's migration matrix. */
 export function assignmentsCsv(customerIds: readonly string[], labels: Int32Array, segmentIds: readonly number[]): string {
   const lines = ['customer_id,segment_id'];
-  for (let i = 0; i < customerIds.length; i++) lines.push(`${customerIds[i]},${segmentIds[labels[i]!]}`);
+  for (let i = 0; i < customerIds.length; i++) lines.push(`${customerIds[i]},${labels[i]! < 0 ? '' : segmentIds[labels[i]!]}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -336,7 +336,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Exported by public segment id (a retrain may carry ids over, so id and index can differ); names indexed by id.
     const names: Bilingual[] = [];
     for (const c of segments.cards) names[c.id] = c.name;
-    const exportedIds = Int32Array.from(reported.segment, (l) => segmentIds[l]!);
+    const exportedIds = Int32Array.from(reported.segment, (l) => (l < 0 ? l : segmentIds[l]!));
     await writeAssignments(conn, join(bundleDir, 'report'), { customerIds: features.customerIds, segment: exportedIds, distance: reported.distance, lenses }, names);
     const written = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;
     clock.lap('bundle');
@@ -353,8 +353,8 @@ export interface RuleSummary {
   placedByColdStart: number;
   inactive: number;
   movedFromActive: number;
-  /** Inactive customers left in an active segment because every segment is active (0 whenever one is not). */
-  inactiveInActiveSegment: number;
+  /** Inactive customers given no segment because every segment is active (their nearest was one). */
+  unplaced: number;
   /** Customers whose reported segment is not their k-means segment. */
   differFromKMeans: number;
 }
@@ -393,23 +393,23 @@ async function fitSegmentRule(
   );
   const reported = { segment: assignment.labels.slice(), distance: assignment.distances.slice() };
   const decision = await decideSegments(coldStart, { reduced, centroids, history: features.history, recencyDays: recency, attributes }, reported);
-  const summary = ruleSummary(decision, reported.segment, activity.activeSegments);
+  const summary = ruleSummary(decision, reported.segment);
   logger.info(
     `segment rule on the training customers: ${summary.insufficientHistory} with history below ${coldStart.minHistory} (${summary.placedByColdStart} placed by cold start), ` +
-      `${summary.inactive} inactive, ${summary.movedFromActive} moved out of an active segment; ${summary.differFromKMeans} reported outside their k-means segment`,
+      `${summary.inactive} inactive, ${summary.movedFromActive} moved out of an active segment, ${summary.unplaced} given none; ${summary.differFromKMeans} reported outside their k-means segment`,
   );
-  if (summary.inactiveInActiveSegment > 0) logger.warn(`${summary.inactiveInActiveSegment} inactive customers stay in an active segment: every segment is active, there is no other to place them in`);
+  if (summary.unplaced > 0) logger.warn(`${summary.unplaced} inactive customers get no segment: every segment is active, none describes them (segment_id left empty)`);
   return { coldStart, reported: { ...reported, summary } };
 }
 
-function ruleSummary(d: SegmentDecision, segment: Int32Array, activeSegments: readonly boolean[]): RuleSummary {
+function ruleSummary(d: SegmentDecision, segment: Int32Array): RuleSummary {
   const count = (xs: readonly (boolean | null)[]) => xs.filter((x) => x === true).length;
   return {
     insufficientHistory: count(d.insufficientHistory),
     placedByColdStart: count(d.coldStart),
     inactive: count(d.inactive),
     movedFromActive: count(d.movedFromActive),
-    inactiveInActiveSegment: d.inactive.filter((x, i) => x === true && activeSegments[segment[i]!] === true).length,
+    unplaced: count(d.unplaced),
     differFromKMeans: d.nearest.filter((s, i) => s !== segment[i]).length,
   };
 }

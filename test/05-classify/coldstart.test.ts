@@ -12,7 +12,7 @@ import {
   type SignupAttributes,
 } from '../../pipeline/05-classify/coldstart.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
-import { decideSegments, fitActivityProfile, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
+import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
@@ -253,6 +253,7 @@ describe('the segment rule (one function for train and score)', () => {
     expect(d.coldStart).toEqual([false, false, false, false, false, false]);
     expect(d.inactive).toEqual([false, true, true, true, false, null]);
     expect(d.movedFromActive).toEqual([false, true, true, false, false, false]);
+    expect(d.unplaced.some(Boolean)).toBe(false);
     expect(Array.from(d.nearest)).toEqual([0, 0, 0, 1, 0, 0]);
   });
 
@@ -273,11 +274,13 @@ describe('the segment rule (one function for train and score)', () => {
     expect(scores.confidence[1]).toBe(1 / k);
   });
 
-  it('leaves an inactive customer where it is when every segment is active (nowhere else to go)', async () => {
+  it('gives an inactive customer no segment when every segment is active (each describes active customers)', async () => {
     const allActive: ColdStartState = { ...fitted, metrics: { ...fitted.metrics, used: false }, activity: { ...activity, activeSegments: [true, true, true] } };
     const scores = batch();
     const d = await decideSegments(allActive, input(null), scores);
-    expect(Array.from(scores.segment)).toEqual(rows.map((r) => r.nearest));
+    expect(Array.from(scores.segment)).toEqual([0, NO_SEGMENT, NO_SEGMENT, NO_SEGMENT, 0, 0]);
+    expect(d.unplaced).toEqual([false, true, true, true, false, false]);
     expect(d.movedFromActive.some(Boolean)).toBe(false);
+    expect(Number.isNaN(scores.distance[1]!)).toBe(true);
   });
 });
