@@ -34,7 +34,7 @@ interface ManifestView {
     explain?: { fidelity: number; immFidelity: number; leaves: number };
     classifier: { heldOutAccuracy: number; nHeldOut: number };
     /** The signup-attributes classifier (bundles from before cold start lack it). */
-    coldStart?: { heldOutAccuracy: number; majorityBaseline: number; nHeldOut: number; minHistory: number };
+    coldStart?: { heldOutAccuracy: number; majorityBaseline: number; nHeldOut: number; minHistory: number; used?: boolean; marginRequired?: number };
     plantedArchetypeAri: number | null;
     cramersV: Record<string, number>;
   };
@@ -156,7 +156,8 @@ export function reportMarkdown(manifest: Manifest, segments: SegmentsState, drif
   if (cs) {
     lines.push(`| cold-start classifier (signup attributes only) held-out agreement | ${pct(cs.heldOutAccuracy)} (${cs.nHeldOut} customers) |`);
     lines.push(`| majority-class baseline on the same customers | ${pct(cs.majorityBaseline)} |`);
-    lines.push(`| customers scored cold (history below) | ${cs.minHistory} usage events + transactions |`);
+    lines.push(`| customers with insufficient history (below) | ${cs.minHistory} usage events + transactions |`);
+    if (cs.used !== undefined) lines.push(`| cold start used (lift over the baseline ≥ ${pct(cs.marginRequired ?? 0)}) | ${cs.used ? 'yes' : 'no: nearest centroid instead'} |`);
   }
   if (m.metrics.plantedArchetypeAri !== null) lines.push(`| adjusted Rand index vs planted archetypes | ${num(m.metrics.plantedArchetypeAri)} |`);
   lines.push(`| PCA components (variance kept) | ${m.metrics.pcaComponents} (${pct(m.metrics.pcaExplainedVariance)}) |`, '');
