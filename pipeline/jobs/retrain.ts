@@ -73,7 +73,7 @@ function featuresFor(model: ScoringModel, names: readonly string[], X: Matrix): 
   return { rows: X.rows, cols: p, data };
 }
 
-/** Parses a bundle's assignments.csv (customer_id,segment_id); a customer with no segment (empty) is left out. */
+/** Parses a bundle's assignments.csv (customer_id,segment_id). */
 function parseAssignments(text: string): Map<string, number> {
   const out = new Map<string, number>();
   const lines = text.split('\n');
@@ -81,7 +81,6 @@ function parseAssignments(text: string): Map<string, number> {
     const line = lines[r]!;
     if (!line) continue;
     const comma = line.lastIndexOf(',');
-    if (comma === line.length - 1) continue;
     out.set(line.slice(0, comma), Number(line.slice(comma + 1)));
   }
   return out;

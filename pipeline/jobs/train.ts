@@ -84,10 +84,14 @@ export interface CandidateReview {
   files: Record<string, string>;
 }
 
-/** The training customers' segment ids (`assignments.csv` in every bundle; empty for no segment): the "before" of the next retrain's migration matrix. */
+/**
+ * The training customers' k-means segment ids (`assignments.csv` in every bundle): the "before"
+ * of the next retrain's migration matrix, which compares clusterings. The segment rule's segments
+ * (what score gives) are in the report's assignments export.
+ */
 export function assignmentsCsv(customerIds: readonly string[], labels: Int32Array, segmentIds: readonly number[]): string {
   const lines = ['customer_id,segment_id'];
-  for (let i = 0; i < customerIds.length; i++) lines.push(`${customerIds[i]},${labels[i]! < 0 ? '' : segmentIds[labels[i]!]}`);
+  for (let i = 0; i < customerIds.length; i++) lines.push(`${customerIds[i]},${segmentIds[labels[i]!]}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -330,7 +334,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       runtime: { ...runtimeInfo(), tfjsBackend: backend },
       ...review?.manifest,
     };
-    const bundleDir = writeBundle(opts.registry, manifest, states, { 'assignments.csv': assignmentsCsv(features.customerIds, reported.segment, segmentIds), ...review?.files });
+    const bundleDir = writeBundle(opts.registry, manifest, states, { 'assignments.csv': assignmentsCsv(features.customerIds, assignment.labels, segmentIds), ...review?.files });
     logger.info(`bundle written: ${bundleDir}`);
     // Only train has every customer, so the training assignments are exported now, beside the report (docs/report.md).
     // Exported by public segment id (a retrain may carry ids over, so id and index can differ); names indexed by id.
