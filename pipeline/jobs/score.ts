@@ -297,7 +297,7 @@ function logRule(scores: Scores, model: ScoringModel, logger: Logger): void {
   const unplaced = count(scores.unplaced);
   if (low === 0 && moved === 0 && unplaced === 0) return;
   const how = model.coldStart?.metrics.used ? `${cold} placed by cold start from signup attributes, the rest by nearest centroid` : 'placed by nearest centroid (cold start did not beat its baseline)';
-  logger.info(`segment rule: ${low} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions, ${how}; ${moved} inactive customers moved out of an active segment, ${unplaced} given no segment (every segment is active)`);
+  logger.info(`segment rule: ${low} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions, ${how}; ${moved} inactive customers moved out of an active segment${unplaced ? `, ${unplaced} given no segment (every segment is active)` : ''}`);
 }
 
 /** One output column: its name, its type in the Parquet file and its value in row i (null = empty / NULL). */
