@@ -13,6 +13,7 @@ import {
 } from '../../pipeline/05-classify/coldstart.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
 import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
+import { parseConfig } from '../../pipeline/core/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
@@ -106,6 +107,15 @@ describe('the margin cold start must beat the majority baseline by', () => {
     expect(requiredMargin(0.5, 10_000, 0.05)).toBe(0.05);
     // nothing held out: no lift can reach it
     expect(requiredMargin(0.5, 0, 0.05)).toBe(1);
+  });
+});
+
+describe('cold-start settings', () => {
+  it('rejects a share, lift or window outside its meaning, naming the key', () => {
+    expect(() => parseConfig({ coldStart: { activeSegmentShare: 0 } }, 'c.json')).toThrowError('c.json: coldStart.activeSegmentShare must be in (0, 1]');
+    expect(() => parseConfig({ coldStart: { minLift: 5 } }, 'c.json')).toThrowError(/coldStart.minLift must be between 0 and 1/);
+    expect(() => parseConfig({ coldStart: { inactiveAfterDays: -1 } }, 'c.json')).toThrowError(/coldStart.inactiveAfterDays must be a number of days > 0/);
+    expect(parseConfig({ coldStart: { inactiveAfterDays: 180 } }).coldStart).toMatchObject({ inactiveAfterDays: 180, activeSegmentShare: 0.5, minLift: 0.05 });
   });
 });
 
