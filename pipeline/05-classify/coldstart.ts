@@ -4,13 +4,16 @@ import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { perValue } from '../core/memo.ts';
 import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
+import type { ActivityProfile } from './segment-rule.ts';
 
 /**
  * The cold-start classifier: a second MLP that predicts a customer's segment from what is known
  * at signup (size, industry, region, deployment, edition, buyer role, company age), for
  * customers with too little usage and transaction history for the behavioural features to mean
  * anything. Trained on the k-means labels of the customers that do have history; the fitted
- * encoding (vocabularies, medians, scales) lives in its state, never in code.
+ * encoding (vocabularies, medians, scales) lives in its state, never in code. It is used only
+ * when it earns it: its held-out accuracy must beat always answering the largest segment by
+ * `marginRequired` (segment-rule.ts applies it).
  */
 
 /** Cold-start settings: the config slice `coldStart`. */
@@ -24,6 +27,16 @@ export interface ColdStartParams {
   minCategoryCount: number;
   /** The cold-start MLP's hyper-parameters (the same knobs as `classify`). */
   classifier: ClassifierParams;
+  /**
+   * The least lift over the majority-class baseline (accuracy points, 0-1) the model must show on
+   * held-out customers to be used; the margin required is this or two standard errors of the
+   * baseline on the held-out count, whichever is larger, so a small held-out set cannot pass by luck.
+   */
+  minLift: number;
+  /** Days since last activity beyond which a customer is inactive (the features' 90-day window: no activity in it). */
+  inactiveAfterDays: number;
+  /** A segment is "active" when at least this share of its training customers was not inactive ("mostly": half). */
+  activeSegmentShare: number;
 }
 
 /**
@@ -40,7 +53,21 @@ export const defaultColdStartParams: ColdStartParams = {
   minHistory: 3,
   minCategoryCount: 20,
   classifier: { ...defaultClassifierParams, hidden: [32], epochs: 20, batchSize: 1024, learningRate: 0.01 },
+  minLift: 0.05,
+  inactiveAfterDays: 90,
+  activeSegmentShare: 0.5,
 };
+
+/** Rejects cold-start settings outside their meaning (`source` names the config in the message). */
+export function validateColdStartParams(params: ColdStartParams, source: string): void {
+  const bad = (key: string, rule: string): never => {
+    throw new InputError(`${source}: coldStart.${key} must be ${rule}`);
+  };
+  if (!(params.minHistory >= 0)) bad('minHistory', 'a number >= 0');
+  if (!(params.minLift >= 0 && params.minLift <= 1)) bad('minLift', 'between 0 and 1 (accuracy points as a fraction)');
+  if (!(params.inactiveAfterDays > 0)) bad('inactiveAfterDays', 'a number of days > 0');
+  if (!(params.activeSegmentShare > 0 && params.activeSegmentShare <= 1)) bad('activeSegmentShare', 'in (0, 1]');
+}
 
 /** What is known of each customer at signup, columnar, all of length n; NaN or null = missing. */
 export interface SignupAttributes {
@@ -117,20 +144,26 @@ export interface ColdStartMetrics {
   nHeldOut: number;
   /** Training customers left out for having less than `minHistory` history (their k-means labels rest on imputed features). */
   excludedLowHistory: number;
+  /** The lift over majorityBaseline required to use the model: max(minLift, 2 standard errors of the baseline). */
+  marginRequired: number;
+  /** heldOutAccuracy - majorityBaseline >= marginRequired: whether score places low-history customers with this model. */
+  used: boolean;
 }
 
 /** A fitted cold-start model: encoding, MLP and metrics, stored as `coldstart.json` in the bundle. */
 export interface ColdStartState {
   kind: 'finseg.coldstart';
-  version: 1;
+  version: 2;
   minHistory: number;
   encoding: ColdStartEncoding;
   classifier: ClassifierState;
   metrics: ColdStartMetrics;
+  /** Which segments are active, for the rule that keeps long-inactive customers out of them (segment-rule.ts). */
+  activity: ActivityProfile;
 }
 
 const KIND = 'finseg.coldstart';
-const VERSION = 1;
+const VERSION = 2;
 
 /** Enum value as the ingest stage normalises it: trimmed, lower case, spaces and dashes as underscores. */
 function normalise(value: string | null): string {
@@ -287,7 +320,8 @@ export function coldStartRows(history: ArrayLike<number>, minHistory: number): b
 /**
  * Fits the cold-start model: the encoding and an MLP from signup attributes to `labels` (the
  * k-means segments, length n), on the customers with at least `minHistory` history (all of them
- * when fewer than `k` qualify, so a tiny data set still gets a model).
+ * when fewer than `k` qualify, so a tiny data set still gets a model), and judges it against the
+ * majority-class baseline on its held-out customers. `activity` is stored with it (segment-rule.ts).
  */
 export async function fitColdStart(
   attrs: SignupAttributes,
@@ -296,6 +330,7 @@ export async function fitColdStart(
   history: ArrayLike<number>,
   params: ColdStartParams,
   seed: number,
+  activity: ActivityProfile,
 ): Promise<ColdStartState> {
   const n = checkLengths(attrs, 'fitColdStart');
   if (labels.length !== n || history.length !== n) throw new Error(`fitColdStart: ${labels.length} labels and ${history.length} history counts for ${n} customers`);
@@ -312,6 +347,9 @@ export async function fitColdStart(
   const heldOutPerSegment = classifier.metrics.confusion.map((row) => row.reduce((s, x) => s + x, 0));
   const majoritySegment = heldOutPerSegment.indexOf(Math.max(...heldOutPerSegment));
   const nHeldOut = classifier.metrics.nHeldOut;
+  const heldOutAccuracy = classifier.metrics.heldOutAccuracy;
+  const majorityBaseline = nHeldOut === 0 ? 0 : heldOutPerSegment[majoritySegment]! / nHeldOut;
+  const marginRequired = requiredMargin(majorityBaseline, nHeldOut, params.minLift);
   return {
     kind: KIND,
     version: VERSION,
@@ -319,54 +357,32 @@ export async function fitColdStart(
     encoding,
     classifier,
     metrics: {
-      heldOutAccuracy: classifier.metrics.heldOutAccuracy,
-      majorityBaseline: nHeldOut === 0 ? 0 : heldOutPerSegment[majoritySegment]! / nHeldOut,
+      heldOutAccuracy,
+      majorityBaseline,
       majoritySegment,
       nTrain: classifier.metrics.nTrain,
       nHeldOut,
       excludedLowHistory: n - rows.length,
+      marginRequired,
+      used: nHeldOut > 0 && heldOutAccuracy - majorityBaseline >= marginRequired,
     },
+    activity,
   };
 }
 
-/** Segment probabilities from signup attributes alone: a Matrix (n, k) whose rows sum to 1. */
-export async function predictColdStart(state: ColdStartState, attrs: SignupAttributes): Promise<Matrix> {
-  return predictProba(state.classifier, encodeSignup(state.encoding, attrs));
-}
-
-/** The part of a batch's scores that cold start replaces; probabilities has shape (n, k). */
-export interface SegmentScores {
-  segment: Int32Array;
-  distance: Float64Array;
-  probabilities: Matrix;
-  confidence: Float64Array;
-}
-
 /**
- * Re-scores, in place, the customers with less than the state's `minHistory` history from their
- * signup attributes: segment = the cold-start MLP's most probable one (ties: lowest id),
- * probabilities and confidence from it, distance NaN (they have no behavioural position).
- * Returns the cold-start flag of every row.
+ * The lift over a majority baseline `baseline` (a share) measured on `nHeldOut` customers that
+ * counts as real: `minLift`, or two standard errors of the baseline share, whichever is larger
+ * (1, more than any lift can be, with no held-out customers: nothing was measured).
  */
-export async function applyColdStart(state: ColdStartState, scores: SegmentScores, attrs: SignupAttributes, history: ArrayLike<number>): Promise<boolean[]> {
-  const n = checkLengths(attrs, 'applyColdStart');
-  const k = scores.probabilities.cols;
-  if (scores.segment.length !== n || history.length !== n) throw new Error(`applyColdStart: ${scores.segment.length} scored rows and ${history.length} history counts for ${n} customers`);
-  if (state.classifier.classes !== k) throw new Error(`applyColdStart: the cold-start model has ${state.classifier.classes} segments, the scores ${k}`);
-  const cold = coldStartRows(history, state.minHistory);
-  const rows: number[] = [];
-  for (let i = 0; i < n; i++) if (cold[i]) rows.push(i);
-  if (rows.length === 0) return cold;
-  const proba = await predictProba(state.classifier, encodeSignup(state.encoding, attrs, rows));
-  rows.forEach((i, r) => {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (proba.data[r * k + c]! > proba.data[r * k + best]!) best = c;
-    scores.segment[i] = best;
-    scores.probabilities.data.set(proba.data.subarray(r * k, (r + 1) * k), i * k);
-    scores.confidence[i] = proba.data[r * k + best]!;
-    scores.distance[i] = Number.NaN;
-  });
-  return cold;
+export function requiredMargin(baseline: number, nHeldOut: number, minLift: number): number {
+  if (nHeldOut <= 0) return 1;
+  return Math.max(minLift, 2 * Math.sqrt((baseline * (1 - baseline)) / nHeldOut));
+}
+
+/** Segment probabilities from signup attributes alone for the customers listed in `rows` (all when omitted): a Matrix (rows, k) whose rows sum to 1. */
+export async function predictColdStart(state: ColdStartState, attrs: SignupAttributes, rows?: ArrayLike<number>): Promise<Matrix> {
+  return predictProba(state.classifier, encodeSignup(state.encoding, attrs, rows));
 }
 
 /** Checks a parsed `coldstart.json` and returns it typed; rejects a wrong kind, version or an encoding that does not fit its MLP. */
@@ -397,6 +413,12 @@ export function loadColdStartState(json: unknown): ColdStartState {
   if (classifier.inputDim !== width) return fail(`the classifier takes ${classifier.inputDim} inputs, the encoding makes ${width}`);
   const metrics = json['metrics'];
   if (!isRecord(metrics) || typeof metrics['heldOutAccuracy'] !== 'number' || typeof metrics['majorityBaseline'] !== 'number') return fail('metrics are missing');
+  if (typeof metrics['used'] !== 'boolean') return fail('metrics.used (whether the model beat its baseline) is missing');
+  const activity = json['activity'];
+  const k = classifier.classes;
+  if (!isRecord(activity) || typeof activity['inactiveAfterDays'] !== 'number' || !Array.isArray(activity['activeSegments']) || activity['activeSegments'].length !== k) {
+    return fail(`activity must give inactiveAfterDays and activeSegments for the ${k} segments`);
+  }
   return {
     kind: KIND,
     version: VERSION,
@@ -404,6 +426,7 @@ export function loadColdStartState(json: unknown): ColdStartState {
     encoding: { numeric, categorical, columns: encoding['columns'] as string[] },
     classifier,
     metrics: metrics as unknown as ColdStartMetrics,
+    activity: activity as unknown as ActivityProfile,
   };
 }
 

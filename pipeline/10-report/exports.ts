@@ -117,7 +117,8 @@ export async function writeAssignments(
   };
   for (let i = 0; i < a.customerIds.length; i++) {
     const s = a.segment[i]!;
-    const segment = cached(segmentFields, s, () => csvLine([s, names[s]?.en ?? null, names[s]?.zh ?? null]));
+    // A negative segment is none (the segment rule left the customer unplaced): empty fields.
+    const segment = cached(segmentFields, s, () => csvLine([s < 0 ? null : s, names[s]?.en ?? null, names[s]?.zh ?? null]));
     const labels = LENS_NAMES.map((l, j) => cached(labelFields[j]!, a.lenses[l][i] ?? null, () => csvField(a.lenses[l][i])));
     lines.push(`${csvField(a.customerIds[i]!)},${segment},${csvField(a.distance[i]!)},${labels.join(',')}`);
   }

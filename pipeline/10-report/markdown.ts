@@ -34,7 +34,7 @@ export interface ManifestView {
     explain?: { fidelity: number; immFidelity: number; leaves: number };
     classifier: { heldOutAccuracy: number; nHeldOut: number };
     /** The signup-attributes classifier (bundles from before cold start lack it). */
-    coldStart?: { heldOutAccuracy: number; majorityBaseline: number; nHeldOut: number; minHistory: number };
+    coldStart?: { heldOutAccuracy: number; majorityBaseline: number; nHeldOut: number; minHistory: number; used?: boolean; marginRequired?: number };
     plantedArchetypeAri: number | null;
     cramersV: Record<string, number>;
   };
@@ -57,7 +57,10 @@ const MD = {
   customersN: { en: '{n} customers', zh: '{n} 位客户' },
   coldStart: { en: 'cold-start classifier (signup attributes only) held-out agreement', zh: '冷启动分类器（仅注册属性）留出一致率' },
   baseline: { en: 'majority-class baseline on the same customers', zh: '同批客户上的多数类基线' },
-  coldHistory: { en: 'customers scored cold (history below)', zh: '按冷启动评分的客户（历史少于）' },
+  coldHistory: { en: 'customers with insufficient history (below)', zh: '历史不足的客户（少于）' },
+  coldUsed: { en: 'cold start used (lift over the baseline ≥ {margin})', zh: '是否使用冷启动（须高于基线 {margin}）' },
+  coldUsedYes: { en: 'yes', zh: '是' },
+  coldUsedNo: { en: 'no: nearest centroid instead', zh: '否：改用最近质心' },
   coldHistoryValue: { en: '{n} usage events + transactions', zh: '{n} 条使用事件 + 交易' },
   ari: { en: 'adjusted Rand index vs planted archetypes', zh: '与预设原型的调整兰德指数' },
   pca: { en: 'PCA components (variance kept)', zh: '主成分数（保留方差）' },
@@ -200,6 +203,7 @@ function qualityMarkdown(m: ManifestView, { say }: MdTexts): string[] {
     lines.push(`| ${say('coldStart')} | ${pct(cs.heldOutAccuracy)} (${say('customersN', { n: cs.nHeldOut })}) |`);
     lines.push(`| ${say('baseline')} | ${pct(cs.majorityBaseline)} |`);
     lines.push(`| ${say('coldHistory')} | ${say('coldHistoryValue', { n: cs.minHistory })} |`);
+    if (cs.used !== undefined) lines.push(`| ${say('coldUsed', { margin: pct(cs.marginRequired ?? 0) })} | ${say(cs.used ? 'coldUsedYes' : 'coldUsedNo')} |`);
   }
   if (m.metrics.plantedArchetypeAri !== null) lines.push(`| ${say('ari')} | ${num(m.metrics.plantedArchetypeAri)} |`);
   lines.push(`| ${say('pca')} | ${m.metrics.pcaComponents} (${pct(m.metrics.pcaExplainedVariance)}) |`, '');

@@ -7,7 +7,7 @@ import { defaultProfileTableParams, validateProfileTableParams, type ProfileTabl
 import { defaultPreprocessParams, type PreprocessParams } from '../03-preprocess/preprocess.ts';
 import { defaultClusterParams, type ClusterParams } from '../04-cluster/cluster.ts';
 import { defaultClassifierParams, type ClassifierParams } from '../05-classify/mlp.ts';
-import { defaultColdStartParams, type ColdStartParams } from '../05-classify/coldstart.ts';
+import { defaultColdStartParams, validateColdStartParams, type ColdStartParams } from '../05-classify/coldstart.ts';
 import { defaultLensParams, parseLensParams, type LensParams } from '../06-categorize/lenses.ts';
 import { PLAYBOOK_TABLE, parsePlaybookTable, type PlaybookTable } from '../07-map/playbooks.ts';
 import { defaultExplainParams, type ExplainParams } from '../08-explain/explain.ts';
@@ -81,6 +81,7 @@ export function parseConfig(json: unknown, source = 'config'): FinsegConfig {
   // The ingest stage checks what the generic merge cannot: table and column names in its maps, units, dates.
   validateIngestParams(config.ingest, source);
   validateProfileTableParams(config.profileTable, source);
+  validateColdStartParams(config.coldStart, source);
   // The lens and map stages own their validation (label sets, ascending thresholds, module and edition ids).
   try {
     config.lenses = parseLensParams(lenses ?? {});

@@ -9,7 +9,8 @@ import { checkPreprocessColumns, loadPreprocessState } from '../03-preprocess/pr
 import { assignmentFlags, assignmentOf, checkCentroidDimensions, loadClusterState } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { loadClassifierState } from '../05-classify/mlp.ts';
-import { applyColdStart, loadColdStartState, signupAttributes, type ColdStartState, type SignupAttributes } from '../05-classify/coldstart.ts';
+import { loadColdStartState, signupAttributes, type ColdStartState, type SignupAttributes } from '../05-classify/coldstart.ts';
+import { decideSegments, type SegmentDecision } from '../05-classify/segment-rule.ts';
 import { dominantLensesOf, recommendCustomers, type Recommendations } from '../07-map/recommend.ts';
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { loadBundle, type LoadedBundle } from '../registry/bundle.ts';
@@ -59,11 +60,11 @@ export function loadScoringModel(path: string): ScoringModel {
 /** Scores for a batch of customers, columnar. */
 export interface Scores {
   customerIds: string[];
-  /** Nearest-centroid segment: the definition of a segment, so training customers score to their training segment. */
+  /** The segment rule's segment (05-classify/segment-rule.ts): the nearest centroid unless cold start or the inactivity rule moved it; train reports the same. */
   segment: Int32Array;
   /** Distance to the segment's centroid in PCA space. */
   distance: Float64Array;
-  /** The second-nearest centroid's segment (-1 when k = 1); for cold-start rows, the cold-start model's second most probable segment. */
+  /** The second-nearest centroid's segment (-1 when k = 1); for cold-start rows, the cold-start model's second most probable segment; for a row moved out of an active segment, that segment. */
   secondSegment: Int32Array;
   /** (d2 - d1) / d2 of the two nearest centroid distances, in [0, 1]: 0 = on the boundary; NaN for cold-start rows. */
   margin: Float64Array;
@@ -78,6 +79,14 @@ export interface Scores {
   lenses: CustomerLenses;
   /** Per row: scored by the cold-start model from signup attributes (too little history), not by behaviour. */
   coldStart: boolean[];
+  /** Per row: history below the model's minHistory (false when history was not counted). */
+  insufficientHistory: boolean[];
+  /** Per row: last activity more than the model's inactiveAfterDays ago; null when unknown. */
+  inactive: (boolean | null)[];
+  /** Per row: its nearest centroid was an active segment, so it was moved to the nearest non-active one. */
+  movedFromActive: boolean[];
+  /** Per row: inactive and every segment is active, so no segment (segment -1, written empty). */
+  unplaced: boolean[];
   /** Per row: usage events + transactions up to the as-of date (NaN when not counted), which `coldStart` was decided on. */
   history: Float64Array;
   /** Per row: edition, deployment and lead modules from the segment's playbook and the customer's own lenses. */
@@ -92,8 +101,9 @@ export interface ColdStartInput {
 
 /**
  * Applies a model to an X of raw catalog features (n, model features) plus the customers' lenses;
- * with `cold` (and a model that has a cold-start state) customers below its history threshold
- * are scored from their signup attributes instead.
+ * the segment rule (segment-rule.ts) then decides each segment: with `cold`, customers below the
+ * history threshold are placed from their signup attributes when the model's cold start earned
+ * it, and long-inactive customers are kept out of active segments.
  */
 export async function scoreFeatures(
   model: ScoringModel,
@@ -122,22 +132,54 @@ export async function scoreFeatures(
   for (let i = 0; i < X.rows; i++) confidence[i] = probabilities.data[i * k + assignment.labels[i]!]!;
   const scores = { segment: assignment.labels, distance: assignment.distances, probabilities, confidence };
   const { margin, ambiguous, novel } = assignmentFlags(model.cluster, assignment, model.config.cluster.ambiguousMargin);
-  // Cold start replaces segment, probabilities and confidence of its rows before anything is derived from them.
-  const history = cold ? cold.history : null;
-  const coldStart = cold && model.coldStart ? await applyColdStart(model.coldStart, scores, cold.attributes, history!) : new Array<boolean>(X.rows).fill(false);
+  // The rule replaces segment, probabilities and confidence of its rows before anything is derived from them.
+  const history = cold ? cold.history : new Float64Array(X.rows).fill(Number.NaN);
+  const reduced: Matrix = { rows: X.rows, cols: model.preprocess.pca.nComponents, data: arrays.reduced };
+  const decision = model.coldStart
+    ? await decideSegments(model.coldStart, { reduced, centroids: model.cluster.centroids, history, recencyDays: recencyOf(model, X), attributes: cold?.attributes ?? null }, scores)
+    : noDecision(assignment.labels);
   const secondSegment = assignment.second;
-  coldStart.forEach((isCold, i) => {
-    if (!isCold) return;
-    // No behaviour, so no centroid distances: the runner-up is the cold-start model's, and the flags do not apply.
-    secondSegment[i] = secondMostProbable(probabilities, i, scores.segment[i]!);
+  for (let i = 0; i < X.rows; i++) {
+    if (!decision.coldStart[i] && !decision.movedFromActive[i] && !decision.unplaced[i]) continue;
+    // No centroid margin for these rows: the runner-up is the cold-start model's, or the active segment the row was kept out of.
+    secondSegment[i] = decision.coldStart[i] ? secondMostProbable(probabilities, i, scores.segment[i]!) : decision.nearest[i]!;
     margin[i] = Number.NaN;
     ambiguous[i] = 0;
-    novel[i] = 0;
-  });
+    if (decision.coldStart[i]) novel[i] = 0;
+  }
   clock?.lap('coldstart');
-  const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  const recommendation = recommendFor(scores.segment, decision, lenses, model);
   clock?.lap('recommend');
-  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, history: Float64Array.from({ length: X.rows }, (_, i) => (history ? history[i]! : Number.NaN)), recommendation };
+  const { coldStart, insufficientHistory, inactive, movedFromActive, unplaced } = decision;
+  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation };
+}
+
+/** The batch's days since last activity, from the feature the model's activity profile names (null when it has none). */
+function recencyOf(model: ScoringModel, X: Matrix): Float64Array | null {
+  const j = model.coldStart?.activity.recencyFeature ? model.featureNames.indexOf(model.coldStart.activity.recencyFeature) : -1;
+  if (j < 0) return null;
+  return Float64Array.from({ length: X.rows }, (_, i) => X.data[i * X.cols + j]!);
+}
+
+/** Every row on its nearest centroid (a model without a cold-start state). */
+function noDecision(nearest: Int32Array): SegmentDecision {
+  const no = () => new Array<boolean>(nearest.length).fill(false);
+  return { insufficientHistory: no(), coldStart: no(), inactive: new Array<boolean | null>(nearest.length).fill(null), movedFromActive: no(), unplaced: no(), nearest: nearest.slice() };
+}
+
+/** The playbook's recommendation per row; none for a row without a segment (its segment's playbook does not describe it). */
+function recommendFor(segment: Int32Array, decision: SegmentDecision, lenses: CustomerLenses, model: ScoringModel): Recommendations {
+  // Unplaced rows are recommended as their nearest segment, then emptied: the recommender needs a segment for every row.
+  const placed = Int32Array.from(segment, (s, i) => (decision.unplaced[i] ? decision.nearest[i]! : s));
+  const rec = recommendCustomers(placed, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  decision.unplaced.forEach((u, i) => {
+    if (!u) return;
+    (rec.editionId as (string | null)[])[i] = null;
+    (rec.deployment as (string | null)[])[i] = null;
+    rec.leadModules[i] = [];
+    rec.fromSegment[i] = [];
+  });
+  return rec;
 }
 
 /** The most probable segment of row i other than `best` (-1 when k = 1). */
@@ -241,8 +283,7 @@ export async function scoreJob(
     const cold = featureFile && !featureFile.hasHistory ? undefined : { attributes: signupAttributes(features.attributes, lenses), history: features.history };
     const scores = await scoreFeatures(model, features.X, features.customerIds, lenses, clock, cold, threads, opts.logger);
     await threads.close();
-    const nCold = scores.coldStart.filter(Boolean).length;
-    if (nCold > 0) opts.logger.info(`cold start: ${nCold} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions scored from signup attributes`);
+    logRule(scores, model, opts.logger);
     await writeScores(conn, scores, model, opts.outFile);
     clock.lap('write');
     opts.logger.info(`scored ${features.X.rows} customers with ${model.bundle.manifest.version} → ${opts.outFile}`);
@@ -254,6 +295,17 @@ export async function scoreJob(
   }
 }
 
+/** One line on what the segment rule did to this batch. */
+function logRule(scores: Scores, model: ScoringModel, logger: Logger): void {
+  const count = (xs: readonly (boolean | null)[]) => xs.filter((x) => x === true).length;
+  const low = count(scores.insufficientHistory);
+  const cold = count(scores.coldStart);
+  const moved = count(scores.movedFromActive);
+  const unplaced = count(scores.unplaced);
+  if (low === 0 && moved === 0 && unplaced === 0) return;
+  const how = model.coldStart?.metrics.used ? `${cold} placed by cold start from signup attributes, the rest by nearest centroid` : 'placed by nearest centroid (cold start did not beat its baseline)';
+  logger.info(`segment rule: ${low} customers with fewer than ${model.coldStart?.minHistory} usage events and transactions, ${how}; ${moved} inactive customers moved out of an active segment${unplaced ? `, ${unplaced} given no segment (every segment is active)` : ''}`);
+}
 
 /** One output column: its name, its type in the Parquet file and its value in row i (null = empty / NULL). */
 interface ScoreColumn {
@@ -269,13 +321,14 @@ function scoreColumns(scores: Scores, model: ScoringModel): ScoreColumn[] {
   const k = scores.probabilities.cols;
   const cards = model.segments.cards;
   const rec = scores.recommendation;
-  // Flags are empty (NULL) for cold-start rows: without behaviour there is no margin or novelty to judge.
-  const flag = (v: Uint8Array) => (i: number) => (scores.coldStart[i] ? null : v[i] === 1);
+  // Flags are empty (NULL) for cold-start rows: without behaviour there is no margin or novelty to
+  // judge; a row moved out of an active segment has no margin either.
+  const flag = (v: Uint8Array, alsoMoved = false) => (i: number) => (scores.coldStart[i] || (alsoMoved && (scores.movedFromActive[i] || scores.unplaced[i])) ? null : v[i] === 1);
   const column = (name: string, type: ScoreColumn['type'], value: ScoreColumn['value']): ScoreColumn => ({ name, type, value });
   const coded = (name: string, value: ScoreColumn['value']): ScoreColumn => ({ name, type: 'VARCHAR', value, coded: true });
   return [
     column('customer_id', 'VARCHAR', (i) => scores.customerIds[i]!),
-    column('segment_id', 'INTEGER', (i) => cards[scores.segment[i]!]?.id ?? scores.segment[i]!),
+    column('segment_id', 'INTEGER', (i) => (scores.segment[i]! < 0 ? null : (cards[scores.segment[i]!]?.id ?? scores.segment[i]!))),
     coded('segment_name', (i) => cards[scores.segment[i]!]?.name.en ?? null),
     coded('segment_name_zh', (i) => cards[scores.segment[i]!]?.name.zh ?? null),
     column('confidence', 'DOUBLE', (i) => scores.confidence[i]!),
@@ -285,12 +338,15 @@ function scoreColumns(scores: Scores, model: ScoringModel): ScoreColumn[] {
       return second < 0 ? second : (cards[second]?.id ?? second);
     }),
     column('margin', 'DOUBLE', (i) => scores.margin[i]!),
-    column('ambiguous', 'BOOLEAN', flag(scores.ambiguous)),
+    column('ambiguous', 'BOOLEAN', flag(scores.ambiguous, true)),
     column('novel', 'BOOLEAN', flag(scores.novel)),
     // Columns and ids are the public segment ids of the cards (a retrain carries them over, so they can differ from positions).
     ...Array.from({ length: k }, (_, j) => column(`p_segment_${cards[j]?.id ?? j}`, 'DOUBLE', (i) => scores.probabilities.data[i * k + j]!)),
     ...LENS_NAMES.map((l) => coded(lensColumn(l), (i) => scores.lenses[l][i] ?? null)),
     column('cold_start', 'BOOLEAN', (i) => scores.coldStart[i]!),
+    // Empty when history was not counted (a feature table without it) or the recency is unknown.
+    column('insufficient_history', 'BOOLEAN', (i) => (Number.isNaN(scores.history[i]!) ? null : scores.insufficientHistory[i]!)),
+    column('inactive', 'BOOLEAN', (i) => scores.inactive[i] ?? null),
     // Recommendation: edition id, deployment, lead modules and the lenses filled from the segment (lists joined by ';').
     coded('rec_edition', (i) => rec.editionId[i] ?? null),
     coded('rec_deployment', (i) => rec.deployment[i] ?? null),

@@ -11,7 +11,8 @@ import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
-import { fitColdStart, signupAttributes } from '../05-classify/coldstart.ts';
+import { fitColdStart, signupAttributes, type ColdStartState } from '../05-classify/coldstart.ts';
+import { decideSegments, fitActivityProfile, RECENCY_FEATURE, type SegmentDecision } from '../05-classify/segment-rule.ts';
 import { categorize, fitLifecycle, type CustomerLenses, type LensInput } from '../06-categorize/lenses.ts';
 import type { LifecycleFit } from '../06-categorize/lifecycle.ts';
 import { lensMeasurability, type LensMeasurability } from '../06-categorize/measurability.ts';
@@ -90,7 +91,11 @@ export interface CandidateReview {
   files: Record<string, string>;
 }
 
-/** The training customers' segment ids (`assignments.csv` in every bundle): the "before" of the next retrain's migration matrix. */
+/**
+ * The training customers' k-means segment ids (`assignments.csv` in every bundle): the "before"
+ * of the next retrain's migration matrix, which compares clusterings. The segment rule's segments
+ * (what score gives) are in the report's assignments export.
+ */
 export function assignmentsCsv(customerIds: readonly string[], labels: Int32Array, segmentIds: readonly number[]): string {
   const lines = ['customer_id,segment_id'];
   for (let i = 0; i < customerIds.length; i++) lines.push(`${customerIds[i]},${segmentIds[labels[i]!]}`);
@@ -100,8 +105,10 @@ export function assignmentsCsv(customerIds: readonly string[], labels: Int32Arra
 export interface TrainOutcome {
   bundleDir: string;
   manifest: Manifest;
-  /** Segment id per training customer, in `customerIds` order. */
+  /** k-means segment index per training customer, in `customerIds` order (what the cards describe). */
   labels: Int32Array;
+  /** The segment index train reports per customer (assignments.csv): the segment rule's, which score gives the same customer. */
+  reported: Int32Array;
   customerIds: string[];
   /** The fitted states as written to the bundle (in memory). */
   states: {
@@ -288,12 +295,9 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     segments.cards = segments.cards.map((c) => ({ ...c, ...evidence[c.id] }));
     clock.lap('explain');
     logger.info(`explain: a ${explain.leaves}-leaf threshold tree agrees with k-means on ${(explain.fidelity * 100).toFixed(1)}% of customers; segment stability (bootstrap Jaccard) ${cluster.stability.jaccard.map((j) => j.toFixed(2)).join(' / ')}`);
-    // Cold start: segments from signup attributes alone, for customers with too little history.
-    // History (event rows + transactions) comes with the features, in their row order.
-    const coldStart = await fitColdStart(signupAttributes(features.attributes, lenses), assignment.labels, cluster.k, features.history, config.coldStart, seeds.coldStart);
+    // Cold start and the segment rule: what train reports per customer is what score will give it.
+    const { coldStart, reported } = await fitSegmentRule(features, lenses, assignment, cluster.centroids, reduced, config, seeds.coldStart, logger);
     clock.lap('coldstart');
-    const cs = coldStart.metrics;
-    logger.info(`cold start: held-out agreement with k-means ${(cs.heldOutAccuracy * 100).toFixed(1)}% from signup attributes alone (majority-class baseline ${(cs.majorityBaseline * 100).toFixed(1)}%)`);
     const truthAri = await truthAriP;
     if (truthAri !== null) logger.info(`planted archetypes recovered: adjusted Rand index ${truthAri.toFixed(3)}`);
     clock.lap('truth-ari');
@@ -344,7 +348,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         pcaComponents: preprocess.pca.nComponents,
         pcaExplainedVariance: sum(preprocess.pca.explainedVarianceRatio),
         classifier: classifier.metrics,
-        coldStart: { ...coldStart.metrics, minHistory: coldStart.minHistory },
+        coldStart: { ...coldStart.metrics, minHistory: coldStart.minHistory, activity: coldStart.activity, trainingCustomers: reported.summary },
         plantedArchetypeAri: truthAri,
         explain: { fidelity: explain.fidelity, immFidelity: explain.immFidelity, leaves: explain.leaves },
         cramersV: mapped.cramersV,
@@ -358,16 +362,83 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Exported by public segment id (a retrain may carry ids over, so id and index can differ); names indexed by id.
     const names: Bilingual[] = [];
     for (const c of segments.cards) names[c.id] = c.name;
-    const exportedIds = Int32Array.from(assignment.labels, (l) => segmentIds[l]!);
-    await writeAssignments(conn, join(bundleDir, 'report'), { customerIds: features.customerIds, segment: exportedIds, distance: assignment.distances, lenses }, names);
+    const exportedIds = Int32Array.from(reported.segment, (l) => (l < 0 ? l : segmentIds[l]!));
+    await writeAssignments(conn, join(bundleDir, 'report'), { customerIds: features.customerIds, segment: exportedIds, distance: reported.distance, lenses }, names);
     const written = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;
     clock.lap('bundle');
-    return { bundleDir, manifest: written, labels: assignment.labels, customerIds: features.customerIds, states, features, timings: clock.finish() };
+    return { bundleDir, manifest: written, labels: assignment.labels, reported: reported.segment, customerIds: features.customerIds, states, features, timings: clock.finish() };
   } finally {
     await duck.settled();
     conn.closeSync();
     profile?.remove();
   }
+}
+
+/** How the segment rule placed the training customers (manifest `metrics.coldStart.trainingCustomers`). */
+export interface RuleSummary {
+  insufficientHistory: number;
+  placedByColdStart: number;
+  inactive: number;
+  movedFromActive: number;
+  /** Inactive customers given no segment because every segment is active (their nearest was one). */
+  unplaced: number;
+  /** Customers whose reported segment is not their k-means segment. */
+  differFromKMeans: number;
+}
+
+/**
+ * Fits cold start (and the activity profile it carries) and applies the segment rule to the
+ * training customers, with score's function: the reported segment (shape (n)) and distance per
+ * customer, and a summary for the manifest and the log.
+ */
+async function fitSegmentRule(
+  features: FeatureTable,
+  lenses: CustomerLenses,
+  assignment: { labels: Int32Array; distances: Float64Array },
+  centroids: number[][],
+  reduced: Matrix,
+  config: FinsegConfig,
+  seed: number,
+  logger: Logger,
+): Promise<{ coldStart: ColdStartState; reported: { segment: Int32Array; distance: Float64Array; summary: RuleSummary } }> {
+  const k = centroids.length;
+  const recency = featureColumn(features, RECENCY_FEATURE);
+  const activity = fitActivityProfile(assignment.labels, k, recency, config.coldStart);
+  const attributes = signupAttributes(features.attributes, lenses);
+  // History (event rows + transactions) comes with the features, in their row order.
+  const coldStart = await fitColdStart(attributes, assignment.labels, k, features.history, config.coldStart, seed, activity);
+  const cs = coldStart.metrics;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  logger.info(
+    `cold start: held-out agreement with k-means ${pct(cs.heldOutAccuracy)} from signup attributes alone, majority-class baseline ${pct(cs.majorityBaseline)} ` +
+      `(${cs.nHeldOut} held-out customers), lift required ${pct(cs.marginRequired)}: ${cs.used ? 'used' : 'not used; customers with little history keep their nearest centroid'}`,
+  );
+  logger.info(
+    recency
+      ? `active segments (>= ${pct(activity.activeSegmentShare)} of customers active in the last ${activity.inactiveAfterDays} days): ${activity.segmentActiveShare.map((s, i) => `${i}: ${s === null ? 'n/a' : pct(s)}${activity.activeSegments[i] ? ' active' : ''}`).join(', ')}`
+      : `active segments: none measured, the model has no ${RECENCY_FEATURE} feature`,
+  );
+  const reported = { segment: assignment.labels.slice(), distance: assignment.distances.slice() };
+  const decision = await decideSegments(coldStart, { reduced, centroids, history: features.history, recencyDays: recency, attributes }, reported);
+  const summary = ruleSummary(decision, reported.segment);
+  logger.info(
+    `segment rule on the training customers: ${summary.insufficientHistory} with history below ${coldStart.minHistory} (${summary.placedByColdStart} placed by cold start), ` +
+      `${summary.inactive} inactive, ${summary.movedFromActive} moved out of an active segment, ${summary.unplaced} given none; ${summary.differFromKMeans} reported outside their k-means segment`,
+  );
+  if (summary.unplaced > 0) logger.warn(`${summary.unplaced} inactive customers get no segment: every segment is active, none describes them (segment_id left empty)`);
+  return { coldStart, reported: { ...reported, summary } };
+}
+
+function ruleSummary(d: SegmentDecision, segment: Int32Array): RuleSummary {
+  const count = (xs: readonly (boolean | null)[]) => xs.filter((x) => x === true).length;
+  return {
+    insufficientHistory: count(d.insufficientHistory),
+    placedByColdStart: count(d.coldStart),
+    inactive: count(d.inactive),
+    movedFromActive: count(d.movedFromActive),
+    unplaced: count(d.unplaced),
+    differFromKMeans: d.nearest.filter((s, i) => s !== segment[i]).length,
+  };
 }
 
 function sum(xs: readonly number[]): number {

@@ -1,17 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  applyColdStart,
   coldStartRows,
   defaultColdStartParams,
   encodeSignup,
   fitColdStart,
   fitColdStartEncoding,
   loadColdStartState,
+  requiredMargin,
   type ColdStartParams,
   type ColdStartState,
   type SignupAttributes,
 } from '../../pipeline/05-classify/coldstart.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
+import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
+import { parseConfig } from '../../pipeline/core/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
@@ -97,6 +99,26 @@ describe('cold-start encoding on four hand-checked customers', () => {
   });
 });
 
+describe('the margin cold start must beat the majority baseline by', () => {
+  it('is minLift, or two standard errors of the baseline share when that is larger', () => {
+    // baseline 0.5 on 100 held out: se = sqrt(0.25 / 100) = 0.05, so 2 se = 0.1 > 0.05
+    expect(requiredMargin(0.5, 100, 0.05)).toBeCloseTo(0.1, 12);
+    // on 10,000 held out 2 se = 0.01 < 0.05
+    expect(requiredMargin(0.5, 10_000, 0.05)).toBe(0.05);
+    // nothing held out: no lift can reach it
+    expect(requiredMargin(0.5, 0, 0.05)).toBe(1);
+  });
+});
+
+describe('cold-start settings', () => {
+  it('rejects a share, lift or window outside its meaning, naming the key', () => {
+    expect(() => parseConfig({ coldStart: { activeSegmentShare: 0 } }, 'c.json')).toThrowError('c.json: coldStart.activeSegmentShare must be in (0, 1]');
+    expect(() => parseConfig({ coldStart: { minLift: 5 } }, 'c.json')).toThrowError(/coldStart.minLift must be between 0 and 1/);
+    expect(() => parseConfig({ coldStart: { inactiveAfterDays: -1 } }, 'c.json')).toThrowError(/coldStart.inactiveAfterDays must be a number of days > 0/);
+    expect(parseConfig({ coldStart: { inactiveAfterDays: 180 } }).coldStart).toMatchObject({ inactiveAfterDays: 180, activeSegmentShare: 0.5, minLift: 0.05 });
+  });
+});
+
 describe('cold-start rows', () => {
   it('marks customers below the threshold as cold', () => {
     expect(coldStartRows([0, 2, 3, 10, Number.NaN], 3)).toEqual([true, true, false, false, true]);
@@ -125,6 +147,8 @@ function synthetic(): { attrs: SignupAttributes; labels: Int32Array; history: Fl
 }
 
 const PARAMS: ColdStartParams = { ...defaultColdStartParams, classifier: { ...defaultColdStartParams.classifier, epochs: 15 } };
+/** No recency: every segment inactive-free, the activity rule never applies. */
+const NO_ACTIVITY: ActivityProfile = fitActivityProfile(new Int32Array(0), 3, null, PARAMS);
 
 describe('cold-start model', () => {
   const { attrs, labels, history } = synthetic();
@@ -132,7 +156,7 @@ describe('cold-start model', () => {
 
   beforeAll(async () => {
     await initBackend(quietLogger);
-    state = await fitColdStart(attrs, labels, 3, history, PARAMS, 11);
+    state = await fitColdStart(attrs, labels, 3, history, PARAMS, 11, NO_ACTIVITY);
   });
 
   it('trains only on customers with enough history and beats the majority-class baseline', () => {
@@ -145,48 +169,128 @@ describe('cold-start model', () => {
     expect(state.minHistory).toBe(3);
   });
 
-  it('is reproducible from its seed', async () => {
-    const again = await fitColdStart(attrs, labels, 3, history, PARAMS, 11);
-    expect(again.classifier.weightDataBase64).toBe(state.classifier.weightDataBase64);
-    expect(again.encoding).toEqual(state.encoding);
+  it('is used when its held-out lift over the baseline reaches the required margin, and records both', () => {
+    const m = state.metrics;
+    expect(m.marginRequired).toBe(requiredMargin(m.majorityBaseline, m.nHeldOut, PARAMS.minLift));
+    expect(m.heldOutAccuracy - m.majorityBaseline).toBeGreaterThan(m.marginRequired);
+    expect(m.used).toBe(true);
   });
 
-  it('re-scores only the cold rows, from their signup attributes, and says which', async () => {
-    const n = 4;
-    const idx = [0, 1, 2, 3]; // customers of segments 1, 2, 0, 0
-    const sub = signups(idx.map(() => ({})));
-    Object.assign(sub, {
-      industry: idx.map((i) => attrs.industry[i]!),
-      employees: Float64Array.from(idx, (i) => attrs.employees[i]!),
-      signupDate: idx.map(() => '2025-01-01'),
-    });
-    const scores = {
-      segment: Int32Array.from([2, 2, 2, 2]),
-      distance: Float64Array.from([1, 2, 3, 4]),
-      probabilities: { rows: n, cols: 3, data: Float64Array.from({ length: 12 }, (_, j) => (j % 3 === 2 ? 1 : 0)) },
-      confidence: Float64Array.from([1, 1, 1, 1]),
-    };
-    const cold = await applyColdStart(state, scores, sub, [0, 50, 2, 3]);
-    expect(cold).toEqual([true, false, true, false]);
-    expect(Array.from(scores.distance)).toEqual([Number.NaN, 2, Number.NaN, 4]);
-    expect(scores.segment[1]).toBe(2);
-    expect(scores.segment[3]).toBe(2);
-    for (const i of [0, 2]) {
-      const row = Array.from(scores.probabilities.data.subarray(i * 3, i * 3 + 3));
-      expect(row.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 5);
-      expect(scores.segment[i]).toBe(row.indexOf(Math.max(...row)));
-      expect(scores.confidence[i]).toBe(Math.max(...row));
-    }
+  it('is not used when signup attributes say nothing of the segment (it can only match the baseline)', async () => {
+    const blank = signups(Array.from({ length: 1200 }, () => ({ industry: 'retail', signupDate: '2025-01-01' })));
+    const none = await fitColdStart(blank, labels, 3, history, PARAMS, 11, NO_ACTIVITY);
+    expect(none.metrics.heldOutAccuracy).toBeLessThanOrEqual(none.metrics.majorityBaseline + 1e-9);
+    expect(none.metrics.used).toBe(false);
+  });
+
+  it('is reproducible from its seed', async () => {
+    const again = await fitColdStart(attrs, labels, 3, history, PARAMS, 11, NO_ACTIVITY);
+    expect(again.classifier.weightDataBase64).toBe(state.classifier.weightDataBase64);
+    expect(again.encoding).toEqual(state.encoding);
   });
 
   it('round-trips through JSON and rejects a wrong kind, version or encoding', () => {
     const json = JSON.parse(JSON.stringify(state));
     expect(loadColdStartState(json)).toEqual(state);
     expect(() => loadColdStartState({ ...json, kind: 'finseg.classifier' })).toThrowError(InputError);
-    expect(() => loadColdStartState({ ...json, version: 2 })).toThrowError(/format version 2, this finseg reads version 1/);
+    expect(() => loadColdStartState({ ...json, version: 1 })).toThrowError(/format version 1, this finseg reads version 2/);
+    expect(() => loadColdStartState({ ...json, activity: undefined })).toThrowError(/activity must give inactiveAfterDays and activeSegments for the 3 segments/);
+    expect(() => loadColdStartState({ ...json, metrics: { ...json.metrics, used: undefined } })).toThrowError(/metrics.used/);
     const narrower = { ...json, encoding: { ...json.encoding, columns: json.encoding.columns.slice(1) } };
     const width = state.encoding.columns.length; // 6 numeric + 16 one-hot (5 industries, 2 roles, 3 regions, deployments, editions)
     expect(width).toBe(22);
     expect(() => loadColdStartState(narrower)).toThrowError(`encoding.columns lists ${width - 1} columns, the encoding makes ${width}`);
+  });
+});
+
+describe('active segments, measured on the training customers', () => {
+  it('marks a segment active when at least activeSegmentShare of its customers with a known recency were active in the window', () => {
+    // segment 0: 10, 200, 30 days → 2 of 3 active; segment 1: 100, 150 → none; segment 2: recency unknown
+    const profile = fitActivityProfile(Int32Array.from([0, 0, 0, 1, 1, 2]), 3, [10, 200, 30, 100, 150, Number.NaN], { inactiveAfterDays: 90, activeSegmentShare: 0.5 });
+    expect(profile.segmentActiveShare).toEqual([2 / 3, 0, null]);
+    expect(profile.activeSegments).toEqual([true, false, false]);
+    expect(profile.recencyFeature).toBe('recency_days');
+    // 90 days exactly is still active: inactive means beyond the window.
+    expect(fitActivityProfile(Int32Array.from([0]), 1, [90], { inactiveAfterDays: 90, activeSegmentShare: 1 }).activeSegments).toEqual([true]);
+  });
+
+  it('measures nothing without a recency feature', () => {
+    expect(fitActivityProfile(Int32Array.from([0, 1]), 2, null, { inactiveAfterDays: 90, activeSegmentShare: 0.5 })).toMatchObject({ recencyFeature: null, activeSegments: [false, false], segmentActiveShare: [null, null] });
+  });
+});
+
+describe('the segment rule (one function for train and score)', () => {
+  const { attrs, labels, history } = synthetic();
+  let fitted: ColdStartState;
+  // Centroids of segments 0, 1, 2 on a line; segment 0 is active, 1 and 2 are not.
+  const centroids = [[0, 0], [10, 0], [-4, 0]];
+  const activity: ActivityProfile = { recencyFeature: 'recency_days', inactiveAfterDays: 90, activeSegmentShare: 0.5, segmentActiveShare: [0.9, 0.1, 0.2], activeSegments: [true, false, false] };
+  /** Six customers: position on the line, nearest segment, history, recency. */
+  const rows = [
+    { x: 1, nearest: 0, history: 50, recency: 5 }, // active, in the active segment: stays
+    { x: 3, nearest: 0, history: 50, recency: 200 }, // inactive in the active segment: 1 and 2 are both 7 away, the tie goes to the lower id
+    { x: 2, nearest: 0, history: 50, recency: 300 }, // inactive: 2 is 6 away, 1 is 8
+    { x: 9, nearest: 1, history: 1, recency: 150 }, // low history and inactive: no cold-start guess, stays in non-active 1
+    { x: 0.5, nearest: 0, history: 2, recency: 10 }, // low history, active: cold start when used
+    { x: 0.2, nearest: 0, history: Number.NaN, recency: Number.NaN }, // history not counted, recency unknown: untouched
+  ];
+  const input = (attributes: SignupAttributes | null) => ({
+    reduced: { rows: rows.length, cols: 2, data: Float64Array.from(rows.flatMap((r) => [r.x, 0])) },
+    centroids,
+    history: rows.map((r) => r.history),
+    recencyDays: rows.map((r) => r.recency),
+    attributes,
+  });
+  const batch = () => ({ segment: Int32Array.from(rows, (r) => r.nearest), distance: Float64Array.from(rows, (r) => Math.abs(r.x - centroids[r.nearest]![0]!)) });
+  const someSignups = () => {
+    const sub = signups(rows.map(() => ({})));
+    Object.assign(sub, { industry: [0, 1, 2, 3, 1, 5].map((i) => attrs.industry[i]!), employees: Float64Array.from([0, 1, 2, 3, 1, 5], (i) => attrs.employees[i]!), signupDate: rows.map(() => '2025-01-01') });
+    return sub;
+  };
+
+  beforeAll(async () => {
+    await initBackend(quietLogger);
+    fitted = await fitColdStart(attrs, labels, 3, history, PARAMS, 11, activity);
+  });
+
+  it('without an earned cold start: nearest centroid for little history, flagged; inactive customers moved to the nearest non-active segment', async () => {
+    const notUsed: ColdStartState = { ...fitted, metrics: { ...fitted.metrics, used: false } };
+    const scores = batch();
+    const d = await decideSegments(notUsed, input(someSignups()), scores);
+    expect(Array.from(scores.segment)).toEqual([0, 1, 2, 1, 0, 0]);
+    expect(Array.from(scores.distance)).toEqual([1, 7, 6, 1, 0.5, 0.2]);
+    expect(d.insufficientHistory).toEqual([false, false, false, true, true, false]);
+    expect(d.coldStart).toEqual([false, false, false, false, false, false]);
+    expect(d.inactive).toEqual([false, true, true, true, false, null]);
+    expect(d.movedFromActive).toEqual([false, true, true, false, false, false]);
+    expect(d.unplaced.some(Boolean)).toBe(false);
+    expect(Array.from(d.nearest)).toEqual([0, 0, 0, 1, 0, 0]);
+  });
+
+  it('with an earned cold start: only the low-history customer that is not inactive is placed by it', async () => {
+    expect(fitted.metrics.used).toBe(true);
+    const k = 3;
+    const scores = { ...batch(), probabilities: { rows: rows.length, cols: k, data: new Float64Array(rows.length * k).fill(1 / k) }, confidence: new Float64Array(rows.length).fill(1 / k) };
+    const d = await decideSegments(fitted, input(someSignups()), scores);
+    expect(d.coldStart).toEqual([false, false, false, false, true, false]);
+    // The inactive low-history customer keeps its non-active nearest segment, with no guess.
+    expect(scores.segment[3]).toBe(1);
+    const p = Array.from(scores.probabilities.data.subarray(4 * k, 5 * k));
+    expect(p.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 5);
+    expect(scores.segment[4]).toBe(p.indexOf(Math.max(...p)));
+    expect(scores.confidence[4]).toBe(Math.max(...p));
+    expect(scores.distance[4]).toBeNaN();
+    // A moved customer's confidence is its new segment's probability.
+    expect(scores.confidence[1]).toBe(1 / k);
+  });
+
+  it('gives an inactive customer no segment when every segment is active (each describes active customers)', async () => {
+    const allActive: ColdStartState = { ...fitted, metrics: { ...fitted.metrics, used: false }, activity: { ...activity, activeSegments: [true, true, true] } };
+    const scores = batch();
+    const d = await decideSegments(allActive, input(null), scores);
+    expect(Array.from(scores.segment)).toEqual([0, NO_SEGMENT, NO_SEGMENT, NO_SEGMENT, 0, 0]);
+    expect(d.unplaced).toEqual([false, true, true, true, false, false]);
+    expect(d.movedFromActive.some(Boolean)).toBe(false);
+    expect(Number.isNaN(scores.distance[1]!)).toBe(true);
   });
 });

@@ -85,12 +85,19 @@ describe('end to end on generated data', () => {
     const out = join(work, 'scores.csv');
     const { scores } = await scoreJob({ modelPath: first.bundleDir, dataDir, outFile: out, config: null, quarantineDir: null, logger: quietLogger });
     expect(scores.customerIds).toEqual(first.customerIds);
-    // Customers with too little history (a few just-signed-up firms) are placed by the cold-start model and flagged; the rest by their centroid.
+    // Customers with too little history (a few just-signed-up firms) are placed by the cold-start model, which
+    // beats its baseline on this data, and flagged; all customers get the segment train reported for them.
     const cold = scores.coldStart;
+    const coldState = first.states['coldstart.json'];
+    expect(coldState.metrics.used).toBe(true);
     expect(cold.filter(Boolean).length).toBeGreaterThan(0);
     expect(cold.filter(Boolean).length).toBeLessThan(0.02 * cold.length);
-    expect(cold.every((c, i) => c === scores.history[i]! < first.states['coldstart.json'].minHistory)).toBe(true);
-    expect(Array.from(scores.segment).filter((_, i) => !cold[i])).toEqual(Array.from(first.labels).filter((_, i) => !cold[i]));
+    expect(cold.every((c, i) => c === (scores.history[i]! < coldState.minHistory && scores.inactive[i] !== true))).toBe(true);
+    expect(scores.insufficientHistory.every((low, i) => low === scores.history[i]! < coldState.minHistory)).toBe(true);
+    expect(Array.from(scores.segment)).toEqual(Array.from(first.reported));
+    // Everyone else sits on its k-means segment.
+    const ruled = (i: number) => cold[i] || scores.movedFromActive[i] || scores.unplaced[i];
+    expect(Array.from(scores.segment).filter((_, i) => !ruled(i))).toEqual(Array.from(first.labels).filter((_, i) => !ruled(i)));
     const conn = await openDuck();
     const rows = await queryRows(conn, `SELECT count(*) AS n, count(DISTINCT segment_id) AS k FROM read_csv(${sqlString(out)})`);
     conn.closeSync();
@@ -151,6 +158,8 @@ describe('score on two threads (score-threads.ts)', () => {
     expect(Array.from(a.probabilities.data)).toEqual(Array.from(b.probabilities.data));
     expect(Array.from(a.confidence)).toEqual(Array.from(b.confidence));
     expect(a.coldStart).toEqual(b.coldStart);
+    expect(a.unplaced).toEqual(b.unplaced);
+    expect(a.movedFromActive).toEqual(b.movedFromActive);
   };
 
   it('gives exactly the one-thread scores when a helper thread computes part of every stage', async () => {
