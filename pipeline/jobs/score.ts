@@ -3,6 +3,7 @@ import { BOOLEAN, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR } from '@duckdb/node
 import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
+import type { VendorModule } from '../02-features/catalog.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
 import { checkPreprocessColumns, loadPreprocessState } from '../03-preprocess/preprocess.ts';
 import { assignmentFlags, assignmentOf, checkCentroidDimensions, loadClusterState } from '../04-cluster/cluster.ts';
@@ -173,12 +174,14 @@ export interface ScoreOptions {
 }
 
 /**
- * The feature settings a batch is scored with: the bundle's, and the training data's home
- * currency (recorded since bundles carry it) rather than the batch's own most common one.
+ * The feature settings a batch is scored with: the bundle's, the training data's home currency
+ * (recorded since bundles carry it) rather than the batch's own most common one, and the vendor
+ * modules chosen at training (none for a bundle from before catalog version 2).
  */
 export function bundleFeatureParams(model: ScoringModel): FeatureParams {
-  const trainedHome = (model.bundle.manifest.features as { homeCurrency?: string | null }).homeCurrency;
-  return trainedHome ? { ...model.config.features, homeCurrency: trainedHome } : model.config.features;
+  const trained = model.bundle.manifest.features as { homeCurrency?: string | null; vendorModules?: VendorModule[] };
+  const params = trained.homeCurrency ? { ...model.config.features, homeCurrency: trained.homeCurrency } : model.config.features;
+  return { ...params, vendorModules: trained.vendorModules ?? [] };
 }
 
 /** Reads new customers, scores them with a bundle, writes Parquet or CSV by the out file's extension. */
