@@ -257,6 +257,9 @@ LEFT JOIN txn t ON t.customer_id = c.customer_id
 ORDER BY c.customer_id`;
 }
 
+/** The reason prefix of a column dropped as equal to another (select.ts). */
+export const DUPLICATE_OF = 'duplicate of ';
+
 /** Customer attributes with few distinct values, read as codes (readColumnsCoded). */
 const CODED_COLUMNS = ['industry', 'region', 'edition', 'deployment', 'buyer_role', 'signup_date'];
 
@@ -325,10 +328,16 @@ export async function computeFeatures(
   };
 }
 
-/** Column j of a feature table by name, or null when the feature was dropped. */
+/**
+ * A feature's column by name (shape: customers). A feature dropped as `duplicate of <twin>` reads
+ * as its twin, whose values it had, so the lenses still see it; null when dropped otherwise.
+ */
 export function featureColumn(table: FeatureTable, name: string): Float64Array | null {
   const j = table.featureNames.indexOf(name);
-  if (j < 0) return null;
+  if (j < 0) {
+    const reason = table.dropped.find((d) => d.feature === name)?.reason;
+    return reason?.startsWith(DUPLICATE_OF) ? featureColumn(table, reason.slice(DUPLICATE_OF.length)) : null;
+  }
   const out = new Float64Array(table.X.rows);
   for (let i = 0; i < out.length; i++) out[i] = table.X.data[i * table.X.cols + j]!;
   return out;

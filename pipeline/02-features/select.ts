@@ -1,4 +1,4 @@
-import type { FeatureTable } from './features.ts';
+import { DUPLICATE_OF, type FeatureTable } from './features.ts';
 
 /**
  * Which feature columns carry no segmentation signal and are dropped at fit time, before
@@ -35,7 +35,7 @@ export function dropUninformative(table: FeatureTable): FeatureTable {
     else {
       const hash = hashColumn(values);
       const twin = kept.find((k) => k.hash === hash && sameColumn(k.values, values));
-      if (twin) dropped.push({ feature: name, reason: `duplicate of ${table.featureNames[twin.j]}` });
+      if (twin) dropped.push({ feature: name, reason: `${DUPLICATE_OF}${table.featureNames[twin.j]}` });
       else kept.push({ j, values, hash });
     }
   }
@@ -47,6 +47,14 @@ export function dropUninformative(table: FeatureTable): FeatureTable {
     for (let i = 0; i < n; i++) out[i * q + c] = k.values[i]!;
   });
   return { ...table, featureNames: kept.map((k) => table.featureNames[k.j]!), X: { rows: n, cols: q, data: out }, dropped };
+}
+
+/**
+ * A scored batch's table with the training fit's drops (the bundle's `features.dropped`) as its
+ * own, so that featureColumn reads a duplicate's twin at score as it did at train.
+ */
+export function withTrainedDrops(table: FeatureTable, trainedDropped: readonly { feature: string; reason: string }[]): FeatureTable {
+  return { ...table, dropped: trainedDropped.filter((d) => !table.featureNames.includes(d.feature)).map((d) => ({ ...d })) };
 }
 
 /**

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
 import type { VendorModule } from '../02-features/catalog.ts';
+import { withTrainedDrops } from '../02-features/select.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
 import { checkPreprocessColumns, loadPreprocessState } from '../03-preprocess/preprocess.ts';
 import { assignmentFlags, assignmentOf, checkCentroidDimensions, loadClusterState } from '../04-cluster/cluster.ts';
@@ -228,6 +229,8 @@ export async function scoreJob(
       });
       clock.lap('features');
     }
+    // The lenses read a column the fit dropped as a duplicate from its twin, as in train.
+    features = withTrainedDrops(features, (model.bundle.manifest.features as { dropped?: FeatureTable['dropped'] }).dropped ?? []);
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     // From a feature table the helper starts now, and loads while the lenses are computed.
     threads ??= ScoreThreads.start(scoreStates(model), features.X.rows);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FeatureTable } from '../../pipeline/02-features/features.ts';
-import { countOffMode, dropUninformative, NEAR_CONSTANT_SHARE } from '../../pipeline/02-features/select.ts';
+import { featureColumn, type FeatureTable } from '../../pipeline/02-features/features.ts';
+import { countOffMode, dropUninformative, NEAR_CONSTANT_SHARE, withTrainedDrops } from '../../pipeline/02-features/select.ts';
 
 /** A feature table of n customers with the given columns (only X and names matter to the drop rules). */
 function table(columns: Record<string, (i: number) => number>, n: number): FeatureTable {
@@ -70,6 +70,17 @@ describe('dropping uninformative columns at fit time', () => {
         expect(Object.is(out.X.data[i * q + c], input.X.data[i * input.X.cols + j])).toBe(true);
       });
     }
+  });
+
+  it('lets a lens read a duplicate from its twin, at train and, with the recorded drops, at score', () => {
+    expect(Array.from(featureColumn(out, 'txn_active_months')!)).toEqual(Array.from({ length: n }, (_, i) => i % 5));
+    expect(featureColumn(out, 'kind_sale_share')).toBeNull();
+    // A scored batch has exactly the model's columns; the bundle's drops tell it where a duplicate went.
+    const batch = { ...out, dropped: [{ feature: 'txn_active_months', reason: 'not in the model' }] };
+    expect(featureColumn(batch, 'txn_active_months')).toBeNull();
+    const scored = withTrainedDrops(batch, out.dropped);
+    expect(scored.dropped).toEqual(out.dropped);
+    expect(Array.from(featureColumn(scored, 'txn_recency_days')!)).toEqual(Array.from(featureColumn(out, 'txn_volume_all')!));
   });
 
   it('returns the table itself when nothing is dropped', () => {
