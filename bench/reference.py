@@ -10,7 +10,10 @@ pandas has no Parquet engine). Stages, each timed on the wall clock:
 
   ingest      np.load of the columns into DataFrames (less work than finseg's ingest: no Parquet
               decoding, no contract checks; reported, not compared)
-  features    the 37 catalog features of pipeline/02-features (same definitions, same as-of date)
+  features    the catalog features of pipeline/02-features, version 2 (same definitions, same
+              as-of date, the same 8 most used vendor modules), then, in train, the same drop of
+              constant, near-constant (< 0.5% of customers off the majority value) and duplicate
+              columns; score keeps the columns train kept
   preprocess  SimpleImputer(median), log1p of skewed non-negative columns, quantile clip,
               StandardScaler, PCA to 90% of the variance (at most 16 components)
   cluster     k from kMin..kMax by silhouette on a 4000-row sample (KMeans n_init=restarts per k),
@@ -47,6 +50,8 @@ MODULES = ['general_ledger', 'receivables_payables', 'invoicing', 'inventory', '
 WINDOW_DAYS = 90
 SMALL_TICKET = 100.0
 DAY = 86400
+VENDOR_MODULE_LIMIT = 8
+NEAR_CONSTANT_SHARE = 0.005
 
 
 class Clock:
@@ -81,8 +86,8 @@ def load(columns):
     return meta, customers, events, transactions
 
 
-def features(meta, customers, events, transactions):
-    """One row per customer (in customer_id order), the catalog's 37 columns."""
+def features(meta, customers, events, transactions, vendor=None):
+    """One row per customer (in customer_id order), the catalog's columns, and the vendor module codes with a share of their own."""
     d = meta['dictionaries']
     end_day = int(np.datetime64(meta['asOf'], 'D').astype(np.int64)) + 1
     end, start, prev_start = end_day * DAY, (end_day - WINDOW_DAYS) * DAY, (end_day - 2 * WINDOW_DAYS) * DAY
@@ -102,12 +107,22 @@ def features(meta, customers, events, transactions):
     for m in MODULES:
         code = d['module'].index(m)
         usage[f'share_{m}'] = (by_module[code] if code in by_module else 0.0) / usage['events_90']
+    # Vendor modules: codes outside the catalog; the 8 most used up to the as-of date (ties by name) get their own share.
+    vendor_codes = [c for c, name in enumerate(d['module']) if name not in MODULES]
+    if vendor is None:
+        totals = ev[ev['module'].isin(vendor_codes)].groupby('module')['n'].sum()
+        vendor = sorted(totals.index, key=lambda c: (-totals[c], d['module'][c]))[:VENDOR_MODULE_LIMIT]
+    pooled = [c for c in vendor_codes if c not in vendor and c in by_module]
+    usage['share_vendor_other'] = (by_module[pooled].sum(axis=1) if pooled else 0.0) / usage['events_90']
+    for i, code in enumerate(vendor):
+        usage[f'vendor_{i}'] = (by_module[code] if code in by_module else 0.0) / usage['events_90']
     by_device = win.groupby(['customer', 'device'])['n'].sum().unstack(fill_value=0.0)
     for dev in ['mobile', 'api', 'desktop']:
         code = d['device'].index(dev)
         usage[f'device_{dev}_share'] = (by_device[code] if code in by_device else 0.0) / usage['events_90']
     prev = ev[(ev['ts'] >= prev_start) & (ev['ts'] < start)].groupby('customer')['n'].sum()
     last_ts = ev.groupby('customer')['ts'].max()
+    first_ts = ev.groupby('customer')['ts'].min()
 
     counts = transactions.loc[transactions['currency'] >= 0, 'currency'].value_counts()
     home = counts[counts == counts.max()].index.min() if len(counts) else -2
@@ -132,25 +147,56 @@ def features(meta, customers, events, transactions):
     for kind in ['sale', 'purchase', 'payroll', 'transfer']:
         txn[f'kind_{kind}_share'] = tg[f'kind_{kind}'].mean()
     volume_prev = tx[(tx['ts'] >= prev_start) & (tx['ts'] < start)].groupby('customer')['size'].sum()
+    tx['month'] = tx['ts'].to_numpy().astype('datetime64[s]').astype('datetime64[M]')
+    ta = tx.groupby('customer')
+    txn_all = pd.DataFrame({'txn_count_all': ta.size(), 'txn_volume_all': ta['size'].sum(), 'txn_active_months': ta['month'].nunique(),
+                            'txn_first_ts': ta['ts'].min(), 'txn_last_ts': ta['ts'].max()})
 
-    out = customers.set_index('customer').join(usage).join(txn)
+    out = customers.set_index('customer').join(usage).join(txn).join(txn_all)
     out['events_prev'] = prev
     out['volume_prev'] = volume_prev
     out['last_ts'] = last_ts
+    out['first_ts'] = first_ts
     for c in ['active_days_90', 'events_90', 'users_90', 'module_breadth_90', 'txn_count_90', 'txn_volume_90', 'currencies_90',
-              'events_prev', 'volume_prev']:
+              'events_prev', 'volume_prev', 'txn_count_all', 'txn_volume_all', 'txn_active_months']:
         out[c] = out[c].fillna(0.0)
     out['events_per_user_90'] = out['events_90'] / np.maximum(out['users_90'], 1)
-    last_day = (out['last_ts'] // DAY).fillna(out['signup_day'])
+    # Recency from the last activity of either kind; from signup without any.
+    last_day = (out[['last_ts', 'txn_last_ts']].max(axis=1) // DAY).fillna(out['signup_day'])
     out['recency_days'] = end_day - last_day
+    out['txn_recency_days'] = end_day - (out['txn_last_ts'] // DAY).fillna(out['signup_day'])
+    out['txn_tenure_days'] = end_day - out['txn_first_ts'] // DAY
+    out['txn_avg_basket'] = out['txn_volume_all'] / out['txn_count_all'].replace(0.0, np.nan)
     out['tenure_days'] = end_day - out['signup_day']
     out['usage_trend'] = np.log((out['events_90'] + 1) / (out['events_prev'] + 1))
     out['volume_trend'] = np.log((out['txn_volume_90'] + 1) / (out['volume_prev'] + 1))
     names = (['active_days_90', 'events_90', 'users_90', 'events_per_user_90', 'recency_days', 'tenure_days', 'module_breadth_90']
              + [f'share_{m}' for m in MODULES] + ['device_mobile_share', 'device_api_share', 'device_desktop_share']
              + ['txn_count_90', 'txn_volume_90', 'txn_avg_size', 'small_ticket_share', 'currencies_90', 'foreign_share', 'refund_share',
-                'kind_sale_share', 'kind_purchase_share', 'kind_payroll_share', 'kind_transfer_share', 'usage_trend', 'volume_trend'])
-    return out.sort_index()[names].to_numpy(dtype=np.float64)
+                'kind_sale_share', 'kind_purchase_share', 'kind_payroll_share', 'kind_transfer_share',
+                'txn_recency_days', 'txn_tenure_days', 'txn_active_months', 'txn_count_all', 'txn_volume_all', 'txn_avg_basket',
+                'usage_trend', 'volume_trend']
+             + [f'vendor_{i}' for i in range(len(vendor))])
+    names.insert(names.index('device_mobile_share'), 'share_vendor_other')
+    return out.sort_index()[names].to_numpy(dtype=np.float64), vendor
+
+
+def informative_columns(X):
+    """Columns kept at fit time (pipeline/02-features/select.ts): not all missing, not constant, not near-constant, not a duplicate."""
+    n, kept = len(X), []
+    for j in range(X.shape[1]):
+        observed = X[~np.isnan(X[:, j]), j]
+        if len(observed) == 0:
+            continue
+        _, counts = np.unique(observed, return_counts=True)
+        top = counts.max()
+        off = len(observed) - top if 2 * top > len(observed) else len(observed)
+        if off == 0 or off < NEAR_CONSTANT_SHARE * n:
+            continue
+        if any(np.array_equal(X[:, j], X[:, i], equal_nan=True) for i in kept):
+            continue
+        kept.append(j)
+    return kept
 
 
 class Preprocess:
@@ -199,8 +245,10 @@ def train(columns, model_path, k, restarts, epochs, seed, train_rows, batch, lr)
     clock = Clock()
     meta, customers, events, transactions = load(columns)
     clock.lap('ingest')
-    X = features(meta, customers, events, transactions)
+    X, vendor = features(meta, customers, events, transactions)
     del events, transactions
+    keep = informative_columns(X)
+    X = X[:, keep]
     clock.lap('features')
     pre = Preprocess().fit(X)
     Z = pre.scale(X)
@@ -225,10 +273,10 @@ def train(columns, model_path, k, restarts, epochs, seed, train_rows, batch, lr)
     agreement = float((mlp.predict(Z_held) == y_held).mean())
     clock.lap('classify')
     with open(model_path, 'wb') as f:
-        pickle.dump({'pre': pre, 'kmeans': kmeans, 'mlp': mlp}, f)
+        pickle.dump({'pre': pre, 'kmeans': kmeans, 'mlp': mlp, 'vendor': vendor, 'keep': keep}, f)
     clock.lap('bundle')
     return {'job': 'train', **clock.result(), 'customers': int(len(X)), 'k': int(k), 'selectedK': int(selected_k), 'selection': selection,
-            'pcaComponents': int(pre.components), 'inertia': float(kmeans.inertia_), 'iterations': int(kmeans.n_iter_),
+            'features': int(X.shape[1]), 'pcaComponents': int(pre.components), 'inertia': float(kmeans.inertia_), 'iterations': int(kmeans.n_iter_),
             'heldOutAccuracy': agreement, 'nTrain': int(len(y_train)), 'epochs': epochs}
 
 
@@ -239,7 +287,8 @@ def score(columns, model_path, out_path):
     clock.lap('load')
     meta, customers, events, transactions = load(columns)
     clock.lap('ingest')
-    X = features(meta, customers, events, transactions)
+    X, _ = features(meta, customers, events, transactions, model['vendor'])
+    X = X[:, model['keep']]
     del events, transactions
     clock.lap('features')
     pre = model['pre']

@@ -9,8 +9,8 @@ import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import { sharedZeros } from '../core/matrix.ts';
-import { ACTIVITY_FEATURES, CHANNEL_FEATURES, FEATURE_NAMES, MODULE_SHARE_FEATURES, TRANSACTION_FEATURES } from './catalog.ts';
-import { featureSql, type FeatureParams, type FeatureSqlDialect, type FeatureTable } from './features.ts';
+import { FEATURE_NAMES, featureCatalog, needsAbsentTable } from './catalog.ts';
+import { activityFrom, featureSql, resolveVendorModules, type FeatureParams, type FeatureSqlDialect, type FeatureTable } from './features.ts';
 
 /**
  * A precomputed feature table (`train --features FILE`, `score --features FILE`): one row per
@@ -20,6 +20,9 @@ import { featureSql, type FeatureParams, type FeatureSqlDialect, type FeatureTab
  * - feature columns: every other column that is not reserved below, numeric;
  * - `history` (optional): usage events + transactions up to the as-of date, which decides cold
  *   start; absent = cold start is off when scoring (and fitted on every customer in train);
+ * - `first_seen_days`, `last_seen_days` (optional, both or neither): days from the customer's first
+ *   / last usage event or transaction to the end of the as-of date, blank when none; the
+ *   lifecycle lens reads them (FeatureTable.activity), absent = activity unknown;
  * - `as_of` (optional): the as-of date of the features, one value for the whole table (or `--as-of`);
  * - the customer attributes of the contract (optional): `signup_date`, `industry`, `employees`,
  *   `annual_revenue`, `founded_year`, `region`, `deployment`, `edition`, `buyer_role`, in the
@@ -32,18 +35,15 @@ import { featureSql, type FeatureParams, type FeatureSqlDialect, type FeatureTab
 export const KEY_COLUMN = 'customer_id';
 export const HISTORY_COLUMN = 'history';
 export const AS_OF_COLUMN = 'as_of';
+export const ACTIVITY_COLUMNS = ['first_seen_days', 'last_seen_days'] as const;
 /** The contract's customer attributes (all but the key), which a feature table may carry as extra columns. */
 export const ATTRIBUTE_SPECS: readonly ColumnSpec[] = CONTRACT.customers.columns.filter((c) => c.name !== KEY_COLUMN);
-export const RESERVED_COLUMNS: readonly string[] = [KEY_COLUMN, HISTORY_COLUMN, AS_OF_COLUMN, ...ATTRIBUTE_SPECS.map((c) => c.name)];
-
-/** Catalog features computed from usage events or from transactions, left out of an export when that table is absent (as computeFeatures drops them). */
-const USAGE_FEATURES: readonly string[] = [...ACTIVITY_FEATURES.filter((f) => f !== 'tenure_days'), ...MODULE_SHARE_FEATURES, ...CHANNEL_FEATURES, 'usage_trend'];
-const TXN_FEATURES: readonly string[] = [...TRANSACTION_FEATURES, 'volume_trend'];
+export const RESERVED_COLUMNS: readonly string[] = [KEY_COLUMN, HISTORY_COLUMN, AS_OF_COLUMN, ...ACTIVITY_COLUMNS, ...ATTRIBUTE_SPECS.map((c) => c.name)];
 
 /**
  * The feature table as one SQL query over contract-shaped tables `customers`, `usage_events`
- * and `transactions`: the catalog features (features.ts), the customer attributes, `history`
- * and `as_of`. What `finseg features-sql` prints for a distributed engine (`portable`) and
+ * and `transactions`: the catalog features (features.ts), the customer attributes, `history`,
+ * `first_seen_days`, `last_seen_days` and `as_of`. What `finseg features-sql` prints for a distributed engine (`portable`) and
  * `finseg features` writes (`duckdb`).
  */
 export function featureTableSql(asOf: string, params: FeatureParams, dialect: FeatureSqlDialect = 'duckdb'): string {
@@ -59,13 +59,16 @@ ORDER BY f.customer_id`;
 /**
  * Writes the feature table of the ingested tables to a Parquet or CSV file (by extension).
  * Features from an absent table are left out, as training on the raw data leaves them out.
+ * Vendor modules are `params.vendorModules` (a bundle's), else chosen from the data as train does.
  */
 export async function writeFeatureTable(conn: DuckDBConnection, asOf: string, params: FeatureParams, absentTables: readonly string[], outFile: string): Promise<{ columns: string[]; rows: number }> {
   const lower = outFile.toLowerCase();
   const format = lower.endsWith('.parquet') ? 'parquet' : lower.endsWith('.csv') ? 'csv' : null;
   if (!format) throw new InputError(`--out ${outFile}: use a .parquet or .csv file name`);
-  const left = FEATURE_NAMES.filter((f) => (absentTables.includes('usage_events') && USAGE_FEATURES.includes(f)) || (absentTables.includes('transactions') && TXN_FEATURES.includes(f)));
-  const select = left.length ? `SELECT * EXCLUDE (${left.map(sqlIdent).join(', ')}) FROM (${featureTableSql(asOf, params)})` : featureTableSql(asOf, params);
+  const resolved = { ...params, vendorModules: absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, asOf, params) };
+  const left = featureCatalog(resolved.vendorModules).filter((f) => needsAbsentTable(f, absentTables));
+  const sql = featureTableSql(asOf, resolved);
+  const select = left.length ? `SELECT * EXCLUDE (${left.map(sqlIdent).join(', ')}) FROM (${sql})` : sql;
   mkdirSync(dirname(outFile) || '.', { recursive: true });
   await conn.run(`COPY (${select}) TO ${sqlString(outFile)} (FORMAT ${format}${format === 'csv' ? ', HEADER' : ''})`);
   const described = await queryRows(conn, `DESCRIBE SELECT * FROM (${select})`);
@@ -171,7 +174,7 @@ export async function readFeatureFile(conn: DuckDBConnection, path: string, opts
     return await readChecked(conn, path, format, files, opts);
   } finally {
     // Also after an error: the connection may read another table next (tests, a long-lived process).
-    await conn.run(`DROP TABLE IF EXISTS __ff_bad; DROP TABLE IF EXISTS __ff_part; DROP VIEW IF EXISTS __ff_scoped; DROP VIEW IF EXISTS __ff_src; DROP TABLE IF EXISTS __ff_rows; DROP TABLE IF EXISTS __ff_csv`);
+    await conn.run(`DROP TABLE IF EXISTS __ff_bad; DROP TABLE IF EXISTS __ff_part; DROP VIEW IF EXISTS __ff_parsed; DROP VIEW IF EXISTS __ff_scoped; DROP VIEW IF EXISTS __ff_src; DROP TABLE IF EXISTS __ff_rows; DROP TABLE IF EXISTS __ff_csv`);
   }
 }
 
@@ -235,7 +238,9 @@ async function readChecked(conn: DuckDBConnection, path: string, format: 'parque
   const missingList = opts.missingValues.map((v) => sqlString(v.trim().toUpperCase())).join(', ');
   const textOf = (c: string) => {
     const raw = `trim(CAST(${sqlIdent(c)} AS VARCHAR))`;
-    return `CASE WHEN ${raw} = ''${missingList ? ` OR upper(${raw}) IN (${missingList})` : ''} THEN NULL ELSE ${raw} END`;
+    // list_contains, not IN: DuckDB's optimizer rewrites an IN list in every column's expression,
+    // which took it 11 s to plan for a 55-column table of 3 rows.
+    return `CASE WHEN ${raw} = ''${missingList ? ` OR list_contains([${missingList}], upper(${raw}))` : ''} THEN NULL ELSE ${raw} END`;
   };
   const isText = (c: string) => TEXT_TYPE.test(types.get(c)!);
   const numberOf = (c: string) => (isText(c) ? `try_cast(${textOf(c)} AS DOUBLE)` : `CAST(${sqlIdent(c)} AS DOUBLE)`);
@@ -272,14 +277,28 @@ async function readChecked(conn: DuckDBConnection, path: string, format: 'parque
 
   // Row checks, in the order ingest checks them.
   const checks: Check[] = [{ when: '__key IS NULL', reason: 'missing_key', column: KEY_COLUMN, value: 'NULL', detail: `'${KEY_COLUMN} is blank'` }];
+  // Numeric columns are checked on their parsed text and number, computed once per column in a
+  // view under the checks (__ff_parsed), so that the checks and their four CASEs name a column
+  // instead of repeating the parsing expression of each of 50 columns.
+  const parsed: string[] = [];
+  const parsedRef = (c: string) => {
+    if (!parsed.includes(c)) parsed.push(c);
+    const i = parsed.indexOf(c);
+    return { text: `__pt${i}`, number: `__pn${i}` };
+  };
   const numericCheck = (c: string, min?: number, max?: number) => {
-    if (isText(c)) checks.push({ when: `${textOf(c)} IS NOT NULL AND ${numberOf(c)} IS NULL`, reason: 'unparseable', column: c, value: valueText(c), detail: `'expected a number'` });
-    const range = [`isinf(${numberOf(c)})`, ...(min !== undefined ? [`${numberOf(c)} < ${min}`] : []), ...(max !== undefined ? [`${numberOf(c)} > ${max}`] : [])];
+    const { text, number } = parsedRef(c);
+    if (isText(c)) checks.push({ when: `${text} IS NOT NULL AND ${number} IS NULL`, reason: 'unparseable', column: c, value: text, detail: `'expected a number'` });
+    const range = [`isinf(${number})`, ...(min !== undefined ? [`${number} < ${min}`] : []), ...(max !== undefined ? [`${number} > ${max}`] : [])];
     const expected = min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `≥ ${min}` : 'a finite number';
-    checks.push({ when: range.join(' OR '), reason: 'out_of_range', column: c, value: valueText(c), detail: sqlString(`expected ${expected}`) });
+    checks.push({ when: range.join(' OR '), reason: 'out_of_range', column: c, value: text, detail: sqlString(`expected ${expected}`) });
   };
   for (const f of featureColumns) numericCheck(f);
   if (types.has(HISTORY_COLUMN)) numericCheck(HISTORY_COLUMN, 0);
+  // Activity is read when both columns are there: the lifecycle lens needs the first and the last.
+  const hasActivity = ACTIVITY_COLUMNS.every((c) => types.has(c));
+  if (hasActivity) for (const c of ACTIVITY_COLUMNS) numericCheck(c, 0);
+  else if (ACTIVITY_COLUMNS.some((c) => types.has(c))) opts.logger.warn(`${basename(path)}: ${ACTIVITY_COLUMNS.join(' and ')} come together; with one of them, activity is read as unknown`);
   const attributeColumns = ATTRIBUTE_SPECS.filter((s) => types.has(s.name));
   const attributeExpr = new Map<string, string>();
   for (const s of attributeColumns) {
@@ -305,11 +324,12 @@ async function readChecked(conn: DuckDBConnection, path: string, format: 'parque
   const scoped = opts.partition ? '__ff_part' : '__ff_scoped';
   await conn.run(`CREATE OR REPLACE TEMP ${opts.partition ? 'TABLE' : 'VIEW'} ${scoped} AS SELECT * FROM (SELECT *, ${textOf(KEY_COLUMN)} AS __key FROM __ff_src) ${inPartition}`);
   // Bad rows are few: the checks run once as one filter, reasons are worked out for the rows it keeps only.
+  await conn.run(`CREATE OR REPLACE TEMP VIEW __ff_parsed AS SELECT *, ${parsed.map((c, i) => `${textOf(c)} AS __pt${i}, ${numberOf(c)} AS __pn${i}`).join(', ')} FROM ${scoped}`);
   await conn.run(`
 CREATE OR REPLACE TEMP TABLE __ff_bad AS
 SELECT __file, __row, __key, ${caseOf((c) => sqlString(c.reason))} AS reason, ${caseOf((c) => (c.column === null ? 'NULL' : sqlString(c.column)))} AS "column",
     ${caseOf((c) => c.value)} AS value, ${caseOf((c) => c.detail)} AS detail
-FROM ${scoped} WHERE ${checks.map((c) => `coalesce(${c.when}, false)`).join(' OR ')}`);
+FROM __ff_parsed WHERE ${checks.map((c) => `coalesce(${c.when}, false)`).join(' OR ')}`);
   // Duplicate ids among the otherwise good rows: the first row (file, row order) is kept.
   const bad = () => `NOT EXISTS (SELECT 1 FROM __ff_bad b WHERE b.__file = s.__file AND b.__row = s.__row)`;
   const [{ repeated }] = (await queryRows(conn, `SELECT count(*) AS repeated FROM (SELECT __key FROM ${scoped} WHERE __key IS NOT NULL GROUP BY __key HAVING count(*) > 1)`)) as [{ repeated: number }];
@@ -357,6 +377,7 @@ FROM (
     `__key AS ${KEY_COLUMN}`,
     ...featureColumns.map((f, j) => `${cleanNumber(f)} AS __f${j}`),
     types.has(HISTORY_COLUMN) ? `${cleanNumber(HISTORY_COLUMN)} AS __history` : `CAST(NULL AS DOUBLE) AS __history`,
+    ...(hasActivity ? ACTIVITY_COLUMNS.map((c) => `${cleanNumber(c)} AS ${sqlIdent(c)}`) : []),
     ...attributeColumns.map((s) => `${attributeExpr.get(s.name)} AS ${sqlIdent(s.name)}`),
   ];
   const cols = await readColumnsCoded(conn, `SELECT ${select.join(', ')} FROM ${scoped} s${quarantined > 0 ? ` WHERE ${bad()}` : ''} ORDER BY __key`, [KEY_COLUMN, ...textAttrs], textAttrs);
@@ -384,6 +405,7 @@ FROM (
     featureNames: used.map((u) => u.f),
     X: { rows: n, cols: p, data },
     history: cols.numeric.__history!,
+    activity: hasActivity ? activityFrom(cols.numeric.first_seen_days!, cols.numeric.last_seen_days!) : undefined,
     dropped,
     asOf,
     attributes: {

@@ -107,6 +107,13 @@ const BASE_TAGS: Record<string, Record<Direction, Bilingual>> = {
   kind_purchase_share: { high: { en: 'purchase-heavy', zh: '采购为主' }, low: { en: 'few purchases', zh: '采购占比低' } },
   kind_payroll_share: { high: { en: 'payroll-heavy', zh: '薪资支出为主' }, low: { en: 'little payroll', zh: '薪资支出少' } },
   kind_transfer_share: { high: { en: 'transfer-heavy', zh: '转账分账频繁' }, low: { en: 'few transfers', zh: '转账少' } },
+  txn_recency_days: { high: { en: 'no recent purchase', zh: '近期无交易' }, low: { en: 'recent purchase', zh: '近期有交易' } },
+  txn_tenure_days: { high: { en: 'long-time buyers', zh: '长期交易客户' }, low: { en: 'new buyers', zh: '新近交易客户' } },
+  txn_active_months: { high: { en: 'buys most months', zh: '多数月份有交易' }, low: { en: 'buys in few months', zh: '少数月份有交易' } },
+  txn_count_all: { high: { en: 'many transactions overall', zh: '累计交易多' }, low: { en: 'few transactions overall', zh: '累计交易少' } },
+  txn_volume_all: { high: { en: 'high lifetime spend', zh: '累计交易额高' }, low: { en: 'low lifetime spend', zh: '累计交易额低' } },
+  txn_avg_basket: { high: { en: 'large baskets', zh: '单笔金额大' }, low: { en: 'small baskets', zh: '单笔金额小' } },
+  share_vendor_other: { high: { en: 'vendor-module heavy', zh: '自定义模块为主' }, low: { en: 'little vendor-module use', zh: '少用自定义模块' } },
   usage_trend: { high: { en: 'growing usage', zh: '使用量上升' }, low: { en: 'shrinking usage', zh: '使用量下滑' } },
   volume_trend: { high: { en: 'growing volume', zh: '交易额上升' }, low: { en: 'shrinking volume', zh: '交易额下滑' } },
 };

@@ -3,6 +3,8 @@ import { BOOLEAN, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR } from '@duckdb/node
 import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureParams, type FeatureTable } from '../02-features/features.ts';
+import type { VendorModule } from '../02-features/catalog.ts';
+import { withTrainedDrops } from '../02-features/select.ts';
 import { readFeatureFile, type FeatureFileReport } from '../02-features/feature-file.ts';
 import { profileFeatureFile, type ProfileFeatureFile } from '../02-features/profile-table.ts';
 import { checkPreprocessColumns, loadPreprocessState } from '../03-preprocess/preprocess.ts';
@@ -217,12 +219,14 @@ export interface ScoreOptions {
 }
 
 /**
- * The feature settings a batch is scored with: the bundle's, and the training data's home
- * currency (recorded since bundles carry it) rather than the batch's own most common one.
+ * The feature settings a batch is scored with: the bundle's, the training data's home currency
+ * (recorded since bundles carry it) rather than the batch's own most common one, and the vendor
+ * modules chosen at training (none for a bundle from before catalog version 2).
  */
 export function bundleFeatureParams(model: ScoringModel): FeatureParams {
-  const trainedHome = (model.bundle.manifest.features as { homeCurrency?: string | null }).homeCurrency;
-  return trainedHome ? { ...model.config.features, homeCurrency: trainedHome } : model.config.features;
+  const trained = model.bundle.manifest.features as { homeCurrency?: string | null; vendorModules?: VendorModule[] };
+  const params = trained.homeCurrency ? { ...model.config.features, homeCurrency: trained.homeCurrency } : model.config.features;
+  return { ...params, vendorModules: trained.vendorModules ?? [] };
 }
 
 /** Reads new customers, scores them with a bundle, writes Parquet or CSV by the out file's extension. */
@@ -273,6 +277,8 @@ export async function scoreJob(
       });
       clock.lap('features');
     }
+    // The lenses read a column the fit dropped as a duplicate from its twin, as in train.
+    features = withTrainedDrops(features, (model.bundle.manifest.features as { dropped?: FeatureTable['dropped'] }).dropped ?? []);
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     // From a feature table the helper starts now, and loads while the lenses are computed.
     threads ??= ScoreThreads.start(scoreStates(model), features.X.rows);

@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import { CATALOG_VERSION } from '../02-features/catalog.ts';
-import { computeFeatures, featureColumn, resolveHomeCurrency, type FeatureTable } from '../02-features/features.ts';
+import { computeFeatures, featureColumn, resolveHomeCurrency, resolveVendorModules, type FeatureTable } from '../02-features/features.ts';
+import { dropUninformative } from '../02-features/select.ts';
 import { readFeatureFile } from '../02-features/feature-file.ts';
 import { profileFeatureFile, type ProfileFeatureFile } from '../02-features/profile-table.ts';
 import { fitPreprocess, fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
@@ -205,7 +206,10 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     clock.lap('ingest');
     // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
     const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
-    const features = fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency }, ingested.absentTables);
+    // Likewise the vendor modules with a share of their own; a feature table names none (its vendor shares are read as they are).
+    const vendorModules = fromFile || ingested.absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, ingested.asOf, config.features);
+    // Constant, near-constant and duplicate columns are dropped here, at fit time only: score computes the bundle's names.
+    const features = dropUninformative(fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables));
     // The row order per-customer queries are placed by (startPerCustomer).
     await registerCustomerIndex(conn, features.customerIds);
     clock.lap('features');
@@ -335,7 +339,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
         fingerprints,
         quarantineDir: ingested.quarantineDir,
       },
-      features: { catalogVersion: CATALOG_VERSION, names: features.featureNames, dropped: features.dropped, homeCurrency },
+      features: { catalogVersion: CATALOG_VERSION, names: features.featureNames, dropped: features.dropped, homeCurrency, vendorModules },
       metrics: {
         customers: features.X.rows,
         k: cluster.k,

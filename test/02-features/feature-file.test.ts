@@ -75,7 +75,7 @@ describe('partitions of customer ids', () => {
 });
 
 describe('the feature table of the tiny export, written and read back', () => {
-  it('reads back exactly what computeFeatures gives: ids, every catalog feature, attributes, history, as-of', async () => {
+  it('reads back exactly what computeFeatures gives: ids, every catalog feature, attributes, history, activity, as-of', async () => {
     await ingest(conn, tiny, { ...defaultIngestParams, asOf: '2026-09-30', quarantineLimit: 1 }, null, quietLogger);
     const direct = await computeFeatures(conn, '2026-09-30', defaultFeatureParams);
     const out = join(work, 'tiny-features.parquet');
@@ -89,6 +89,7 @@ describe('the feature table of the tiny export, written and read back', () => {
     expect(Array.from(read.features.X.data)).toEqual(Array.from(direct.X.data));
     expect(read.features.attributes).toEqual(direct.attributes);
     expect(read.features.asOf).toBe('2026-09-30');
+    expect(read.features.activity).toEqual(direct.activity);
     expect(read.report).toMatchObject({ read: 3, accepted: 3, quarantined: 0, hasHistory: true });
     // history = usage events + transactions up to the as-of date, per customer
     const history = await queryRows(conn, `SELECT customer_id, history FROM read_parquet('${out}') ORDER BY customer_id`);
@@ -110,6 +111,7 @@ describe('a hand-written feature table', () => {
     expect(features.dropped.map((d) => d.feature)).toEqual(FEATURE_NAMES.filter((f) => f !== 'events_90' && f !== 'tenure_days'));
     expect(Array.from(history).every(Number.isNaN)).toBe(true);
     expect(report.hasHistory).toBe(false);
+    expect(features.activity).toBeUndefined();
   });
 
   it('quarantines blank ids, unparseable and infinite numbers, bad enums, out-of-range attributes and repeated ids (first kept)', async () => {

@@ -20,10 +20,10 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
   });
   afterAll(() => conn.closeSync());
 
-  it('has one row per accepted customer and the whole catalog (>= 20 features)', () => {
+  it('has one row per accepted customer and the whole catalog (>= 40 features)', () => {
     expect(table.customerIds).toEqual(['A', 'B', 'C']);
     expect(table.featureNames).toEqual([...FEATURE_NAMES]);
-    expect(table.featureNames.length).toBeGreaterThanOrEqual(20);
+    expect(table.featureNames.length).toBeGreaterThanOrEqual(40);
   });
 
   it('computes activity, module mix and channel shares over the 90-day window', () => {
@@ -38,7 +38,8 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
     expect(value('A', 'device_mobile_share')).toBe(0.75);
     expect(value('A', 'recency_days')).toBe(1);
     expect(value('A', 'tenure_days')).toBe(273);
-    expect(value('B', 'recency_days')).toBe(61);
+    // B's last usage event is on 2026-08-01 (61 days), its last transaction on 2026-09-01: recency is the later.
+    expect(value('B', 'recency_days')).toBe(30);
     expect(value('B', 'tenure_days')).toBe(458);
     expect(value('B', 'device_desktop_share')).toBe(1);
   });
@@ -53,6 +54,37 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
     expect(value('B', 'currencies_90')).toBe(2);
     expect(value('B', 'foreign_share')).toBe(0.25);
     expect(value('B', 'kind_payroll_share')).toBe(0.5);
+  });
+
+  it('computes all-history transaction recency, tenure, active months, count, volume and basket', () => {
+    // A: 50 on 09-30, 150 on 09-20, -50 on 09-21 (a refund counts by its size); 11 days from 09-20 to the end of 09-30.
+    expect(value('A', 'txn_recency_days')).toBe(1);
+    expect(value('A', 'txn_tenure_days')).toBe(11);
+    expect(value('A', 'txn_active_months')).toBe(1);
+    expect(value('A', 'txn_count_all')).toBe(3);
+    expect(value('A', 'txn_volume_all')).toBe(250);
+    expect(value('A', 'txn_avg_basket')).toBeCloseTo(250 / 3, 12);
+    // B: 1000 on 04-01 (before the previous window, still all history), 3000 on 08-01, 1000 on 09-01; its 'abc' row is quarantined.
+    expect(value('B', 'txn_recency_days')).toBe(30);
+    expect(value('B', 'txn_tenure_days')).toBe(183);
+    expect(value('B', 'txn_active_months')).toBe(3);
+    expect(value('B', 'txn_count_all')).toBe(3);
+    expect(value('B', 'txn_volume_all')).toBe(5000);
+    expect(value('B', 'txn_avg_basket')).toBeCloseTo(5000 / 3, 12);
+    // C never bought: recency from signup (09-01), no tenure or basket, zero counts.
+    expect(value('C', 'txn_recency_days')).toBe(30);
+    expect(Number.isNaN(value('C', 'txn_tenure_days')!)).toBe(true);
+    expect(value('C', 'txn_active_months')).toBe(0);
+    expect(value('C', 'txn_count_all')).toBe(0);
+    expect(value('C', 'txn_volume_all')).toBe(0);
+    expect(Number.isNaN(value('C', 'txn_avg_basket')!)).toBe(true);
+  });
+
+  it('gives first and last activity of either table, and the span of the data', () => {
+    // A: first usage 05-01 (153 days to the end of 09-30), last activity 09-30. B: first usage 03-01 (214 days), last transaction 09-01.
+    expect(Array.from(table.activity!.firstSeenDays)).toEqual([153, 214, NaN]);
+    expect(Array.from(table.activity!.lastSeenDays)).toEqual([1, 30, NaN]);
+    expect(table.activity!.spanDays).toBe(214);
   });
 
   it('computes trends as log ratios of this window to the previous one', () => {
