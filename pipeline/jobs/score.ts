@@ -134,7 +134,7 @@ export async function scoreFeatures(
     novel[i] = 0;
   });
   clock?.lap('coldstart');
-  const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  const recommendation = recommendCustomers(scores.segment, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks, model.segments.cards.map((c) => c.playbook));
   clock?.lap('recommend');
   return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart, history: Float64Array.from({ length: X.rows }, (_, i) => (history ? history[i]! : Number.NaN)), recommendation };
 }

@@ -80,7 +80,7 @@ describe('segments named from their lenses and behaviour (planted archetypes as 
     expect(dominant('declining_firm', 'lifecycle')).toMatchObject({ dominant: 'decline', dominantShare: expect.closeTo(0.53, 1) });
     expect(card('declining_firm').name).toEqual({ en: 'Declining mid-size businesses · desktop-bound', zh: '衰退期中型企业 · 桌面端为主' });
     expect(dominant('growing_sme', 'lifecycle')).toMatchObject({ dominant: 'growth', dominantShare: expect.closeTo(0.54, 1) });
-    expect(card('growing_sme').name).toEqual({ en: 'Growth-stage small businesses · multi-currency-heavy', zh: '成长期小型企业 · 多币种为主' });
+    expect(card('growing_sme').name).toEqual({ en: 'Growth-stage small businesses · heavy users of multi-currency', zh: '成长期小型企业 · 重度使用多币种' });
   });
 
   it('gives every segment a distinct name in both languages, and a lens association between 0 and 1', () => {
