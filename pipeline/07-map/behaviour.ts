@@ -185,11 +185,18 @@ export function segmentSummaries(
         lapsedShare: m ? acc[a + 3]! / m : Number.NaN,
         baseMedian,
         baseMean: count ? sum / count : Number.NaN,
-        standardisedDifference: differences[s]?.[j]?.standardisedDifference ?? Number.NaN,
+        standardisedDifference: effect(differences[s]?.[j]?.standardisedDifference ?? Number.NaN, m ? acc[a + 1]! / m : Number.NaN, count ? sum / count : Number.NaN),
       };
     }
   });
   return out;
+}
+
+/** A difference of means with no spread on either side (sd 0) separates the segment perfectly: ±∞, not 0. */
+function effect(d: number, mean: number, baseMean: number): number {
+  // Sums in a different order leave equal means a rounding error apart.
+  if (d !== 0 || !(Math.abs(mean - baseMean) > 1e-9 * Math.max(1, Math.abs(baseMean)))) return d;
+  return mean > baseMean ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
 }
 
 /** The kinds of facts; the first five are states (at most one per segment). */
@@ -403,7 +410,7 @@ const RELATIVE: readonly RelativeSpec[] = [
 /** Whether the segment's value sits on the `dir` side of the base, by the spec's statistic, with a large enough effect. */
 function holds(s: FeatureSummary, dir: 'hi' | 'lo', by: 'median' | 'mean', p: BehaviourParams): boolean {
   const d = s.standardisedDifference;
-  if (!Number.isFinite(d) || Math.abs(d) < p.minEffect || (d > 0) !== (dir === 'hi')) return false;
+  if (Number.isNaN(d) || Math.abs(d) < p.minEffect || (d > 0) !== (dir === 'hi')) return false;
   const [own, base] = by === 'median' ? [s.median, s.baseMedian] : [s.mean, s.baseMean];
   return dir === 'hi' ? own > base : own < base;
 }
