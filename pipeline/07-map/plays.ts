@@ -1,5 +1,6 @@
 import { MODULES, type Module } from '../01-ingest/contract.ts';
-import { STATE_KINDS as STATE, type BehaviourFact, type FactKind, type FeatureSummary } from './behaviour.ts';
+import { STATE_KINDS as STATE, type BehaviourFact, type FactKind } from './behaviour.ts';
+import type { FeatureSummary } from './summaries.ts';
 import { PLAYBOOK_TABLE, playbookFor, type Bilingual, type Channel, type DominantLenses, type Playbook, type PlaybookTable } from './playbooks.ts';
 
 /**
@@ -227,6 +228,30 @@ export function segmentPlaybook(input: PlayInput, table: PlaybookTable = PLAYBOO
 
 const dedupe = (actions: PlaybookAction[]) => actions.filter((a, i) => actions.findIndex((b) => b.rule === a.rule) === i);
 
+/** What to tell a steady segment's buyer, from its strongest fact. */
+function pitch(f: BehaviourFact, label: (f: string) => Bilingual): Bilingual {
+  const kind = f.with === 'small_baskets' && f.kind === 'frequent' ? 'frequent_small' : f.kind;
+  switch (kind) {
+    case 'module': {
+      const l = label(f.module!);
+      return bi(`Get more from ${l.en}: advanced features and training for the module you rely on`, `用好${l.zh}：为您依赖的模块提供进阶功能与培训`);
+    }
+    case 'mobile': return bi('Run your finances from your phone: invoices, approvals and reports wherever you are', '用手机管好财务：随时随地开票、审批、看报表');
+    case 'api': return bi('Build on our open API: documented, stable and with a sandbox to test in', '基于开放API构建：文档完善、稳定可靠，并有沙箱可供测试');
+    case 'desktop': return bi('Keep working the way you do on the desktop, fully supported', '继续使用熟悉的桌面端，获得全面支持');
+    case 'frequent_small':
+    case 'frequent': return bi('Let the software carry your transaction volume: batch invoicing and automatic reconciliation', '让软件承担交易量：批量开票与自动对账');
+    case 'large_baskets':
+    case 'high_spend': return bi('A named contact and a regular efficiency review for an account of your size', '为您这样规模的客户配备专属联系人与定期效率评估');
+    case 'heavy_usage':
+    case 'broad': return bi('One suite, one set of numbers: smart reports across every module you use', '一套系统、一套数据：覆盖您所用全部模块的智能报表');
+    case 'multi_currency': return bi('Settle and report in every currency you trade in', '以您经营的每一种货币结算与出报表');
+    case 'refunds': return bi('Returns and credit notes, reconciled without manual work', '退货与红字发票，自动对账无需手工');
+    case 'long_standing': return bi('Thank you for staying with us: long-term pricing and early access to what is new', '感谢长期支持：长期价格与新功能抢先体验');
+    default: return bi('Get more from what you already pay for: a short training on the features you have not tried', '用足已付费的产品：就尚未尝试的功能做简短培训');
+  }
+}
+
 /** What to tell the buyer: the motion's headline, or for a steady segment its strongest fact's. */
 function headline(play: PlayKind, facts: readonly BehaviourFact[], label: (f: string) => Bilingual): Bilingual {
   switch (play) {
@@ -236,8 +261,7 @@ function headline(play: PlayKind, facts: readonly BehaviourFact[], label: (f: st
     case 'expand': return bi('Ready for the next step: the modules businesses like yours add as they grow', '迈向下一步：与您相似的企业在成长中增加的模块');
     case 'deepen': {
       const top = facts[0];
-      if (!top) return bi('Reliable, secure financial software with a clear return on investment', '可靠、安全、投资回报清晰的财务软件');
-      return bi(`Built for how you work: ${top.tag.en}`, `贴合您的经营方式：${top.tag.zh}`);
+      return top ? pitch(top, label) : bi('Reliable, secure financial software with a clear return on investment', '可靠、安全、投资回报清晰的财务软件');
     }
   }
 }

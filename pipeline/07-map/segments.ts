@@ -1,7 +1,8 @@
 import { LENS_LABELS, LENS_NAMES, type CustomerLenses, type LensName } from '../06-categorize/lenses.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { lensMeasurability, type LensMeasurability } from '../06-categorize/measurability.ts';
-import { behaviourFacts, defaultBehaviourParams, segmentSummaries, type BehaviourFact, type BehaviourParams, type FeatureSummary } from './behaviour.ts';
+import { behaviourFacts, defaultBehaviourParams, type BehaviourFact, type BehaviourParams } from './behaviour.ts';
+import { segmentSummaries, type FeatureSummary } from './summaries.ts';
 import { defaultNamingParams, MODULE_WORDS, nameSegments, type NamingParams } from './naming.ts';
 import { PLAYBOOK_TABLE, type Bilingual, type DominantLenses, type Playbook, type PlaybookTable } from './playbooks.ts';
 import { defaultPlayParams, distinctMessages, segmentPlaybook, type LensEvidence, type PlayParams } from './plays.ts';

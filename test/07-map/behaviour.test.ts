@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LENS_NAMES, type CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
-import { medianOf, type BehaviourFact } from '../../pipeline/07-map/behaviour.ts';
+import type { BehaviourFact } from '../../pipeline/07-map/behaviour.ts';
+import { medianOf } from '../../pipeline/07-map/summaries.ts';
 import { nameSegments, type NamingInput } from '../../pipeline/07-map/naming.ts';
 import { PLAYBOOK_TABLE, playbookFor } from '../../pipeline/07-map/playbooks.ts';
 import { recommendFor } from '../../pipeline/07-map/recommend.ts';
