@@ -35,6 +35,7 @@ export interface PlayInput {
   dominant: DominantLenses;
   lifecycle: LensEvidence | null;
   size: LensEvidence | null;
+  technology: LensEvidence | null;
   facts: readonly BehaviourFact[];
   stats: Readonly<Record<string, FeatureSummary>>;
   /** Every other segment's module-share means and breadth, for "the modules its peers use". */
@@ -72,9 +73,11 @@ export function playOf(facts: readonly BehaviourFact[], lifecycle: LensEvidence 
 }
 
 /** Evidence of a lens-only state, e.g. "56% in the decline stage (4.1× the base)". */
-function lensEvidence(l: LensEvidence, lens: 'lifecycle' | 'size' = 'lifecycle'): Bilingual {
+function lensEvidence(l: LensEvidence, lens: 'lifecycle' | 'size' | 'technology' = 'lifecycle'): Bilingual {
   const zh = ({ decline: '衰退期', startup: '初创期', growth: '成长期', mature: '成熟期', micro: '微型', small: '小型', medium: '中型', large: '大型' } as Record<string, string>)[l.dominant] ?? l.dominant;
-  const what = lens === 'lifecycle' ? bi(`in the ${l.dominant} lifecycle stage`, `处于${zh}`) : bi(`${l.dominant} by size`, `为${zh}企业`);
+  const techZh = ({ low: '低', medium: '中', high: '高' } as Record<string, string>)[l.dominant] ?? l.dominant;
+  const what =
+    lens === 'lifecycle' ? bi(`in the ${l.dominant} lifecycle stage`, `处于${zh}`) : lens === 'size' ? bi(`${l.dominant} by size`, `为${zh}企业`) : bi(`at ${l.dominant} technology acceptance`, `技术接受度为${techZh}`);
   return bi(`${pct(l.dominantShare)} of customers ${what.en} (${l.lift.toFixed(1)}× the base)`, `${pct(l.dominantShare)}的客户${what.zh}（为全体的${l.lift.toFixed(1)}倍）`);
 }
 
@@ -102,7 +105,7 @@ export function peerModules(input: PlayInput, p: PlayParams = defaultPlayParams)
 }
 
 /** Actions of the segment's motion (the first one or two of the playbook). */
-function motionActions(play: PlayKind, input: PlayInput, p: PlayParams): PlaybookAction[] {
+function motionActions(play: PlayKind, input: PlayInput, table: PlaybookTable, p: PlayParams): PlaybookAction[] {
   const state = input.facts.find((f) => ['lapsed', 'declining', 'new', 'growing'].includes(f.kind));
   const why = state ? [state.evidence] : input.lifecycle ? [lensEvidence(input.lifecycle)] : [];
   const act = (rule: string, en: string, zh: string, evidence: Bilingual[], sells = false): PlaybookAction => ({ rule, en, zh, evidence, sells });
@@ -118,13 +121,13 @@ function motionActions(play: PlayKind, input: PlayInput, p: PlayParams): Playboo
     case 'retain':
       return [
         act('declining.retention', 'Retention review: find the cause of the drop with the finance owner and remove what blocks their use', '挽留评估：与财务负责人一起找出下滑原因，消除使用障碍', why),
-        act('declining.cost_control', 'Cost control: keep the running system on a long-term support contract with a low-cost upgrade path; no paid implementation', '成本控制：以长期支持合同保持现有系统运行，提供低成本升级路径；不推付费实施', why),
+        act('declining.cost_control', `Cost control: ${table.lifecycle.decline.service.en}; no paid implementation`, `成本控制：${table.lifecycle.decline.service.zh}；不推付费实施`, why),
       ];
     case 'onboard':
-      return [act('new.onboarding', 'Onboarding: core features first on a flexible monthly subscription, with a check-in after the first month', '新客户引导：先用核心功能、按月灵活订阅，首月后回访', why)];
+      return [act('new.onboarding', `Onboarding: ${table.lifecycle.startup.service.en}, with a check-in after the first month`, `新客户引导：${table.lifecycle.startup.service.zh}，首月后回访`, why)];
     case 'expand': {
       const peers = peerModules(input, p);
-      if (peers.length === 0) return [act('growing.add_ons', 'Expansion: training on add-on modules and a scalability review while they grow', '扩展：在其增长期提供增购模块培训与扩展性评估', why, true)];
+      if (peers.length === 0) return [act('growing.add_ons', `Expansion: ${table.lifecycle.growth.service.en}`, `扩展：${table.lifecycle.growth.service.zh}`, why, true)];
       const names = peers.map((m) => input.label(m.feature));
       return [
         act(
@@ -137,7 +140,8 @@ function motionActions(play: PlayKind, input: PlayInput, p: PlayParams): Playboo
       ];
     }
     case 'deepen':
-      return [];
+      // The seed's mature-stage service, when the lifecycle lens says mature.
+      return input.lifecycle?.dominant === 'mature' ? [act('mature.efficiency', table.lifecycle.mature.service.en, table.lifecycle.mature.service.zh, [lensEvidence(input.lifecycle)], true)] : [];
   }
 }
 
@@ -202,7 +206,11 @@ export function segmentPlaybook(input: PlayInput, table: PlaybookTable = PLAYBOO
   const size = input.size && input.dominant.size !== 'mixed' && input.dominant.size !== 'unknown' ? table.size[input.dominant.size] : null;
   // The seed's per-size service (mid-size firms pay for implementation) only where something is sold at all.
   const sizeAction: PlaybookAction[] = size && input.size ? [{ rule: 'size.service', ...size.service, evidence: [lensEvidence(input.size, 'size')], sells: true }] : [];
-  const actions = dedupe([...motionActions(play, input, p), ...factActions, ...sizeAction])
+  const tech = input.technology && input.dominant.technology !== 'mixed' && input.dominant.technology !== 'unknown' ? table.technology[input.dominant.technology] : null;
+  // The support style of the technology level; one that offers the API only where API use shows it.
+  const offersApi = tech !== null && (tech.modules.includes('api') || tech.channels.includes('api'));
+  const techAction: PlaybookAction[] = tech && input.technology && (!offersApi || usesApi(input.stats, p)) ? [{ rule: 'technology.service', ...tech.service, evidence: [lensEvidence(input.technology, 'technology')], sells: false }] : [];
+  const actions = dedupe([...motionActions(play, input, table, p), ...factActions, ...sizeAction, ...techAction])
     .filter((a) => !(noSale && a.sells))
     .slice(0, 4);
   if (actions.length === 0) actions.push({ rule: 'steady.review', en: 'Regular account review', zh: '定期客户回访', evidence: [bi('no measured behaviour sets this segment apart from the base', '没有可测行为使本组区别于全体')], sells: false });

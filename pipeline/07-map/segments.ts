@@ -293,7 +293,7 @@ export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cram
   const playbooks = distinctMessages(
     Array.from({ length: k }, (_, s) =>
       segmentPlaybook(
-        { dominant: dominantOf(s), lifecycle: lensEvidence(s, 'lifecycle'), size: lensEvidence(s, 'size'), facts: facts[s]!, stats: stats[s]!, peers: stats.filter((_, q) => q !== s && sizes[q]! > 0).map((st) => ({ stats: st })), label },
+        { dominant: dominantOf(s), lifecycle: lensEvidence(s, 'lifecycle'), size: lensEvidence(s, 'size'), technology: lensEvidence(s, 'technology'), facts: facts[s]!, stats: stats[s]!, peers: stats.filter((_, q) => q !== s && sizes[q]! > 0).map((st) => ({ stats: st })), label },
         args.playbooks ?? PLAYBOOK_TABLE,
         params.plays,
       ),

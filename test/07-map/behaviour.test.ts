@@ -3,7 +3,7 @@ import { LENS_NAMES, type CustomerLenses } from '../../pipeline/06-categorize/le
 import type { BehaviourFact } from '../../pipeline/07-map/behaviour.ts';
 import { medianOf } from '../../pipeline/07-map/summaries.ts';
 import { nameSegments, type NamingInput } from '../../pipeline/07-map/naming.ts';
-import { PLAYBOOK_TABLE, playbookFor } from '../../pipeline/07-map/playbooks.ts';
+import { PLAYBOOK_TABLE, parsePlaybookTable, playbookFor } from '../../pipeline/07-map/playbooks.ts';
 import { recommendFor } from '../../pipeline/07-map/recommend.ts';
 import { mapSegments, type SegmentCard } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
@@ -131,6 +131,28 @@ describe('playbooks from evidence', () => {
     expect(d!.playbook.service).toContain('usage −50% vs the previous 90 days');
     expect(d!.playbook.leadModules).toEqual(['general_ledger']);
     expect(d!.name.en).toMatch(/shrinking usage/);
+  });
+
+  it("takes the retention and onboarding texts from the vendor's playbook table", () => {
+    const declining = { usage_trend: Array(4).fill(Math.log(0.5)), tenure_days: range(4, 900, 1000) };
+    const fresh = { usage_trend: range(4, -0.05, 0.05), tenure_days: range(4, 10, 40) };
+    const steady = { usage_trend: range(4, -0.05, 0.05), tenure_days: range(4, 700, 800) };
+    const table = parsePlaybookTable({
+      lifecycle: { decline: { service: { en: 'three-year maintenance at a fixed price', zh: '三年固定价格维护' } }, startup: { service: { en: 'a free first month', zh: '首月免费' } } },
+    });
+    const rows = [declining, fresh, steady];
+    const featureNames = Object.keys(declining);
+    const cards = mapSegments({
+      labels: Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]),
+      k: 3,
+      lenses: Object.fromEntries(LENS_NAMES.map((l) => [l, Array(12).fill('unknown')])) as unknown as CustomerLenses,
+      features: fromRows(rows.flatMap((seg) => [0, 1, 2, 3].map((i) => featureNames.map((f) => seg[f as keyof typeof seg][i]!)))),
+      featureNames,
+      customerIds: Array.from({ length: 12 }, (_, i) => `c${i}`),
+      playbooks: table,
+    }).cards;
+    expect(cards[0]!.playbook.actions!.find((a) => a.rule === 'declining.cost_control')).toMatchObject({ en: 'Cost control: three-year maintenance at a fixed price; no paid implementation', zh: '成本控制：三年固定价格维护；不推付费实施' });
+    expect(cards[1]!.playbook.actions![0]).toMatchObject({ rule: 'new.onboarding', en: 'Onboarding: a free first month, with a check-in after the first month' });
   });
 
   it('offers a growing segment the modules its more advanced peers use, with their shares', () => {
