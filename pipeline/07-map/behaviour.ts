@@ -53,6 +53,9 @@ export type FactKind =
   | 'heavy_usage' | 'light_usage' | 'module' | 'mobile' | 'api' | 'desktop' | 'broad' | 'narrow'
   | 'multi_currency' | 'refunds' | 'long_standing';
 
+/** A state outranks every relative fact; the largest finite number, so the card's JSON keeps it (JSON has no Infinity). */
+const STATE_STRENGTH = Number.MAX_VALUE;
+
 /** Kinds that say where a segment is heading (the playbook's motion), not what it looks like. */
 export const STATE_KINDS: readonly FactKind[] = ['lapsed', 'declining', 'growing', 'new'];
 
@@ -110,7 +113,7 @@ function stateFact(stats: Record<string, FeatureSummary>, ctx: FactContext, p: B
         en: `median ${num(recency.s.median)} days ${recency.w.since.en} (base median ${num(recency.s.baseMedian)}); ${pct(recency.s.lapsedShare)} of customers over ${p.lapseDays} days`,
         zh: `中位数${num(recency.s.median)}${recency.w.since.zh}（全体中位数${num(recency.s.baseMedian)}）；${pct(recency.s.lapsedShare)}的客户超过${p.lapseDays}天`,
       },
-      strength: Number.POSITIVE_INFINITY,
+      strength: STATE_STRENGTH,
     };
   }
   // Without any recency feature, an empty purchase window is the lapse signal.
@@ -121,7 +124,7 @@ function stateFact(stats: Record<string, FeatureSummary>, ctx: FactContext, p: B
       features: ['txn_count_90'],
       tag: { en: `lapsed: no purchase in ${WINDOW_DAYS} days`, zh: `流失：${WINDOW_DAYS}天无购买` },
       evidence: { en: `${pct(window.zeroShare)} of customers with no purchase in the last ${WINDOW_DAYS} days`, zh: `${pct(window.zeroShare)}的客户近${WINDOW_DAYS}天无购买` },
-      strength: Number.POSITIVE_INFINITY,
+      strength: STATE_STRENGTH,
     };
   }
   const tenure = pick(stats, ['txn_tenure_days', 'tenure_days']);
@@ -134,7 +137,7 @@ function stateFact(stats: Record<string, FeatureSummary>, ctx: FactContext, p: B
       features: [tenure[0]],
       tag: bi(`new: ${txn ? 'first purchase' : 'signed up'} within ${p.newDays} days`, `新客户：${p.newDays}天内${txn ? '首购' : '签约'}`),
       evidence: bi(`median ${num(tenure[1].median)} days ${since.en} (base median ${num(tenure[1].baseMedian)})`, `中位数${num(tenure[1].median)}${since.zh}（全体中位数${num(tenure[1].baseMedian)}）`),
-      strength: Number.POSITIVE_INFINITY,
+      strength: STATE_STRENGTH,
     };
   }
   return trendFact(stats, p);
@@ -159,7 +162,7 @@ function trendFact(stats: Record<string, FeatureSummary>, p: BehaviourParams): B
       features: hits.map((t) => t.f),
       tag: { en: `${down ? 'shrinking' : 'growing'} ${subject.map((w) => w.en).join(' and ')}`, zh: `${subject.map((w) => w.zh).join('与')}${down ? '下滑' : '上升'}` },
       evidence: { en: evidence.map((e) => e.en).join('; '), zh: evidence.map((e) => e.zh).join('；') },
-      strength: Number.POSITIVE_INFINITY,
+      strength: STATE_STRENGTH,
     };
   }
   return undefined;

@@ -140,8 +140,7 @@ function motionActions(play: PlayKind, input: PlayInput, table: PlaybookTable, p
       ];
     }
     case 'deepen':
-      // The seed's mature-stage service, when the lifecycle lens says mature.
-      return input.lifecycle?.dominant === 'mature' ? [act('mature.efficiency', table.lifecycle.mature.service.en, table.lifecycle.mature.service.zh, [lensEvidence(input.lifecycle)], true)] : [];
+      return [];
   }
 }
 
@@ -210,9 +209,14 @@ export function segmentPlaybook(input: PlayInput, table: PlaybookTable = PLAYBOO
   // The support style of the technology level; one that offers the API only where API use shows it.
   const offersApi = tech !== null && (tech.modules.includes('api') || tech.channels.includes('api'));
   const techAction: PlaybookAction[] = tech && input.technology && (!offersApi || usesApi(input.stats, p)) ? [{ rule: 'technology.service', ...tech.service, evidence: [lensEvidence(input.technology, 'technology')], sells: false }] : [];
-  const actions = dedupe([...motionActions(play, input, table, p), ...factActions, ...sizeAction, ...techAction])
-    .filter((a) => !(noSale && a.sells))
-    .slice(0, 4);
+  // The seed's mature-stage service, when the lifecycle lens says mature and behaviour gives no motion.
+  const matureAction: PlaybookAction[] =
+    play === 'deepen' && input.lifecycle?.dominant === 'mature' ? [{ rule: 'mature.efficiency', ...table.lifecycle.mature.service, evidence: [lensEvidence(input.lifecycle)], sells: true }] : [];
+  const allowed = (a: PlaybookAction) => !(noSale && a.sells);
+  // Behaviour first; the lens entries (the same on every segment with that label) only fill up, at most two.
+  const behaviour = dedupe([...motionActions(play, input, table, p), ...factActions]).filter(allowed).slice(0, 4);
+  const lensActions = [...sizeAction, ...techAction, ...matureAction].filter(allowed).slice(0, Math.min(2, 4 - behaviour.length));
+  const actions = [...behaviour, ...lensActions];
   if (actions.length === 0) actions.push({ rule: 'steady.review', en: 'Regular account review', zh: '定期客户回访', evidence: [bi('no measured behaviour sets this segment apart from the base', '没有可测行为使本组区别于全体')], sells: false });
   const api = usesApi(input.stats, p);
   const channels: Channel[] = lens.channels.filter((c) => c !== 'api' || api);

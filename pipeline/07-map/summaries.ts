@@ -151,10 +151,10 @@ export function segmentSummaries(
   return out;
 }
 
-/** A difference of means with no spread on either side (sd 0) separates the segment perfectly: ±∞, not 0. */
+/** A difference of means with no spread on either side (sd 0) separates the segment perfectly: the largest finite effect (JSON-safe), not 0. */
 function effect(d: number, mean: number, baseMean: number): number {
   // Sums in a different order leave equal means a rounding error apart.
   if (d !== 0 || !(Math.abs(mean - baseMean) > 1e-9 * Math.max(1, Math.abs(baseMean)))) return d;
-  return mean > baseMean ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  return mean > baseMean ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 
