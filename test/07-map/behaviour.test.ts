@@ -118,6 +118,29 @@ describe('names from behaviour when the lenses cannot tell segments apart (trans
   });
 });
 
+describe('lenses that are not measurable', () => {
+  it('name and steer nothing, whether given or computed from the lenses', () => {
+    const a = { device_mobile_share: range(6, 0.7, 0.9), events_90: range(6, 10, 20) };
+    const b = { device_mobile_share: range(6, 0.0, 0.2), events_90: range(6, 10, 20) };
+    const lenses = { size: [...Array(6).fill('micro'), ...Array(6).fill('large')], industry: Array(12).fill('retail') };
+    const measured = mapHandMade([a, b], { lenses });
+    expect(measured[0]!.name.en).toBe('Micro retailers · mobile-first');
+    // Size not measurable: both subjects would read "Retailers", which tells them nothing apart.
+    const [m0] = mapSegments({
+      labels: Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]),
+      k: 2,
+      lenses: Object.fromEntries(LENS_NAMES.map((l) => [l, (lenses as Record<string, string[]>)[l] ?? Array(12).fill('unknown')])) as unknown as CustomerLenses,
+      features: fromRows([a, b].flatMap((seg) => [0, 1, 2, 3, 4, 5].map((i) => [seg.device_mobile_share[i]!, seg.events_90[i]!]))),
+      featureNames: ['device_mobile_share', 'events_90'],
+      customerIds: Array.from({ length: 12 }, (_, i) => `c${i}`),
+      lensMeasurability: Object.fromEntries(LENS_NAMES.map((l) => [l, { measurable: l !== 'size', unknownShare: l === 'size' ? 0.95 : 0, needs: '' }])) as never,
+    }).cards;
+    expect(m0!.name.en).toBe('Mobile-first');
+    expect(m0!.playbook.actions!.map((a) => a.rule)).not.toContain('size.service');
+    expect(m0!.playbook.editionId).toBe(PLAYBOOK_TABLE.size.default.edition);
+  });
+});
+
 describe('playbooks from evidence', () => {
   it('retains a declining mid-size segment at low cost: no paid implementation, usage change cited', () => {
     const declining = { usage_trend: Array(8).fill(Math.log(0.5)), events_90: range(8, 10, 20), module_breadth_90: range(8, 2, 3), share_general_ledger: Array(8).fill(0.6) };
