@@ -153,6 +153,7 @@ export function segmentSummaries(
 
 /** A difference of means with no spread on either side (sd 0) separates the segment perfectly: the largest finite effect (JSON-safe), not 0. */
 function effect(d: number, mean: number, baseMean: number): number {
+  if (d === Number.POSITIVE_INFINITY || d === Number.NEGATIVE_INFINITY) return d > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
   // Sums in a different order leave equal means a rounding error apart.
   if (d !== 0 || !(Math.abs(mean - baseMean) > 1e-9 * Math.max(1, Math.abs(baseMean)))) return d;
   return mean > baseMean ? Number.MAX_VALUE : -Number.MAX_VALUE;
