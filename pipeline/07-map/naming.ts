@@ -27,7 +27,7 @@ export interface NamingInput {
   /** Dominant label per lens, or 'mixed'. */
   dominant: { size: string; industry: string; lifecycle: string };
   /** Distinguishing features, strongest first (sign = direction vs the rest of the base). */
-  distinguishing: readonly { feature: string; standardisedDifference: number }[];
+  distinguishing: readonly { feature: string; standardisedDifference: number; perfect?: boolean; segmentMean?: number; restMean?: number }[];
   /** Behaviour facts of the segment, state first (behaviourFacts); they name it before any feature tag. */
   facts?: readonly BehaviourFact[];
 }
@@ -192,7 +192,9 @@ interface Tagged {
 
 /** The behaviour tags of a segment in rank order: combos first where they apply, only features of at least `tagMinEffect`. */
 function tagsOf(distinguishing: NamingInput['distinguishing'], params: NamingParams): Tagged[] {
-  const strong = distinguishing.filter((f) => Number.isFinite(f.standardisedDifference) && Math.abs(f.standardisedDifference) >= params.tagMinEffect);
+  // A perfectly separating feature (no spread on either side) is the strongest, whatever number stands for it.
+  const effect = (f: NamingInput['distinguishing'][number]) => (f.perfect && f.segmentMean !== undefined && f.restMean !== undefined && f.segmentMean !== f.restMean ? (f.segmentMean > f.restMean ? Infinity : -Infinity) : f.standardisedDifference);
+  const strong = distinguishing.map((f) => ({ feature: f.feature, standardisedDifference: effect(f) })).filter((f) => !Number.isNaN(f.standardisedDifference) && Math.abs(f.standardisedDifference) >= params.tagMinEffect);
   const dir = new Map(strong.map((f) => [f.feature, directionOf(f.standardisedDifference)]));
   const used = new Set<string>();
   const out: Tagged[] = [];

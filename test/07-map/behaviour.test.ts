@@ -256,6 +256,11 @@ describe('name uniqueness over many label and behaviour combinations', () => {
     }
   });
 
+  it('tags a perfectly separating feature (report slice: perfect, sd 0) by the direction of its means', () => {
+    const seg = (id: number, segmentMean: number): NamingInput => ({ id, dominant: { size: 'unknown', industry: 'unknown', lifecycle: 'unknown' }, distinguishing: [{ feature: 'device_mobile_share', standardisedDifference: 0, perfect: true, segmentMean, restMean: 0.5 }] });
+    expect(nameSegments([seg(0, 1), seg(1, 0)]).map((n) => n.en)).toEqual(['Mobile-first', 'Rarely on mobile']);
+  });
+
   it('separates segments that differ only in Chinese-colliding labels, and identical ones by id', () => {
     const seg = (id: number, facts: BehaviourFact[]): NamingInput => ({ id, dominant: { size: 'unknown', industry: 'unknown', lifecycle: 'unknown' }, distinguishing: [], facts });
     const names = nameSegments([seg(0, [FACTS[2]!]), seg(1, [FACTS[3]!]), seg(2, []), seg(3, [])]);
