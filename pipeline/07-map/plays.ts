@@ -199,8 +199,8 @@ function leadModulesOf(play: PlayKind, input: PlayInput, table: PlaybookTable, l
 export function segmentPlaybook(input: PlayInput, table: PlaybookTable = PLAYBOOK_TABLE, p: PlayParams = defaultPlayParams): Playbook {
   const play = playOf(input.facts, input.lifecycle);
   const lifecycle: DominantLenses['lifecycle'] = play === 'retain' ? 'decline' : play === 'onboard' ? 'startup' : play === 'expand' ? 'growth' : play === 'win_back' ? 'decline' : input.dominant.lifecycle === 'mature' ? 'mature' : 'mixed';
-  const lens = playbookFor({ ...input.dominant, lifecycle }, table);
   const noSale = play === 'win_back' || play === 'retain';
+  const lens = noSale ? noHigherThanSize(playbookFor({ ...input.dominant, lifecycle }, table), input.dominant, table) : playbookFor({ ...input.dominant, lifecycle }, table);
   const factActions = input.facts.flatMap((f) => factAction(f, input, p) ?? []);
   const size = input.size && input.dominant.size !== 'mixed' && input.dominant.size !== 'unknown' ? table.size[input.dominant.size] : null;
   // The seed's per-size service (mid-size firms pay for implementation) only where something is sold at all.
@@ -236,6 +236,15 @@ export function segmentPlaybook(input: PlayInput, table: PlaybookTable = PLAYBOO
     play,
     actions,
   };
+}
+
+/** The playbook with its edition no higher than its size's own (a configured upward shift for decline does not apply to a segment sold nothing). */
+function noHigherThanSize(p: Playbook, dominant: DominantLenses, table: PlaybookTable): Playbook {
+  const own = (table.size as Record<string, { edition: string }>)[dominant.size]?.edition ?? table.size.default.edition;
+  const rank = (id: string) => table.editions.findIndex((e) => e.id === id);
+  if (rank(p.editionId) <= rank(own)) return p;
+  const e = table.editions[rank(own)]!;
+  return { ...p, editionId: e.id, edition: e.en, zh: { ...p.zh, edition: e.zh } };
 }
 
 const dedupe = (actions: PlaybookAction[]) => actions.filter((a, i) => actions.findIndex((b) => b.rule === a.rule) === i);

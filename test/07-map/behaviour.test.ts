@@ -165,17 +165,20 @@ describe('playbooks from evidence', () => {
     });
     const rows = [declining, fresh, steady];
     const featureNames = Object.keys(declining);
-    const cards = mapSegments({
+    const args = {
       labels: Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]),
       k: 3,
       lenses: Object.fromEntries(LENS_NAMES.map((l) => [l, Array(12).fill('unknown')])) as unknown as CustomerLenses,
       features: fromRows(rows.flatMap((seg) => [0, 1, 2, 3].map((i) => featureNames.map((f) => seg[f as keyof typeof seg][i]!)))),
       featureNames,
       customerIds: Array.from({ length: 12 }, (_, i) => `c${i}`),
-      playbooks: table,
-    }).cards;
+    };
+    const cards = mapSegments({ ...args, playbooks: table }).cards;
     expect(cards[0]!.playbook.actions!.find((a) => a.rule === 'declining.cost_control')).toMatchObject({ en: 'Cost control: three-year maintenance at a fixed price; no paid implementation', zh: '成本控制：三年固定价格维护；不推付费实施' });
     expect(cards[1]!.playbook.actions![0]).toMatchObject({ rule: 'new.onboarding', en: 'Onboarding: a free first month, with a check-in after the first month' });
+    // A vendor's upward shift for decline does not sell a declining segment a higher edition.
+    const shifted = mapSegments({ ...args, playbooks: parsePlaybookTable({ lifecycle: { decline: { editionShift: 2 } } }) }).cards;
+    expect(shifted[0]!.playbook.editionId).toBe(PLAYBOOK_TABLE.size.default.edition);
   });
 
   it('offers a growing segment the modules its more advanced peers use, with their shares', () => {
