@@ -1,12 +1,15 @@
 import { MODULES, type Module } from '../01-ingest/contract.ts';
 import type { IndustryLabel, LifecycleLabel, SizeLabel } from '../06-categorize/lenses.ts';
+import type { BehaviourFact } from './behaviour.ts';
 import type { Bilingual } from './playbooks.ts';
 
 /**
  * Readable segment names in English and Simplified Chinese, e.g. "Growth-stage small retailers
- * · mobile-first" / "成长期小型零售企业 · 移动优先": the dominant lifecycle, size and industry,
- * then a behaviour tag from the segment's most distinguishing feature. Names are deterministic
- * and unique within a model.
+ * · mobile-first" / "成长期小型零售企业 · 移动优先", or, when the lenses cannot tell segments
+ * apart, "Lapsed: no purchase in 90 days" / "流失：90天无购买": the dominant labels of the
+ * measurable lenses when they differ between segments, then the segment's behaviour facts
+ * (behaviour.ts: true of its measured values), then tags of its distinguishing features. Names
+ * are deterministic and unique within a model in both languages.
  */
 
 /** Naming settings. */
@@ -24,7 +27,9 @@ export interface NamingInput {
   /** Dominant label per lens, or 'mixed'. */
   dominant: { size: string; industry: string; lifecycle: string };
   /** Distinguishing features, strongest first (sign = direction vs the rest of the base). */
-  distinguishing: readonly { feature: string; standardisedDifference: number }[];
+  distinguishing: readonly { feature: string; standardisedDifference: number; perfect?: boolean; segmentMean?: number; restMean?: number }[];
+  /** Behaviour facts of the segment, state first (behaviourFacts); they name it before any feature tag. */
+  facts?: readonly BehaviourFact[];
 }
 
 /** Whether a segment sits above (high) or below (low) the rest of the base on a feature. */
@@ -194,7 +199,9 @@ interface Tagged {
 
 /** The behaviour tags of a segment in rank order: combos first where they apply, only features of at least `tagMinEffect`. */
 function tagsOf(distinguishing: NamingInput['distinguishing'], params: NamingParams): Tagged[] {
-  const strong = distinguishing.filter((f) => Number.isFinite(f.standardisedDifference) && Math.abs(f.standardisedDifference) >= params.tagMinEffect);
+  // A perfectly separating feature (no spread on either side) is the strongest, whatever number stands for it.
+  const effect = (f: NamingInput['distinguishing'][number]) => (f.perfect && f.segmentMean !== undefined && f.restMean !== undefined && f.segmentMean !== f.restMean ? (f.segmentMean > f.restMean ? Infinity : -Infinity) : f.standardisedDifference);
+  const strong = distinguishing.map((f) => ({ feature: f.feature, standardisedDifference: effect(f) })).filter((f) => !Number.isNaN(f.standardisedDifference) && Math.abs(f.standardisedDifference) >= params.tagMinEffect);
   const dir = new Map(strong.map((f) => [f.feature, directionOf(f.standardisedDifference)]));
   const used = new Set<string>();
   const out: Tagged[] = [];
@@ -243,17 +250,70 @@ function duplicated(names: readonly Bilingual[]): Set<number> {
   return out;
 }
 
+/** Trends are named only through a state fact (with its threshold): the sign of a mean trend alone can mislabel a lapsed segment "shrinking". */
+const UNTAGGED = new Set(['usage_trend', 'volume_trend']);
+
+/** A state the subject's lifecycle word already says ("Declining …" needs no "shrinking usage"). */
+const SAID_BY_LIFECYCLE: Record<string, string> = { decline: 'declining', growth: 'growing', startup: 'new' };
+
 /**
- * Names for all segments of a model, in input order: subject · first behaviour tag. Segments
- * that would share a name all get their second tag appended, and any still shared their id.
+ * The tags of one segment in order: its facts (a seed combo such as "group consolidation across
+ * currencies" standing for the facts it covers), then feature tags for what the facts leave unsaid.
+ */
+function tagList(segment: NamingInput, params: NamingParams, withSubject: boolean): Bilingual[] {
+  const facts = segment.facts ?? [];
+  const lapsed = facts.some((f) => f.kind === 'lapsed');
+  const combos = tagsOf(segment.distinguishing, params).filter((t) => t.features.length > 1 && !t.features.some((f) => UNTAGGED.has(f)));
+  const said = new Set<string>();
+  const tags: Bilingual[] = [];
+  for (const f of facts) {
+    const repeat = f.features.some((x) => said.has(x)) || (withSubject && SAID_BY_LIFECYCLE[segment.dominant.lifecycle] === f.kind);
+    const combo = f.features.length === 1 ? combos.find((c) => c.features.includes(f.features[0]!)) : undefined;
+    if (!repeat) tags.push(combo ? combo.tag : f.tag);
+    for (const x of [...f.features, ...(combo?.features ?? [])]) said.add(x);
+  }
+  // A lapsed segment's window features (counts, shares, channels of the last 90 days) only restate that it is lapsed.
+  const skip = (f: string) => said.has(f) || UNTAGGED.has(f) || (lapsed && (f.endsWith('_90') || f.startsWith('share_') || f.startsWith('device_') || ['txn_avg_size', 'small_ticket_share', 'foreign_share', 'refund_share'].includes(f) || f.startsWith('kind_')));
+  const rest = tagsOf(segment.distinguishing.filter((d) => !skip(d.feature)), params).filter((t) => !t.features.some(skip));
+  return [...tags, ...rest.map((t) => t.tag)];
+}
+
+/** subject · tags, or the tags alone (first one capitalised) when the subject says nothing. */
+function compose(subject: Bilingual | null, tags: readonly Bilingual[]): Bilingual {
+  if (subject) return join(subject, tags);
+  const [first, ...more] = tags;
+  return join({ en: capitalise(first!.en), zh: first!.zh }, more);
+}
+
+/**
+ * Names for all segments of a model, in input order. The subject (dominant lifecycle, size,
+ * industry) is kept only when it differs between segments; a segment is then named by its
+ * first tag, and segments that would share a name get one more tag at a time until they
+ * differ, then their id.
  */
 export function nameSegments(segments: readonly NamingInput[], params: NamingParams = defaultNamingParams): Bilingual[] {
-  const tags = segments.map((s) => tagsOf(s.distinguishing, params));
+  const generic = capitalise(GENERIC_WORDS.mixedProfile.en);
   const subjects = segments.map((s) => subjectOf(s.dominant));
-  const names = segments.map((_, i) => join(subjects[i]!, [tags[i]![0]?.tag ?? GENERIC_WORDS.typicalUsage]));
-  for (const i of duplicated(names)) {
-    const t = tags[i]!;
-    if (t.length >= 2) names[i] = join(subjects[i]!, [t[0]!.tag, t[1]!.tag]);
+  // One subject on every segment tells them nothing apart ("Early-stage businesses" three times).
+  const informative = segments.length === 1 || new Set(subjects.map((s) => s.en)).size > 1;
+  const keep = subjects.map((s) => informative && s.en !== generic);
+  const tags = segments.map((s, i) => tagList(s, params, keep[i]!));
+  const subjectOfSegment = subjects.map((s, i) => (keep[i] || (informative && tags[i]!.length === 0) ? s : null));
+  const used = segments.map(() => 1);
+  const nameOf = (i: number) => {
+    const t = tags[i]!.length > 0 ? tags[i]!.slice(0, used[i]) : [GENERIC_WORDS.typicalUsage];
+    return compose(subjectOfSegment[i]!, t);
+  };
+  const names = segments.map((_, i) => nameOf(i));
+  for (let round = 0; round < 3; round++) {
+    const dup = duplicated(names);
+    if (dup.size === 0) break;
+    for (const i of dup) {
+      if (used[i]! < tags[i]!.length) {
+        used[i]!++;
+        names[i] = nameOf(i);
+      }
+    }
   }
   for (const i of duplicated(names)) {
     const id = segments[i]!.id;

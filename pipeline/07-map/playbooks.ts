@@ -292,6 +292,10 @@ export interface Playbook {
   message: string;
   rationale: string;
   zh: { edition: string; deployment: string; service: string; message: string; rationale: string };
+  /** The motion from the segment's measured state (plays.ts); absent on lens-only playbooks and older bundles. */
+  play?: 'win_back' | 'retain' | 'onboard' | 'expand' | 'deepen';
+  /** The steps, each with its rule (docs/playbooks.md) and evidence; `service` is these as text. */
+  actions?: { rule: string; en: string; zh: string; evidence: Bilingual[]; sells: boolean }[];
 }
 
 /** How rationale and service parts are labelled and joined in each language. */

@@ -1,13 +1,16 @@
 import type { Module } from '../01-ingest/contract.ts';
 import { LENS_NAMES, type CustomerLenses, type LensName } from '../06-categorize/lenses.ts';
-import { PLAYBOOK_TABLE, playbookFor, type Deployment, type DominantLenses, type EditionId, type PlaybookTable } from './playbooks.ts';
+import { PLAYBOOK_TABLE, playbookFor, type Deployment, type DominantLenses, type EditionId, type Playbook, type PlaybookTable } from './playbooks.ts';
 
 /**
  * The per-customer recommendation at scoring time: the playbook of the customer's own lens
  * labels, with its segment's dominant label standing in wherever the customer's own is unknown,
  * and the lead modules topped up from the segment's playbook. So a large firm that behaves like
  * a segment of small ones is still offered the enterprise edition, and a customer with no
- * recorded industry gets its segment's industry modules.
+ * recorded industry gets its segment's industry modules. With the segment's evidence-based
+ * playbook (plays.ts) the recommendation keeps to it: a lapsed or declining segment's customer
+ * gets its segment's modules and no edition above its segment's; others lead with the segment's
+ * modules; the API only where the segment's API use earned it.
  */
 
 /** What to offer one customer. */
@@ -20,8 +23,8 @@ export interface Recommendation {
   fromSegment: LensName[];
 }
 
-/** The recommendation for one customer from its segment's dominant labels and its own labels. */
-export function recommendFor(segment: DominantLenses, own: Record<LensName, string>, table: PlaybookTable = PLAYBOOK_TABLE): Recommendation {
+/** The recommendation for one customer from its segment's dominant labels and its own labels (and the segment's playbook, when it is evidence-based). */
+export function recommendFor(segment: DominantLenses, own: Record<LensName, string>, table: PlaybookTable = PLAYBOOK_TABLE, segmentPlaybook?: Playbook): Recommendation {
   const labels = {} as Record<LensName, string>;
   const fromSegment: LensName[] = [];
   for (const lens of LENS_NAMES) {
@@ -33,6 +36,19 @@ export function recommendFor(segment: DominantLenses, own: Record<LensName, stri
   }
   const personal = playbookFor(labels as unknown as DominantLenses, table);
   const lifecycle = table.lifecycle[labels.lifecycle as keyof PlaybookTable['lifecycle']] ?? table.lifecycle.default;
+  const play = segmentPlaybook?.play;
+  if (segmentPlaybook && play) {
+    const rank = (id: EditionId) => table.editions.findIndex((e) => e.id === id);
+    if (play === 'win_back' || play === 'retain' || lifecycle.exclusiveModules) {
+      // No new sale: the segment's own modules, and never an edition above the segment's.
+      const editionId = rank(personal.editionId) > rank(segmentPlaybook.editionId) ? segmentPlaybook.editionId : personal.editionId;
+      const leadModules = lifecycle.exclusiveModules && !(play === 'win_back' || play === 'retain') ? personal.leadModules : segmentPlaybook.leadModules;
+      return { editionId, deployment: personal.deployment, leadModules: [...leadModules], fromSegment };
+    }
+    const api = segmentPlaybook.leadModules.includes('api');
+    const leadModules = [...new Set([...segmentPlaybook.leadModules, ...personal.leadModules])].filter((m) => m !== 'api' || api).slice(0, table.maxLeadModules);
+    return { editionId: personal.editionId, deployment: personal.deployment, leadModules, fromSegment };
+  }
   // An exclusive lifecycle (decline: keep the running system) sells nothing beyond its own list.
   const topUp = lifecycle.exclusiveModules ? [] : playbookFor(segment, table).leadModules;
   const leadModules = [...new Set([...personal.leadModules, ...topUp])].slice(0, table.maxLeadModules);
@@ -48,10 +64,17 @@ export interface Recommendations {
 }
 
 /**
- * Recommendations for every customer from its segment (ids into `segmentDominant`) and its own
- * lens labels. Customers sharing a segment and labels share one computed recommendation.
+ * Recommendations for every customer from its segment (ids into `segmentDominant` and
+ * `segmentPlaybooks`) and its own lens labels. Customers sharing a segment and labels share one
+ * computed recommendation.
  */
-export function recommendCustomers(segment: ArrayLike<number>, lenses: CustomerLenses, segmentDominant: readonly DominantLenses[], table: PlaybookTable = PLAYBOOK_TABLE): Recommendations {
+export function recommendCustomers(
+  segment: ArrayLike<number>,
+  lenses: CustomerLenses,
+  segmentDominant: readonly DominantLenses[],
+  table: PlaybookTable = PLAYBOOK_TABLE,
+  segmentPlaybooks?: readonly Playbook[],
+): Recommendations {
   const n = segment.length;
   for (const lens of LENS_NAMES) {
     if (lenses[lens].length !== n) throw new Error(`recommendCustomers: lens ${lens} has ${lenses[lens].length} labels for ${n} customers`);
@@ -70,7 +93,7 @@ export function recommendCustomers(segment: ArrayLike<number>, lenses: CustomerL
     let rec = cache.get(key);
     if (rec === undefined) {
       const own = Object.fromEntries(LENS_NAMES.map((l) => [l, lenses[l][i]!])) as Record<LensName, string>;
-      cache.set(key, (rec = recommendFor(dominant, own, table)));
+      cache.set(key, (rec = recommendFor(dominant, own, table, segmentPlaybooks?.[s])));
     }
     out.editionId[i] = rec.editionId;
     out.deployment[i] = rec.deployment;

@@ -1,7 +1,11 @@
 import { LENS_LABELS, LENS_NAMES, type CustomerLenses, type LensName } from '../06-categorize/lenses.ts';
 import type { Matrix } from '../core/matrix.ts';
-import { defaultNamingParams, nameSegments, type NamingParams } from './naming.ts';
-import { PLAYBOOK_TABLE, playbookFor, type Bilingual, type DominantLenses, type Playbook, type PlaybookTable } from './playbooks.ts';
+import { lensMeasurability, type LensMeasurability } from '../06-categorize/measurability.ts';
+import { behaviourFacts, defaultBehaviourParams, type BehaviourFact, type BehaviourParams } from './behaviour.ts';
+import { segmentSummaries, type FeatureSummary } from './summaries.ts';
+import { defaultNamingParams, MODULE_WORDS, nameSegments, type NamingParams } from './naming.ts';
+import { PLAYBOOK_TABLE, type Bilingual, type DominantLenses, type Playbook, type PlaybookTable } from './playbooks.ts';
+import { defaultPlayParams, distinctMessages, segmentPlaybook, type LensEvidence, type PlayParams } from './plays.ts';
 
 /**
  * The map stage: lays each data-driven segment over the five documented lenses (composition,
@@ -18,10 +22,20 @@ export interface MapParams {
   /** How many example customers a card lists. */
   exampleCount: number;
   naming: NamingParams;
+  /** Thresholds of the behaviour facts names and playbooks are built from. */
+  behaviour: BehaviourParams;
+  plays: PlayParams;
 }
 
 /** Default map-stage settings. */
-export const defaultMapParams: MapParams = { dominantMinShare: 0.5, topDistinguishing: 5, exampleCount: 5, naming: defaultNamingParams };
+export const defaultMapParams: MapParams = {
+  dominantMinShare: 0.5,
+  topDistinguishing: 5,
+  exampleCount: 5,
+  naming: defaultNamingParams,
+  behaviour: defaultBehaviourParams,
+  plays: defaultPlayParams,
+};
 
 /** One lens over one segment. */
 export interface LensComposition {
@@ -93,6 +107,8 @@ export interface SegmentCard {
   distinguishing: DistinguishingFeature[];
   name: Bilingual;
   playbook: Playbook;
+  /** What the segment measurably does (name and playbook are built from it): facts with their evidence, and the summaries they read. */
+  behaviour: { facts: BehaviourFact[]; stats: Record<string, FeatureSummary> };
   /** Customers nearest the centroid when distances are given, else the first in input order. */
   exampleCustomerIds: string[];
 }
@@ -111,6 +127,20 @@ export interface MapSegmentsArgs {
   distances?: Float64Array;
   params?: Partial<MapParams>;
   playbooks?: PlaybookTable;
+  /** Which lenses say something about this export; computed from `lenses` when not given. Lenses that do not are left out of names and playbooks. */
+  lensMeasurability?: LensMeasurability;
+  /** Display names of features, e.g. vendor modules ("Bank feeds" for share_vendor_bank_feeds); the feature name otherwise. */
+  featureLabels?: Readonly<Record<string, Bilingual>>;
+}
+
+/** The display name of a feature in names and playbooks: a given label, a catalog module's words, else the feature's own name. */
+export function featureLabel(feature: string, labels: Readonly<Record<string, Bilingual>> = {}): Bilingual {
+  const given = labels[feature];
+  if (given) return given;
+  const module = MODULE_WORDS[feature.slice('share_'.length) as keyof typeof MODULE_WORDS];
+  if (feature.startsWith('share_') && module) return module;
+  const vendor = feature.startsWith('share_vendor_') ? feature.slice('share_vendor_'.length).replace(/_/g, ' ') : feature;
+  return { en: vendor, zh: vendor };
 }
 
 /**
@@ -273,10 +303,30 @@ export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cram
 
   const differences = segmentDifferences(features, labels, k);
   const distinguishing = differences.map((perFeature) => distinguishingFeatures(perFeature, featureNames, params.topDistinguishing));
-  const dominantOf = (s: number) => Object.fromEntries(compositions[s]!.map((c) => [c.lens, c.dominant])) as unknown as DominantLenses;
+  const measurable = args.lensMeasurability ?? lensMeasurability(args.lenses);
+  // A lens that is not measurable from this export names and steers nothing: it reads as 'unknown'.
+  const dominantOf = (s: number) => Object.fromEntries(compositions[s]!.map((c) => [c.lens, measurable[c.lens].measurable ? c.dominant : 'unknown'])) as unknown as DominantLenses;
+  const lensEvidence = (s: number, lens: LensName): LensEvidence | null => {
+    const c = compositions[s]!.find((x) => x.lens === lens)!;
+    return measurable[lens].measurable && c.dominant !== 'mixed' && c.dominant !== 'unknown' ? { dominant: c.dominant, dominantShare: c.dominantShare, lift: c.lift } : null;
+  };
+  const stats = segmentSummaries(features, featureNames, labels, k, differences, params.behaviour.lapseDays);
+  const label = (f: string) => featureLabel(f, args.featureLabels);
+  const ctx = { label, hasUsage: hasUsageOf(features, featureNames) };
+  const facts = stats.map((st) => behaviourFacts(st, ctx, params.behaviour));
   const names = nameSegments(
-    Array.from({ length: k }, (_, s) => ({ id: s, dominant: dominantOf(s), distinguishing: distinguishing[s]! })),
+    Array.from({ length: k }, (_, s) => ({ id: s, dominant: dominantOf(s), distinguishing: distinguishing[s]!, facts: facts[s]! })),
     params.naming,
+  );
+  const playbooks = distinctMessages(
+    Array.from({ length: k }, (_, s) =>
+      segmentPlaybook(
+        { dominant: dominantOf(s), lifecycle: lensEvidence(s, 'lifecycle'), size: lensEvidence(s, 'size'), technology: lensEvidence(s, 'technology'), facts: facts[s]!, stats: stats[s]!, peers: stats.filter((_, q) => q !== s && sizes[q]! > 0).map((st) => ({ stats: st })), label },
+        args.playbooks ?? PLAYBOOK_TABLE,
+        params.plays,
+      ),
+    ),
+    facts,
   );
 
   const cards: SegmentCard[] = Array.from({ length: k }, (_, s) => ({
@@ -286,7 +336,8 @@ export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cram
     lenses: compositions[s]!,
     distinguishing: distinguishing[s]!,
     name: names[s]!,
-    playbook: playbookFor(dominantOf(s), args.playbooks ?? PLAYBOOK_TABLE),
+    playbook: playbooks[s]!,
+    behaviour: { facts: facts[s]!, stats: stats[s]! },
     exampleCustomerIds: examples(labels, s, customerIds, args.distances, params.exampleCount),
   }));
   return { cards, cramersV: cramers };
@@ -355,6 +406,14 @@ function distinguishingFeatures(perFeature: Omit<DistinguishingFeature, 'feature
   // Array.prototype.sort is stable, so equal magnitudes keep catalog order.
   out.sort((x, y) => Number(y.perfect ?? false) - Number(x.perfect ?? false) || Math.abs(y.standardisedDifference) - Math.abs(x.standardisedDifference));
   return out.slice(0, top);
+}
+
+/** Whether the export has usage events: some customer has an event in the window. */
+function hasUsageOf(features: Matrix, featureNames: readonly string[]): boolean {
+  const j = featureNames.indexOf('events_90');
+  if (j < 0) return false;
+  for (let i = 0; i < features.rows; i++) if (features.data[i * features.cols + j]! > 0) return true;
+  return false;
 }
 
 /** Up to `count` customer ids of segment s: nearest the centroid first when distances are given (NaN last), else input order. */

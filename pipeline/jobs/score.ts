@@ -173,7 +173,7 @@ function noDecision(nearest: Int32Array): SegmentDecision {
 function recommendFor(segment: Int32Array, decision: SegmentDecision, lenses: CustomerLenses, model: ScoringModel): Recommendations {
   // Unplaced rows are recommended as their nearest segment, then emptied: the recommender needs a segment for every row.
   const placed = Int32Array.from(segment, (s, i) => (decision.unplaced[i] ? decision.nearest[i]! : s));
-  const rec = recommendCustomers(placed, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks);
+  const rec = recommendCustomers(placed, lenses, model.segments.cards.map(dominantLensesOf), model.config.playbooks, model.segments.cards.map((c) => c.playbook));
   decision.unplaced.forEach((u, i) => {
     if (!u) return;
     (rec.editionId as (string | null)[])[i] = null;

@@ -277,6 +277,9 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       customerIds: features.customerIds,
       distances: assignment.distances,
       playbooks: config.playbooks,
+      lensMeasurability: measurability,
+      // A vendor's own module is named as the vendor names it ("Bank feeds"), in both languages.
+      featureLabels: Object.fromEntries(vendorModules.map((v) => [v.feature, { en: v.name, zh: v.name }])),
     });
     const segments: SegmentsState = { kind: 'finseg.segments', version: 1, cards: mapped.cards, cramersV: mapped.cramersV, lensMeasurability: measurability, lifecycleFit };
     segments.profile = segmentProfile({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures } from '../../pipeline/02-features/features.ts';
 import { categorize, defaultLensParams } from '../../pipeline/06-categorize/lenses.ts';
+import { PLAYBOOK_TABLE } from '../../pipeline/07-map/playbooks.ts';
 import { mapSegments, type SegmentCard } from '../../pipeline/07-map/segments.ts';
 import { defaultConfig } from '../../pipeline/core/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
@@ -80,7 +81,7 @@ describe('segments named from their lenses and behaviour (planted archetypes as 
     expect(dominant('declining_firm', 'lifecycle')).toMatchObject({ dominant: 'decline', dominantShare: expect.closeTo(0.53, 1) });
     expect(card('declining_firm').name).toEqual({ en: 'Declining mid-size businesses · desktop-bound', zh: '衰退期中型企业 · 桌面端为主' });
     expect(dominant('growing_sme', 'lifecycle')).toMatchObject({ dominant: 'growth', dominantShare: expect.closeTo(0.54, 1) });
-    expect(card('growing_sme').name).toEqual({ en: 'Growth-stage small businesses · multi-currency-heavy', zh: '成长期小型企业 · 多币种为主' });
+    expect(card('growing_sme').name).toEqual({ en: 'Growth-stage small businesses · heavy users of multi-currency', zh: '成长期小型企业 · 重度使用多币种' });
   });
 
   it('gives every segment a distinct name in both languages, and a lens association between 0 and 1', () => {
@@ -88,5 +89,29 @@ describe('segments named from their lenses and behaviour (planted archetypes as 
     expect(new Set(cards.map((c) => c.name.zh)).size).toBe(cards.length);
     for (const v of Object.values(cramers)) expect(v).toBeGreaterThan(0.2);
     for (const v of Object.values(cramers)) expect(v).toBeLessThanOrEqual(1);
+  });
+
+  it('gives segments that behave differently different playbooks, and no default message to more than one', () => {
+    expect(new Set(cards.map((c) => c.playbook.message)).size).toBe(cards.length);
+    expect(new Set(cards.map((c) => c.playbook.zh.message)).size).toBe(cards.length);
+    const fallback = PLAYBOOK_TABLE.buyerRole.default.message.en;
+    expect(cards.filter((c) => c.playbook.message.includes(fallback)).length).toBeLessThanOrEqual(1);
+    const behaviour = (c: SegmentCard) => JSON.stringify(c.behaviour.facts.map((f) => [f.kind, f.features]));
+    const playbook = (c: SegmentCard) => JSON.stringify([c.playbook.play, c.playbook.actions!.map((a) => a.rule), c.playbook.leadModules, c.playbook.editionId]);
+    for (const a of cards) for (const b of cards) if (a !== b && behaviour(a) !== behaviour(b)) expect(playbook(a)).not.toBe(playbook(b));
+    // every action cites numbers
+    for (const c of cards) for (const a of c.playbook.actions!) expect(a.evidence.some((e) => /\d/.test(e.en) && /\d/.test(e.zh))).toBe(true);
+  });
+
+  it('retains the declining firms without selling, and offers no sandbox to the mobile retailers', () => {
+    const declining = card('declining_firm').playbook;
+    expect(declining.play).toBe('retain');
+    expect(declining.actions!.some((a) => a.sells)).toBe(false);
+    expect(declining.service).not.toMatch(/paid implementation service/);
+    const mobile = card('small_retail_mobile').playbook;
+    expect(mobile.service).not.toMatch(/sandbox/);
+    expect(mobile.leadModules).not.toContain('api');
+    expect(mobile.channels).not.toContain('api');
+    expect(card('growing_sme').playbook.play).toBe('expand');
   });
 });

@@ -172,13 +172,22 @@ describe('mapSegments on ten hand-checked customers', () => {
     expect(noDistances[1]!.exampleCustomerIds).toEqual(['c4', 'c5', 'c6', 'c7', 'c8']);
   });
 
-  it('attaches the playbook of the dominant labels', () => {
+  it('attaches the playbook of the dominant labels and the behaviour, citing its numbers', () => {
+    // Growth-stage small retailers: the growth motion and edition (standard + 1); mobile-first,
+    // so the mobile app, but no API channel: nobody's events go through the API.
     expect(cards[0]!.playbook).toMatchObject({
+      play: 'expand',
       editionId: 'professional',
       deployment: 'cloud',
       leadModules: ['inventory', 'invoicing', 'multi_currency', 'tax', 'budgeting'],
-      channels: ['mobile', 'api'],
+      channels: ['mobile'],
     });
+    const rules = cards[0]!.playbook.actions!.map((a) => a.rule);
+    expect(rules).toEqual(['growing.add_ons', 'mobile.app', 'size.service']);
+    // 4 of 4 in growth, whose base share is 0.4; mobile mean 0.8 against 3.9 / 10 over all
+    expect(cards[0]!.playbook.actions![0]!.evidence[0]!.en).toBe('100% of customers in the growth lifecycle stage (2.5× the base)');
+    expect(cards[0]!.playbook.actions![1]!.evidence[0]!.en).toBe('mobile carries 80% of events (base 39%)');
+    expect(cards[0]!.playbook.service).not.toMatch(/sandbox/);
   });
 
   it('is deterministic', () => {
@@ -205,14 +214,15 @@ describe('segment names', () => {
       seg(1, [['device_mobile_share', 1.5], ['txn_avg_size', -1]]),
       seg(2, [['device_mobile_share', 1.2]]),
       seg(3, [['device_mobile_share', 1.1]]),
-      seg(4, [['usage_trend', -2]]),
+      seg(4, [['usage_trend', -2], ['events_90', -1]], { size: 'micro', industry: 'retail', lifecycle: 'decline' }),
     ]);
     expect(names).toEqual([
       { en: 'Growth-stage small retailers · mobile-first · refund-heavy', zh: '成长期小型零售企业 · 移动优先 · 退款频繁' },
       { en: 'Growth-stage small retailers · mobile-first · small tickets', zh: '成长期小型零售企业 · 移动优先 · 小额交易' },
       { en: 'Growth-stage small retailers · mobile-first (segment 2)', zh: '成长期小型零售企业 · 移动优先（第2组）' },
       { en: 'Growth-stage small retailers · mobile-first (segment 3)', zh: '成长期小型零售企业 · 移动优先（第3组）' },
-      { en: 'Growth-stage small retailers · shrinking usage', zh: '成长期小型零售企业 · 使用量下滑' },
+      // A trend is named only through a measured state fact, never from the sign of its mean alone.
+      { en: 'Declining micro retailers · light usage', zh: '衰退期微型零售企业 · 轻度使用' },
     ]);
     expect(new Set(names.map((n) => n.en)).size).toBe(names.length);
     expect(new Set(names.map((n) => n.zh)).size).toBe(names.length);
