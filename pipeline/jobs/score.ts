@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { BOOLEAN, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR } from '@duckdb/node-api';
 import { dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
@@ -243,42 +244,13 @@ export async function scoreJob(
   const conn = await openDuck();
   clock.lap('load');
   let threads: ScoreThreads | null = null;
-  let profile: ProfileFeatureFile | null = null;
   try {
-    let features: FeatureTable;
-    let featureFile: FeatureFileReport | null = null;
-    // A profile table (a per-customer snapshot) is read as the feature table it is turned into, with the model's indicators.
-    profile = !opts.featureFile && config.profileTable.file ? await profileFeatureFile(conn, opts.dataDir!, config.profileTable, model.featureNames) : null;
-    const featureFilePath = opts.featureFile ?? profile?.path;
-    if (featureFilePath) {
-      const read = await readFeatureFile(conn, featureFilePath, {
-        asOf: opts.asOf ?? null,
-        requiredFeatures: model.featureNames,
-        partition,
-        missingValues: config.ingest.missingValues,
-        quarantineLimit: config.ingest.quarantineLimit,
-        quarantineDir: opts.quarantineDir,
-        logger: opts.logger,
-      });
-      clock.lap('read-features');
-      ({ features, report: featureFile } = read);
-    } else {
-      const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger);
-      // The partition is cut at the customers table: features and history start from it, and
-      // everything that is not per customer (the as-of date, the home currency) still sees all rows.
-      // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)
-      if (partition) await conn.run(`DELETE FROM customers WHERE ${partitionSql('customer_id', partition.count)} <> ${partition.index}`);
-      clock.lap('ingest');
-      // The helper thread starts once DuckDB has aggregated: it loads (~0.6 s of CPU) while the main
-      // thread reads the feature rows, which leaves the second core mostly idle, rather than during
-      // the two-core query, whose time it would take.
-      features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames, (customers) => {
-        threads = ScoreThreads.start(scoreStates(model), customers);
-      });
-      clock.lap('features');
-    }
-    // The lenses read a column the fit dropped as a duplicate from its twin, as in train.
-    features = withTrainedDrops(features, (model.bundle.manifest.features as { dropped?: FeatureTable['dropped'] }).dropped ?? []);
+    // The helper thread starts once DuckDB has aggregated: it loads (~0.6 s of CPU) while the main
+    // thread reads the feature rows, which leaves the second core mostly idle, rather than during
+    // the two-core query, whose time it would take.
+    const { features, featureFile } = await scoringFeatures(conn, model, config, opts, clock, (customers) => {
+      threads = ScoreThreads.start(scoreStates(model), customers);
+    });
     if (partition) opts.logger.info(`partition ${partition.index}/${partition.count}: ${features.X.rows} customers`);
     // From a feature table the helper starts now, and loads while the lenses are computed.
     threads ??= ScoreThreads.start(scoreStates(model), features.X.rows);
@@ -295,8 +267,57 @@ export async function scoreJob(
     opts.logger.info(`scored ${features.X.rows} customers with ${model.bundle.manifest.version} → ${opts.outFile}`);
     return { outFile: opts.outFile, rows: features.X.rows, scores, model, timings: clock.finish(), featureFile };
   } finally {
-    await threads?.close();
+    await (threads as ScoreThreads | null)?.close();
     conn.closeSync();
+  }
+}
+
+/**
+ * The batch's feature table as the model measures it: from a feature table (`--features`), from
+ * a profile table the config names (written with the model's indicators), or from ingest + the
+ * feature query with the bundle's settings; then the bundle's fit-time drops, so the lenses read
+ * a column dropped as a duplicate from its twin as train did. `onAggregated` is called once DuckDB
+ * has aggregated the raw tables (score starts its helper thread then).
+ */
+export async function scoringFeatures(
+  conn: DuckDBConnection,
+  model: ScoringModel,
+  config: FinsegConfig,
+  opts: Pick<ScoreOptions, 'dataDir' | 'featureFile' | 'partition' | 'asOf' | 'quarantineDir' | 'logger'>,
+  clock?: StageClock,
+  onAggregated?: (customers: number) => void,
+): Promise<{ features: FeatureTable; featureFile: FeatureFileReport | null }> {
+  const partition = opts.partition ?? null;
+  const profile = !opts.featureFile && config.profileTable.file ? await profileFeatureFile(conn, opts.dataDir!, config.profileTable, model.featureNames) : null;
+  try {
+    let features: FeatureTable;
+    let featureFile: FeatureFileReport | null = null;
+    const featureFilePath = opts.featureFile ?? profile?.path;
+    if (featureFilePath) {
+      const read = await readFeatureFile(conn, featureFilePath, {
+        asOf: opts.asOf ?? null,
+        requiredFeatures: model.featureNames,
+        partition,
+        missingValues: config.ingest.missingValues,
+        quarantineLimit: config.ingest.quarantineLimit,
+        quarantineDir: opts.quarantineDir,
+        logger: opts.logger,
+      });
+      clock?.lap('read-features');
+      ({ features, report: featureFile } = read);
+    } else {
+      const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger);
+      // The partition is cut at the customers table: features and history start from it, and
+      // everything that is not per customer (the as-of date, the home currency) still sees all rows.
+      // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)
+      if (partition) await conn.run(`DELETE FROM customers WHERE ${partitionSql('customer_id', partition.count)} <> ${partition.index}`);
+      clock?.lap('ingest');
+      features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames, onAggregated);
+      clock?.lap('features');
+    }
+    features = withTrainedDrops(features, (model.bundle.manifest.features as { dropped?: FeatureTable['dropped'] }).dropped ?? []);
+    return { features, featureFile };
+  } finally {
     profile?.remove();
   }
 }

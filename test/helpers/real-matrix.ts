@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ingest } from '../../pipeline/01-ingest/ingest.ts';
-import { computeFeatures } from '../../pipeline/02-features/features.ts';
 import { applyPreprocess } from '../../pipeline/03-preprocess/preprocess.ts';
 import type { FinsegConfig } from '../../pipeline/core/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import type { Matrix } from '../../pipeline/core/matrix.ts';
-import { bundleFeatureParams, loadScoringModel } from '../../pipeline/jobs/score.ts';
+import { loadScoringModel, scoringFeatures } from '../../pipeline/jobs/score.ts';
 
 /** A bundle's final matrix (the PCA space its k-means ran in) over a data folder, and finseg's k-means objective on it. */
 export interface FinalMatrix {
@@ -20,19 +18,19 @@ export interface FinalMatrix {
 }
 
 /**
- * Rebuilds the matrix a bundle clustered from the same data folder: ingest with the bundle's
- * config, the bundle's features, its fitted preprocessing. The scikit-learn reference
- * (bench/reference-real.py) is computed on exactly this matrix.
+ * Rebuilds the matrix a bundle clustered from the same data folder, as `score` reads it (ingest
+ * and the feature query, or a profile table, with the bundle's settings) and projects it (the
+ * bundle's fitted preprocessing). The scikit-learn reference (bench/reference-real.py) is
+ * computed on exactly this matrix.
  */
 export async function finalMatrix(modelDir: string, dataDir: string, config?: FinsegConfig): Promise<FinalMatrix> {
   const model = loadScoringModel(modelDir);
   const cfg = config ?? model.config;
   const conn = await openDuck();
   try {
-    const ingested = await ingest(conn, dataDir, cfg.ingest, null, quietLogger);
-    const features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames);
+    const { features } = await scoringFeatures(conn, model, cfg, { dataDir, featureFile: null, partition: null, asOf: null, quarantineDir: null, logger: quietLogger });
     const X = applyPreprocess(model.preprocess, features.X);
-    const { centroids, k } = model.cluster as unknown as { centroids: number[][]; k: number };
+    const { centroids, k } = model.cluster;
     let objective = 0;
     for (let i = 0; i < X.rows; i++) {
       let best = Number.POSITIVE_INFINITY;
