@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { MODULES } from '../../pipeline/01-ingest/contract.ts';
+import { validateCommand } from '../../pipeline/01-ingest/commands.ts';
+import { initCommand, type InitResult } from '../../pipeline/01-ingest/init.ts';
+import { loadConfig, type FinsegConfig } from '../../pipeline/core/config.ts';
+import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
+import { quietLogger } from '../../pipeline/core/log.ts';
+import { defaultGenerateParams } from '../../pipeline/generate/generate.ts';
+import {
+  defaultVendorExportParams,
+  EXPORT_LAYOUT,
+  EXPORT_SHAPES,
+  generateVendorExports,
+  LOGIN_EVENT,
+  outcomeAccountId,
+  VENDOR_EVENTS,
+  writeVendorExports,
+  type ExportShape,
+  type VendorExportSummary,
+} from '../../pipeline/generate/vendor-export.ts';
+import { trainJob, type SegmentsState, type TrainOutcome } from '../../pipeline/jobs/train.ts';
+import { scoreJob } from '../../pipeline/jobs/score.ts';
+import { writeReport } from '../../pipeline/10-report/report.ts';
+import { LENS_NAMES } from '../../pipeline/06-categorize/lenses.ts';
+
+/**
+ * Issue 14's "Done when" on the three export shapes an analyst brings (docs/export-shapes.md):
+ * each vendor-shaped export goes through `init` → the config exactly as written → validate →
+ * train → score → report, and the results are checked against what the export holds and
+ * against what later happened to the accounts (outcomes.csv, which finseg never reads).
+ */
+const ACCOUNTS = 1500;
+const work = mkdtempSync(join(tmpdir(), 'finseg-shapes-'));
+let bench: VendorExportSummary;
+
+beforeAll(async () => {
+  bench = await generateVendorExports(work, EXPORT_SHAPES, { ...defaultGenerateParams, customers: ACCOUNTS, seed: 14 }, defaultVendorExportParams, quietLogger);
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const exportOf = (shape: ExportShape) => bench.exports.find((e) => e.shape === shape)!;
+
+/** All rows of a query over files, as plain objects. */
+async function sql(query: string): Promise<Record<string, unknown>[]> {
+  const conn = await openDuck();
+  try {
+    return await queryRows(conn, query);
+  } finally {
+    conn.closeSync();
+  }
+}
+const csv = (path: string) => `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
+const source = (table: string) => csv(join(work, 'source', 'base', `${table}.csv`));
+
+// ---- chi-square test of independence, written out here so the test does not trust the code it tests ----
+
+/** Regularised upper incomplete gamma Q(a, x) (series below a + 1, continued fraction above; Numerical Recipes §6.2). */
+function gammaQ(a: number, x: number): number {
+  if (x <= 0) return 1;
+  const lnGammaA = lnGamma(a);
+  if (x < a + 1) {
+    let sum = 1 / a;
+    let term = sum;
+    for (let n = 1; n < 1000; n++) {
+      term *= x / (a + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
+    }
+    return 1 - sum * Math.exp(-x + a * Math.log(x) - lnGammaA);
+  }
+  let b = x + 1 - a;
+  let c = 1e300;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 1000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    d = Math.abs(d) < 1e-300 ? 1e-300 : d;
+    c = b + an / c;
+    c = Math.abs(c) < 1e-300 ? 1e-300 : c;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return Math.exp(-x + a * Math.log(x) - lnGammaA) * h;
+}
+
+function lnGamma(x: number): number {
+  const g = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let ser = 1.000000000190015;
+  for (const c of g) ser += c / ++y;
+  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+}
+
+/** χ², degrees of freedom, p-value and Cramér's V of a contingency table (rows or columns that are all zero are dropped). */
+function chiSquare(table: number[][]): { chi2: number; df: number; p: number; v: number } {
+  const rows = table.filter((r) => r.some((x) => x > 0));
+  const keep = rows[0]!.map((_, j) => rows.some((r) => r[j]! > 0));
+  const t = rows.map((r) => r.filter((_, j) => keep[j]));
+  const n = t.flat().reduce((s, x) => s + x, 0);
+  const rowSum = t.map((r) => r.reduce((s, x) => s + x, 0));
+  const colSum = t[0]!.map((_, j) => t.reduce((s, r) => s + r[j]!, 0));
+  let chi2 = 0;
+  t.forEach((r, i) => r.forEach((x, j) => (chi2 += (x - (rowSum[i]! * colSum[j]!) / n) ** 2 / ((rowSum[i]! * colSum[j]!) / n))));
+  const df = (t.length - 1) * (colSum.length - 1);
+  return { chi2, df, p: gammaQ(df / 2, chi2 / 2), v: Math.sqrt(chi2 / (n * (Math.min(t.length, colSum.length) - 1))) };
+}
+
+describe('the chi-square reference used below', () => {
+  it('gives the textbook critical values: p(3.841, 1 df) = 0.05, p(11.345, 3 df) = 0.01, p(20.090, 8 df) = 0.01', () => {
+    expect(gammaQ(0.5, 3.841 / 2)).toBeCloseTo(0.05, 4);
+    expect(gammaQ(1.5, 11.345 / 2)).toBeCloseTo(0.01, 4);
+    expect(gammaQ(4, 20.09 / 2)).toBeCloseTo(0.01, 4);
+  });
+  it('gives V = 1 and p ≈ 0 for a table where rows determine columns, V = 0 and p = 1 for independence', () => {
+    const perfect = chiSquare([[50, 0], [0, 50]]);
+    expect(perfect.v).toBeCloseTo(1, 10);
+    expect(perfect.p).toBeLessThan(1e-10);
+    const none = chiSquare([[10, 20], [20, 40]]);
+    expect(none.v).toBeCloseTo(0, 10);
+    expect(none.p).toBeCloseTo(1, 10);
+  });
+});
+
+// ---- the writer: the exports look like vendors' files, not like the contract ----
+
+describe('finseg generate --shape writes vendor-shaped exports', () => {
+  it('usage-only: an activity log with Account, Date, Event, events (no device), one row per account, day and event', async () => {
+    const e = exportOf('usage-only');
+    expect(readdirSync(e.dir).sort()).toEqual([EXPORT_LAYOUT.accounts.file, EXPORT_LAYOUT.activity.file].sort());
+    const log = join(e.dir, EXPORT_LAYOUT.activity.file);
+    expect(readFileSync(log, 'utf8').split('\n', 1)[0]).toBe('Account,Date,Event,events');
+    const [keys] = await sql(`SELECT count(*) AS n, count(DISTINCT (Account, Date, Event)) AS k, count(*) FILTER (WHERE NOT regexp_matches(Account, '^ACC-\\d+$')) AS bad FROM ${csv(log)}`);
+    expect(keys).toEqual({ n: e.rows.activity, k: e.rows.activity, bad: 0 });
+  });
+
+  it('usage-only: the daily counts of the non-login events add up to the generated events, and the names mix catalog-like and vendor-only ones', async () => {
+    const log = join(exportOf('usage-only').dir, EXPORT_LAYOUT.activity.file);
+    const [logged] = await sql(`SELECT sum(CAST(events AS BIGINT)) AS n FROM ${csv(log)} WHERE Event <> ${sqlString(LOGIN_EVENT)}`);
+    const [generated] = await sql(`SELECT sum(coalesce(CAST(count AS BIGINT), 1)) AS n FROM ${source('usage_events')}`);
+    expect(logged!.n).toBe(generated!.n);
+    const names = (await sql(`SELECT DISTINCT Event AS e FROM ${csv(log)}`)).map((r) => String(r.e));
+    expect(names).toEqual(expect.arrayContaining(['Bank feeds', 'Expense claims', 'Reports v2', 'Invoices', 'Payroll run', LOGIN_EVENT]));
+    expect(names.filter((n) => (MODULES as readonly string[]).includes(n))).toEqual([]);
+    expect(names.length).toBe(new Set(Object.values(VENDOR_EVENTS).flat().map((v) => v.name)).size + 1);
+  });
+
+  it('usage-only: the accounts file has one row per account under the vendor CRM names, dates as DD/MM/YYYY', async () => {
+    const path = join(exportOf('usage-only').dir, EXPORT_LAYOUT.accounts.file);
+    expect(readFileSync(path, 'utf8').split('\n', 1)[0]).toBe('Account,Created,Plan,Sector,Staff');
+    const [r] = await sql(`SELECT count(*) AS n, count(DISTINCT Account) AS k, count(try_strptime(Created, '%d/%m/%Y')) AS dates FROM ${csv(path)}`);
+    expect(r).toEqual({ n: ACCOUNTS, k: ACCOUNTS, dates: ACCOUNTS });
+  });
+
+  it('transactions-only: daily files YYYY-MM-DD.csv in a folder whose name says nothing, every line booked on its file’s day', async () => {
+    const e = exportOf('transactions-only');
+    expect(readdirSync(e.dir)).toEqual([EXPORT_LAYOUT.transactions.folder]);
+    const folder = join(e.dir, EXPORT_LAYOUT.transactions.folder);
+    const files = readdirSync(folder);
+    expect(files.length).toBe(e.rows.transactionFiles);
+    expect(files.every((f) => /^\d{4}-\d{2}-\d{2}\.csv$/.test(f))).toBe(true);
+    const [r] = await sql(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE strftime(strptime("Booked at", '%d/%m/%Y %H:%M'), '%Y-%m-%d') || '.csv' <> parse_filename(filename)) AS off_day
+       FROM read_csv(${sqlString(join(folder, '*.csv'))}, header = true, all_varchar = true, filename = true)`,
+    );
+    expect(r).toEqual({ n: e.rows.transactionLines, off_day: 0 });
+  });
+
+  it('transactions-only: ids as floats, a quarter of the lines without one, quantity × unit price within half a cent per unit of the amount', async () => {
+    const folder = join(exportOf('transactions-only').dir, EXPORT_LAYOUT.transactions.folder);
+    const lines = `read_csv(${sqlString(join(folder, '*.csv'))}, header = true, all_varchar = true)`;
+    const [r] = await sql(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE "Customer No" IS NULL) AS blank,
+              count(*) FILTER (WHERE "Customer No" IS NOT NULL AND NOT regexp_matches("Customer No", '^\\d+\\.0$')) AS not_float
+       FROM ${lines}`,
+    );
+    expect(r!.not_float).toBe(0);
+    expect(Number(r!.blank) / Number(r!.n)).toBeGreaterThan(0.23);
+    expect(Number(r!.blank) / Number(r!.n)).toBeLessThan(0.27);
+    // Lines are written in booking order, as the generated transactions sorted by time and customer are.
+    const [m] = await sql(
+      `WITH x AS (SELECT CAST(Qty AS DOUBLE) * CAST("Unit price" AS DOUBLE) AS written, abs(CAST(Qty AS DOUBLE)) AS q, row_number() OVER () AS i FROM ${lines}),
+            g AS (SELECT CAST(amount AS DOUBLE) AS amount, row_number() OVER (ORDER BY CAST(ts AS TIMESTAMP), customer_id, CAST(amount AS DOUBLE), currency, kind) AS i FROM ${source('transactions')})
+       SELECT count(*) AS n, max(abs(written - amount) - 0.005 * q) AS worst FROM x JOIN g USING (i)`,
+    );
+    expect(m!.n).toBe(r!.n);
+    expect(Number(m!.worst)).toBeLessThanOrEqual(1e-9);
+  });
+
+  it('outcomes.csv sits beside each export folder, one row per base account, the outcomes counted from the later snapshot’s movements', async () => {
+    const [moves] = await sql(
+      `SELECT count(*) FILTER (WHERE movement = 'churned') AS churned, count(*) FILTER (WHERE movement = 'declined') AS declined,
+              count(*) FILTER (WHERE movement = 'grew') AS grew, count(*) FILTER (WHERE movement IN ('unchanged', 'adopted_mobile')) AS stable
+       FROM ${csv(join(work, 'source', 'later', 'movements.csv'))}`,
+    );
+    for (const e of bench.exports) {
+      expect(basename(join(e.outcomes, '..'))).toBe(e.shape);
+      expect(readdirSync(e.dir)).not.toContain('outcomes.csv');
+      expect(e.outcomeCounts).toEqual(moves);
+      const ids = (await sql(`SELECT account_id FROM ${csv(e.outcomes)} LIMIT 1`))[0]!.account_id;
+      expect(ids).toBe(outcomeAccountId(e.shape, 'C0001'));
+    }
+    expect(Number(moves!.declined) + Number(moves!.grew) + Number(moves!.churned)).toBeGreaterThan(0.03 * ACCOUNTS);
+  });
+
+  it('is deterministic: the same source and seed write the same bytes', async () => {
+    const again = join(work, 'again');
+    const second = await writeVendorExports(join(work, 'source', 'base'), join(work, 'source', 'later'), again, ['both'], defaultVendorExportParams, quietLogger);
+    const digest = (dir: string) => {
+      const h = createHash('sha256');
+      for (const f of readdirSync(dir, { recursive: true }).map(String).sort()) {
+        const p = join(dir, f);
+        if (f.endsWith('.csv')) h.update(f).update(readFileSync(p));
+      }
+      return h.digest('hex');
+    };
+    expect(digest(second.exports[0]!.dir)).toBe(digest(exportOf('both').dir));
+  }, 30_000);
+});
