@@ -8,6 +8,7 @@ import { validateCommand } from '../../pipeline/01-ingest/commands.ts';
 import { initCommand, type InitResult } from '../../pipeline/01-ingest/init.ts';
 import { loadConfig, type FinsegConfig } from '../../pipeline/core/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
+import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams } from '../../pipeline/generate/generate.ts';
 import {
@@ -224,4 +225,253 @@ describe('finseg generate --shape writes vendor-shaped exports', () => {
     };
     expect(digest(second.exports[0]!.dir)).toBe(digest(exportOf('both').dir));
   }, 30_000);
+});
+
+// ---- the pipeline on each shape, with the config init wrote ----
+
+type Step = 'init' | 'validate' | 'train' | 'score' | 'report';
+
+/** One shape's run: what each step returned, or why it failed (later steps are then not run). */
+interface ShapeRun {
+  shapeDir: string;
+  dataDir: string;
+  configPath: string;
+  init?: InitResult;
+  config?: FinsegConfig;
+  validate?: { text: string; exitCode: number };
+  train?: TrainOutcome;
+  scoresFile?: string;
+  report?: { en: Awaited<ReturnType<typeof writeReport>>; zh: Awaited<ReturnType<typeof writeReport>> };
+  errors: Partial<Record<Step, string>>;
+}
+
+async function attempt<T>(run: ShapeRun, step: Step, body: () => Promise<T>): Promise<T | undefined> {
+  if (Object.keys(run.errors).length > 0) return undefined;
+  try {
+    return await body();
+  } catch (e) {
+    run.errors[step] = e instanceof InputError ? `${e.message} (${e.detail.join('; ')})` : e instanceof Error ? e.message : String(e);
+    return undefined;
+  }
+}
+
+/** The value a step produced, or a failure that names the first step that failed and why. */
+function after<T>(run: ShapeRun, step: Step, value: T | undefined): T {
+  if (value === undefined) {
+    const [first, why] = Object.entries(run.errors)[0] ?? [step, 'not run'];
+    throw new Error(`${step} has no result: ${first} failed: ${why}`);
+  }
+  return value;
+}
+
+/** `finseg init --data <export>` → the config file exactly as written → validate → train → score the same data → report (en, zh). */
+async function runShape(shape: ExportShape): Promise<ShapeRun> {
+  const e = exportOf(shape);
+  const shapeDir = join(e.dir, '..');
+  const run: ShapeRun = { shapeDir, dataDir: e.dir, configPath: join(shapeDir, 'finseg.config.json'), errors: {} };
+  const now = () => new Date('2026-12-07T12:00:00Z');
+  run.init = await attempt(run, 'init', () => initCommand(e.dir, run.configPath, 'export'));
+  run.config = await attempt(run, 'init', async () => loadConfig(run.configPath));
+  run.validate = await attempt(run, 'validate', async () => {
+    const v = await validateCommand(run.config!.ingest.dataDir ?? e.dir, run.config!.ingest, join(shapeDir, 'quarantine'), now());
+    if (v.exitCode !== 0) throw new Error(`validate exit ${v.exitCode}:\n${v.text}`);
+    return v;
+  });
+  run.train = await attempt(run, 'train', () =>
+    trainJob({ dataDir: run.config!.ingest.dataDir ?? e.dir, registry: join(shapeDir, 'models'), config: run.config!, configSource: run.configPath, quarantineRoot: join(shapeDir, 'quarantine'), logger: quietLogger, now }),
+  );
+  run.scoresFile = await attempt(run, 'score', async () => {
+    const out = join(shapeDir, 'scores.csv');
+    await scoreJob({ modelPath: run.train!.bundleDir, dataDir: e.dir, outFile: out, config: null, quarantineDir: null, logger: quietLogger });
+    return out;
+  });
+  run.report = await attempt(run, 'report', async () => {
+    const segments = run.train!.states['segments.json'] as SegmentsState;
+    const en = await writeReport(run.train!.bundleDir, run.train!.manifest, segments, { lang: 'en' });
+    const zh = await writeReport(run.train!.bundleDir, run.train!.manifest, segments, { lang: 'zh' });
+    return { en, zh };
+  });
+  return run;
+}
+
+/** Which file init must assign to which table, by shape; customers come from transactions when there is no accounts file. */
+const EXPECTED_ROLES: Readonly<Record<ExportShape, Record<string, string>>> = {
+  'usage-only': { customers: EXPORT_LAYOUT.accounts.file, usage_events: EXPORT_LAYOUT.activity.file },
+  'transactions-only': { transactions: EXPORT_LAYOUT.transactions.folder },
+  both: { customers: EXPORT_LAYOUT.accounts.file, usage_events: EXPORT_LAYOUT.activity.file, transactions: EXPORT_LAYOUT.transactions.folder },
+};
+
+/** The lenses no shape can measure (no column for them) and the ones each shape must leave unmeasured. */
+const UNMEASURABLE: Readonly<Record<ExportShape, readonly string[]>> = {
+  'usage-only': ['buyerRole'],
+  'transactions-only': ['size', 'industry', 'technology', 'buyerRole'],
+  both: ['buyerRole'],
+};
+
+/** The file a config maps a table to: `ingest.files`, or the table's own name when the entry is absent. */
+function fileOf(config: Record<string, unknown>, table: string): string | undefined {
+  const files = ((config.ingest as Record<string, unknown>).files ?? {}) as Record<string, string>;
+  // A folder may be named with or without a trailing slash or file pattern.
+  return files[table]?.replace(/\/(\*+\.csv)?$/, '');
+}
+
+/** A column source's column name(s), whatever form the config gives it. */
+function columnsOf(source: unknown): string[] {
+  if (typeof source === 'string') return [source];
+  if (source && typeof source === 'object') {
+    const s = source as Record<string, unknown>;
+    if (typeof s.column === 'string') return [s.column];
+    if (Array.isArray(s.multiply)) return s.multiply.map(String);
+  }
+  return [];
+}
+
+/** Training assignments (customer_id → segment_id) from the bundle's assignments.csv. */
+function assignments(run: ShapeRun): Map<string, string> {
+  const text = readFileSync(join(after(run, 'train', run.train).bundleDir, 'assignments.csv'), 'utf8').trim().split('\n').slice(1);
+  return new Map(text.map((l) => l.split(',') as [string, string]));
+}
+
+/** The id outcomes.csv uses for an id as finseg wrote it (a float id read without normalisation still matches its account). */
+const accountKey = (id: string) => id.replace(/\.0+$/, '');
+
+describe.each(EXPORT_SHAPES)('%s export: init → the config as written → validate → train → score → report', (shape) => {
+  let run: ShapeRun;
+  beforeAll(async () => {
+    run = await runShape(shape);
+  }, 180_000);
+
+  it('init recognises every table by its content and maps every required column', () => {
+    const config = after(run, 'init', run.init).config;
+    const ingest = config.ingest as Record<string, unknown>;
+    for (const [table, file] of Object.entries(EXPECTED_ROLES[shape])) expect({ table, file: fileOf(config, table) }).toEqual({ table, file });
+    if (!EXPECTED_ROLES[shape].customers) expect(ingest.deriveCustomers).toMatchObject({ from: 'transactions' });
+    const columns = ingest.columns as Record<string, Record<string, unknown>>;
+    expect(JSON.stringify(columns)).not.toContain('<column for');
+    if (EXPECTED_ROLES[shape].usage_events) {
+      expect(columnsOf(columns.usage_events?.customer_id)).toEqual(['Account']);
+      expect(columnsOf(columns.usage_events?.module)).toEqual(['Event']);
+      expect(columnsOf(columns.usage_events?.count)).toEqual(['events']);
+      expect(columns.usage_events?.device).toBeUndefined();
+    }
+    if (EXPECTED_ROLES[shape].customers) expect(columnsOf(columns.customers?.customer_id)).toEqual(['Account']);
+    if (EXPECTED_ROLES[shape].transactions) {
+      expect(columnsOf(columns.transactions?.customer_id)).toEqual(['Customer No']);
+      expect(columnsOf(columns.transactions?.amount)).toEqual(['Qty', 'Unit price']);
+      expect(ingest.normaliseIds).toBe(true);
+    }
+  });
+
+  it.runIf(shape !== 'usage-only')('init samples across all the daily files and says how many it read', () => {
+    const notes = after(run, 'init', run.init).notes.join('\n');
+    expect(notes).toMatch(new RegExp(`\\b${exportOf(shape).rows.transactionFiles}\\b files?`));
+  });
+
+  it.runIf(shape !== 'transactions-only')('init lists the event names with their shares and keeps the ones outside the catalog as the vendor’s own', () => {
+    const notes = after(run, 'init', run.init).notes.join('\n');
+    for (const name of ['Bank feeds', 'Expense claims', 'Reports v2']) expect(notes).toContain(name);
+    // A vendor event name must never be mapped onto an unrelated catalog module just to pass the enum check.
+    const values = ((after(run, 'init', run.init).config.ingest as Record<string, unknown>).values ?? {}) as Record<string, Record<string, Record<string, string>>>;
+    const moduleMap = values.usage_events?.module ?? {};
+    for (const name of ['Bank feeds', 'Expense claims', LOGIN_EVENT]) expect(moduleMap[name]).toBeUndefined();
+  });
+
+  it('validate accepts the export with the config as written (exit 0)', () => {
+    expect(after(run, 'validate', run.validate).exitCode).toBe(0);
+  });
+
+  it('train succeeds with the config as written and keeps every account', () => {
+    const train = after(run, 'train', run.train);
+    // usage-only and both list every account in the accounts file; transactions-only derives them from the lines that carry an id.
+    if (shape !== 'transactions-only') expect(train.customerIds.length).toBe(ACCOUNTS);
+    else expect(train.customerIds.length).toBeGreaterThan(0.95 * ACCOUNTS);
+    expect(train.states['cluster.json'].k).toBeGreaterThanOrEqual(2);
+  });
+
+  it('ids appear normalised: no float id in the training assignments', () => {
+    expect([...assignments(run).keys()].filter((id) => /\.0+$/.test(id))).toEqual([]);
+  });
+
+  it('segment names are unique in English and in Chinese', () => {
+    const cards = (after(run, 'train', run.train).states['segments.json'] as SegmentsState).cards;
+    for (const lang of ['en', 'zh'] as const) {
+      const names = cards.map((c) => c.name[lang]);
+      expect({ lang, duplicates: names.filter((n, i) => names.indexOf(n) !== i) }).toEqual({ lang, duplicates: [] });
+    }
+  });
+
+  it('no lens is reported measurable when ≥ 90% of the accounts are unknown on it, and the lenses without a column are not measurable', () => {
+    const segments = after(run, 'train', run.train).states['segments.json'] as SegmentsState & { lensMeasurability?: Record<string, { measurable: boolean; unknownShare: number }> };
+    expect(segments.lensMeasurability, 'segments.json has no lensMeasurability').toBeDefined();
+    const total = segments.cards.reduce((s, c) => s + c.size, 0);
+    for (const lens of LENS_NAMES) {
+      const unknown = segments.cards.reduce((s, c) => s + (c.lenses.find((l) => l.lens === lens)?.counts.unknown ?? 0), 0);
+      if (unknown / total >= 0.9) expect({ lens, measurable: segments.lensMeasurability![lens]!.measurable }).toEqual({ lens, measurable: false });
+    }
+    for (const lens of UNMEASURABLE[shape]) expect({ lens, measurable: segments.lensMeasurability![lens]!.measurable }).toEqual({ lens, measurable: false });
+  });
+
+  it('lifecycle is not one label for ≥ 95% of the accounts', () => {
+    const cards = (after(run, 'train', run.train).states['segments.json'] as SegmentsState).cards;
+    const counts = new Map<string, number>();
+    for (const c of cards) for (const [label, n] of Object.entries(c.lenses.find((l) => l.lens === 'lifecycle')!.counts)) counts.set(label, (counts.get(label) ?? 0) + n);
+    const total = [...counts.values()].reduce((s, x) => s + x, 0);
+    const [top, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    expect({ top, share: n / total < 0.95 }).toEqual({ top, share: true });
+  });
+
+  it('segments that behave differently get different playbooks; no message is shared by more than half of the segments', () => {
+    const train = after(run, 'train', run.train);
+    const cards = (train.states['segments.json'] as SegmentsState).cards;
+    const messages = new Map<string, number>();
+    for (const c of cards) messages.set(c.playbook.message, (messages.get(c.playbook.message) ?? 0) + 1);
+    expect(Math.max(...messages.values())).toBeLessThanOrEqual(Math.floor(cards.length / 2));
+    // The most lapsed and the most recently active segment, measured here from the raw recency feature.
+    const f = train.features;
+    const col = f.featureNames.indexOf('recency_days');
+    expect(col, 'recency_days is not among the features').toBeGreaterThanOrEqual(0);
+    const sums = new Map<number, [number, number]>();
+    for (let i = 0; i < f.customerIds.length; i++) {
+      const v = f.X.data[i * f.X.cols + col]!;
+      if (Number.isNaN(v)) continue;
+      const s = sums.get(train.labels[i]!) ?? [0, 0];
+      sums.set(train.labels[i]!, [s[0] + v, s[1] + 1]);
+    }
+    const means = [...sums.entries()].map(([label, [s, n]]) => ({ label, mean: s / n })).sort((a, b) => a.mean - b.mean);
+    const [active, lapsed] = [cards[means[0]!.label]!, cards[means.at(-1)!.label]!];
+    expect(JSON.stringify(lapsed.playbook)).not.toBe(JSON.stringify(active.playbook));
+  });
+
+  it('training accounts re-scored from the same export get exactly their training segment', async () => {
+    const trained = assignments(run);
+    const scored = await sql(`SELECT CAST(customer_id AS VARCHAR) AS id, CAST(segment_id AS VARCHAR) AS seg FROM ${csv(after(run, 'score', run.scoresFile))}`);
+    const moved = scored.filter((r) => trained.get(String(r.id)) !== String(r.seg)).map((r) => `${r.id}: ${trained.get(String(r.id))} → ${r.seg}`);
+    expect(scored.length).toBe(trained.size);
+    expect(moved.slice(0, 10)).toEqual([]);
+  });
+
+  it('report writes the English and the Chinese page side by side', () => {
+    const report = after(run, 'report', run.report);
+    expect(report.zh.html).not.toBe(report.en.html);
+    expect(existsSync(report.en.html) && existsSync(report.zh.html)).toBe(true);
+  });
+
+  it.runIf(shape === 'usage-only')('segments relate to what later happened to the accounts (χ² p < 0.01 and Cramér’s V ≥ 0.15 over segment × outcome)', async () => {
+    const trained = assignments(run);
+    const outcomes = await sql(`SELECT account_id, outcome FROM ${csv(exportOf(shape).outcomes)}`);
+    const segmentIds = [...new Set(trained.values())].sort();
+    const kinds = ['churned', 'declined', 'grew', 'stable'];
+    const table = segmentIds.map(() => kinds.map(() => 0));
+    const byAccount = new Map([...trained].map(([id, seg]) => [accountKey(id), seg]));
+    let matched = 0;
+    for (const o of outcomes) {
+      const seg = byAccount.get(String(o.account_id));
+      if (seg === undefined) continue;
+      table[segmentIds.indexOf(seg)]![kinds.indexOf(String(o.outcome))]!++;
+      matched++;
+    }
+    expect(matched).toBe(outcomes.length);
+    const { p, v } = chiSquare(table);
+    expect({ p: p < 0.01, v: v >= 0.15 }).toEqual({ p: true, v: true });
+  });
 });
