@@ -38,6 +38,7 @@ export interface VendorExportParams {
   missingIdShare: number;
 }
 
+/** Default settings: a quarter of the transaction lines without an id, as in the UCI Online Retail export. */
 export const defaultVendorExportParams: VendorExportParams = { seed: 20261207, missingIdShare: 0.25 };
 
 /**
@@ -263,6 +264,7 @@ async function baseAsOf(conn: DuckDBConnection, baseDir: string): Promise<string
  * --from baseDir`), plus `<outDir>/vendor-export.json`. A shape's folder is replaced.
  */
 export async function writeVendorExports(baseDir: string, laterDir: string, outDir: string, shapes: readonly ExportShape[], params: VendorExportParams, logger: Logger): Promise<VendorExportSummary> {
+  if (!(params.missingIdShare >= 0 && params.missingIdShare <= 1)) throw new InputError(`missingIdShare: expected a share in [0, 1], got ${params.missingIdShare}`);
   if (!existsSync(join(laterDir, 'movements.csv'))) throw new InputError(`${laterDir}: no movements.csv there`, [`write it with: finseg generate --drift --from ${baseDir} --out ${laterDir}`]);
   const conn = await openDuck();
   try {

@@ -362,9 +362,15 @@ describe.each(EXPORT_SHAPES)('%s export: init → the config as written → vali
     }
   });
 
-  it.runIf(shape !== 'usage-only')('init samples across all the daily files and says how many it read', () => {
+  it.runIf(shape !== 'usage-only')('init samples across all the daily files, says how many it read, and reports the ids and the missing share of that sample', async () => {
     const notes = after(run, 'init', run.init).notes.join('\n');
-    expect(notes).toMatch(new RegExp(`\\b${exportOf(shape).rows.transactionFiles}\\b files?`));
+    const files = exportOf(shape).rows.transactionFiles;
+    expect(notes).toMatch(new RegExp(`\\b${files}\\b[^\\n]{0,20}files?|files?[^\\n]{0,20}\\b${files}\\b`));
+    // The first daily file alone holds about a hundred ids; a sample across the folder sees most of them.
+    const [truth] = await sql(`SELECT count(DISTINCT "Customer No") AS ids FROM read_csv(${sqlString(join(exportOf(shape).dir, EXPORT_LAYOUT.transactions.folder, '*.csv'))}, header = true, all_varchar = true)`);
+    const reported = [...notes.matchAll(/([\d,]+) (?:distinct )?(?:customer )?ids/g)].map((m) => Number(m[1]!.replaceAll(',', '')));
+    expect(Math.max(0, ...reported)).toBeGreaterThan(0.5 * Number(truth!.ids));
+    expect(notes).toMatch(/\b2[3-7](\.\d+)?%/);
   });
 
   it.runIf(shape !== 'transactions-only')('init lists the event names with their shares and keeps the ones outside the catalog as the vendor’s own', () => {
