@@ -18,6 +18,7 @@ import {
   generateVendorExports,
   LOGIN_EVENT,
   outcomeAccountId,
+  parseShapes,
   VENDOR_EVENTS,
   writeVendorExports,
   type ExportShape,
@@ -210,6 +211,12 @@ describe('finseg generate --shape writes vendor-shaped exports', () => {
       expect(ids).toBe(outcomeAccountId(e.shape, 'C0001'));
     }
     expect(Number(moves!.declined) + Number(moves!.grew) + Number(moves!.churned)).toBeGreaterThan(0.03 * ACCOUNTS);
+  });
+
+  it('--shape takes one shape or all, and names the choices when given anything else', () => {
+    expect(parseShapes('all')).toEqual(['usage-only', 'transactions-only', 'both']);
+    expect(parseShapes('both')).toEqual(['both']);
+    expect(() => parseShapes('usage')).toThrow(/usage-only, transactions-only, both or all/);
   });
 
   it('is deterministic: the same source and seed write the same bytes', async () => {
