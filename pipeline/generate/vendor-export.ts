@@ -97,14 +97,18 @@ export function outcomeAccountId(shape: ExportShape, generatedId: string): strin
   return shape === 'usage-only' ? `ACC-${num}` : String(num);
 }
 
+/** Multipliers coprime with 100, so each purpose's bucket is uniform and no purpose's bucket is a shift of another's. */
+const BUCKET_MULTIPLIERS = [7919, 7927, 7933, 7937, 7949, 7951, 7963] as const;
+
 /**
  * A seeded bucket in [0, 100) per row, from the row's timestamp and account number: SQL so the
  * whole table is written in one pass, arithmetic rather than DuckDB's hash() so the bytes do not
  * depend on the DuckDB version.
  */
 function bucketSql(ts: string, num: string, seed: number, purpose: string): string {
-  const salt = deriveSeed(seed, purpose) % 1_000_003;
-  return `(((epoch(${ts})::BIGINT % 1000003) * 7919 + ${num} * 104729 + ${salt}) % 100)`;
+  const salt = deriveSeed(seed, purpose);
+  const multiplier = BUCKET_MULTIPLIERS[salt % BUCKET_MULTIPLIERS.length]!;
+  return `(((epoch(${ts})::BIGINT % 1000003) * ${multiplier} + ${num} * 104729 + ${salt % 1_000_003}) % 100)`;
 }
 
 /** The vendor event name of a usage row, as a SQL CASE over `module` and a seeded bucket. */

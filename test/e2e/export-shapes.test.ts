@@ -194,7 +194,7 @@ describe('finseg generate --shape writes vendor-shaped exports', () => {
        SELECT count(*) AS n, max(abs(written - amount) - 0.005 * q) AS worst FROM x JOIN g USING (i)`,
     );
     expect(m!.n).toBe(r!.n);
-    expect(Number(m!.worst)).toBeLessThanOrEqual(1e-9);
+    expect(Number(m!.worst)).toBeLessThanOrEqual(1e-6); // float noise on amounts up to about 10^6
   });
 
   it('outcomes.csv sits beside each export folder, one row per base account, the outcomes counted from the later snapshot’s movements', async () => {
