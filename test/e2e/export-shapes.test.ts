@@ -336,9 +336,15 @@ function columnsOf(source: unknown): string[] {
   return [];
 }
 
-/** Training assignments (customer_id → segment_id) from the bundle's assignments.csv. */
+/**
+ * The segments train reports for its customers (customer_id → segment_id): the report's
+ * assignments export, which holds what score gives; the bundle's own assignments.csv may hold the
+ * raw k-means labels that retraining compares, so it is only the fallback.
+ */
 function assignments(run: ShapeRun): Map<string, string> {
-  const text = readFileSync(join(after(run, 'train', run.train).bundleDir, 'assignments.csv'), 'utf8').trim().split('\n').slice(1);
+  const bundle = after(run, 'train', run.train).bundleDir;
+  const exported = join(bundle, 'report', 'assignments.csv');
+  const text = readFileSync(existsSync(exported) ? exported : join(bundle, 'assignments.csv'), 'utf8').trim().split('\n').slice(1);
   return new Map(text.map((l) => l.split(',') as [string, string]));
 }
 
