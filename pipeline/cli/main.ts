@@ -20,6 +20,7 @@ import { demoJob } from '../jobs/demo.ts';
 import { writeReport } from '../10-report/report.ts';
 import { LANGS, parseLang, type Lang } from '../10-report/i18n.ts';
 import { generateDriftSnapshot } from '../generate/drift.ts';
+import { defaultVendorExportParams, generateVendorExports, parseShapes } from '../generate/vendor-export.ts';
 import { modelsCommand } from '../registry/commands.ts';
 import { RegistryBusyError } from '../registry/registry.ts';
 import { RETRAIN_EXIT, retrainJob } from '../jobs/retrain.ts';
@@ -50,6 +51,8 @@ Commands:
                                                        --cron "0 3 * * 1" retrain --data DIR [--registry models/] [--max-runs N]
   models      the registry: list | show V | promote V | rollback | prune   [--registry models/] [--json]
   generate --drift  a later snapshot of a generated base  --from DIR --out DIR [--months 3] [--seed S]
+  generate --shape  vendor-shaped exports + outcomes.csv  --shape usage-only|transactions-only|both|all --out DIR
+                    [--customers N] [--seed S]   (docs/export-shapes.md)
 
 Common options: --quiet (no progress), --debug (stack traces), --help; validate, train, score and features take --as-of YYYY-MM-DD
 Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
@@ -83,6 +86,7 @@ const OPTIONS = {
   cron: { type: 'string' },
   'max-runs': { type: 'string' },
   drift: { type: 'boolean' },
+  shape: { type: 'string' },
   from: { type: 'string' },
   months: { type: 'string' },
   json: { type: 'boolean' },
@@ -222,6 +226,12 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
           flags.format === undefined ? undefined : format,
         );
         process.stdout.write(`${JSON.stringify(summary.rows)} → ${summary.dir}\nas of ${summary.asOf} (${summary.elapsedDays} days after ${summary.asOfBefore}); movements ${JSON.stringify(summary.counts)} → ${join(summary.dir, 'movements.csv')}\n`);
+        return 0;
+      }
+      if (flags.shape !== undefined) {
+        const out = need(flags, 'out', 'generate --shape');
+        const summary = await generateVendorExports(out, parseShapes(flags.shape), generateParams, { ...defaultVendorExportParams, seed: generateParams.seed }, logger, intFlag(flags, 'months', 3));
+        for (const e of summary.exports) process.stdout.write(`${e.shape}: ${e.dir} (outcomes: ${e.outcomes})\n`);
         return 0;
       }
       if (flags.dirty !== undefined) {
