@@ -30,6 +30,15 @@ export interface ClusterParams {
   k: number | null;
   /** Seeded k-means++ starts per fit; the lowest inertia wins. Default 8. */
   restarts: number;
+  /**
+   * The final fit may spend this many rows × starts: small data (rows per start below
+   * restartBudgetRows / restarts) gets more starts for the cost 8 starts have at 20,000 rows, up
+   * to `maxRestarts`. Default 160,000 and 32: with 8 starts the Inc. 5000 list (5,000 rows, k = 12)
+   * stopped 1.4% above scikit-learn's KMeans (n_init 20); with 32, at its optimum. Data past
+   * 20,000 rows (the restart sample is 32,768) keeps `restarts`.
+   */
+  restartBudgetRows: number;
+  maxRestarts: number;
   /** ml-kmeans iteration cap per start. Default 300. */
   maxIterations: number;
   /** Convergence: no centroid moves more than this (squared Euclidean). Default 1e-6. */
@@ -59,6 +68,8 @@ export const defaultClusterParams: ClusterParams = {
   kMax: 12,
   k: null,
   restarts: 8,
+  restartBudgetRows: 160_000,
+  maxRestarts: 32,
   maxIterations: 300,
   tolerance: 1e-6,
   selectionSample: 4000,
@@ -149,7 +160,7 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
     ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options, onPhase));
   }
 
-  const best = fitKMeansBest(X, k, params.restarts, seed, options);
+  const best = fitKMeansBest(X, k, params.restarts, seed, { ...options, restartBudgetRows: params.restartBudgetRows, maxRestarts: params.maxRestarts });
   const centroids = canonicalOrder(best.centroids, best.sizes);
   // Relabel against the reordered centroids so an exact tie resolves as assignClusters will.
   const { labels, sqDistances } = nearestCentroids(X, centroids);
@@ -322,6 +333,8 @@ function validateParams(params: ClusterParams): void {
   if (params.kMax < params.kMin) problems.push(`kMax (${params.kMax}) must be >= kMin (${params.kMin})`);
   if (params.k !== null) posInt(params.k, 'k', 1);
   posInt(params.restarts, 'restarts', 1);
+  posInt(params.maxRestarts, 'maxRestarts', 1);
+  posInt(params.restartBudgetRows, 'restartBudgetRows', 0);
   // ml-kmeans reads maxIterations 0 as "no limit".
   posInt(params.maxIterations, 'maxIterations', 1);
   if (!(params.tolerance >= 0)) problems.push(`tolerance must be >= 0, got ${params.tolerance}`);

@@ -31,6 +31,13 @@ export interface KMeansOptions {
    * sample does not). Default 32,768; 0 = always restart on all rows.
    */
   restartSample?: number;
+  /**
+   * Rows × starts fitKMeansBest may spend: with fewer rows per start (small data, or the restart
+   * sample) it makes up to floor(restartBudgetRows / rows) starts, never fewer than `restarts`
+   * nor more than `maxRestarts`. Default: exactly `restarts` starts.
+   */
+  restartBudgetRows?: number;
+  maxRestarts?: number;
 }
 
 /** Rows above which fitKMeansBest restarts on a sample (see KMeansOptions.restartSample). */
@@ -257,7 +264,7 @@ export function fitKMeansOnce(X: Matrix, k: number, seed: number, options: KMean
 }
 
 /**
- * The lowest-inertia solution of `restarts` seeded k-means++ starts on X (n, d); start r is seeded
+ * The lowest-inertia solution of `restarts` (or, within `restartBudgetRows`, more) seeded k-means++ starts on X (n, d); start r is seeded
  * with deriveSeed(seed, `restart-${r}`), ties keep the earliest start. Up to `restartSample` rows
  * (KMeansOptions) every start runs on all rows and this is exactly the best fitKMeansOnce; above
  * it the starts run on one seeded sample (deriveSeed(seed, 'restart-sample')), the best start by
@@ -269,7 +276,8 @@ export function fitKMeansBest(X: Matrix, k: number, restarts: number, seed: numb
   const onSample = sampleRows > 0 && X.rows > sampleRows && sampleRows >= k;
   const data = onSample ? takeRows(X, sampleIndices(X.rows, sampleRows, makeRng(deriveSeed(seed, 'restart-sample')))) : X;
   let best: KMeansFit | null = null;
-  for (let r = 0; r < restarts; r++) {
+  const starts = Math.max(restarts, Math.min(options.maxRestarts ?? restarts, Math.floor((options.restartBudgetRows ?? 0) / data.rows)));
+  for (let r = 0; r < starts; r++) {
     const fit = fitKMeansOnce(data, k, deriveSeed(seed, `restart-${r}`), options, r);
     if (best === null || fit.inertia < best.inertia) best = fit;
   }

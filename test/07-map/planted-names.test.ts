@@ -78,9 +78,11 @@ describe('segments named from their lenses and behaviour (planted archetypes as 
   });
 
   it('calls the planted declining firms declining and the growing SMEs growth-stage (over half of each)', () => {
-    expect(dominant('declining_firm', 'lifecycle')).toMatchObject({ dominant: 'decline', dominantShare: expect.closeTo(0.53, 1) });
+    expect(dominant('declining_firm', 'lifecycle').dominant).toBe('decline');
+    expect(dominant('declining_firm', 'lifecycle').dominantShare).toBeGreaterThan(0.5);
     expect(card('declining_firm').name).toEqual({ en: 'Declining mid-size businesses · desktop-bound', zh: '衰退期中型企业 · 桌面端为主' });
-    expect(dominant('growing_sme', 'lifecycle')).toMatchObject({ dominant: 'growth', dominantShare: expect.closeTo(0.54, 1) });
+    expect(dominant('growing_sme', 'lifecycle').dominant).toBe('growth');
+    expect(dominant('growing_sme', 'lifecycle').dominantShare).toBeGreaterThan(0.5);
     expect(card('growing_sme').name).toEqual({ en: 'Growth-stage small businesses · heavy users of multi-currency', zh: '成长期小型企业 · 重度使用多币种' });
   });
 
