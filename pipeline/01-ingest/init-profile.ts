@@ -21,7 +21,7 @@ const MIN_FEATURES = 2;
 
 /** The profile-table proposal for one file: the config slice and one note per decision. */
 export interface ProfileProposal {
-  slice: { file: string; key: string; exclude: string[]; categorical: string[]; asOf: string };
+  slice: { file: string; key: string; exclude: string[]; categorical: string[]; attributes: Record<string, string>; asOf: string };
   /** How many columns are numeric features and categories. */
   numeric: string[];
   notes: string[];
@@ -60,8 +60,13 @@ export function proposeProfileTable(p: FileProfile, today: string): ProfilePropo
   const categorical: string[] = [];
   const numeric: string[] = [];
   const notes: string[] = [];
+  // Columns that name a contract attribute (industry, head-count, revenue, region …) feed the lenses and cold start.
+  const attributes: Record<string, string> = {};
+  for (const [attribute, c] of matchColumns('customers', p)) if (attribute !== 'customer_id' && c !== key && c.distinct > 1) attributes[attribute] = c.name;
+  const textAttributes = new Set(Object.values(attributes).filter((name) => p.columns.find((c) => c.name === name)!.numberShare < 0.9));
+  for (const [attribute, name] of Object.entries(attributes)) notes.push(`"${name}" read as the customer attribute ${attribute}${textAttributes.has(name) ? '' : ' (and kept as a feature)'}`);
   for (const c of p.columns) {
-    if (c === key) continue;
+    if (c === key || textAttributes.has(c.name)) continue;
     const why = leaveOut(c, p.rows);
     if (why) {
       exclude.push(c.name);
@@ -70,5 +75,5 @@ export function proposeProfileTable(p: FileProfile, today: string): ProfilePropo
     else categorical.push(c.name);
   }
   if (numeric.length + categorical.length < MIN_FEATURES) return null;
-  return { slice: { file: p.rel, key: key.name, exclude, categorical, asOf: today }, numeric, notes };
+  return { slice: { file: p.rel, key: key.name, exclude, categorical, attributes, asOf: today }, numeric, notes };
 }

@@ -17,7 +17,7 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   customer_id: ['customerid', 'custid', 'customerno', 'customernumber', 'clientid', 'accountid', 'companyid', 'tenantid', 'orgid', 'organizationid', 'organisationid', 'workspaceid', 'acctid', 'customer', 'client', 'account', 'cust', '客户编号', '客户id', '客户代码', '客户'],
   signup_date: ['signupdate', 'signup', 'signedup', 'registrationdate', 'registered', 'createdat', 'created', 'startdate', 'customersince', 'activationdate', 'since', '注册日期', '开通日期'],
   industry: ['industry', 'sector', 'vertical', 'naics', 'industrycode', '行业'],
-  employees: ['employees', 'headcount', 'staff', 'employeecount', 'numberofemployees', 'fte', '员工数', '人数'],
+  employees: ['employees', 'headcount', 'staff', 'employeecount', 'numberofemployees', 'fte', 'workers', 'workforce', '员工数', '人数'],
   annual_revenue: ['annualrevenue', 'revenue', 'turnover', 'yearlyrevenue', '年收入', '营业收入'],
   founded_year: ['foundedyear', 'founded', 'yearfounded', 'established', 'foundingyear', '成立年份'],
   region: ['region', 'country', 'area', 'province', 'state', 'territory', '地区', '省份', '区域'],

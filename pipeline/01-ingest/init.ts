@@ -254,6 +254,7 @@ function profileProposal(profiles: readonly FileProfile[], relativeDataDir: stri
         ...proposal.notes,
       ],
       ...proposal.slice,
+      ...('annual_revenue' in proposal.slice.attributes ? { $comment_revenueUnit: 'The revenue column is read in units of currency; set revenueUnit to thousands or millions if the export says so.', revenueUnit: 'units' } : {}),
     },
   };
   const samples: InitResult['samples'] = {};

@@ -7,7 +7,7 @@ import { closestNames } from '../01-ingest/names.ts';
 import { formatOf } from '../01-ingest/sources.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
-import { AS_OF_COLUMN, KEY_COLUMN } from './feature-file.ts';
+import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN } from './feature-file.ts';
 
 /**
  * A profile table: the export a vendor has when its systems already keep one row per customer
@@ -34,11 +34,23 @@ export interface ProfileTableParams {
   exclude: string[];
   /** Text columns encoded as 0/1 indicators per value. */
   categorical: string[];
+  /**
+   * Contract customer attributes (industry, employees, annual_revenue, founded_year, region,
+   * edition, deployment, buyer_role, signup_date) → the vendor's column, for the lenses and cold
+   * start. A mapped text column is an attribute only; a mapped numeric column (revenue,
+   * head-count) stays a feature too, since in a snapshot it is one of the measures.
+   */
+  attributes: Record<string, string>;
+  /** Unit of the column mapped to annual_revenue (the contract holds thousands). */
+  revenueUnit: 'units' | 'thousands' | 'millions';
   /** The date the snapshot describes, YYYY-MM-DD. */
   asOf: string | null;
 }
 
-export const defaultProfileTableParams: ProfileTableParams = { file: null, key: null, exclude: [], categorical: [], asOf: null };
+export const defaultProfileTableParams: ProfileTableParams = { file: null, key: null, exclude: [], categorical: [], attributes: {}, revenueUnit: 'units', asOf: null };
+
+/** Multiplier from `revenueUnit` to the contract's thousands. */
+const TO_THOUSANDS = { units: 0.001, thousands: 1, millions: 1000 } as const;
 
 
 /** Separator between a categorical column and its value in an indicator column's name. */
@@ -56,6 +68,10 @@ export function validateProfileTableParams(p: ProfileTableParams, source = 'conf
   if (p.asOf === null || !/^\d{4}-\d{2}-\d{2}$/.test(String(p.asOf))) {
     throw new InputError(`${source}: "profileTable.asOf" must be the date the table describes (YYYY-MM-DD)`, ['a snapshot has no event dates to infer it from']);
   }
+  for (const a of Object.keys(p.attributes)) {
+    if (!ATTRIBUTE_SPECS.some((s) => s.name === a)) throw new InputError(`${source}: "profileTable.attributes.${a}" is not a customer attribute`, [`attributes: ${ATTRIBUTE_SPECS.map((s) => s.name).join(', ')}`]);
+  }
+  if (!(p.revenueUnit in TO_THOUSANDS)) throw new InputError(`${source}: "profileTable.revenueUnit" must be units, thousands or millions`);
   const both = p.exclude.filter((c) => p.categorical.includes(c));
   if (both.length) throw new InputError(`${source}: ${both.map((c) => `"${c}"`).join(', ')} is both excluded and categorical in "profileTable"`);
 }
@@ -86,15 +102,24 @@ export async function writeProfileFeatureTable(
   }
   try {
     const columns = (await queryRows(conn, `DESCRIBE SELECT * FROM __pt_src`)).map((r) => String(r.column_name));
-    for (const [setting, names] of [['key', [p.key!]], ['exclude', p.exclude], ['categorical', p.categorical]] as const) {
+    for (const [setting, names] of [['key', [p.key!]], ['exclude', p.exclude], ['categorical', p.categorical], ['attributes', Object.values(p.attributes)]] as const) {
       for (const c of names) {
         if (!columns.includes(c)) throw new InputError(`${basename(path)}: column "${c}" (profileTable.${setting}) is missing`, [`closest: ${closestNames(c, columns).join(', ') || '(none)'}`]);
       }
     }
     const text = (c: string) => `nullif(trim(CAST(${sqlIdent(c)} AS VARCHAR)), '')`;
     const select = [`${text(p.key!)} AS ${KEY_COLUMN}`];
+    const textAttribute = new Set<string>();
+    for (const [attribute, c] of Object.entries(p.attributes)) {
+      const spec = ATTRIBUTE_SPECS.find((s) => s.name === attribute)!;
+      const numeric = spec.type === 'int' || spec.type === 'number';
+      const scale = attribute === 'annual_revenue' ? ` * ${TO_THOUSANDS[p.revenueUnit]}` : '';
+      select.push(numeric ? `try_cast(${text(c)} AS DOUBLE)${scale} AS ${sqlIdent(attribute)}` : `${text(c)} AS ${sqlIdent(attribute)}`);
+      if (!numeric) textAttribute.add(c);
+    }
     for (const c of columns) {
-      if (c === p.key || p.exclude.includes(c)) continue;
+      // A column already named as its contract attribute is that attribute (a reserved name, not a feature).
+      if (c === p.key || p.exclude.includes(c) || textAttribute.has(c) || p.attributes[c] === c) continue;
       if (!p.categorical.includes(c)) {
         select.push(`${sqlIdent(c)}`);
         continue;

@@ -59,7 +59,7 @@ export function defaultConfig(): FinsegConfig {
 }
 
 /** Objects whose keys are the user's own (column maps, value maps), not settings to check by name. */
-const FREE_MAPS = new Set(['ingest.columns', 'ingest.files', 'ingest.values']);
+const FREE_MAPS = new Set(['ingest.columns', 'ingest.files', 'ingest.values', 'profileTable.attributes']);
 
 /**
  * Turns untrusted JSON into a fully defaulted config. Unknown keys and wrong types are errors
