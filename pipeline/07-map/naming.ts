@@ -188,6 +188,12 @@ const directionOf = (d: number): Direction => (d >= 0 ? 'high' : 'low');
 export function behaviourTag(feature: string, direction: Direction): Bilingual {
   const known = BEHAVIOUR_TAGS[feature]?.[direction];
   if (known) return known;
+  // A profile table's category indicator (`Contract=Month-to-month`): its mean is the share with that value.
+  const eq = feature.indexOf('=');
+  if (eq > 0) {
+    const [column, value] = [feature.slice(0, eq), feature.slice(eq + 1)];
+    return direction === 'high' ? { en: `mostly ${column}: ${value}`, zh: `多为${column}：${value}` } : { en: `rarely ${column}: ${value}`, zh: `少有${column}：${value}` };
+  }
   return direction === 'high' ? { en: `high ${feature}`, zh: `${feature}偏高` } : { en: `low ${feature}`, zh: `${feature}偏低` };
 }
 

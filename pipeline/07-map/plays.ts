@@ -291,7 +291,7 @@ function headline(play: PlayKind, facts: readonly BehaviourFact[], label: (f: st
  * Playbooks whose messages differ wherever the segments' facts do: a message shared with another
  * segment gets the segment's next fact appended, round by round, as names are made unique.
  */
-export function distinctMessages(playbooks: Playbook[], facts: readonly (readonly BehaviourFact[])[]): Playbook[] {
+export function distinctMessages(playbooks: Playbook[], facts: readonly (readonly BehaviourFact[])[], fallback: readonly (Bilingual | null)[] = []): Playbook[] {
   const out = playbooks.map((p) => ({ ...p, zh: { ...p.zh } }));
   for (let round = 0; round < 3; round++) {
     const seen = new Map<string, number>();
@@ -300,10 +300,11 @@ export function distinctMessages(playbooks: Playbook[], facts: readonly (readonl
     if (dup.length === 0) break;
     for (const i of dup) {
       // The headline already speaks for the state, so the next relative fact tells the segments apart.
-      const f = facts[i]!.find((x) => !STATE.includes(x.kind) && !out[i]!.message.includes(x.tag.en));
-      if (!f) continue;
-      out[i]!.message = `${out[i]!.message} (${f.tag.en})`;
-      out[i]!.zh.message = `${out[i]!.zh.message}（${f.tag.zh}）`;
+      // Without a behaviour fact (a profile table's own columns), the segment's strongest distinguishing feature.
+      const tag = facts[i]!.find((x) => !STATE.includes(x.kind) && !out[i]!.message.includes(x.tag.en))?.tag ?? (fallback[i] && !out[i]!.message.includes(fallback[i]!.en) ? fallback[i]! : null);
+      if (!tag) continue;
+      out[i]!.message = `${out[i]!.message} (${tag.en})`;
+      out[i]!.zh.message = `${out[i]!.zh.message}（${tag.zh}）`;
     }
   }
   return out;

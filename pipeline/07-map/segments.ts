@@ -3,7 +3,7 @@ import type { Matrix } from '../core/matrix.ts';
 import { lensMeasurability, type LensMeasurability } from '../06-categorize/measurability.ts';
 import { behaviourFacts, defaultBehaviourParams, type BehaviourFact, type BehaviourParams } from './behaviour.ts';
 import { segmentSummaries, type FeatureSummary } from './summaries.ts';
-import { defaultNamingParams, MODULE_WORDS, nameSegments, type NamingParams } from './naming.ts';
+import { behaviourTag, defaultNamingParams, MODULE_WORDS, nameSegments, type NamingParams } from './naming.ts';
 import { PLAYBOOK_TABLE, type Bilingual, type DominantLenses, type Playbook, type PlaybookTable } from './playbooks.ts';
 import { defaultPlayParams, distinctMessages, segmentPlaybook, type LensEvidence, type PlayParams } from './plays.ts';
 
@@ -139,6 +139,9 @@ export function featureLabel(feature: string, labels: Readonly<Record<string, Bi
   if (given) return given;
   const module = MODULE_WORDS[feature.slice('share_'.length) as keyof typeof MODULE_WORDS];
   if (feature.startsWith('share_') && module) return module;
+  // A profile table's category indicator `Contract=Month-to-month` reads "Contract: Month-to-month".
+  const eq = feature.indexOf('=');
+  if (eq > 0) return { en: `${feature.slice(0, eq)}: ${feature.slice(eq + 1)}`, zh: `${feature.slice(0, eq)}：${feature.slice(eq + 1)}` };
   const vendor = feature.startsWith('share_vendor_') ? feature.slice('share_vendor_'.length).replace(/_/g, ' ') : feature;
   return { en: vendor, zh: vendor };
 }
@@ -327,6 +330,7 @@ export function mapSegments(args: MapSegmentsArgs): { cards: SegmentCard[]; cram
       ),
     ),
     facts,
+    distinguishing.map((d) => (d[0] ? behaviourTag(d[0].feature, d[0].standardisedDifference >= 0 ? 'high' : 'low') : null)),
   );
 
   const cards: SegmentCard[] = Array.from({ length: k }, (_, s) => ({
