@@ -62,12 +62,12 @@ function splitRetail(dir: string, key: (r: string[]) => string, name: (k: string
   return out;
 }
 
-/** The documented sample: at most 50 files evenly spaced over the sorted list, from each at most floor(50000 / files read) rows, every k-th. */
+/** The documented sample: at most 1000 files evenly spaced over the sorted list, from each at most floor(200000 / files read) rows, every k-th. */
 function expectedSample(files: string[][][]): { filesRead: number; rows: number; ids: number; missingIdShare: number } {
-  const m = Math.min(files.length, 50);
+  const m = Math.min(files.length, 1000);
   const picked = m === files.length ? files : Array.from({ length: m }, (_, i) => files[Math.round((i * (files.length - 1)) / (m - 1))]!);
   const rows = picked.flatMap((f) => {
-    const step = Math.ceil(f.length / Math.floor(50000 / m));
+    const step = Math.ceil(f.length / Math.floor(200000 / m));
     return f.filter((_, i) => i % step === 0);
   });
   const ids = rows.map((r) => r[col('CustomerID')]!).filter((v) => v !== 'NA' && v !== '');
@@ -82,11 +82,15 @@ describe('init on the Online Retail sample split into files whose names say noth
     byMonth = splitRetail(join(root, 'months/x7'), (r) => r[col('InvoiceDate')]!.slice(0, 7), (_, i) => `part-${String(i).padStart(4, '0')}`, (v) => (v === 'NA' ? v : `${v}.0`));
   });
 
-  it('recognises by-day/2011-03-01.csv … as transactions from a sample of 50 evenly spaced files of 305', async () => {
+  it('recognises by-day/2011-03-01.csv … as transactions from a sample across all 305 files', async () => {
     const result = await initCommand(join(root, 'days'), join(root, 'days.json'), 'days');
     const want = expectedSample(byDay);
     expect(byDay.length).toBe(new Set(retailRows.map((r) => r[col('InvoiceDate')]!.slice(0, 10))).size);
-    expect(result.samples.transactions).toMatchObject({ rel: 'by-day', filesTotal: byDay.length, filesRead: 50, rows: want.rows, ids: want.ids });
+    expect(result.samples.transactions).toMatchObject({ rel: 'by-day', filesTotal: byDay.length, filesRead: byDay.length, rows: want.rows, ids: want.ids });
+    // Every file read, each day's few dozen lines whole: the sample's figures are the data's own.
+    const allIds = retailRows.map((r) => r[col('CustomerID')]!).filter((v) => v !== 'NA' && v !== '');
+    expect(want.ids).toBe(new Set(allIds).size);
+    expect(want.missingIdShare).toBeCloseTo((retailRows.length - allIds.length) / retailRows.length, 12);
     expect(result.samples.transactions!.missingIdShare).toBeCloseTo(want.missingIdShare, 12);
     expect(Object.keys(result.samples)).toEqual(['transactions']);
     const config = loadConfig(join(root, 'days.json'));
@@ -94,7 +98,7 @@ describe('init on the Online Retail sample split into files whose names say noth
     expect(config.ingest.columns.transactions).toEqual({ customer_id: 'CustomerID', ts: 'InvoiceDate', amount: { multiply: ['Quantity', 'UnitPrice'] } });
     expect(config.ingest.deriveCustomers).toEqual({ from: 'transactions', attributes: 'mode' });
     expect(config.ingest.normaliseIds).toBe(false);
-    expect(result.notes).toContain(`transactions ← by-day: sampled ${want.rows} rows from 50 of ${byDay.length} files: ${want.ids} distinct customer ids, ${(want.missingIdShare * 100).toFixed(1)}% of rows without one`);
+    expect(result.notes).toContain(`transactions ← by-day: sampled ${want.rows} rows from ${byDay.length} of ${byDay.length} files: ${want.ids} distinct customer ids, ${(want.missingIdShare * 100).toFixed(1)}% of rows without one`);
   });
 
   it('the by-day config runs as written: every NA id quarantined, one customer per distinct id', async () => {
