@@ -102,11 +102,18 @@ async function runExport(ds: RealDataSet): Promise<Run> {
   };
 }
 
+/** One run per data set, shared by the describe blocks that read it. */
+const runs = new Map<string, Promise<Run>>();
+const runOf = (ds: RealDataSet): Promise<Run> => {
+  if (!runs.has(ds.name)) runs.set(ds.name, runExport(ds));
+  return runs.get(ds.name)!;
+};
+
 for (const ds of realDataSets()) {
   describe.skipIf(!ds.available)(`${ds.name} (${ds.shape})${ds.available ? '' : ` — skipped: ${ds.why}`}`, () => {
     let run: Run;
     beforeAll(async () => {
-      run = await runExport(ds);
+      run = await runOf(ds);
     }, 300_000);
 
     it('goes init → the config as written → train → score → report, in both languages', () => {
@@ -150,3 +157,35 @@ for (const ds of realDataSets()) {
     }, 120_000);
   });
 }
+
+describe("telco-churn: the segments relate to churn, which init leaves out of the features", () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runOf(realDataSets().find((d) => d.name === 'telco-churn')!);
+  }, 300_000);
+
+  it('keeps Churn out of the features and gives segments whose churn rates differ (chi-square, p < 0.001)', () => {
+    expect(run.config.profileTable.exclude).toContain('Churn');
+    expect(run.train.features.featureNames.some((f) => f.startsWith('Churn'))).toBe(false);
+    // The churn label, read from the file itself.
+    const churned = new Map(readCsv(join(run.folder, 'Telco-Customer-Churn.csv')).map((r) => [r.customerID!, r.Churn === 'Yes']));
+    const table = new Map<string, [number, number]>();
+    for (const [id, s] of run.trained) {
+      const row = table.get(s) ?? [0, 0];
+      row[churned.get(id) ? 1 : 0]++;
+      table.set(s, row);
+    }
+    const rows = [...table.values()];
+    const n = rows.reduce((a, r) => a + r[0] + r[1], 0);
+    const col = [0, 1].map((j) => rows.reduce((a, r) => a + r[j]!, 0));
+    let chi2 = 0;
+    for (const r of rows) for (const j of [0, 1]) {
+      const expected = ((r[0] + r[1]) * col[j]!) / n;
+      chi2 += (r[j]! - expected) ** 2 / expected;
+    }
+    // Critical values of chi-square at p = 0.001 for 1..11 degrees of freedom.
+    const critical = [10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12, 27.88, 29.59, 31.26];
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(chi2).toBeGreaterThan(critical[rows.length - 2]!);
+  });
+});
