@@ -209,12 +209,17 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Likewise the vendor modules with a share of their own; a feature table names none (its vendor shares are read as they are).
     const vendorModules = fromFile || ingested.absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, ingested.asOf, config.features);
     // Constant, near-constant and duplicate columns are dropped here, at fit time only: score computes the bundle's names.
-    const features = dropUninformative(fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables));
+    // A profile table is the vendor's own columns: the catalog features it never had are not "dropped" from it.
+    const read = fromFile && profile ? { ...fromFile.features, dropped: fromFile.features.dropped.filter((d) => !d.reason.startsWith('not in ')) } : fromFile?.features;
+    const features = dropUninformative(read ?? (await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables)));
     // The row order per-customer queries are placed by (startPerCustomer).
     await registerCustomerIndex(conn, features.customerIds);
     clock.lap('features');
     logger.info(`features: ${features.X.rows} customers × ${features.featureNames.length} features as of ${ingested.asOf}`);
-    for (const d of features.dropped) logger.warn(`feature ${d.feature} dropped: ${d.reason}`);
+    // One line per reason: a transactions-only export drops two dozen usage features for one reason.
+    const byReason = new Map<string, string[]>();
+    for (const d of features.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.feature]);
+    for (const [reason, names] of byReason) logger.warn(`${names.length} feature${names.length > 1 ? 's' : ''} dropped (${reason}): ${names.join(', ')}`);
     if (features.X.rows < 20) throw new Error(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
 
     // Module use and feedback per customer: one statement that DuckDB runs on its own threads
