@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { blankExpr, normalisedIdSql, planTable, typedExpr, type ColumnPlan } from './checks.ts';
-import type { Staged } from './ingest.ts';
+import type { Staged } from './staged.ts';
 import type { IngestParams } from './params.ts';
 import { queryRows, sqlIdent } from '../core/duck.ts';
 

@@ -19,35 +19,9 @@ import type { Logger } from '../core/log.ts';
 export { defaultIngestParams, type IngestParams } from './params.ts';
 export { closestNames, editDistance } from './names.ts';
 export type { QuarantineReason } from './contract.ts';
+export type { QuarantineDetail, Staged, TableIngestReport } from './staged.ts';
+import type { Staged, TableIngestReport } from './staged.ts';
 
-/** Quarantined rows of one reason and column, with up to three example values. */
-export interface QuarantineDetail {
-  reason: QuarantineReason;
-  /** The contract column that failed; null for a malformed row. */
-  column: string | null;
-  count: number;
-  examples: string[];
-}
-
-/** What ingestion did with one table: `read = accepted + quarantined`. */
-export interface TableIngestReport {
-  table: TableName;
-  /** The file or folder read (for derived customers: the table they were derived from). */
-  source: string;
-  format: string;
-  files: number;
-  read: number;
-  accepted: number;
-  quarantined: number;
-  byReason: Partial<Record<QuarantineReason, number>>;
-  details: QuarantineDetail[];
-  /** Optional contract columns no file has (their features are computed from NULLs). */
-  missingOptionalColumns: string[];
-  /** Customers derived from another table's rows (`ingest.deriveCustomers`). */
-  derivedFrom?: TableName;
-  /** For derived customers: the source rows with a customer id, folded into `read` customers. */
-  sourceRows?: number;
-}
 
 /** What ingestion did: the as-of date used, a report per table, the tables that were absent, where quarantined rows went. */
 export interface IngestResult {
@@ -61,23 +35,6 @@ export interface IngestResult {
   quarantineReused?: boolean;
 }
 
-/** A table staged as `raw_<table>`: text (or native Parquet) columns with file index and line. */
-export interface Staged {
-  table: TableName;
-  plans: ColumnPlan[];
-  /** Customer attributes staged alongside (prefix `__c_`) when customers are derived from this table. */
-  extra: ColumnPlan[];
-  files: string[];
-  /** The files read, in the order of their index (`__file`): the quarantine reads its rows' original columns back from them. */
-  sources: readonly SourceFile[];
-  report: TableIngestReport;
-  /** For each contract column, the source column names per file (for messages). */
-  sourceNames: Map<string, string>;
-  /** Rows already known to be malformed (in `malformed_<table>`). */
-  malformed: number;
-  /** `raw_<table>` is a view over Parquet files rather than a staged copy; the accepted table is then a view too. */
-  inPlace: boolean;
-}
 
 const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
 /** A column whose non-blank values mostly fail to parse has the wrong type: a file-level error, not thousands of quarantined rows. */

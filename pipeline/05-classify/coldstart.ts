@@ -4,7 +4,6 @@ import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { perValue } from '../core/memo.ts';
 import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
-import type { ActivityProfile } from './segment-rule.ts';
 
 /**
  * The cold-start classifier: a second MLP that predicts a customer's segment from what is known
@@ -15,6 +14,20 @@ import type { ActivityProfile } from './segment-rule.ts';
  * when it earns it: its held-out accuracy must beat always answering the largest segment by
  * `marginRequired` (segment-rule.ts applies it).
  */
+
+/** Which segments are active, measured on the training customers: the `activity` part of the cold-start state. */
+export interface ActivityProfile {
+  /** The feature that holds days since last activity; null when the model has none (rule 2 then never applies). */
+  recencyFeature: string | null;
+  /** A customer whose recency exceeds this many days is inactive. */
+  inactiveAfterDays: number;
+  /** A segment is active when at least this share of its training customers with a known recency was not inactive. */
+  activeSegmentShare: number;
+  /** Per segment, shape (k): the share of its training customers that were recently active; null when none had a recency. */
+  segmentActiveShare: (number | null)[];
+  /** Per segment, shape (k): active by the rule above. */
+  activeSegments: boolean[];
+}
 
 /** Cold-start settings: the config slice `coldStart`. */
 export interface ColdStartParams {

@@ -1,6 +1,8 @@
 import { nearestCentroids } from '../04-cluster/kmeans.ts';
 import { fromRows, takeRows, type Matrix } from '../core/matrix.ts';
-import { coldStartRows, predictColdStart, type ColdStartState, type SignupAttributes } from './coldstart.ts';
+import { coldStartRows, predictColdStart, type ActivityProfile, type ColdStartState, type SignupAttributes } from './coldstart.ts';
+
+export type { ActivityProfile } from './coldstart.ts';
 
 /**
  * The one rule that decides a customer's segment, used by train for the segment it reports
@@ -20,19 +22,6 @@ import { coldStartRows, predictColdStart, type ColdStartState, type SignupAttrib
 /** The segment of a customer the rule places in none (written as an empty segment_id). */
 export const NO_SEGMENT = -1;
 
-/** Which segments are active, measured on the training customers: the `activity` part of the cold-start state. */
-export interface ActivityProfile {
-  /** The feature that holds days since last activity; null when the model has none (rule 2 then never applies). */
-  recencyFeature: string | null;
-  /** A customer whose recency exceeds this many days is inactive. */
-  inactiveAfterDays: number;
-  /** A segment is active when at least this share of its training customers with a known recency was not inactive. */
-  activeSegmentShare: number;
-  /** Per segment, shape (k): the share of its training customers that were recently active; null when none had a recency. */
-  segmentActiveShare: (number | null)[];
-  /** Per segment, shape (k): active by the rule above. */
-  activeSegments: boolean[];
-}
 
 /** The feature the activity rule reads. */
 export const RECENCY_FEATURE = 'recency_days';

@@ -1,4 +1,4 @@
-import type { IndustryLabel } from './lenses.ts';
+import type { IndustryLabel } from './labels.ts';
 
 /**
  * Raw industry codes the default table knows: plain names (English and Chinese) and NAICS

@@ -1,4 +1,4 @@
-import type { LensInput, LifecycleLabel } from './lenses.ts';
+import type { LensInput, LifecycleLabel } from './labels.ts';
 
 /**
  * The lifecycle lens: a company's stage from its founded year when the export has one, else
