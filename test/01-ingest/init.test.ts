@@ -10,6 +10,7 @@ import { loadConfig } from '../../pipeline/core/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
+import { csvFields } from '../helpers/csv.ts';
 
 /**
  * `finseg init` on exports whose file and folder names say nothing: the repository's Online
@@ -23,24 +24,7 @@ const retailCsv = join(fixtures, 'real/online-retail/online_retail_sample_20k.cs
 const root = mkdtempSync(join(tmpdir(), 'finseg-init-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Fields of one CSV line (quotes open a field, `""` is a quote); enough for the retail sample, which has no multi-line field. */
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let f = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') (f += '"'), i++;
-      else if (ch === '"') q = false;
-      else f += ch;
-    } else if (ch === ',') out.push(f), (f = '');
-    else if (ch === '"' && f === '') q = true;
-    else f += ch;
-  }
-  out.push(f);
-  return out;
-}
+const fields = csvFields;
 const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
 
 const [retailHeader, ...retailLines] = readFileSync(retailCsv, 'utf8').trimEnd().split('\n');

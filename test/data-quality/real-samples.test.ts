@@ -12,6 +12,7 @@ import { trainJob, type SegmentsState, type TrainOutcome } from '../../pipeline/
 import { writeReport } from '../../pipeline/10-report/report.ts';
 import { realDataSets, type RealDataSet } from '../helpers/real-data.ts';
 import { finalMatrix } from '../helpers/real-matrix.ts';
+import { csvFields } from '../helpers/csv.ts';
 
 /**
  * Issue 14 item 9: every real data set goes the way a new user's export goes — `finseg init`,
@@ -49,31 +50,10 @@ interface Run {
   reports: { en: string; zh: string };
 }
 
-/** A CSV line split on commas outside quotes (the exports quote names that contain commas). */
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (ch === '"') {
-      if (quoted && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else quoted = !quoted;
-    } else if (ch === ',' && !quoted) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 function readCsv(path: string): Record<string, string>[] {
   const [head, ...rows] = readFileSync(path, 'utf8').split('\n').filter((l) => l.length);
-  const cols = fields(head!);
-  return rows.map((r) => Object.fromEntries(fields(r).map((v, i) => [cols[i]!, v])));
+  const cols = csvFields(head!);
+  return rows.map((r) => Object.fromEntries(csvFields(r).map((v, i) => [cols[i]!, v])));
 }
 
 async function runExport(ds: RealDataSet): Promise<Run> {
