@@ -111,6 +111,18 @@ for (const ds of realDataSets()) {
       expect(new Set(zh).size).toBe(zh.length);
     });
 
+    it('gives every segment a playbook message of its own', () => {
+      const messages = run.segments.cards.map((c) => c.playbook.message);
+      expect(new Set(messages).size).toBe(messages.length);
+    });
+
+    it.runIf(ds.shape.startsWith('transaction') || ds.shape.startsWith('order lines'))('reads lifecycle from behaviour: no one label for 95% of the customers', () => {
+      const j = LENS_NAMES.indexOf('lifecycle');
+      const counts = new Map<string, number>();
+      for (const l of run.lenses.values()) counts.set(l[j]!, (counts.get(l[j]!) ?? 0) + 1);
+      expect(Math.max(...counts.values()) / run.lenses.size).toBeLessThan(0.95);
+    });
+
     it('reports no lens as measured that is unknown for 90% of the customers or more', () => {
       const m = run.segments.lensMeasurability!;
       LENS_NAMES.forEach((lens, j) => {
