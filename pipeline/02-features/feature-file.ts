@@ -91,6 +91,12 @@ export interface FeatureFileOptions {
   /** Root of the quarantine output: rows go to `<root>/<input fingerprint>/features.csv`, once per input (01-ingest/quarantine.ts); null = counted only. */
   quarantineDir: string | null;
   logger: Logger;
+  /**
+   * The vendor's file the table was written from (a profile table, profile-table.ts): quarantined
+   * rows name it with its line (the row number plus `lineOffset`, 1 for a CSV header), and its
+   * content, not the temporary table's, keys the quarantine folder.
+   */
+  source?: { path: string; lineOffset: number };
 }
 
 export type FeatureQuarantineReason = 'missing_key' | 'unparseable' | 'bad_enum' | 'out_of_range' | 'duplicate_id';
@@ -197,7 +203,9 @@ async function readChecked(conn: DuckDBConnection, path: string, format: 'parque
   }
   const types = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
   const columns = [...types.keys()].filter((c) => c !== '__file' && c !== '__row');
-  const where = (detail: string) => `${path}: ${detail}`;
+  // Messages name the vendor's file when the table was written from one (a profile table).
+  const shown = opts.source?.path ?? path;
+  const where = (detail: string) => `${shown}: ${detail}`;
   if (!types.has(KEY_COLUMN)) {
     throw new InputError(where(`required column "${KEY_COLUMN}" is missing`), [
       `closest: ${closestNames(KEY_COLUMN, columns).join(', ')}`,
@@ -355,14 +363,16 @@ FROM (
   let quarantineFile: string | null = null;
   if (quarantined > 0 && opts.quarantineDir) {
     const settings = { kind: 'features', asOf: opts.asOf, requiredFeatures: opts.requiredFeatures, partition: opts.partition, missingValues: opts.missingValues };
-    const target = new QuarantineTarget(opts.quarantineDir, files.map((f) => ({ label: 'features', path: f })), settings);
+    const inputs = opts.source ? [{ label: 'profile', path: opts.source.path }] : files.map((f) => ({ label: 'features', path: f }));
+    const target = new QuarantineTarget(opts.quarantineDir, inputs, settings);
+    const sourceFile = opts.source ? sqlString(opts.source.path) : '__file';
     await target.writeOnce('features.csv', async (tmp) => {
-      await conn.run(`COPY (SELECT __file AS source_file, __row AS line, reason, "column", value, detail FROM __ff_bad ORDER BY __file, __row) TO ${sqlString(tmp)} (FORMAT csv, HEADER)`);
+      await conn.run(`COPY (SELECT ${sourceFile} AS source_file, __row + ${opts.source?.lineOffset ?? 0} AS line, reason, "column", value, detail FROM __ff_bad ORDER BY __file, __row) TO ${sqlString(tmp)} (FORMAT csv, HEADER)`);
     });
     quarantineFile = join(await target.dir(), 'features.csv');
   }
   const describe = (d: (typeof details)[number]) => `${d.reason}${d.column ? ` in ${d.column}` : ''}: ${d.count}${d.examples.length ? `, e.g. ${d.examples.map((x) => JSON.stringify(x)).join(', ')}` : ''}`;
-  if (quarantined > 0) opts.logger.warn(`${basename(path)}: ${quarantined} of ${read} rows quarantined (${details.map(describe).join('; ')})${quarantineFile ? ` → ${quarantineFile}` : ''}`);
+  if (quarantined > 0) opts.logger.warn(`${basename(shown)}: ${quarantined} of ${read} rows quarantined (${details.map(describe).join('; ')})${quarantineFile ? ` → ${quarantineFile}` : ''}`);
   if (read > 0 && quarantined / read > opts.quarantineLimit) {
     throw new InputError(where(`${quarantined} of ${read} rows quarantined (${((quarantined / read) * 100).toFixed(1)}%), over the limit of ${(opts.quarantineLimit * 100).toFixed(1)}%`), [
       ...details.slice(0, 8).map(describe),
@@ -421,8 +431,9 @@ FROM (
     },
   };
   const missingAttributes = ATTRIBUTE_SPECS.filter((s) => !types.has(s.name)).map((s) => s.name);
-  if (missingAttributes.length) opts.logger.warn(`${basename(path)}: no ${missingAttributes.join(', ')} column${missingAttributes.length > 1 ? 's' : ''}: read as unknown by the lenses and cold start`);
-  if (!types.has(HISTORY_COLUMN)) opts.logger.warn(`${basename(path)}: no "history" column (usage events + transactions): cold start cannot tell new customers apart`);
+  if (missingAttributes.length) opts.logger.warn(`${basename(shown)}: no ${missingAttributes.join(', ')} column${missingAttributes.length > 1 ? 's' : ''}: read as unknown by the lenses and cold start`);
+  // A snapshot (profile table) has no history by nature: nothing to warn about.
+  if (!types.has(HISTORY_COLUMN) && !opts.source) opts.logger.warn(`${basename(path)}: no "history" column (usage events + transactions): cold start cannot tell new customers apart`);
   return {
     features,
     report: {

@@ -5,9 +5,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_CATEGORIES } from '../01-ingest/init-profile.ts';
 import { closestNames } from '../01-ingest/names.ts';
 import { formatOf } from '../01-ingest/sources.ts';
-import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
+import { openDuck, queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
-import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN } from './feature-file.ts';
+import { quietLogger } from '../core/log.ts';
+import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN, readFeatureFile } from './feature-file.ts';
 
 /**
  * A profile table: the export a vendor has when its systems already keep one row per customer
@@ -160,6 +161,8 @@ export interface ProfileFeatureFile {
   path: string;
   /** The vendor's file, recorded in the manifest instead of the temporary one. */
   source: string;
+  /** For readFeatureFile: quarantined rows name the vendor's file and line (a CSV's header is line 1). */
+  readAs: { path: string; lineOffset: number };
   remove: () => void;
 }
 
@@ -168,9 +171,46 @@ export async function profileFeatureFile(conn: DuckDBConnection, dataDir: string
   const work = mkdtempSync(join(tmpdir(), 'finseg-profile-'));
   try {
     const path = await writeProfileFeatureTable(conn, dataDir, p, work, modelFeatures);
-    return { path, source: resolve(dataDir, p.file!), remove: () => rmSync(work, { recursive: true, force: true }) };
+    const source = resolve(dataDir, p.file!);
+    return { path, source, readAs: { path: source, lineOffset: formatOf(source)?.format === 'csv' ? 1 : 0 }, remove: () => rmSync(work, { recursive: true, force: true }) };
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * `finseg validate` on a profile-table config: reads the table as train would (the feature-table
+ * checks), reconciles `read = accepted + quarantined`, writes the quarantined rows once per input
+ * under `quarantineRoot`, and exits 2 over `quarantineLimit`.
+ */
+export async function validateProfileTable(
+  dataDir: string,
+  p: ProfileTableParams,
+  ingest: { missingValues: readonly string[]; quarantineLimit: number },
+  quarantineRoot: string,
+): Promise<{ text: string; exitCode: number }> {
+  const conn = await openDuck();
+  const profile = await profileFeatureFile(conn, dataDir, p, null).catch((e: unknown) => {
+    conn.closeSync();
+    throw e;
+  });
+  try {
+    const { features, report } = await readFeatureFile(conn, profile.path, { asOf: null, requiredFeatures: null, partition: null, missingValues: ingest.missingValues, quarantineLimit: Number.POSITIVE_INFINITY, quarantineDir: quarantineRoot, logger: quietLogger, source: profile.readAs });
+    const share = report.read ? report.quarantined / report.read : 0;
+    const reasons = report.details.map((d) => `${d.reason}${d.column ? ` in ${d.column}` : ''}: ${d.count}`).join('; ');
+    const indicators = features.featureNames.filter((f) => p.categorical.some((c) => f.startsWith(`${c}=`))).length;
+    const lines = [
+      `profile table ${profile.source}`,
+      `  rows: read ${report.read}, accepted ${report.accepted}, quarantined ${report.quarantined}${reasons ? ` (${reasons})` : ''}${report.quarantineFile ? ` → ${report.quarantineFile}` : ''}`,
+      `  features: ${features.featureNames.length - indicators} numeric, ${indicators} indicators from ${p.categorical.length} categorical columns; left out: ${p.exclude.join(', ') || 'none'}`,
+      `  attributes: ${Object.entries(p.attributes).map(([a, c]) => `${a} ← ${c}`).join(', ') || 'none (the lenses read them as unknown)'}`,
+    ];
+    const over = share > ingest.quarantineLimit;
+    lines.push('', over ? `result: ${(share * 100).toFixed(1)}% quarantined, over the limit of ${(ingest.quarantineLimit * 100).toFixed(1)}% (exit code 2)` : 'result: within the quarantine limit', '');
+    return { text: lines.join('\n'), exitCode: over ? 2 : 0 };
+  } finally {
+    conn.closeSync();
+    profile.remove();
   }
 }

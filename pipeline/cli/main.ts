@@ -13,6 +13,7 @@ import { loadBundle } from '../registry/bundle.ts';
 import { trainJob, type SegmentsState } from '../jobs/train.ts';
 import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
+import { validateProfileTable } from '../02-features/profile-table.ts';
 import { ingest } from '../01-ingest/ingest.ts';
 import { openDuck } from '../core/duck.ts';
 import { parsePartition } from '../core/partition.ts';
@@ -249,7 +250,10 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       const config = loadConfig(flags.config ?? null);
       if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
       const dataDir = dataDirFrom(flags.data, config.ingest, command);
-      const { text, exitCode } = await validateCommand(dataDir, config.ingest, join('data', 'quarantine'));
+      // A profile table is checked as train reads it; the contract tables otherwise.
+      const { text, exitCode } = config.profileTable.file
+        ? await validateProfileTable(dataDir, config.profileTable, config.ingest, join('data', 'quarantine'))
+        : await validateCommand(dataDir, config.ingest, join('data', 'quarantine'));
       process.stdout.write(text);
       return exitCode;
     }

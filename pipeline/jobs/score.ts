@@ -302,6 +302,7 @@ export async function scoringFeatures(
         quarantineLimit: config.ingest.quarantineLimit,
         quarantineDir: opts.quarantineDir,
         logger: opts.logger,
+        ...(profile ? { source: profile.readAs } : {}),
       });
       clock?.lap('read-features');
       ({ features, report: featureFile } = read);

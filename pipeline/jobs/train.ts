@@ -198,7 +198,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     const featureFile = opts.featureFile ?? profile?.path;
     // A feature table stands for ingest + features: no event tables are read, so module use, feedback and trends are left out.
     const fromFile = featureFile
-      ? await readFeatureFile(conn, featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir: quarantineRoot, logger })
+      ? await readFeatureFile(conn, featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir: quarantineRoot, logger, ...(profile ? { source: profile.readAs } : {}) })
       : null;
     const ingested: IngestResult = fromFile
       ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
