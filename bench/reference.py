@@ -264,8 +264,8 @@ def train(columns, model_path, k, restarts, epochs, seed, train_rows, batch, lr)
     Z_train, Z_held, y_train, y_held = train_test_split(Z, labels, test_size=0.2, stratify=labels, random_state=seed)
     if train_rows and train_rows < len(y_train):
         # The same work as finseg: its MLP trains on a seeded sample of this many rows of the split.
-        keep = np.sort(np.random.default_rng(seed).choice(len(y_train), size=train_rows, replace=False))
-        Z_train, y_train = Z_train[keep], y_train[keep]
+        sample = np.sort(np.random.default_rng(seed).choice(len(y_train), size=train_rows, replace=False))
+        Z_train, y_train = Z_train[sample], y_train[sample]
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', ConvergenceWarning)
         mlp = MLPClassifier(hidden_layer_sizes=(64, 32), batch_size=batch, learning_rate_init=lr, alpha=0.0, max_iter=epochs,
