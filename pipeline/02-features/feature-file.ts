@@ -396,7 +396,8 @@ FROM (
   const dropped: FeatureTable['dropped'] = [];
   let used = featureColumns.map((f, j) => ({ f, values: cols.numeric[`__f${j}`]! }));
   if (!opts.requiredFeatures) {
-    for (const f of FEATURE_NAMES) if (!candidates.includes(f)) dropped.push({ feature: f, reason: `not in ${basename(path)}` });
+    // A table written from a vendor's profile table is the vendor's own columns: it never had catalog features to drop.
+    if (!opts.source) for (const f of FEATURE_NAMES) if (!candidates.includes(f)) dropped.push({ feature: f, reason: `not in ${basename(path)}` });
     // As computeFeatures: a feature with no value at all cannot be imputed or scaled.
     for (const u of used) if (u.values.every((v) => Number.isNaN(v))) dropped.push({ feature: u.f, reason: 'no values' });
     used = used.filter((u) => !u.values.every((v) => Number.isNaN(v)));

@@ -43,7 +43,7 @@ export function dropUninformative(table: FeatureTable): FeatureTable {
   return { ...table, featureNames: kept.map((j) => table.featureNames[j]!), X: { rows: n, cols: q, data: out }, dropped };
 }
 
-/** countOffMode of every column of X (n, p), row-major: the majority vote, then its count. */
+/** countOffMode of every column of X (n, p), row-major: the majority vote, then its count; shape (p). */
 function countOffModeColumns(data: Float64Array, n: number, p: number): Float64Array {
   const candidate = new Float64Array(p).fill(Number.NaN);
   const votes = new Float64Array(p);
@@ -81,24 +81,10 @@ export function withTrainedDrops(table: FeatureTable, trainedDropped: readonly {
 /**
  * How many observed (non-NaN) values differ from the most common one, when that one is a
  * majority of the observed values; otherwise (no majority) the observed count, which is never
- * near-constant. Boyer–Moore majority vote: two passes, no allocation.
+ * near-constant. Boyer–Moore majority vote, two passes (countOffModeColumns with one column).
  */
 export function countOffMode(values: Float64Array): number {
-  let candidate = Number.NaN;
-  let votes = 0;
-  let observed = 0;
-  for (const v of values) {
-    if (Number.isNaN(v)) continue;
-    observed++;
-    if (votes === 0) {
-      candidate = v;
-      votes = 1;
-    } else votes += v === candidate ? 1 : -1;
-  }
-  if (observed === 0) return 0;
-  let same = 0;
-  for (const v of values) if (v === candidate) same++;
-  return 2 * same > observed ? observed - same : observed;
+  return countOffModeColumns(values, values.length, 1)[0]!;
 }
 
 /**

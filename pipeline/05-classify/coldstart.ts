@@ -56,10 +56,10 @@ export interface ColdStartParams {
  * Default cold-start settings. minHistory 3 is measured (docs/lenses.md): on generated new customers
  * behaviour places a customer better than signup attributes from 3 history rows on, worse below.
  * The MLP is smaller than the behavioural one because its input is a few dozen one-hot columns.
- * Batches of 1024 from step size 0.01, decaying (was 256 at a constant 0.003): for a net this
- * small tfjs's cost is per Adam step, so an epoch costs about half. Held-out agreement, mean of
- * three seeds, on the demo's 20k customers and the benchmark's 100k (S): 86.87% and 83.14% before,
- * 86.79% and 83.01% now, inside the seeds' own spread (~1 and ~0.4 points); 10 epochs lose about a
+ * Batches of 1024 from step size 0.01, decaying: for a net this small tfjs's cost is per Adam
+ * step, so large batches halve an epoch's cost against batches of 256 at a constant 0.003.
+ * Held-out agreement, mean of three seeds, on the demo's 20k customers and the benchmark's 100k
+ * (S): 86.79% and 83.01%, against 86.87% and 83.14% with those small batches, inside the seeds' own spread (~1 and ~0.4 points); 10 epochs lose about a
  * point on the demo, 30 gain 0.1-0.2 for 1.5x the training time.
  */
 export const defaultColdStartParams: ColdStartParams = {

@@ -28,11 +28,11 @@ export interface ClassifierParams {
 }
 
 /**
- * Default classifier settings. 8 epochs of 512 rows a step (was 30 of 256), the step size decaying
- * from 0.005 (was a constant 0.003): an epoch costs a fixed time per training row (then ~10-14 us
- * with tfjs's optimizer, now ~2.4 us with backprop.ts), so epochs set the cost at any size. Held-out agreement with k-means, mean of
- * three seeds, on the benchmark's 100k customers (S, k = 9) and the demo's 20k: 98.77% and 98.82%
- * before, 99.08% and 99.16% now, for a quarter of the CPU time (8 epochs of 256 at a constant
+ * Default classifier settings. 8 epochs of 512 rows a step, the step size decaying from 0.005: an
+ * epoch costs a fixed time per training row (~2.4 us with backprop.ts; ~10-14 us with tfjs's
+ * optimizer), so epochs set the cost at any size. Held-out agreement with k-means, mean of three
+ * seeds, on the benchmark's 100k customers (S, k = 9) and the demo's 20k: 99.08% and 99.16%,
+ * against 98.77% and 98.82% with 30 epochs of 256 at a constant 0.003, for a quarter of its CPU time (8 epochs of 256 at a constant
  * 0.003 gave 98.79% on S). The decay settles the weights instead of leaving them wherever the
  * last full-size steps put them.
  */

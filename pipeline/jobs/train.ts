@@ -209,9 +209,7 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
     // Likewise the vendor modules with a share of their own; a feature table names none (its vendor shares are read as they are).
     const vendorModules = fromFile || ingested.absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, ingested.asOf, config.features);
     // Constant, near-constant and duplicate columns are dropped here, at fit time only: score computes the bundle's names.
-    // A profile table is the vendor's own columns: the catalog features it never had are not "dropped" from it.
-    const read = fromFile && profile ? { ...fromFile.features, dropped: fromFile.features.dropped.filter((d) => !d.reason.startsWith('not in ')) } : fromFile?.features;
-    const features = dropUninformative(read ?? (await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables)));
+    const features = dropUninformative(fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables));
     // The row order per-customer queries are placed by (startPerCustomer).
     await registerCustomerIndex(conn, features.customerIds);
     clock.lap('features');
