@@ -2,7 +2,7 @@
  * One benchmark job in its own process, so its peak RSS is its own: `train DATA REGISTRY` or
  * `score BUNDLE DATA OUT`. Progress goes to stderr; the last stdout line is the result as JSON.
  */
-import { defaultConfig } from '../pipeline/core/config.ts';
+import { defaultConfig } from '../pipeline/config/config.ts';
 import { stderrLogger } from '../pipeline/core/log.ts';
 import { scoreJob } from '../pipeline/jobs/score.ts';
 import { trainJob } from '../pipeline/jobs/train.ts';

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../pipeline/core/config.ts';
+import { loadConfig } from '../pipeline/config/config.ts';
 import { finalMatrix, matrixCsv } from '../test/helpers/real-matrix.ts';
 import { realDataSets } from '../test/helpers/real-data.ts';
 

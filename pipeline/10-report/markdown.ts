@@ -2,7 +2,7 @@ import { LENS_NAMES } from '../06-categorize/lenses.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
-import type { SegmentsState } from '../jobs/train.ts';
+import type { SegmentsState } from '../model/types.ts';
 import type { Manifest } from '../registry/bundle.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import { lensMeasured, reportModel, type ReportModel } from './model.ts';

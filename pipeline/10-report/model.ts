@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SegmentsState } from '../jobs/train.ts';
+import type { SegmentsState } from '../model/types.ts';
 import type { Manifest } from '../registry/bundle.ts';
 import type { VendorModule } from './i18n.ts';
 import { PROFILE_VERSION, type SegmentProfile } from './profile.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../registry/bundle.ts';
 import { toJson } from '../registry/bundle.ts';
-import type { SegmentsState } from '../jobs/train.ts';
+import type { SegmentsState } from '../model/types.ts';
 import { segmentsCsv } from './exports.ts';
 import { renderReportHtml } from './html.ts';
 import { LANGS, type Lang } from './i18n.ts';

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
-import { loadConfig, type FinsegConfig } from '../core/config.ts';
+import { loadConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger, stderrLogger, type Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset, type Format } from '../generate/generate.ts';
@@ -10,7 +10,8 @@ import { dataDirFrom, validateCommand, withAsOf } from '../01-ingest/commands.ts
 import { initCommand } from '../01-ingest/init.ts';
 import { generateDirtyDataset } from '../generate/dirty.ts';
 import { loadBundle } from '../registry/bundle.ts';
-import { trainJob, type SegmentsState } from '../jobs/train.ts';
+import { trainJob } from '../jobs/train.ts';
+import type { SegmentsState } from '../model/types.ts';
 import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';

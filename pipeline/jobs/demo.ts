@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { defaultConfig } from '../core/config.ts';
+import { defaultConfig } from '../config/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
 import { writeReport, type ReportFiles } from '../10-report/report.ts';

@@ -17,7 +17,7 @@ import { decideSegments, type SegmentDecision } from '../05-classify/segment-rul
 import { dominantLensesOf, recommendCustomers, type Recommendations } from '../07-map/recommend.ts';
 import { categorize, LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { loadBundle, type LoadedBundle } from '../registry/bundle.ts';
-import { parseConfig, type FinsegConfig } from '../core/config.ts';
+import { parseConfig, type FinsegConfig } from '../config/config.ts';
 import { openDuck, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
@@ -25,9 +25,9 @@ import type { Logger } from '../core/log.ts';
 import { sharedCopy, type Matrix } from '../core/matrix.ts';
 import { allocateScoreBuffers, type ScoreStates } from './score-kernels.ts';
 import { runScorePhases, ScoreThreads } from './score-threads.ts';
-import type { SegmentsState } from './train.ts';
-import { lensInputFrom } from './train.ts';
-import { StageClock, type StageTimings } from './timings.ts';
+import type { SegmentsState } from '../model/types.ts';
+import { lensInputFrom } from '../model/lens-input.ts';
+import { StageClock, type StageTimings } from '../core/timings.ts';
 import { csvField, lensColumn } from '../10-report/exports.ts';
 
 /** A loaded, verified model: the fitted states ready for the apply functions. */

@@ -20,33 +20,20 @@ import { lensMeasurability, type LensMeasurability } from '../06-categorize/meas
 import { mapSegments } from '../07-map/segments.ts';
 import { fitExplain, segmentEvidence, type SegmentEvidence } from '../08-explain/explain.ts';
 import { BUNDLE_FORMAT_VERSION, fingerprintPath, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
-import type { FinsegConfig } from '../core/config.ts';
+import type { FinsegConfig } from '../config/config.ts';
 import { duckQueue, openDuck, registerCustomerIndex, sqlString, startPerCustomer } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
-import { runtimeInfo } from './runtime.ts';
+import { runtimeInfo } from '../core/runtime.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
 import { emptyTrends, prepareMonthlyUse, trendsFromCounts, type TrendsState } from '../09-drift/trends.ts';
 import type { Bilingual } from '../07-map/playbooks.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { feedbackFrom, feedbackQuery, moduleUseFrom, moduleUseQuery, segmentProfile, type SegmentProfile } from '../10-report/profile.ts';
 import { writeAssignments } from '../10-report/exports.ts';
-import { StageClock, type StageTimings } from './timings.ts';
-
-/** The segments state stored in a bundle: the cards and the lens association. */
-export interface SegmentsState {
-  kind: 'finseg.segments';
-  version: 1;
-  /** The map stage's cards plus each segment's bootstrap stability and threshold-tree rules (absent in states built without them). */
-  cards: (ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence>)[];
-  cramersV: Record<string, number>;
-  /** Per lens, whether the training customers' labels say anything (≥ 90% unknown = not measurable from this export). */
-  lensMeasurability?: LensMeasurability;
-  /** The lifecycle rule's training state (the data's span), so scoring calls the same customers startups. */
-  lifecycleFit?: LifecycleFit;
-  /** What the HTML report draws (profiles, module use, PCA sample), computed here because report never reads data. */
-  profile?: SegmentProfile;
-}
+import { StageClock, type StageTimings } from '../core/timings.ts';
+import type { BundleStates, SegmentsState } from '../model/types.ts';
+import { lensInputFrom } from '../model/lens-input.ts';
 
 export interface TrainOptions {
   dataDir: string;
@@ -112,51 +99,11 @@ export interface TrainOutcome {
   reported: Int32Array;
   customerIds: string[];
   /** The fitted states as written to the bundle (in memory). */
-  states: {
-    'preprocess.json': ReturnType<typeof fitPreprocess>;
-    'cluster.json': ReturnType<typeof fitClusters>;
-    'classifier.json': Awaited<ReturnType<typeof fitClassifier>>;
-    'segments.json': SegmentsState;
-    'coldstart.json': Awaited<ReturnType<typeof fitColdStart>>;
-    'explain.json': ReturnType<typeof fitExplain>;
-    'reference.json': ReturnType<typeof fitDriftReference>;
-    'trends.json': TrendsState;
-  };
+  states: BundleStates;
   /** The training feature table, for callers that score or inspect in memory. */
   features: FeatureTable;
   /** Wall time per stage and peak RSS of this run (kept out of the manifest, which must not vary between identical runs). */
   timings: StageTimings;
-}
-
-/** Lens inputs from the feature table; a dropped behavioural feature reads as NaN, which the lens rules treat as unknown. */
-export function lensInputFrom(table: FeatureTable): LensInput {
-  const col = (name: string) => featureColumn(table, name) ?? new Float64Array(table.X.rows).fill(Number.NaN);
-  const a = table.attributes;
-  // Activity dates (not features): absent from a feature file, and then lifecycle falls back to tenure.
-  const activity = (table as { activity?: { firstSeenDays: Float64Array; spanDays: number } }).activity;
-  return {
-    firstSeenDays: activity?.firstSeenDays,
-    spanDays: activity?.spanDays,
-    txnRecencyDays: col('txn_recency_days'),
-    txnCount90: col('txn_count_90'),
-    txnVolume90: col('txn_volume_90'),
-    txnCountAll: col('txn_count_all'),
-    asOf: table.asOf,
-    industry: a.industry,
-    employees: a.employees,
-    annualRevenue: a.annualRevenue,
-    foundedYear: a.foundedYear,
-    deployment: a.deployment,
-    buyerRole: a.buyerRole,
-    tenureDays: col('tenure_days'),
-    usageTrend: col('usage_trend'),
-    volumeTrend: col('volume_trend'),
-    events90: col('events_90'),
-    recencyDays: col('recency_days'),
-    mobileShare: col('device_mobile_share'),
-    apiShare: col('device_api_share'),
-    moduleBreadth: col('module_breadth_90'),
-  };
 }
 
 /** ARI of the segments against `truth.csv` (customer_id, archetype) when the data folder has one (generated data does). */

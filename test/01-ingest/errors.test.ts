@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { ingest, defaultIngestParams, type IngestParams } from '../../pipeline/01-ingest/ingest.ts';
-import { parseConfig } from '../../pipeline/core/config.ts';
+import { parseConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams, closestNames, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
-import { loadConfig } from '../../pipeline/core/config.ts';
+import { loadConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { InputError } from '../../pipeline/core/errors.ts';

@@ -6,7 +6,7 @@ import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures, type FeatureTable } from '../../pipeline/02-features/features.ts';
 import { countOffMode, dropUninformative, NEAR_CONSTANT_SHARE } from '../../pipeline/02-features/select.ts';
 import { MODULE_SHARE_FEATURES } from '../../pipeline/02-features/catalog.ts';
-import { defaultConfig, loadConfig, type FinsegConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig, loadConfig, type FinsegConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { initCommand } from '../../pipeline/01-ingest/init.ts';
 import { readFeatureFile } from '../../pipeline/02-features/feature-file.ts';
 import { defaultProfileTableParams, profileFeatureFile, validateProfileTable, validateProfileTableParams, type ProfileTableParams } from '../../pipeline/02-features/profile-table.ts';
-import { loadConfig } from '../../pipeline/core/config.ts';
+import { loadConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';

@@ -8,7 +8,7 @@ import { FEATURE_NAMES, featureCatalog, moduleOfShareFeature, vendorModuleFeatur
 import { computeFeatures, defaultFeatureParams, featureSql, resolveVendorModules, type FeatureTable } from '../../pipeline/02-features/features.ts';
 import { readFeatureFile, writeFeatureTable } from '../../pipeline/02-features/feature-file.ts';
 import { bundleFeatureParams, type ScoringModel } from '../../pipeline/jobs/score.ts';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 

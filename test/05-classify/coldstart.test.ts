@@ -13,7 +13,7 @@ import {
 } from '../../pipeline/05-classify/coldstart.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
 import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
-import { parseConfig } from '../../pipeline/core/config.ts';
+import { parseConfig } from '../../pipeline/config/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';

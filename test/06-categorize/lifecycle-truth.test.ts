@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures } from '../../pipeline/02-features/features.ts';
 import { categorize, defaultLensParams, fitLifecycle, type CustomerLenses, type LensInput } from '../../pipeline/06-categorize/lenses.ts';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
-import { lensInputFrom } from '../../pipeline/jobs/train.ts';
+import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
 import { withObservedActivity } from './observed-activity.ts';
 
 /**

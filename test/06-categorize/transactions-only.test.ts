@@ -6,10 +6,11 @@ import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures } from '../../pipeline/02-features/features.ts';
 import { categorize, fitLifecycle, LIFECYCLE_LABELS, type CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { lensMeasurability, LENS_NEEDS } from '../../pipeline/06-categorize/measurability.ts';
-import { loadConfig } from '../../pipeline/core/config.ts';
+import { loadConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
-import { lensInputFrom, trainJob } from '../../pipeline/jobs/train.ts';
+import { trainJob } from '../../pipeline/jobs/train.ts';
+import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
 import { segmentsExport } from '../../pipeline/10-report/report.ts';
 import { withObservedActivity } from './observed-activity.ts';
 

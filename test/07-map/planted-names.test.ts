@@ -7,12 +7,12 @@ import { computeFeatures } from '../../pipeline/02-features/features.ts';
 import { categorize, defaultLensParams } from '../../pipeline/06-categorize/lenses.ts';
 import { PLAYBOOK_TABLE } from '../../pipeline/07-map/playbooks.ts';
 import { mapSegments, type SegmentCard } from '../../pipeline/07-map/segments.ts';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { ARCHETYPE_NAMES, type ArchetypeName } from '../../pipeline/generate/archetypes.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
-import { lensInputFrom } from '../../pipeline/jobs/train.ts';
+import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
 
 /**
  * The map stage on generated data, with the planted archetypes themselves as the segments, so

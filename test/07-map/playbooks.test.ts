@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../pipeline/core/config.ts';
+import { parseConfig } from '../../pipeline/config/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { PLAYBOOK_TABLE, parsePlaybookTable, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';

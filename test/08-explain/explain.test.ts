@@ -8,7 +8,7 @@ import { computeFeatures, featureSql, type FeatureTable } from '../../pipeline/0
 import { applyPreprocess, fitPreprocess } from '../../pipeline/03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters, type ClusterState } from '../../pipeline/04-cluster/cluster.ts';
 import { applyExplain, defaultExplainParams, fitExplain, loadExplainState, segmentEvidence, type ExplainState } from '../../pipeline/08-explain/explain.ts';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, readColumns, sqlIdent } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';

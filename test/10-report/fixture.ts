@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { makeRng } from '../../pipeline/core/random.ts';

@@ -1,7 +1,7 @@
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { mapSegments } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
-import type { SegmentsState } from '../../pipeline/jobs/train.ts';
+import type { SegmentsState } from '../../pipeline/model/types.ts';
 import type { Manifest } from '../../pipeline/registry/bundle.ts';
 import { segmentProfile } from '../../pipeline/10-report/profile.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { mapSegments, PERFECT_SEPARATION, segmentDifferences, standardisedDifference } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
-import type { SegmentsState } from '../../pipeline/jobs/train.ts';
+import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { segmentsCsv } from '../../pipeline/10-report/exports.ts';
 import { reportHtml } from '../../pipeline/10-report/html.ts';
 import { texts } from '../../pipeline/10-report/i18n.ts';

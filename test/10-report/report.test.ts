@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
 import { main } from '../../pipeline/cli/main.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
-import type { SegmentsState } from '../../pipeline/jobs/train.ts';
+import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { loadBundle } from '../../pipeline/registry/bundle.ts';
 import { writeReport, type ReportFiles } from '../../pipeline/10-report/report.ts';
 import { HOSTILE_ID_PREFIX, trainHostileBundle, type HostileBundle } from './fixture.ts';

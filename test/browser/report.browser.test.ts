@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import type { SegmentsState } from '../../pipeline/jobs/train.ts';
+import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { loadBundle } from '../../pipeline/registry/bundle.ts';
 import type { Lang } from '../../pipeline/10-report/i18n.ts';
 import { writeReport } from '../../pipeline/10-report/report.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StageClock } from '../../pipeline/jobs/timings.ts';
+import { StageClock } from '../../pipeline/core/timings.ts';
 
 describe('StageClock', () => {
   it('charges each lap to its stage, accumulates a stage timed twice and logs its running total', () => {

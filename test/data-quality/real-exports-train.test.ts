@@ -2,9 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../pipeline/core/config.ts';
+import { loadConfig } from '../../pipeline/config/config.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
-import { trainJob, type SegmentsState } from '../../pipeline/jobs/train.ts';
+import { trainJob } from '../../pipeline/jobs/train.ts';
+import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { writeReport } from '../../pipeline/10-report/report.ts';
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures } from '../../pipeline/02-features/features.ts';
-import { loadConfig, type FinsegConfig } from '../../pipeline/core/config.ts';
+import { loadConfig, type FinsegConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 

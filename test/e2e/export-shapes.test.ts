@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
 import { validateCommand } from '../../pipeline/01-ingest/commands.ts';
 import { initCommand, type InitResult } from '../../pipeline/01-ingest/init.ts';
-import { loadConfig, type FinsegConfig } from '../../pipeline/core/config.ts';
+import { loadConfig, type FinsegConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
@@ -24,7 +24,8 @@ import {
   type ExportShape,
   type VendorExportSummary,
 } from '../../pipeline/generate/vendor-export.ts';
-import { trainJob, type SegmentsState, type TrainOutcome } from '../../pipeline/jobs/train.ts';
+import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
+import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { scoreJob } from '../../pipeline/jobs/score.ts';
 import { writeReport } from '../../pipeline/10-report/report.ts';
 import { LENS_NAMES } from '../../pipeline/06-categorize/lenses.ts';

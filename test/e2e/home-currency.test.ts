@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';

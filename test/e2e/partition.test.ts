@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { writeFeatureTable } from '../../pipeline/02-features/feature-file.ts';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { partitionOf } from '../../pipeline/core/partition.ts';

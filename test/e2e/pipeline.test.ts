@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
@@ -11,7 +11,7 @@ import { scoreFeatures, scoreJob, type Scores, type ScoringModel } from '../../p
 import { ScoreThreads } from '../../pipeline/jobs/score-threads.ts';
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
 import { signupAttributes } from '../../pipeline/05-classify/coldstart.ts';
-import { lensInputFrom } from '../../pipeline/jobs/train.ts';
+import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
 import { reportMarkdown } from '../../pipeline/10-report/report.ts';
 import type { Manifest } from '../../pipeline/registry/bundle.ts';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { applyPreprocess } from '../../pipeline/03-preprocess/preprocess.ts';
-import type { FinsegConfig } from '../../pipeline/core/config.ts';
+import type { FinsegConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import type { Matrix } from '../../pipeline/core/matrix.ts';

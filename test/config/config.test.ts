@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, parseConfig } from '../../pipeline/core/config.ts';
+import { defaultConfig, parseConfig } from '../../pipeline/config/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../../pipeline/core/random.ts';
 

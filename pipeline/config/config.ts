@@ -12,8 +12,8 @@ import { defaultLensParams, parseLensParams, type LensParams } from '../06-categ
 import { PLAYBOOK_TABLE, parsePlaybookTable, type PlaybookTable } from '../07-map/playbooks.ts';
 import { defaultExplainParams, type ExplainParams } from '../08-explain/explain.ts';
 import { defaultDriftMonitorParams, defaultRetrainParams, validateDriftParams, validateRetrainParams, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
-import { InputError } from './errors.ts';
-import { mergeSettings } from './settings.ts';
+import { InputError } from '../core/errors.ts';
+import { mergeSettings } from '../core/settings.ts';
 
 /** The whole run configuration: each stage reads only its own slice. */
 export interface FinsegConfig {
