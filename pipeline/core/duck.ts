@@ -187,9 +187,9 @@ let perCustomerTables = 0;
  * Per-customer queries as columns aligned with `customerIds` (row i is customer i; rows of
  * customers not in the list are left out). They run as ONE statement that DuckDB runs to the
  * end on its own threads: it is issued before this returns, so it progresses while JS computes
- * synchronously. A streamed read, as this was before, advances only when JS awaits, so at vendor
- * scale it ran after the model fitting instead of beside it. `registerCustomerIndex(conn,
- * customerIds)` must have run.
+ * synchronously. A streamed read would advance only when JS awaits, so at vendor scale it would
+ * run after the model fitting instead of beside it. `registerCustomerIndex(conn, customerIds)`
+ * must have run.
  */
 export function startPerCustomer(conn: DuckDBConnection, customerIds: readonly string[], queries: readonly PerCustomerQuery[]): Promise<Record<string, Float64Array>> {
   if (registeredOrder.get(conn) !== customerIds) throw new Error('startPerCustomer: registerCustomerIndex(conn, customerIds) must run first');
