@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+/** demo: generate → train → score → report, on default settings in the working folder (what npm start runs). */
+import { resolve } from 'node:path';
 import { defaultConfig } from '../config/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';

@@ -84,12 +84,9 @@ describe('fitModel on an in-memory feature table', () => {
   const config = smallConfig();
   let fitted: FittedModel;
   let again: FittedModel;
-  let counts: SegmentMonthlyCounts;
 
   beforeAll(async () => {
-    const side = sidecars();
-    fitted = await fitModel({ features: table, vendorModules: [], homeCurrency: null }, config, side);
-    counts = side.counts[0]!;
+    fitted = await fitModel({ features: table, vendorModules: [], homeCurrency: null }, config, sidecars());
     again = await fitModel({ features: plantedTable(), vendorModules: [], homeCurrency: null }, smallConfig(), sidecars());
   }, 120_000);
 
