@@ -11,6 +11,7 @@ import { exportTrainingAssignments, openTrainingRun, trainOutcome, type TrainOut
 
 export type { TrainOutcome } from '../io/training-run.ts';
 
+/** What a train reads, where it writes, and its settings. */
 export interface TrainOptions {
   dataDir: string;
   /** The model registry folder; the bundle goes to `<registry>/<version>/`. */
