@@ -93,33 +93,9 @@ function shares(labels: Int32Array, k: number): number[] {
  * model, which only the absolute gates judge and whose ids are its indices).
  */
 export function compareWithProduction(production: ProductionModel | null, candidate: CandidateModel, params: { retrain: RetrainParams; drift: DriftMonitorParams }): Comparison {
-  const kc = candidate.names.length;
-  const candidateShares = shares(candidate.labels, kc);
+  const candidateShares = shares(candidate.labels, candidate.names.length);
   const metrics = { candidate: { silhouette: candidate.silhouette, stability: candidate.stability, heldOutAccuracy: candidate.heldOutAccuracy }, production: production ? { heldOutAccuracy: production.heldOutAccuracy } : null };
-  if (production === null) {
-    const decision = evaluateGates(
-      { silhouette: candidate.silhouette, stability: candidate.stability, candidateAccuracy: candidate.heldOutAccuracy, productionAccuracy: null, agreement: null, driftDetected: false, driftedInputs: [] },
-      params.retrain.gates,
-    );
-    const segments: SegmentIdentity[] = candidate.names.map((name, c) => ({ candidateIndex: c, id: c, name, status: 'new', matchedId: null, overlap: 0, jaccard: 0, ownName: name }));
-    return {
-      kind: COMPARISON_KIND,
-      version: 1,
-      production: null,
-      customers: { current: candidate.customerIds.length, productionTraining: null },
-      drift: null,
-      shares: segments.map((s) => ({ id: s.id, name: s.name, before: null, productionNow: null, after: candidateShares[s.candidateIndex]! })),
-      agreement: null,
-      segments,
-      vanished: [],
-      nextSegmentId: kc,
-      migration: null,
-      metrics,
-      gates: decision.gates,
-      decision: decision.promote ? 'promote' : 'hold',
-      reasons: decision.reasons,
-    };
-  }
+  if (production === null) return firstModel(candidate, candidateShares, metrics, params.retrain);
 
   const kp = production.segments.length;
   const inputs = measureDrift(production.reference, candidate.inputs).sort((a, b) => b.psi - a.psi || a.name.localeCompare(b.name));
@@ -140,15 +116,6 @@ export function compareWithProduction(production: ProductionModel | null, candid
     idOf,
   );
 
-  const byId = new Map<number, Comparison['shares'][number]>();
-  production.segments.forEach((s, p) => byId.set(s.id, { id: s.id, name: s.name, before: production.reference.segmentShares[p] ?? null, productionNow: productionNow[p]!, after: null }));
-  for (const s of carry.segments) {
-    const row = byId.get(s.id) ?? { id: s.id, name: s.name, before: null, productionNow: null, after: null };
-    row.name = s.name;
-    row.after = candidateShares[s.candidateIndex]!;
-    byId.set(s.id, row);
-  }
-
   const decision = evaluateGates(
     {
       silhouette: candidate.silhouette,
@@ -167,7 +134,7 @@ export function compareWithProduction(production: ProductionModel | null, candid
     production: production.version,
     customers: { current: candidate.customerIds.length, productionTraining: production.trainingAssignments.size },
     drift: { threshold, detected, inputs, drifted, segmentSharePsi },
-    shares: [...byId.values()].sort((a, b) => a.id - b.id),
+    shares: shareRows(production, productionNow, carry.segments, candidateShares),
     agreement: { ari, customers: candidate.customerIds.length },
     segments: carry.segments,
     vanished: carry.vanished,
@@ -178,4 +145,43 @@ export function compareWithProduction(production: ProductionModel | null, candid
     decision: decision.promote ? 'promote' : 'hold',
     reasons: decision.reasons,
   };
+}
+
+/** The first model of a registry: judged by the absolute gates alone, its ids its indices. */
+function firstModel(candidate: CandidateModel, candidateShares: number[], metrics: Comparison['metrics'], params: RetrainParams): Comparison {
+  const decision = evaluateGates(
+    { silhouette: candidate.silhouette, stability: candidate.stability, candidateAccuracy: candidate.heldOutAccuracy, productionAccuracy: null, agreement: null, driftDetected: false, driftedInputs: [] },
+    params.gates,
+  );
+  const segments: SegmentIdentity[] = candidate.names.map((name, c) => ({ candidateIndex: c, id: c, name, status: 'new', matchedId: null, overlap: 0, jaccard: 0, ownName: name }));
+  return {
+    kind: COMPARISON_KIND,
+    version: 1,
+    production: null,
+    customers: { current: candidate.customerIds.length, productionTraining: null },
+    drift: null,
+    shares: segments.map((s) => ({ id: s.id, name: s.name, before: null, productionNow: null, after: candidateShares[s.candidateIndex]! })),
+    agreement: null,
+    segments,
+    vanished: [],
+    nextSegmentId: candidate.names.length,
+    migration: null,
+    metrics,
+    gates: decision.gates,
+    decision: decision.promote ? 'promote' : 'hold',
+    reasons: decision.reasons,
+  };
+}
+
+/** Per segment id, in id order: production's training share and share today, the candidate's share (under the carried-over ids and names). */
+function shareRows(production: ProductionModel, productionNow: number[], carried: readonly SegmentIdentity[], candidateShares: number[]): Comparison['shares'] {
+  const byId = new Map<number, Comparison['shares'][number]>();
+  production.segments.forEach((s, p) => byId.set(s.id, { id: s.id, name: s.name, before: production.reference.segmentShares[p] ?? null, productionNow: productionNow[p]!, after: null }));
+  for (const s of carried) {
+    const row = byId.get(s.id) ?? { id: s.id, name: s.name, before: null, productionNow: null, after: null };
+    row.name = s.name;
+    row.after = candidateShares[s.candidateIndex]!;
+    byId.set(s.id, row);
+  }
+  return [...byId.values()].sort((a, b) => a.id - b.id);
 }

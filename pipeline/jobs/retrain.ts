@@ -26,8 +26,12 @@ import { readBundleFile, toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
 import { writeReport } from '../10-report/report.ts';
+import { StageClock } from '../core/timings.ts';
+import { fitModel, type FittedModel } from '../model/fit.ts';
+import { withIdentities } from '../model/identities.ts';
+import { writeModel } from '../model/write.ts';
+import { exportTrainingAssignments, openTrainingRun, trainOutcome, type TrainOutcome } from '../io/training-run.ts';
 import { loadScoringModel, type ScoringModel } from './score.ts';
-import { trainJob, type TrainOutcome } from './train.ts';
 
 /**
  * Exit codes of `finseg retrain` (and of each `schedule` run, in its JSON line): 0 the candidate
@@ -86,8 +90,14 @@ function parseAssignments(text: string): Map<string, number> {
   return out;
 }
 
-/** Production as the comparison reads it, minus today's labels (filled once the candidate's features exist). */
-function loadProduction(registry: string, version: string): { model: ScoringModel; view: Omit<ProductionModel, 'labelsNow'> } {
+/** Production's model, and production as the comparison reads it minus today's labels (filled once the candidate's features exist). */
+interface Production {
+  model: ScoringModel;
+  view: Omit<ProductionModel, 'labelsNow'>;
+}
+
+/** Reads production and its training assignments. */
+function loadProduction(registry: string, version: string): Production {
   const model = loadScoringModel(join(registry, version));
   const assignments = readBundleFile(model.bundle, 'assignments.csv');
   if (assignments === null) throw new InputError(`production ${version} has no assignments.csv: it was trained by an older finseg`, ['retrain needs a production trained with this version; train one and promote it: finseg models promote VERSION']);
@@ -106,6 +116,12 @@ function loadProduction(registry: string, version: string): { model: ScoringMode
   };
 }
 
+/** Production's settings for a retrain without --config (its ingest as-of date cleared), or the defaults for a first model. */
+function productionConfig(production: Production | null, version: string | null): FinsegConfig {
+  if (!production) return parseConfig({});
+  return { ...parseConfig(production.model.bundle.manifest.config, `${version} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } };
+}
+
 /** Retrains under the registry lock; promotes when the gates pass. Throws RegistryBusyError when another writer holds the registry. */
 export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> {
   const { logger, registry } = opts;
@@ -118,78 +134,16 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     const production = previousProduction === null ? null : loadProduction(registry, previousProduction);
     logger.info(previousProduction ? `retrain: comparing with production ${previousProduction}` : 'retrain: no production yet, the candidate is judged on its own');
     await pausepoint('retrain:comparing');
-    const config =
-      opts.config ??
-      (production ? { ...parseConfig(production.model.bundle.manifest.config, `${previousProduction} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } } : parseConfig({}));
-
-    let comparison: Comparison | null = null;
-    const train = await trainJob({
-      dataDir: opts.dataDir,
-      registry,
-      config,
-      configSource: opts.config ? opts.configSource : production ? `production ${previousProduction}` : 'defaults',
-      quarantineRoot: opts.quarantineRoot,
-      logger,
-      now: opts.now,
-      review: async (candidate) => {
-        const quality = candidateQuality(candidate.reduced, candidate.cluster, config.retrain.stability, deriveSeed(config.seed, 'retrain-quality'));
-        const labelsNow = production
-          ? assignClusters(production.model.cluster, applyPreprocess(production.model.preprocess, featuresFor(production.model, candidate.features.featureNames, candidate.features.X))).labels
-          : null;
-        comparison = compareWithProduction(
-          production && labelsNow ? { ...production.view, labelsNow } : null,
-          {
-            customerIds: candidate.features.customerIds,
-            labels: candidate.labels,
-            names: candidate.segments.cards.map((c) => c.name),
-            inputs: { X: candidate.features.X, featureNames: candidate.features.featureNames, attributes: candidate.features.attributes, lenses: candidate.lenses },
-            silhouette: quality.silhouette,
-            stability: quality.stability,
-            heldOutAccuracy: candidate.classifier.metrics.heldOutAccuracy,
-          },
-          { retrain: config.retrain, drift: config.drift },
-        );
-        const c: Comparison = comparison;
-        const kept = c.segments.filter((s) => s.status === 'kept').length;
-        logger.info(
-          `retrain: ${kept} of ${c.segments.length} segments keep their id${c.vanished.length ? `, ${c.vanished.length} vanished` : ''}` +
-            (c.agreement ? `; ARI with production ${c.agreement.ari.toFixed(3)}` : '') +
-            (c.drift ? `; drift ${c.drift.detected ? `detected (${c.drift.drifted.join(', ') || 'segment shares'})` : 'not detected'}` : '') +
-            `; gates: ${c.decision}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
-        );
-        return {
-          identities: c.segments.map((s) => ({ id: s.id, name: s.name })),
-          parentVersion: previousProduction,
-          manifest: {
-            retrain: {
-              production: previousProduction,
-              decision: c.decision,
-              reasons: c.reasons,
-              nextSegmentId: c.nextSegmentId,
-              ari: c.agreement?.ari ?? null,
-              driftDetected: c.drift?.detected ?? null,
-              drifted: c.drift?.drifted ?? [],
-              maxPsi: c.drift?.inputs[0]?.psi ?? null,
-              keptIds: kept,
-              newIds: c.segments.length - kept,
-              vanishedIds: c.vanished.map((v) => v.id),
-              sameIdShare: c.migration && c.migration.inBoth ? c.migration.sameId / c.migration.inBoth : null,
-            },
-          },
-          files: { 'comparison.json': toJson(c) },
-        };
-      },
-    });
-    const done = comparison as Comparison | null;
-    if (done === null) throw new Error('retrain: the candidate was written without a comparison');
+    const config = opts.config ?? productionConfig(production, previousProduction);
+    const configSource = opts.config ? opts.configSource : production ? `production ${previousProduction}` : 'defaults';
+    const { train, comparison } = await trainCandidate(opts, config, configSource, production);
     const version = train.manifest.version;
     const report = await writeReport(train.bundleDir, train.manifest, train.states['segments.json']);
 
     failpoint('retrain:before-promote');
-    let productionNow = previousProduction;
-    if (done.decision === 'promote') {
+    const promoted = comparison.decision === 'promote';
+    if (promoted) {
       setProduction(registry, version, 'promote', 'retrain', previousProduction ? `gates passed against ${previousProduction}` : 'first model, gates passed', opts.now());
-      productionNow = version;
       logger.info(`retrain: promoted ${version}`);
     } else {
       logger.warn(`retrain: ${version} kept but not promoted; production stays ${previousProduction ?? 'unset'}`);
@@ -197,12 +151,12 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     const removed = applyRetention(registry, config.retrain.retention);
     if (removed.length) logger.info(`retrain: retention removed ${removed.join(', ')}`);
     return {
-      status: done.decision === 'promote' ? 'promoted' : 'not-promoted',
+      status: promoted ? 'promoted' : 'not-promoted',
       version,
       bundleDir: train.bundleDir,
       previousProduction,
-      production: productionNow,
-      comparison: done,
+      production: promoted ? version : previousProduction,
+      comparison,
       train,
       removed,
       report: { markdown: report.markdown, html: report.html },
@@ -210,4 +164,81 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Reads today's customers, fits a candidate, compares it with production, gives it the
+ * carried-over segment ids and names and writes it with its comparison.
+ */
+async function trainCandidate(opts: RetrainOptions, config: FinsegConfig, configSource: string, production: Production | null): Promise<{ train: TrainOutcome; comparison: Comparison }> {
+  const { logger } = opts;
+  const startedAt = opts.now();
+  const clock = new StageClock('train', logger);
+  const run = await openTrainingRun({ dataDir: opts.dataDir, config, quarantineRoot: opts.quarantineRoot, logger, clock });
+  try {
+    const candidate = await fitModel(run.input, config, run.sidecars);
+    const comparison = compareCandidate(production, candidate, config);
+    logComparison(comparison, logger);
+    clock.lap('compare');
+    const fitted = withIdentities(candidate, comparison.segments.map((s) => ({ id: s.id, name: s.name })));
+    const head = { startedAt, configSource, input: await run.inputRecord(), parentVersion: production?.view.version ?? null, extra: { retrain: retrainSummary(comparison) } };
+    const written = writeModel(opts.registry, fitted, head, { 'comparison.json': toJson(comparison) });
+    logger.info(`bundle written: ${written.bundleDir}`);
+    await exportTrainingAssignments(run.conn, written.bundleDir, fitted);
+    clock.lap('bundle');
+    return { train: trainOutcome(fitted, written, clock.finish()), comparison };
+  } finally {
+    await run.close();
+  }
+}
+
+/** The candidate against production on today's customers (compare.ts), with its own quality measured as production's was. */
+function compareCandidate(production: Production | null, candidate: FittedModel, config: FinsegConfig): Comparison {
+  const { features } = candidate.input;
+  const quality = candidateQuality(candidate.reduced, candidate.states['cluster.json'], config.retrain.stability, deriveSeed(config.seed, 'retrain-quality'));
+  const labelsNow = production
+    ? assignClusters(production.model.cluster, applyPreprocess(production.model.preprocess, featuresFor(production.model, features.featureNames, features.X))).labels
+    : null;
+  return compareWithProduction(
+    production && labelsNow ? { ...production.view, labelsNow } : null,
+    {
+      customerIds: features.customerIds,
+      labels: candidate.labels,
+      names: candidate.states['segments.json'].cards.map((c) => c.name),
+      inputs: { X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses: candidate.lenses },
+      silhouette: quality.silhouette,
+      stability: quality.stability,
+      heldOutAccuracy: candidate.states['classifier.json'].metrics.heldOutAccuracy,
+    },
+    { retrain: config.retrain, drift: config.drift },
+  );
+}
+
+function logComparison(c: Comparison, logger: Logger): void {
+  const kept = c.segments.filter((s) => s.status === 'kept').length;
+  logger.info(
+    `retrain: ${kept} of ${c.segments.length} segments keep their id${c.vanished.length ? `, ${c.vanished.length} vanished` : ''}` +
+      (c.agreement ? `; ARI with production ${c.agreement.ari.toFixed(3)}` : '') +
+      (c.drift ? `; drift ${c.drift.detected ? `detected (${c.drift.drifted.join(', ') || 'segment shares'})` : 'not detected'}` : '') +
+      `; gates: ${c.decision}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
+  );
+}
+
+/** The manifest's `retrain` block: the comparison in brief (the whole of it is comparison.json). */
+function retrainSummary(c: Comparison): Record<string, unknown> {
+  const kept = c.segments.filter((s) => s.status === 'kept').length;
+  return {
+    production: c.production,
+    decision: c.decision,
+    reasons: c.reasons,
+    nextSegmentId: c.nextSegmentId,
+    ari: c.agreement?.ari ?? null,
+    driftDetected: c.drift?.detected ?? null,
+    drifted: c.drift?.drifted ?? [],
+    maxPsi: c.drift?.inputs[0]?.psi ?? null,
+    keptIds: kept,
+    newIds: c.segments.length - kept,
+    vanishedIds: c.vanished.map((v) => v.id),
+    sameIdShare: c.migration && c.migration.inBoth ? c.migration.sameId / c.migration.inBoth : null,
+  };
 }

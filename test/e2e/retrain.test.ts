@@ -11,7 +11,7 @@ import { quietLogger } from '../../pipeline/core/log.ts';
 import { generateDriftSnapshot, type DriftSummary } from '../../pipeline/generate/drift.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { retrainJob, type RetrainOutcome } from '../../pipeline/jobs/retrain.ts';
-import type { RunRecord } from '../../pipeline/jobs/schedule.ts';
+import type { RunRecord } from '../../pipeline/cli/schedule.ts';
 import { loadBundle, readBundleFile } from '../../pipeline/registry/bundle.ts';
 import { listVersions, productionVersion, versionNames } from '../../pipeline/registry/registry.ts';
 

@@ -12,7 +12,7 @@ import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { describeOwner, tryLock } from '../registry/lock.ts';
 import { RegistryBusyError, SCHEDULE_LOCK } from '../registry/registry.ts';
-import { RETRAIN_EXIT, type RetrainOutcome } from './retrain.ts';
+import { RETRAIN_EXIT, type RetrainOutcome } from '../jobs/retrain.ts';
 
 /** The JSON line printed after each run. */
 export interface RunRecord {

@@ -1,10 +1,11 @@
-import { join, resolve } from 'node:path';
+/** demo: generate → train → score → report, on default settings in the working folder (what npm start runs). */
+import { resolve } from 'node:path';
 import { defaultConfig } from '../config/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
 import { writeReport, type ReportFiles } from '../10-report/report.ts';
-import { trainJob } from './train.ts';
-import { scoreJob } from './score.ts';
+import { trainJob } from '../jobs/train.ts';
+import { scoreJob } from '../jobs/score.ts';
 
 /** Size of the batch of new customers the demo scores. */
 const DEMO_NEW_CUSTOMERS = 2000;
