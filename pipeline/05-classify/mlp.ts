@@ -226,7 +226,7 @@ export async function predictProba(state: ClassifierState, X: Matrix): Promise<M
 
 /**
  * predictProba for rows already in float32 (n, inputDim) row-major, as scoring's one pass of
- * preprocessing leaves them (scaleAndProject): the same probabilities as predictProba on the
+ * preprocessing leaves them (scaleAndProjectRows): the same probabilities as predictProba on the
  * float64 rows they were rounded from, without a float64 copy.
  */
 export async function predictProbaFloat32(state: ClassifierState, x32: Float32Array, rows: number): Promise<Matrix> {

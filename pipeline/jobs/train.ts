@@ -7,7 +7,7 @@ import { computeFeatures, featureColumn, resolveHomeCurrency, resolveVendorModul
 import { dropUninformative } from '../02-features/select.ts';
 import { readFeatureFile } from '../02-features/feature-file.ts';
 import { profileFeatureFile, type ProfileFeatureFile } from '../02-features/profile-table.ts';
-import { fitPreprocess, fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
+import { applyPreprocess, fitPreprocess } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { initBackend } from '../05-classify/backend.ts';
@@ -183,8 +183,8 @@ export async function trainJob(opts: TrainOptions): Promise<TrainOutcome> {
       explain: deriveSeed(config.seed, 'explain'),
     };
     // One scaling pass serves PCA, clustering and the classifier: equal to applyScale / applyPreprocess bit for bit.
-    const { state: preprocess, scaled } = fitPreprocessScaled(features.X, features.featureNames, config.preprocess);
-    const reduced = projectScaled(preprocess, scaled);
+    const { state: preprocess, scaled } = fitPreprocess(features.X, features.featureNames, config.preprocess);
+    const reduced = applyPreprocess(preprocess, scaled, { scaled: true });
     clock.lap('preprocess');
     logger.info(`preprocess: ${preprocess.pca.nComponents} principal components keep ${(sum(preprocess.pca.explainedVarianceRatio) * 100).toFixed(1)}% of the variance`);
 

@@ -27,7 +27,7 @@ export interface SegmentsState {
 
 /** Every fitted state a bundle stores, by file name: what fitModel returns and loadModel reads back. */
 export interface BundleStates {
-  'preprocess.json': ReturnType<typeof fitPreprocess>;
+  'preprocess.json': ReturnType<typeof fitPreprocess>['state'];
   'cluster.json': ReturnType<typeof fitClusters>;
   'classifier.json': Awaited<ReturnType<typeof fitClassifier>>;
   'segments.json': SegmentsState;
