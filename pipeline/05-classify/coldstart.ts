@@ -1,5 +1,4 @@
 import type { CustomerAttributes } from '../02-features/features.ts';
-import type { CustomerLenses } from '../06-categorize/lenses.ts';
 import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { perValue } from '../core/memo.ts';
@@ -98,8 +97,18 @@ export interface SignupAttributes {
   signupDate: (string | null)[];
 }
 
+/**
+ * The two lens labels cold start reads, shape (n) each: industry and buyer role as the categorize
+ * stage labels them (a CustomerLenses has this shape). Declared structurally here, so classify
+ * imports no later stage.
+ */
+export interface SignupLensLabels {
+  industry: string[];
+  buyerRole: string[];
+}
+
 /** The signup attributes of a feature table's customers, with industry and buyer role as their lens labels. */
-export function signupAttributes(attributes: CustomerAttributes, lenses: Pick<CustomerLenses, 'industry' | 'buyerRole'>): SignupAttributes {
+export function signupAttributes(attributes: CustomerAttributes, lenses: SignupLensLabels): SignupAttributes {
   return {
     industry: lenses.industry,
     buyerRole: lenses.buyerRole,
