@@ -11,7 +11,7 @@ import { covarianceOf, fitPcaBasis, type PcaBasis } from './pca.ts';
 import { checkPreprocessColumns, fitScale, makeRowScaler, type ScaleState } from './scale.ts';
 import { basisOf, projectRows, scaleAndProjectRows } from './project.ts';
 
-// Re-exported: callers and tests know them as the preprocess stage's helpers.
+// Re-exported: callers, notebooks and tests reach these through the stage's entry file.
 export { orderStatistics, quantiles } from '../core/quantiles.ts';
 export { checkPreprocessColumns, sampleSkewness } from './scale.ts';
 export { scaleAndProjectRows } from './project.ts';

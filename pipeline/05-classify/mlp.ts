@@ -27,9 +27,9 @@ export interface ClassifierParams {
   heldOutShare: number;
   /**
    * Training rows beyond this are subsampled (seeded). The MLP only has to reproduce nearest-centroid
-   * segments: on the benchmark's 100k customers (k = 9) held-out agreement was 98.5% from 10k rows,
-   * 98.8% from 20k and 99.0% from both 40k and all 80k (measured with 30 epochs), while each row costs ~2.4 us an
-   * epoch (backprop.ts; docs/performance.md). Default 40,000.
+   * segments: on the benchmark's 100k customers (k = 9), measured with 30 epochs, held-out agreement
+   * is 98.5% from 10k rows, 98.8% from 20k and 99.0% from both 40k and all 80k, while each row
+   * costs ~2.4 us an epoch (backprop.ts; docs/performance.md). Default 40,000.
    */
   maxTrainRows: number;
 }
@@ -38,10 +38,10 @@ export interface ClassifierParams {
  * Default classifier settings. 8 epochs of 512 rows a step, the step size decaying from 0.005: an
  * epoch costs a fixed time per training row (~2.4 us with backprop.ts; ~10-14 us with tfjs's
  * optimizer), so epochs set the cost at any size. Held-out agreement with k-means, mean of three
- * seeds, on the benchmark's 100k customers (S, k = 9) and the demo's 20k: 99.08% and 99.16%,
- * against 98.77% and 98.82% with 30 epochs of 256 at a constant 0.003, for a quarter of its CPU time (8 epochs of 256 at a constant
- * 0.003 gave 98.79% on S). The decay settles the weights instead of leaving them wherever the
- * last full-size steps put them.
+ * seeds, on the benchmark's 100k customers (S, k = 9) and the demo's 20k: 99.08% and 99.16%.
+ * 30 epochs of 256 at a constant 0.003 reach only 98.77% and 98.82% at four times the CPU time,
+ * and 8 epochs of 256 at a constant 0.003 reach 98.79% on S: the decay settles the weights instead
+ * of leaving them wherever the last full-size steps put them.
  */
 export const defaultClassifierParams: ClassifierParams = {
   hidden: [64, 32],
@@ -86,12 +86,12 @@ const VERSION = 1;
 /**
  * Rows per predict call, run as one batch. tfjs-wasm's predict costs mostly per batch: measured
  * here on 100k x 37 (64-32-9), CPU time 190 ms in batches of 8192, 55 ms in one batch (scikit-learn
- * ~70 ms); at tfjs's default batch of 32 it is 200x slower. A typed-array forward pass in plain JS
- * (float64 sums from the float32 weights) took 400 ms and differed from tfjs by up to 1.7e-6; tried
- * again on 1M x 37 with the matmuls as 2-row x 4-unit tiles of dot products (~2.4 GMAC/s, V8 has
- * no SIMD) it took 3.2-3.7 s against tfjs-wasm's 0.9-1.2 s in the same run, so tfjs stays the
- * inference engine. Chunks keep scoring a million customers from holding a second
- * full float32 copy, and their activations (chunk x 64 float32) small.
+ * ~70 ms); at tfjs's default batch of 32 it is 200x slower. tfjs is the inference engine because a
+ * typed-array forward pass in plain JS (float64 sums from the float32 weights) is slower: 400 ms on
+ * that case, differing from tfjs by up to 1.7e-6, and on 1M x 37, even with the matmuls as 2-row x
+ * 4-unit tiles of dot products (~2.4 GMAC/s, V8 has no SIMD), 3.2-3.7 s against tfjs-wasm's
+ * 0.9-1.2 s in the same run. Chunks keep scoring a million customers from holding a second full
+ * float32 copy, and their activations (chunk x 64 float32) small.
  */
 const PREDICT_CHUNK = 131_072;
 
@@ -210,7 +210,7 @@ async function trainWeights(model: tf.Sequential, xTrain: Float32Array, yTrain: 
     let lossSum = 0;
     for (let start = 0; start < order.length; start += bs) {
       const b = Math.min(bs, order.length - start);
-      // A plain copy loop: a subarray + set per row cost ~0.3 us, 0.1 s over a fit.
+      // A plain copy loop: a subarray + set per row costs ~0.3 us, 0.1 s over a fit.
       for (let r = 0; r < b; r++) {
         const i = order[start + r]!;
         const from = i * d;

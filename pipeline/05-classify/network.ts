@@ -111,7 +111,7 @@ export function modelFor(state: StoredNetwork): Promise<tf.LayersModel> {
  * Probabilities (rows, k) as float32 for x32 (rows, d) row-major: the model's dense layers as
  * fused matmul + bias (+ ReLU) kernels and a softmax, the forward pass the training step runs
  * (backprop.ts). `model.predict` on the same weights computes the same function, but it copies
- * the batch and adds the last layer's bias in a separate kernel: 1M x 37 took 0.60-0.62 s
+ * the batch and adds the last layer's bias in a separate kernel: 1M x 37 takes 0.60-0.62 s
  * through it and 0.52 s this way, and the two differ only in float32 rounding.
  */
 export async function runModel(model: tf.LayersModel, x32: Float32Array, rows: number, d: number): Promise<Float32Array> {
