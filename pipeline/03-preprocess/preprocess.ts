@@ -20,6 +20,7 @@ export { covarianceOf } from './pca.ts';
 // Readers for loading state from JSON (shared with the other stages' loaders).
 const { record: asRecord, array: asArray, finite: finiteNumber, integer: integerIn, numberArray, booleanArray, stringArray } = stateReader('preprocess');
 
+/** Hyper-parameters of the preprocess stage. */
 export interface PreprocessParams {
   /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
   clipQuantiles: [number, number];
@@ -31,6 +32,7 @@ export interface PreprocessParams {
   maxComponents: number;
 }
 
+/** Default preprocess settings (documented field by field on PreprocessParams). */
 export const defaultPreprocessParams: PreprocessParams = {
   clipQuantiles: [0.005, 0.995],
   logSkewThreshold: 1,
@@ -46,6 +48,7 @@ export interface PreprocessState extends ScaleState {
   pca: PcaBasis;
 }
 
+/** The kind and format version of a stored preprocess state. */
 export const PREPROCESS_KIND = 'finseg.preprocess';
 export const PREPROCESS_VERSION = 1;
 

@@ -46,6 +46,7 @@ export function shuffleInPlace(a: Int32Array, rng: Rng): void {
   }
 }
 
+/** values[indices[r]] for each r: shape (indices.length). */
 export function pick(values: Int32Array, indices: Int32Array): Int32Array {
   const out = new Int32Array(indices.length);
   for (let r = 0; r < indices.length; r++) out[r] = values[indices[r]!]!;
