@@ -1,4 +1,5 @@
 import { PCA } from 'ml-pca';
+import type { Matrix } from '../core/matrix.ts';
 
 /** A PCA basis fitted on a covariance matrix; plain data so it lives in the preprocess state. */
 export interface PcaBasis {
@@ -111,4 +112,78 @@ export function canonicalSign(v: number[]): number[] {
   const pivot = v.findIndex((x) => Math.abs(x) >= maxAbs * (1 - 1e-9));
   // `+ 0` turns -0 into 0, which JSON cannot tell apart anyway.
   return pivot >= 0 && v[pivot]! < 0 ? v.map((x) => -x + 0) : v.map((x) => x + 0);
+}
+
+/** The population covariance (divided by n) of the columns of Z (n, p), as row arrays (p, p). */
+export function covarianceOf(Z: Matrix): number[][] {
+  const { rows: n, cols: p } = Z;
+  const out: number[][] = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  if (n === 0) return out;
+  // Rows are copied a chunk at a time into a buffer padded to a multiple of four columns, so the
+  // cross products run as 2 x 4 register tiles (eight independent sums) over cache-resident rows.
+  const P = Math.ceil(p / 4) * 4;
+  const CHUNK = 512;
+  const buf = new Float64Array(CHUNK * P);
+  const cross = new Float64Array(P * P);
+  const sums = new Float64Array(P);
+  const z = Z.data;
+  for (let r0 = 0; r0 < n; r0 += CHUNK) {
+    const rows = Math.min(CHUNK, n - r0);
+    for (let r = 0; r < rows; r++) {
+      const src = (r0 + r) * p;
+      const dst = r * P;
+      for (let j = 0; j < p; j++) {
+        const v = z[src + j]!;
+        buf[dst + j] = v;
+        sums[j]! += v;
+      }
+    }
+    for (let a = 0; a < P; a += 2) {
+      for (let b = a - (a % 4); b < P; b += 4) {
+        let s00 = 0;
+        let s01 = 0;
+        let s02 = 0;
+        let s03 = 0;
+        let s10 = 0;
+        let s11 = 0;
+        let s12 = 0;
+        let s13 = 0;
+        for (let r = 0; r < rows; r++) {
+          const o = r * P;
+          const x0 = buf[o + a]!;
+          const x1 = buf[o + a + 1]!;
+          const y0 = buf[o + b]!;
+          const y1 = buf[o + b + 1]!;
+          const y2 = buf[o + b + 2]!;
+          const y3 = buf[o + b + 3]!;
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s02 += x0 * y2;
+          s03 += x0 * y3;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+          s12 += x1 * y2;
+          s13 += x1 * y3;
+        }
+        const c0 = a * P + b;
+        const c1 = c0 + P;
+        cross[c0]! += s00;
+        cross[c0 + 1]! += s01;
+        cross[c0 + 2]! += s02;
+        cross[c0 + 3]! += s03;
+        cross[c1]! += s10;
+        cross[c1 + 1]! += s11;
+        cross[c1 + 2]! += s12;
+        cross[c1 + 3]! += s13;
+      }
+    }
+  }
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      const c = cross[a * P + b]! / n - (sums[a]! / n) * (sums[b]! / n);
+      out[a]![b] = c;
+      out[b]![a] = c;
+    }
+  }
+  return out;
 }

@@ -1,9 +1,11 @@
-import type { CustomerAttributes } from '../02-features/features.ts';
-import type { CustomerLenses } from '../06-categorize/lenses.ts';
 import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { perValue } from '../core/memo.ts';
 import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
+import type { SignupAttributes } from './signup.ts';
+
+// Re-exported: train, score and the tests take the signup adapter from the cold-start module.
+export { signupAttributes, type SignupAttributes, type SignupLensLabels } from './signup.ts';
 
 /**
  * The cold-start classifier: a second MLP that predicts a customer's segment from what is known
@@ -80,37 +82,6 @@ export function validateColdStartParams(params: ColdStartParams, source: string)
   if (!(params.minLift >= 0 && params.minLift <= 1)) bad('minLift', 'between 0 and 1 (accuracy points as a fraction)');
   if (!(params.inactiveAfterDays > 0)) bad('inactiveAfterDays', 'a number of days > 0');
   if (!(params.activeSegmentShare > 0 && params.activeSegmentShare <= 1)) bad('activeSegmentShare', 'in (0, 1]');
-}
-
-/** What is known of each customer at signup, columnar, all of length n; NaN or null = missing. */
-export interface SignupAttributes {
-  /** The industry lens label (raw codes already mapped by the lens rules). */
-  industry: string[];
-  /** The buyer-role lens label. */
-  buyerRole: string[];
-  region: (string | null)[];
-  deployment: (string | null)[];
-  edition: (string | null)[];
-  employees: Float64Array;
-  annualRevenue: Float64Array;
-  foundedYear: Float64Array;
-  /** YYYY-MM-DD. */
-  signupDate: (string | null)[];
-}
-
-/** The signup attributes of a feature table's customers, with industry and buyer role as their lens labels. */
-export function signupAttributes(attributes: CustomerAttributes, lenses: Pick<CustomerLenses, 'industry' | 'buyerRole'>): SignupAttributes {
-  return {
-    industry: lenses.industry,
-    buyerRole: lenses.buyerRole,
-    region: attributes.region,
-    deployment: attributes.deployment,
-    edition: attributes.edition,
-    employees: attributes.employees,
-    annualRevenue: attributes.annualRevenue,
-    foundedYear: attributes.foundedYear,
-    signupDate: attributes.signupDate,
-  };
 }
 
 const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;

@@ -191,86 +191,121 @@ export function allocDraws(n: number): CustomerDraws {
  */
 export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
   const n = params.customers;
-  const M = MODULES.length;
-  const D = DEVICES.length;
   const width = Math.max(6, String(n).length);
   const draws = allocDraws(n);
   const historyStart = params.asOfDay - params.historyDays;
-  const mix = new Float64Array(M);
-  const blended = new Float64Array(M);
-  const deviceMix = new Float64Array(D);
+  const scratch: MixScratch = { mix: new Float64Array(MODULES.length), blended: new Float64Array(MODULES.length), deviceMix: new Float64Array(DEVICES.length) };
   let totalActivity = 0;
-
   for (let i = 0; i < n; i++) {
     const rng = makeRng(deriveSeed(params.seed, `${params.idPrefix}:customer:${i}`));
     const a = pick(rng, ARCHETYPE_CDF);
     const arch = COMPILED_ARCHETYPES[a]!;
-    const spec = arch.spec;
     draws.ids[i] = `${params.idPrefix}${String(i + 1).padStart(width, '0')}`;
     draws.archetype[i] = a;
-
-    const signupDay = params.asOfDay - Math.round(uniform(rng, spec.signupDaysAgo[0], spec.signupDaysAgo[1]));
-    draws.signupDay[i] = signupDay;
-    const founded = yearOf(signupDay) - Math.floor(uniform(rng, spec.ageAtSignupYears[0], spec.ageAtSignupYears[1] + 1));
-    draws.foundedYear[i] = rng.next() < MISSING_RATES.founded_year ? Number.NaN : founded;
-
-    const industry = pick(rng, arch.industryCdf);
-    const codes = CODES_BY_INDUSTRY[industry]!;
-    const code = codes.indices[pick(rng, codes.cdf)]!;
-    draws.industryCode[i] = rng.next() < MISSING_RATES.industry ? -1 : code;
-
-    const employees = Math.max(1, Math.round(lognormal(rng, spec.employees.median, spec.employees.sigma)));
-    draws.trueEmployees[i] = employees;
-    draws.employees[i] = rng.next() < MISSING_RATES.employees ? Number.NaN : employees;
-    const revenue = Math.round(10 * employees * lognormal(rng, spec.revenuePerEmployee.median, spec.revenuePerEmployee.sigma)) / 10;
-    draws.annualRevenue[i] = rng.next() < MISSING_RATES.annual_revenue ? Number.NaN : revenue;
-
-    draws.region[i] = pick(rng, arch.regionCdf);
-    draws.deployment[i] = pickOrMissing(rng, arch.deploymentCdf, MISSING_RATES.deployment);
-    draws.edition[i] = pick(rng, arch.editionCdf);
-    draws.buyerRole[i] = pickOrMissing(rng, arch.buyerRoleCdf, MISSING_RATES.buyer_role);
-    draws.users[i] = Math.min(5000, Math.max(1, Math.round(lognormal(rng, spec.users.median, spec.users.sigma))));
-
-    // Activity runs from signup (or the start of history) to the as-of date, unless the customer went quiet.
-    const start = Math.max(signupDay, historyStart);
-    let end = params.asOfDay;
-    if (rng.next() < spec.dropout.probability) {
-      end -= Math.round(1 - spec.dropout.meanDays * Math.log(1 - rng.next()));
-    }
-    end = Math.max(end, start + 1);
-    draws.activeStart[i] = start;
-    draws.activeEnd[i] = end;
-    const spanDays = end - start;
-
-    const activity = lognormal(rng, spec.activity.median, spec.activity.sigma) * spanDays;
-    draws.eventRows[i] = activity;
-    totalActivity += activity;
-
-    // Module mix: Dirichlet around the profile, sometimes pulled toward another archetype's.
-    let profile = arch.moduleProfile;
-    if (rng.next() < BLEND_PROBABILITY) {
-      const other = COMPILED_ARCHETYPES[rng.int(COMPILED_ARCHETYPES.length)]!.moduleProfile;
-      const w = uniform(rng, 0.1, 0.35);
-      for (let j = 0; j < M; j++) blended[j] = (1 - w) * profile[j]! + w * other[j]!;
-      profile = blended;
-    }
-    dirichletInto(rng, profile, MODULE_CONCENTRATION, mix);
-    draws.moduleCdf.set(cumulative(mix), i * M);
-    dirichletInto(rng, arch.deviceProfile, DEVICE_CONCENTRATION, deviceMix);
-    draws.deviceCdf.set(cumulative(deviceMix), i * D);
-    draws.offHoursShare[i] = Math.min(0.9, deviceMix[DEVICES.indexOf('api')]! + 0.03);
-
-    draws.trend[i] = spec.trend.mean + spec.trend.sd * rng.normal();
-    draws.transactionRows[i] =
-      (lognormal(rng, spec.transactionsPerYear.median, spec.transactionsPerYear.sigma) * spanDays) / 365;
-    // Bigger firms book bigger amounts, so amounts correlate with head count within an archetype.
-    const sizeFactor = Math.pow(employees / spec.employees.median, 0.35);
-    draws.amountScale[i] = spec.amount.median * sizeFactor * Math.exp(0.3 * rng.normal());
-    draws.refundRate[i] = Math.min(0.5, spec.refundRate * Math.exp(0.4 * rng.normal()));
-    draws.foreignShare[i] = Math.min(0.9, spec.foreign.share * Math.exp(0.5 * rng.normal()));
+    const firm = drawFirmographics(draws, i, rng, arch, params.asOfDay);
+    totalActivity += drawBehaviour(draws, i, rng, arch, firm, { asOfDay: params.asOfDay, historyStart }, scratch);
   }
+  rescaleVolumes(draws, params, totalActivity);
+  return draws;
+}
 
-  // Rescale activity so the expected event rows average exactly eventsPerCustomer.
+/** Reused buffers of one customer's module mix, its blended profile, and its device mix. */
+interface MixScratch {
+  mix: Float64Array;
+  blended: Float64Array;
+  deviceMix: Float64Array;
+}
+
+/**
+ * Customer i's firmographics (signup, founding year, industry, size, revenue, region, deployment,
+ * edition, buyer role, users), with missing values at MISSING_RATES. Returns the two the behaviour
+ * depends on: the signup day and the true head count.
+ */
+function drawFirmographics(draws: CustomerDraws, i: number, rng: Rng, arch: CompiledArchetype, asOfDay: number): { signupDay: number; employees: number } {
+  const spec = arch.spec;
+  const signupDay = asOfDay - Math.round(uniform(rng, spec.signupDaysAgo[0], spec.signupDaysAgo[1]));
+  draws.signupDay[i] = signupDay;
+  const founded = yearOf(signupDay) - Math.floor(uniform(rng, spec.ageAtSignupYears[0], spec.ageAtSignupYears[1] + 1));
+  draws.foundedYear[i] = rng.next() < MISSING_RATES.founded_year ? Number.NaN : founded;
+
+  const industry = pick(rng, arch.industryCdf);
+  const codes = CODES_BY_INDUSTRY[industry]!;
+  const code = codes.indices[pick(rng, codes.cdf)]!;
+  draws.industryCode[i] = rng.next() < MISSING_RATES.industry ? -1 : code;
+
+  const employees = Math.max(1, Math.round(lognormal(rng, spec.employees.median, spec.employees.sigma)));
+  draws.trueEmployees[i] = employees;
+  draws.employees[i] = rng.next() < MISSING_RATES.employees ? Number.NaN : employees;
+  const revenue = Math.round(10 * employees * lognormal(rng, spec.revenuePerEmployee.median, spec.revenuePerEmployee.sigma)) / 10;
+  draws.annualRevenue[i] = rng.next() < MISSING_RATES.annual_revenue ? Number.NaN : revenue;
+
+  draws.region[i] = pick(rng, arch.regionCdf);
+  draws.deployment[i] = pickOrMissing(rng, arch.deploymentCdf, MISSING_RATES.deployment);
+  draws.edition[i] = pick(rng, arch.editionCdf);
+  draws.buyerRole[i] = pickOrMissing(rng, arch.buyerRoleCdf, MISSING_RATES.buyer_role);
+  draws.users[i] = Math.min(5000, Math.max(1, Math.round(lognormal(rng, spec.users.median, spec.users.sigma))));
+  return { signupDay, employees };
+}
+
+/**
+ * Customer i's latent behaviour: active window, activity, module and device mixes, trend and
+ * transaction profile. Returns its unscaled activity (expected event rows before rescaling).
+ */
+function drawBehaviour(
+  draws: CustomerDraws,
+  i: number,
+  rng: Rng,
+  arch: CompiledArchetype,
+  firm: { signupDay: number; employees: number },
+  history: { asOfDay: number; historyStart: number },
+  scratch: MixScratch,
+): number {
+  const spec = arch.spec;
+  const M = MODULES.length;
+  const D = DEVICES.length;
+  const { mix, blended, deviceMix } = scratch;
+  // Activity runs from signup (or the start of history) to the as-of date, unless the customer went quiet.
+  const start = Math.max(firm.signupDay, history.historyStart);
+  let end = history.asOfDay;
+  if (rng.next() < spec.dropout.probability) {
+    end -= Math.round(1 - spec.dropout.meanDays * Math.log(1 - rng.next()));
+  }
+  end = Math.max(end, start + 1);
+  draws.activeStart[i] = start;
+  draws.activeEnd[i] = end;
+  const spanDays = end - start;
+
+  const activity = lognormal(rng, spec.activity.median, spec.activity.sigma) * spanDays;
+  draws.eventRows[i] = activity;
+
+  // Module mix: Dirichlet around the profile, sometimes pulled toward another archetype's.
+  let profile = arch.moduleProfile;
+  if (rng.next() < BLEND_PROBABILITY) {
+    const other = COMPILED_ARCHETYPES[rng.int(COMPILED_ARCHETYPES.length)]!.moduleProfile;
+    const w = uniform(rng, 0.1, 0.35);
+    for (let j = 0; j < M; j++) blended[j] = (1 - w) * profile[j]! + w * other[j]!;
+    profile = blended;
+  }
+  dirichletInto(rng, profile, MODULE_CONCENTRATION, mix);
+  draws.moduleCdf.set(cumulative(mix), i * M);
+  dirichletInto(rng, arch.deviceProfile, DEVICE_CONCENTRATION, deviceMix);
+  draws.deviceCdf.set(cumulative(deviceMix), i * D);
+  draws.offHoursShare[i] = Math.min(0.9, deviceMix[DEVICES.indexOf('api')]! + 0.03);
+
+  draws.trend[i] = spec.trend.mean + spec.trend.sd * rng.normal();
+  draws.transactionRows[i] =
+    (lognormal(rng, spec.transactionsPerYear.median, spec.transactionsPerYear.sigma) * spanDays) / 365;
+  // Bigger firms book bigger amounts, so amounts correlate with head count within an archetype.
+  const sizeFactor = Math.pow(firm.employees / spec.employees.median, 0.35);
+  draws.amountScale[i] = spec.amount.median * sizeFactor * Math.exp(0.3 * rng.normal());
+  draws.refundRate[i] = Math.min(0.5, spec.refundRate * Math.exp(0.4 * rng.normal()));
+  draws.foreignShare[i] = Math.min(0.9, spec.foreign.share * Math.exp(0.5 * rng.normal()));
+  return activity;
+}
+
+/** Rescales event rows to average exactly eventsPerCustomer, and transaction rows to transactionsPerCustomer when set. */
+function rescaleVolumes(draws: CustomerDraws, params: CustomerDrawParams, totalActivity: number): void {
+  const n = draws.n;
   const scale = totalActivity > 0 ? (params.eventsPerCustomer * n) / totalActivity : 0;
   for (let i = 0; i < n; i++) draws.eventRows[i] = draws.eventRows[i]! * scale;
   const tpc = params.transactionsPerCustomer;
@@ -281,5 +316,4 @@ export function drawCustomers(params: CustomerDrawParams): CustomerDraws {
     const txScale = totalTransactions > 0 ? (tpc * n) / totalTransactions : 0;
     for (let i = 0; i < n; i++) draws.transactionRows[i] = draws.transactionRows[i]! * txScale;
   }
-  return draws;
 }

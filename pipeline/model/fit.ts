@@ -8,7 +8,7 @@
  */
 import type { VendorModule } from '../02-features/catalog.ts';
 import type { FeatureTable } from '../02-features/features.ts';
-import { fitPreprocessScaled, projectScaled } from '../03-preprocess/preprocess.ts';
+import { applyPreprocess, fitPreprocess } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
@@ -194,8 +194,8 @@ interface Geometry {
 
 function fitGeometry(features: FeatureTable, config: FinsegConfig, seeds: ModelSeeds, fx: Effects): Geometry {
   // One scaling pass serves PCA, clustering and the classifier: equal to applyScale / applyPreprocess bit for bit.
-  const { state: preprocess, scaled } = fitPreprocessScaled(features.X, features.featureNames, config.preprocess);
-  const reduced = projectScaled(preprocess, scaled);
+  const { state: preprocess, scaled } = fitPreprocess(features.X, features.featureNames, config.preprocess);
+  const reduced = applyPreprocess(preprocess, scaled, { scaled: true });
   fx.lap('preprocess');
   fx.logger.info(`preprocess: ${preprocess.pca.nComponents} principal components keep ${(sum(preprocess.pca.explainedVarianceRatio) * 100).toFixed(1)}% of the variance`);
 

@@ -1,4 +1,4 @@
-import type { fitPreprocess } from '../03-preprocess/preprocess.ts';
+import type { PreprocessState } from '../03-preprocess/preprocess.ts';
 import type { fitClusters } from '../04-cluster/cluster.ts';
 import type { fitClassifier } from '../05-classify/mlp.ts';
 import type { fitColdStart } from '../05-classify/coldstart.ts';
@@ -27,7 +27,7 @@ export interface SegmentsState {
 
 /** Every fitted state a bundle stores, by file name: what fitModel returns and loadModel reads back. */
 export interface BundleStates {
-  'preprocess.json': ReturnType<typeof fitPreprocess>;
+  'preprocess.json': PreprocessState;
   'cluster.json': ReturnType<typeof fitClusters>;
   'classifier.json': Awaited<ReturnType<typeof fitClassifier>>;
   'segments.json': SegmentsState;

@@ -8,9 +8,7 @@ import {
   covarianceOf,
   defaultPreprocessParams,
   fitPreprocess,
-  fitPreprocessScaled,
-  projectScaled,
-  scaleAndProject,
+  scaleAndProjectRows,
   loadPreprocessState,
   orderStatistics,
   quantiles,
@@ -76,7 +74,7 @@ describe('helpers', () => {
 });
 
 describe('fitPreprocess on six hand-made customers', () => {
-  const state = fitPreprocess(X, names, params);
+  const state = fitPreprocess(X, names, params).state;
 
   it('takes medians of the observed values only', () => {
     expect(state.medians).toEqual([2, 3, 0]);
@@ -86,7 +84,7 @@ describe('fitPreprocess on six hand-made customers', () => {
     expect(sampleSkewness([0, 1, 2, 3, 100])).toBeGreaterThan(1);
     expect(state.logTransform).toEqual([true, false, false]);
     // The same column is left linear when the threshold is above its skewness.
-    const strict = fitPreprocess(X, names, { ...params, logSkewThreshold: 10 });
+    const strict = fitPreprocess(X, names, { ...params, logSkewThreshold: 10 }).state;
     expect(strict.logTransform).toEqual([false, false, false]);
   });
 
@@ -129,7 +127,7 @@ describe('fitPreprocess on six hand-made customers', () => {
   });
 
   it('gives a constant column std 1 instead of dividing by zero', () => {
-    const s = fitPreprocess(fromRows([[5, 1], [5, 2], [5, 3]]), ['flat', 'x'], params);
+    const s = fitPreprocess(fromRows([[5, 1], [5, 2], [5, 3]]), ['flat', 'x'], params).state;
     expect(s.stds[0]).toBe(1);
     expect(column(applyScale(s, fromRows([[5, 1], [5, 2]])), 0)).toEqual([0, 0]);
   });
@@ -146,7 +144,7 @@ describe('PCA on the standardised data', () => {
 
   it('finds (1/√2, 1/√2) explaining everything for points on y = x, and projects a known point', () => {
     const line = fromRows([[1, 1], [2, 2], [3, 3], [4, 4]]);
-    const s = fitPreprocess(line, ['a', 'b'], linear);
+    const s = fitPreprocess(line, ['a', 'b'], linear).state;
     // Standardised columns are identical: covariance [[1, 1], [1, 1]], eigenvalues 2 and 0.
     expect(s.pca.eigenvalues[0]).toBeCloseTo(2, 12);
     expect(s.pca.eigenvalues[1]).toBeCloseTo(0, 12);
@@ -166,7 +164,7 @@ describe('PCA on the standardised data', () => {
   });
 
   it('orients an anti-correlated axis by the sign rule: (1/√2, -1/√2)', () => {
-    const s = fitPreprocess(fromRows([[1, 4], [2, 3], [3, 2], [4, 1]]), ['a', 'b'], linear);
+    const s = fitPreprocess(fromRows([[1, 4], [2, 3], [3, 2], [4, 1]]), ['a', 'b'], linear).state;
     expect(s.pca.components[0]![0]).toBeCloseTo(Math.SQRT1_2, 12);
     expect(s.pca.components[0]![1]).toBeCloseTo(-Math.SQRT1_2, 12);
   });
@@ -183,16 +181,16 @@ describe('PCA on the standardised data', () => {
   const fourNames = ['x', 'x_copy', 'u', 'v'];
 
   it('keeps the fewest components that reach the variance target', () => {
-    const s = fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 0.9 });
+    const s = fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 0.9 }).state;
     expect(s.pca.eigenvalues.map((v) => Number(v.toFixed(12)))).toEqual([2, 1, 1]);
     expect(s.pca.explainedVarianceRatio.map((v) => Number(v.toFixed(12)))).toEqual([0.5, 0.25, 0.25]);
     expect(s.pca.nComponents).toBe(3);
-    expect(fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 0.75 }).pca.nComponents).toBe(2);
-    expect(fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 0.5 }).pca.nComponents).toBe(2);
+    expect(fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 0.75 }).state.pca.nComponents).toBe(2);
+    expect(fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 0.5 }).state.pca.nComponents).toBe(2);
   });
 
   it('caps the components at maxComponents', () => {
-    const s = fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 1, maxComponents: 2 });
+    const s = fitPreprocess(four, fourNames, { ...linear, pcaVarianceTarget: 1, maxComponents: 2 }).state;
     expect(s.pca.nComponents).toBe(2);
     expect(s.pca.components).toHaveLength(2);
     expect(applyPreprocess(s, four).cols).toBe(2);
@@ -207,7 +205,7 @@ describe('state persistence', () => {
     big.data[i] = rng.next() < 0.1 ? NaN : j === 0 ? Math.exp(3 * rng.normal()) : rng.normal() + j;
   }
   const names5 = ['a', 'b', 'c', 'd', 'e'];
-  const state = fitPreprocess(big, names5, defaultPreprocessParams);
+  const state = fitPreprocess(big, names5, defaultPreprocessParams).state;
 
   it('round-trips through JSON and applies identically', () => {
     const loaded = loadPreprocessState(JSON.parse(JSON.stringify(state)));
@@ -217,7 +215,7 @@ describe('state persistence', () => {
   });
 
   it('is deterministic: the same input fits the same state', () => {
-    expect(fitPreprocess(big, names5, defaultPreprocessParams)).toEqual(state);
+    expect(fitPreprocess(big, names5, defaultPreprocessParams).state).toEqual(state);
   });
 
   it('rejects another kind, another version or a malformed state with a clear message', () => {
@@ -243,15 +241,15 @@ describe('the one-pass training path', () => {
     }
   }
   const names = Array.from({ length: p }, (_, j) => `f${j}`);
-  const { state, scaled } = fitPreprocessScaled(X, names, defaultPreprocessParams);
+  const { state, scaled } = fitPreprocess(X, names, defaultPreprocessParams);
 
-  it('returns the state fitPreprocess returns and the matrix applyScale gives, bit for bit', () => {
-    expect(state).toEqual(fitPreprocess(X, names, defaultPreprocessParams));
+  it('returns the same state on a second fit, and the matrix applyScale gives, bit for bit', () => {
+    expect(state).toEqual(fitPreprocess(X, names, defaultPreprocessParams).state);
     expect(Array.from(scaled.data)).toEqual(Array.from(applyScale(state, X).data));
   });
 
-  it('projectScaled of the scaled matrix equals applyPreprocess bit for bit', () => {
-    expect(Array.from(projectScaled(state, scaled).data)).toEqual(Array.from(applyPreprocess(state, X).data));
+  it('applyPreprocess of the scaled matrix ({ scaled: true }) equals applyPreprocess of X bit for bit', () => {
+    expect(Array.from(applyPreprocess(state, scaled, { scaled: true }).data)).toEqual(Array.from(applyPreprocess(state, X).data));
   });
 
   it('covarianceOf agrees with the row-by-row accumulator to 1e-12', () => {
@@ -280,7 +278,7 @@ describe('the scoring path', () => {
     }
   }
   const names = Array.from({ length: p }, (_, j) => `g${j}`);
-  const state = fitPreprocess(X, names, defaultPreprocessParams);
+  const state = fitPreprocess(X, names, defaultPreprocessParams).state;
 
   it('takes log1p of counts from a table that gives exactly Math.log1p', () => {
     expect(state.logTransform.slice(0, 2)).toEqual([true, true]);
@@ -299,13 +297,19 @@ describe('the scoring path', () => {
     expect(checked).toBe(2 * n);
   });
 
-  it('scaleAndProject equals projectScaled(applyScale) bit for bit, with the scaled rows in float32', () => {
+  it('the scoring kernel (scaleAndProjectRows) equals applyPreprocess of applyScale bit for bit, with the scaled rows in float32', () => {
     const scaled = applyScale(state, X);
-    const { reduced, scaled32 } = scaleAndProject(state, X);
-    expect(reduced.rows).toBe(n);
-    expect(reduced.cols).toBe(state.pca.nComponents);
-    expect(Array.from(reduced.data)).toEqual(Array.from(projectScaled(state, scaled).data));
-    expect(Array.from(reduced.data)).toEqual(Array.from(applyPreprocess(state, X).data));
+    const reduced = zeros(n, state.pca.nComponents);
+    const scaled32 = new Float32Array(n * p);
+    // In two calls, as score's chunks run it, split at row 700, off the kernel's 512-row grid.
+    const kernel = scaleAndProjectRows(state);
+    kernel(X, 0, 700, reduced.data, scaled32);
+    kernel(X, 700, n, reduced.data, scaled32);
+    expect(Array.from(reduced.data)).toEqual(Array.from(applyPreprocess(state, scaled, { scaled: true }).data));
+    const applied = applyPreprocess(state, X);
+    expect(applied.rows).toBe(n);
+    expect(applied.cols).toBe(state.pca.nComponents);
+    expect(Array.from(reduced.data)).toEqual(Array.from(applied.data));
     expect(Array.from(scaled32)).toEqual(Array.from(Float32Array.from(scaled.data)));
     // Against the plain dot products, summed over the features in order (rows are projected in
     // pairs, the odd last one paired with itself: neither may change a bit).
