@@ -8,30 +8,13 @@ import { stateReader } from '../core/validate.ts';
 import { zeros, type Matrix } from '../core/matrix.ts';
 import { fitPcaBasis, type PcaBasis } from './pca.ts';
 import { quantiles } from '../core/quantiles.ts';
+import type { PreprocessParams } from './params.ts';
 
 // Re-exported: callers and tests know them as the preprocess stage's quantile helpers.
 export { orderStatistics, quantiles } from '../core/quantiles.ts';
 
 // Readers for loading state from JSON (shared with the other stages' loaders).
 const { record: asRecord, array: asArray, finite: finiteNumber, integer: integerIn, numberArray, booleanArray, stringArray } = stateReader('preprocess');
-
-export interface PreprocessParams {
-  /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
-  clipQuantiles: [number, number];
-  /** A column with no negative values whose sample skewness (Fisher-Pearson g1) exceeds this is log1p-transformed. Default 1. */
-  logSkewThreshold: number;
-  /** Keep the fewest principal components whose cumulative explained variance reaches this share. Default 0.9. */
-  pcaVarianceTarget: number;
-  /** Upper bound on the components kept (at least 2 are always kept when there are 2 features). Default 16. */
-  maxComponents: number;
-}
-
-export const defaultPreprocessParams: PreprocessParams = {
-  clipQuantiles: [0.005, 0.995],
-  logSkewThreshold: 1,
-  pcaVarianceTarget: 0.9,
-  maxComponents: 16,
-};
 
 /** Learned preprocessing; every array except `pca` has one entry per feature, shape (p). */
 export interface PreprocessState {

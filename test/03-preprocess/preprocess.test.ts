@@ -2,21 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { fromRows, toRows, zeros, type Matrix } from '../../pipeline/core/matrix.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
-import {
-  applyPreprocess,
-  applyScale,
-  covarianceOf,
-  defaultPreprocessParams,
-  fitPreprocess,
-  fitPreprocessScaled,
-  projectScaled,
-  scaleAndProject,
-  loadPreprocessState,
-  orderStatistics,
-  quantiles,
-  sampleSkewness,
-  type PreprocessParams,
-} from '../../pipeline/03-preprocess/preprocess.ts';
+import { applyPreprocess, applyScale, covarianceOf, fitPreprocess, fitPreprocessScaled, projectScaled, scaleAndProject, loadPreprocessState, orderStatistics, quantiles, sampleSkewness } from '../../pipeline/03-preprocess/preprocess.ts';
+import { defaultPreprocessParams, type PreprocessParams } from '../../pipeline/03-preprocess/params.ts';
 import { CovarianceAccumulator, canonicalSign } from '../../pipeline/03-preprocess/pca.ts';
 
 const column = (m: Matrix, j: number): number[] => toRows(m).map((r) => r[j]!);

@@ -1,16 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  coldStartRows,
-  defaultColdStartParams,
-  encodeSignup,
-  fitColdStart,
-  fitColdStartEncoding,
-  loadColdStartState,
-  requiredMargin,
-  type ColdStartParams,
-  type ColdStartState,
-  type SignupAttributes,
-} from '../../pipeline/05-classify/coldstart.ts';
+import { coldStartRows, encodeSignup, fitColdStart, fitColdStartEncoding, loadColdStartState, requiredMargin, type ColdStartState, type SignupAttributes } from '../../pipeline/05-classify/coldstart.ts';
+import { defaultColdStartParams, type ColdStartParams } from '../../pipeline/05-classify/params.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
 import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
 import { parseConfig } from '../../pipeline/config/config.ts';

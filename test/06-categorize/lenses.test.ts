@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LENS_RULES_MARKDOWN, categorize, defaultLensParams, parseLensParams, type LensInput, type LensParams } from '../../pipeline/06-categorize/lenses.ts';
+import { LENS_RULES_MARKDOWN, categorize, type LensInput } from '../../pipeline/06-categorize/lenses.ts';
+import { defaultLensParams, parseLensParams, type LensParams } from '../../pipeline/06-categorize/params.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { INDUSTRY_CODES } from '../../pipeline/generate/archetypes.ts';
 

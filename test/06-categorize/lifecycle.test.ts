@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { categorize, defaultLensParams, fitLifecycle, parseLensParams, type LensInput, type LensParams } from '../../pipeline/06-categorize/lenses.ts';
+import { categorize, fitLifecycle, type LensInput } from '../../pipeline/06-categorize/lenses.ts';
+import { defaultLensParams, parseLensParams, type LensParams } from '../../pipeline/06-categorize/params.ts';
 import type { LifecycleFit } from '../../pipeline/06-categorize/lifecycle.ts';
 
 /**

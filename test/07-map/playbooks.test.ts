@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../pipeline/config/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
-import { PLAYBOOK_TABLE, parsePlaybookTable, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';
+import { PLAYBOOK_TABLE, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';
+import { parsePlaybookTable } from '../../pipeline/07-map/params.ts';
 import { dominantLensesOf, recommendCustomers, recommendFor } from '../../pipeline/07-map/recommend.ts';
 
 /** The thrown InputError of `f`, for checking its message and listed problems. */
