@@ -188,7 +188,7 @@ describe('trends from transactions alone', () => {
   });
 
   it('rejects transaction thresholds out of order, naming the key', () => {
-    expect(() => parseLensParams({ lifecycle: { txnGrowthMinTrend: -2 } })).toThrowError(/"lenses\.lifecycle\.txnGrowthMinTrend" \(-2\) must be greater than "lenses\.lifecycle\.txnDeclineMaxTrend" \(-1\)/);
-    expect(() => parseLensParams({ lifecycle: { startupMaxSpanShare: 1.5 } })).toThrowError(/"lenses\.lifecycle\.startupMaxSpanShare" must be at most 1/);
+    expect(() => parseLensParams({ lifecycle: { txnGrowthMinTrend: -2 } })).toThrowError(/lenses\.lifecycle\.txnGrowthMinTrend: expected more than txnDeclineMaxTrend \(-1\), got -2/);
+    expect(() => parseLensParams({ lifecycle: { startupMaxSpanShare: 1.5 } })).toThrowError(/lenses\.lifecycle\.startupMaxSpanShare: expected a number in \[0, 1\], got 1\.5/);
   });
 });
