@@ -26,7 +26,7 @@ export const defaultPreprocessParams: PreprocessParams = {
 /** The `preprocess` slice: each key's rule, and low <= high clip quantile. */
 export const preprocessParamsRule: Rule<PreprocessParams> = v.pipe(
   settingsOf(defaultPreprocessParams, {
-    clipQuantiles: v.tuple([number({ min: 0, max: 1 }), number({ min: 0, max: 1 })], (issue) => `expected [low, high] quantiles in [0, 1], got ${JSON.stringify(issue.input)}`),
+    clipQuantiles: v.strictTuple([number({ min: 0, max: 1 }), number({ min: 0, max: 1 })], (issue) => `expected [low, high] quantiles in [0, 1], got ${JSON.stringify(issue.input)}`),
     logSkewThreshold: number(),
     pcaVarianceTarget: number({ min: 0, max: 1, minOpen: true }),
     maxComponents: integer(1),
