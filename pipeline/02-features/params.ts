@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { crossCheck, isoDate, listOf, number, oneOf, orNull, settingsOf, text, userMap, type Problem, type Rule } from '../core/settings.ts';
 import type { VendorModule } from './catalog.ts';
-import { ATTRIBUTE_SPECS } from './feature-file.ts';
+import { CONTRACT } from '../01-ingest/contract.ts';
 
 /** Feature-stage settings. */
 export interface FeatureParams {
@@ -71,15 +71,17 @@ export const featureParamsRule: Rule<FeatureParams> = settingsOf(defaultFeatureP
   homeCurrency: orNull(text('a currency code')),
 });
 
+/** The customer attributes a feature table carries: the customers table's columns but its id (feature-file.ts ATTRIBUTE_SPECS). */
+const ATTRIBUTES = CONTRACT.customers.columns.map((c) => c.name).filter((name) => name !== 'customer_id');
+
 /** What a profile table needs once a file is named: its key, its date, and lists that do not overlap. */
 function profileTableProblems(p: ProfileTableParams): Problem[] {
   if (p.file === null) return [];
   const problems: Problem[] = [];
   if (!p.key) problems.push({ path: ['key'], message: `expected the customer id column of ${p.file}, got ${JSON.stringify(p.key)}` });
   if (p.asOf === null) problems.push({ path: ['asOf'], message: 'expected the date the table describes (YYYY-MM-DD), got null\na snapshot has no event dates to infer it from' });
-  const attributes = ATTRIBUTE_SPECS.map((s) => s.name);
   for (const a of Object.keys(p.attributes)) {
-    if (!attributes.includes(a)) problems.push({ path: ['attributes', a], message: `expected a customer attribute, got ${JSON.stringify(a)}\nattributes: ${attributes.join(', ')}` });
+    if (!ATTRIBUTES.includes(a)) problems.push({ path: ['attributes', a], message: `expected a customer attribute, got ${JSON.stringify(a)}\nattributes: ${ATTRIBUTES.join(', ')}` });
   }
   const both = p.exclude.filter((c) => p.categorical.includes(c));
   if (both.length) problems.push({ path: ['exclude'], message: `expected no column both excluded and categorical, got ${both.map((c) => `"${c}"`).join(', ')}` });
