@@ -19,9 +19,9 @@ const ENTRY_KEYS: Record<string, (defaults: never) => Rule<unknown>> = {
     return v.pipe(v.number(m), v.integer(m));
   },
   exclusiveModules: () => boolean(),
-  deployment: () => oneOf(DEPLOYMENTS),
-  modules: () => listOf(oneOf(MODULES), 'module ids'),
-  channels: () => listOf(oneOf(DEVICES), 'channels'),
+  deployment: () => oneOf(DEPLOYMENTS, 'a deployment'),
+  modules: () => listOf(oneOf(MODULES, 'a module'), 'module ids'),
+  channels: () => listOf(oneOf(DEVICES, 'a channel'), 'channels'),
   service: bilingual,
   why: bilingual,
   message: bilingual,

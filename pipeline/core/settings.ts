@@ -70,9 +70,10 @@ export function isoDate(): Rule<string> {
   return v.pipe(v.string(m), v.regex(/^\d{4}-\d{2}-\d{2}$/, m), v.check((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), m));
 }
 
-/** One of a fixed list of strings. */
-export function oneOf<const T extends string>(values: readonly T[]): Rule<T> {
-  return v.picklist(values, expected(`one of ${values.join(', ')}`));
+/** One of a fixed list of strings; `what` names the kind ("a module"). */
+export function oneOf<const T extends string>(values: readonly T[], what?: string): Rule<T> {
+  const list = `one of ${values.join(', ')}`;
+  return v.picklist(values, expected(what ? `${what} (${list})` : list));
 }
 
 /** A rule that also takes null; the message says so. */

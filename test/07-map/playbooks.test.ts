@@ -76,9 +76,9 @@ describe('the playbooks config slice', () => {
     expect(e.detail).toEqual([
       'and 6 more problems:',
       'playbooks.lifecycle.growth.editionShift: expected a whole number of steps on the edition ladder, got 1.5',
-      'playbooks.technology.low.deployment: expected one of cloud, on_prem, hybrid, got "mainframe"',
-      expect.stringMatching(/^playbooks\.industry\.retail\.modules\[1\]: expected one of general_ledger, .*, got "pos"$/),
-      'playbooks.industry.retail.channels[0]: expected one of web, desktop, mobile, api, got "fax"',
+      'playbooks.technology.low.deployment: expected a deployment (one of cloud, on_prem, hybrid), got "mainframe"',
+      expect.stringMatching(/^playbooks\.industry\.retail\.modules\[1\]: expected a module \(one of general_ledger, .*\), got "pos"$/),
+      'playbooks.industry.retail.channels[0]: expected a channel (one of web, desktop, mobile, api), got "fax"',
       'playbooks.buyerRole.it.message.zh: expected a non-empty string, got ""',
       'playbooks.size.micro.edition: expected an edition id from playbooks.editions (one of basic_cloud, standard, professional, enterprise), got "starter"',
     ]);
