@@ -209,6 +209,7 @@ const encoding = () =>
 export const ingestParamsRule: Rule<IngestParams> = v.pipe(
   settingsOf(defaultIngestParams, {
     dataDir: orNull(text('a folder path', true)),
+    // A table's column and value maps are checked against that table's contract, in ingestProblems.
     columns: userMap(v.unknown() as Rule<Record<string, ColumnSource>>, { keys: tableProblem, keepNotes: true }),
     files: userMap(text('a file or folder path', true), { keys: tableProblem, keepNotes: true }),
     values: userMap(v.unknown() as Rule<Record<string, Record<string, string>>>, { keys: tableProblem, keepNotes: true }),

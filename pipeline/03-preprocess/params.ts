@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import { crossCheck, integer, number, settingsOf, type Rule } from '../core/settings.ts';
 
+/** Preprocess-stage settings: the config slice `preprocess`. */
 export interface PreprocessParams {
   /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
   clipQuantiles: [number, number];
@@ -16,6 +17,7 @@ export interface PreprocessParams {
   maxComponents: number;
 }
 
+/** Default preprocess settings: clip at the 0.5% tails, log1p above skewness 1, the fewest components reaching 90% variance, at most 16. */
 export const defaultPreprocessParams: PreprocessParams = {
   clipQuantiles: [0.005, 0.995],
   logSkewThreshold: 1,

@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { crossCheck, integer, number, orNull, settingsOf, type Rule } from '../core/settings.ts';
 
+/** Cluster-stage settings: the config slice `cluster`. */
 export interface ClusterParams {
   /** Smallest k tried in selection. Default 2. */
   kMin: number;
@@ -48,6 +49,7 @@ export interface ClusterParams {
   noveltyQuantile: number;
 }
 
+/** Default cluster settings: k from 2 to 12, chosen on a 4,000-row sample. */
 export const defaultClusterParams: ClusterParams = {
   kMin: 2,
   kMax: 12,

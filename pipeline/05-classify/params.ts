@@ -2,7 +2,6 @@
  * The classify stage's settings: the segment classifier's hyper-parameters (config slice
  * `classify`) and the cold-start model's (slice `coldStart`, which holds its own classifier's).
  */
-import * as v from 'valibot';
 import { integer, listOf, number, settingsOf, type Rule } from '../core/settings.ts';
 
 /** Hyper-parameters of the segment classifier: a softmax MLP trained with Adam on cross-entropy. */

@@ -52,9 +52,6 @@ export function number(range: { min?: number; max?: number; minOpen?: boolean; m
   return v.pipe(v.number(m), v.finite(m), v.check(inRange, m));
 }
 
-/** A share in [0, 1]. */
-export const share = (): Rule<number> => number({ min: 0, max: 1 });
-
 /** true or false. */
 export const boolean = (): Rule<boolean> => v.boolean(expected('true or false'));
 
@@ -78,6 +75,8 @@ export function oneOf<const T extends string>(values: readonly T[], what?: strin
 
 /** A rule that also takes null; the message says so. */
 export function orNull<T>(rule: Rule<T>): Rule<T | null> {
+  // Said when the value is neither null nor of the rule's type; a value of the type that breaks
+  // the rule (a string that is no date) gets the rule's own message.
   return v.union([v.null(), rule], (issue) => {
     const inner = issue.issues?.find((i) => i.expected !== 'null');
     return inner ? `${inner.message.replace(/, got .*$/s, '')} or null, got ${shown(issue.input)}` : `expected null, got ${shown(issue.input)}`;
@@ -98,6 +97,7 @@ export interface Problem {
 /** A check across the keys of a typed settings object (kMin <= kMax); each problem is an issue at its path. */
 export function crossCheck<T>(problems: (value: T) => Problem[]) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
+    // A key of the wrong type leaves nothing to compare; its own rule has reported it.
     if (!dataset.typed) return;
     for (const p of problems(dataset.value)) addIssue({ message: p.message, input: undefined, path: pathItems(dataset.value, p.path) });
   });
@@ -128,7 +128,6 @@ export function settingsOf<T extends object>(defaults: T, rules: Rules<T>): Rule
     if (!rule) throw new Error(`settingsOf: no rule for "${key}"`);
     entries[key] = v.optional(rule, () => structuredClone(defaults[key]));
   }
-  const known = Object.keys(entries).join(', ');
   return strictSettings(entries) as unknown as Rule<T>;
 }
 
@@ -215,7 +214,7 @@ function issueLines(issue: v.BaseIssue<unknown>, prefix: string): string[] {
 export function parseSettings<T>(rule: Rule<T>, json: unknown, source: string, prefix = ''): T {
   const r = v.safeParse(rule, json);
   if (r.success) return r.output;
-  // A value can break two actions of one rule (0.5 for "an integer >= 1"): one line each.
+  // A value can break two actions of one rule (0.5 is neither an integer nor >= 1): it is reported once.
   const seen = new Set<string>();
   const [first, ...rest] = r.issues.map((issue) => issueLines(issue, prefix)).filter((lines) => !seen.has(lines[0]!) && seen.add(lines[0]!));
   const [message, ...notes] = first!;
