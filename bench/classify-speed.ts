@@ -10,8 +10,10 @@
  * one line per stage with wall and CPU seconds, then the held-out agreements.
  */
 import { initBackend } from '../pipeline/05-classify/backend.ts';
-import { defaultColdStartParams, fitColdStart, predictColdStart, type SignupAttributes } from '../pipeline/05-classify/coldstart.ts';
-import { defaultClassifierParams, fitClassifier, predictProba } from '../pipeline/05-classify/mlp.ts';
+import { fitColdStart, predictColdStart, type SignupAttributes } from '../pipeline/05-classify/coldstart.ts';
+import { defaultColdStartParams } from '../pipeline/05-classify/params.ts';
+import { fitClassifier, predictProba } from '../pipeline/05-classify/mlp.ts';
+import { defaultClassifierParams } from '../pipeline/05-classify/params.ts';
 import { quietLogger } from '../pipeline/core/log.ts';
 import type { Matrix } from '../pipeline/core/matrix.ts';
 import { makeRng } from '../pipeline/core/random.ts';

@@ -8,7 +8,8 @@ import { candidates, profileCandidate, valueShares, type ColumnProfile, type Fil
 import { closestNames } from './names.ts';
 import { defaultIngestParams, normaliseEnum, type ColumnSource } from './params.ts';
 import { stemOf, SUPPORTED_EXTENSIONS } from './sources.ts';
-import { defaultLensParams, normaliseIndustryCode } from '../06-categorize/lenses.ts';
+import { normaliseIndustryCode } from '../06-categorize/lenses.ts';
+import { defaultLensParams } from '../06-categorize/params.ts';
 import { openDuck } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { proposeProfileTable, type ProfileProposal } from './init-profile.ts';

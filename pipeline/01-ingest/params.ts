@@ -1,6 +1,7 @@
 import { CONTRACT, DEFAULT_MISSING_VALUES, TABLE_NAMES, type ColumnSpec, type TableName } from './contract.ts';
 import { closestNames } from './names.ts';
-import { InputError } from '../core/errors.ts';
+import * as v from 'valibot';
+import { boolean, crossCheck, expected, isoDate, listOf, number, oneOf, orNull, parseSettings, settingsOf, shown, text, userMap, type Problem, type Rule } from '../core/settings.ts';
 
 /**
  * Where a contract column comes from in the user's file: a column name, a column with a
@@ -89,16 +90,17 @@ const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typ
 /** Keys starting with `$` document a config file ("$comment") and are never settings. */
 const userKeys = (o: Record<string, unknown>): [string, unknown][] => Object.entries(o).filter(([k]) => !k.startsWith('$'));
 
-function tableOf(key: string, where: string): TableName {
-  if ((TABLE_NAMES as readonly string[]).includes(key)) return key as TableName;
-  throw new InputError(`${where}: unknown table "${key}"`, [`tables: ${TABLE_NAMES.join(', ')}`, `closest: ${closestNames(key, TABLE_NAMES).join(', ')}`]);
+/** The problem with a table name, or null. */
+function tableProblem(key: string): string | null {
+  if ((TABLE_NAMES as readonly string[]).includes(key)) return null;
+  return `expected a table of the contract, got "${key}"\ntables: ${TABLE_NAMES.join(', ')}\nclosest: ${closestNames(key, TABLE_NAMES).join(', ')}`;
 }
 
-function columnOf(table: TableName, key: string, where: string): ColumnSpec {
+function columnOf(table: TableName, key: string): ColumnSpec | Problem {
   const spec = CONTRACT[table].columns.find((c) => c.name === key);
   if (spec) return spec;
   const names = CONTRACT[table].columns.map((c) => c.name);
-  throw new InputError(`${where}: "${key}" is not a column of ${table}`, [`${table} columns: ${names.join(', ')}`, `closest: ${closestNames(key, names).join(', ')}`]);
+  return { path: [key], message: `expected a column of ${table}, got "${key}"\n${table} columns: ${names.join(', ')}\nclosest: ${closestNames(key, names).join(', ')}` };
 }
 
 /** Checks a column source and returns the problem, or null. */
@@ -138,70 +140,100 @@ export function encodingSupported(label: string): boolean {
   }
 }
 
-/**
- * Checks the parts of the ingest slice the generic config merge cannot: table and column names
- * in the maps, column sources, enum targets, units, dates. Throws an InputError naming the key.
- */
-export function validateIngestParams(p: IngestParams, source = 'config'): void {
-  const at = (path: string) => `${source}: "ingest.${path}"`;
-  for (const [t, map] of userKeys(p.columns as Record<string, unknown>)) {
-    const table = tableOf(t, at('columns'));
-    if (!isObject(map)) throw new InputError(`${at(`columns.${t}`)} must be an object of contract column → your column`);
-    for (const [c, src] of userKeys(map)) {
-      const spec = columnOf(table, c, at(`columns.${t}`));
+const within = (prefix: (string | number)[], problems: Problem[]): Problem[] => problems.map((p) => ({ ...p, path: [...prefix, ...p.path] }));
+
+/** `columns.<table>.<column>`: contract columns, each with a usable source. */
+function columnsProblems(table: TableName, map: unknown): Problem[] {
+  if (!isObject(map)) return [{ path: [], message: `expected an object of contract column → your column, got ${shown(map)}` }];
+  const problems: Problem[] = [];
+  for (const [c, src] of userKeys(map)) {
+    const spec = columnOf(table, c);
+    if ('path' in spec) problems.push(spec);
+    else {
       const problem = columnSourceProblem(spec, src);
-      if (problem) throw new InputError(`${at(`columns.${t}.${c}`)} ${problem}`, [`got ${JSON.stringify(src)}`]);
+      if (problem) problems.push({ path: [c], message: `${problem}, got ${shown(src)}` });
     }
   }
-  for (const [t, path] of userKeys(p.files as Record<string, unknown>)) {
-    tableOf(t, at('files'));
-    if (typeof path !== 'string' || path === '') throw new InputError(`${at(`files.${t}`)} must be a file or folder path`);
-  }
-  for (const [t, byColumn] of userKeys(p.values as Record<string, unknown>)) {
-    const table = tableOf(t, at('values'));
-    if (!isObject(byColumn)) throw new InputError(`${at(`values.${t}`)} must be an object of column → value map`);
-    for (const [c, map] of userKeys(byColumn)) {
-      const spec = columnOf(table, c, at(`values.${t}`));
-      if (spec.type !== 'string') throw new InputError(`${at(`values.${t}.${c}`)}: value maps apply to text columns, ${c} is ${spec.type}`);
-      if (!isObject(map)) throw new InputError(`${at(`values.${t}.${c}`)} must be an object of your value → contract value`);
+  return problems;
+}
+
+/** `values.<table>.<column>`: text columns, each mapped onto the contract's values where it has a closed list. */
+function valuesProblems(table: TableName, byColumn: unknown): Problem[] {
+  if (!isObject(byColumn)) return [{ path: [], message: `expected an object of column → value map, got ${shown(byColumn)}` }];
+  const problems: Problem[] = [];
+  for (const [c, map] of userKeys(byColumn)) {
+    const spec = columnOf(table, c);
+    if ('path' in spec) {
+      problems.push(spec);
+      continue;
+    }
+    if (spec.type !== 'string') problems.push({ path: [c], message: `expected a text column (value maps apply to text columns), got ${c}, which is ${spec.type}` });
+    else if (!isObject(map)) problems.push({ path: [c], message: `expected an object of your value → contract value, got ${shown(map)}` });
+    else {
       for (const [from, to] of userKeys(map)) {
-        if (typeof to !== 'string') throw new InputError(`${at(`values.${t}.${c}`)}["${from}"] must be a string`);
+        if (typeof to !== 'string') problems.push({ path: [c, from], message: `expected a string, got ${shown(to)}` });
         // An open vocabulary (module) takes any target: a catalog id, or the vendor's own name.
-        if (spec.allowed && !spec.allowed.includes(normaliseEnum(to))) {
-          throw new InputError(`${at(`values.${t}.${c}`)}["${from}"] maps to "${to}", which is not one of ${spec.allowed.join(', ')}`, [`closest: ${closestNames(to, spec.allowed).join(', ')}`]);
+        else if (spec.allowed && !spec.allowed.includes(normaliseEnum(to))) {
+          problems.push({ path: [c, from], message: `maps to "${to}", which is not one of ${spec.allowed.join(', ')}\nclosest: ${closestNames(to, spec.allowed).join(', ')}` });
         }
       }
     }
   }
-  if (!p.missingValues.every((v) => typeof v === 'string')) throw new InputError(`${at('missingValues')} must be a list of strings`);
-  for (const key of ['delimiter', 'quote'] as const) {
-    const v = p.csv[key];
-    if (v !== null && (typeof v !== 'string' || [...v].length !== 1 || v === '\n' || v === '\r')) throw new InputError(`${at(`csv.${key}`)} must be one character or null, got ${JSON.stringify(v)}`);
+  return problems;
+}
+
+/** What the key rules cannot see: the maps' tables and columns, the CSV dialect, derived customers. */
+function ingestProblems(p: IngestParams): Problem[] {
+  const problems: Problem[] = [];
+  const tables = (map: object) => userKeys(map as Record<string, unknown>).filter(([t]) => tableProblem(t) === null) as [TableName, unknown][];
+  for (const [t, map] of tables(p.columns)) problems.push(...within(['columns', t], columnsProblems(t, map)));
+  for (const [t, byColumn] of tables(p.values)) problems.push(...within(['values', t], valuesProblems(t, byColumn)));
+  if (p.csv.delimiter !== null && p.csv.delimiter === p.csv.quote) problems.push({ path: ['csv', 'quote'], message: `expected a quote other than the delimiter, got ${shown(p.csv.quote)}` });
+  const from = p.deriveCustomers.from;
+  if (from !== null) {
+    if (p.columns.customers?.customer_id !== undefined) problems.push({ path: ['columns', 'customers', 'customer_id'], message: `customers derived from ${from} take their id from ${from}.customer_id; remove this mapping` });
+    if (p.files.customers !== undefined) problems.push({ path: ['files', 'customers'], message: `customers are derived from ${from}; remove this file or set "deriveCustomers.from": null` });
   }
-  if (p.csv.delimiter !== null && p.csv.delimiter === p.csv.quote) throw new InputError(`${at('csv')}: delimiter and quote must differ`);
-  if (typeof p.csv.encoding !== 'string' || (p.csv.encoding !== 'auto' && !encodingSupported(p.csv.encoding))) {
-    throw new InputError(`${at('csv.encoding')}: unknown encoding ${JSON.stringify(p.csv.encoding)}`, ['use "auto" (UTF-8) or a label such as "gb18030", "gbk", "big5", "utf-16le", "latin1", "windows-1252"']);
-  }
-  if (!(p.units.annualRevenue in REVENUE_TO_THOUSANDS)) throw new InputError(`${at('units.annualRevenue')} must be one of units, thousands, millions, got ${JSON.stringify(p.units.annualRevenue)}`);
-  if (!(Number.isFinite(p.units.amountScale) && p.units.amountScale > 0)) throw new InputError(`${at('units.amountScale')} must be a positive number, got ${JSON.stringify(p.units.amountScale)}`);
-  if (p.units.currency !== null && !(typeof p.units.currency === 'string' && /^[A-Z]{3}$/.test(p.units.currency))) {
-    throw new InputError(`${at('units.currency')} must be an ISO 4217 code such as "USD" or null, got ${JSON.stringify(p.units.currency)}`);
-  }
-  if (p.deriveCustomers.from !== null && p.deriveCustomers.from !== 'transactions' && p.deriveCustomers.from !== 'usage_events') {
-    throw new InputError(`${at('deriveCustomers.from')} must be "transactions", "usage_events" or null, got ${JSON.stringify(p.deriveCustomers.from)}`);
-  }
-  if (!['mode', 'first', 'last'].includes(p.deriveCustomers.attributes)) throw new InputError(`${at('deriveCustomers.attributes')} must be mode, first or last, got ${JSON.stringify(p.deriveCustomers.attributes)}`);
-  if (p.deriveCustomers.from !== null) {
-    const own = p.columns.customers?.customer_id;
-    if (own !== undefined) throw new InputError(`${at('columns.customers.customer_id')}: customers derived from ${p.deriveCustomers.from} take their id from ${p.deriveCustomers.from}.customer_id; remove this mapping`);
-    if (p.files.customers !== undefined) throw new InputError(`${at('files.customers')}: customers are derived from ${p.deriveCustomers.from}; remove this file or set "deriveCustomers.from": null`);
-  }
-  if (p.asOf !== null && !(typeof p.asOf === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.asOf) && !Number.isNaN(Date.parse(`${p.asOf}T00:00:00Z`)))) {
-    throw new InputError(`${at('asOf')} must be a date "YYYY-MM-DD" or null, got ${JSON.stringify(p.asOf)}`);
-  }
-  if (!(p.quarantineLimit >= 0 && p.quarantineLimit <= 1)) throw new InputError(`${at('quarantineLimit')} must be a share between 0 and 1, got ${JSON.stringify(p.quarantineLimit)}`);
-  if (typeof p.normaliseIds !== 'boolean') throw new InputError(`${at('normaliseIds')} must be true or false, got ${JSON.stringify(p.normaliseIds)}`);
-  if (p.dataDir !== null && (typeof p.dataDir !== 'string' || p.dataDir === '')) throw new InputError(`${at('dataDir')} must be a folder path or null`);
+  return problems;
+}
+
+const csvCharacter = () => orNull(v.pipe(text('one character'), v.check((c) => [...c].length === 1 && c !== '\n' && c !== '\r', expected('one character'))));
+
+const encoding = () =>
+  v.pipe(
+    text('an encoding label'),
+    v.check((e) => e === 'auto' || encodingSupported(e), (i) => `unknown encoding ${shown(i.input)}\nuse "auto" (UTF-8) or a label such as "gb18030", "gbk", "big5", "utf-16le", "latin1", "windows-1252"`),
+  );
+
+/** The `ingest` slice: each key's rule, the user's maps checked against the contract. */
+export const ingestParamsRule: Rule<IngestParams> = v.pipe(
+  settingsOf(defaultIngestParams, {
+    dataDir: orNull(text('a folder path', true)),
+    // A table's column and value maps are checked against that table's contract, in ingestProblems.
+    columns: userMap(v.unknown() as Rule<Record<string, ColumnSource>>, { keys: tableProblem, keepNotes: true }),
+    files: userMap(text('a file or folder path', true), { keys: tableProblem, keepNotes: true }),
+    values: userMap(v.unknown() as Rule<Record<string, Record<string, string>>>, { keys: tableProblem, keepNotes: true }),
+    missingValues: listOf(text(), 'strings'),
+    csv: settingsOf(defaultIngestParams.csv, { delimiter: csvCharacter(), quote: csvCharacter(), encoding: encoding() }),
+    units: settingsOf(defaultIngestParams.units, {
+      annualRevenue: oneOf(['units', 'thousands', 'millions']),
+      amountScale: number({ min: 0, minOpen: true }),
+      currency: orNull(v.pipe(text('an ISO 4217 code such as "USD"'), v.regex(/^[A-Z]{3}$/, expected('an ISO 4217 code such as "USD"')))),
+    }),
+    deriveCustomers: settingsOf(defaultIngestParams.deriveCustomers, { from: orNull(oneOf(['transactions', 'usage_events'])), attributes: oneOf(['mode', 'first', 'last']) }),
+    asOf: orNull(isoDate()),
+    quarantineLimit: number({ min: 0, max: 1 }),
+    normaliseIds: boolean(),
+  }),
+  crossCheck(ingestProblems),
+);
+
+/**
+ * Checks an ingest slice built in code (the `--as-of` flag, a capped quarantine limit) with the
+ * config's rule. Throws an InputError naming `ingest.<key path>`.
+ */
+export function validateIngestParams(p: IngestParams, source = 'config'): void {
+  parseSettings(ingestParamsRule, p, source, 'ingest');
 }
 
 /** The enum normal form: trimmed, lower case, runs of spaces and dashes as `_` (mirrors the SQL in checks.ts). */

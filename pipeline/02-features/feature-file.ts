@@ -10,7 +10,8 @@ import type { Logger } from '../core/log.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import { sharedZeros } from '../core/matrix.ts';
 import { FEATURE_NAMES, featureCatalog, needsAbsentTable } from './catalog.ts';
-import { activityFrom, featureSql, resolveVendorModules, type FeatureParams, type FeatureSqlDialect, type FeatureTable } from './features.ts';
+import { activityFrom, featureSql, resolveVendorModules, type FeatureSqlDialect, type FeatureTable } from './features.ts';
+import type { FeatureParams } from './params.ts';
 
 /**
  * A precomputed feature table (`train --features FILE`, `score --features FILE`): one row per

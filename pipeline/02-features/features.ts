@@ -14,21 +14,7 @@ import {
   vendorModuleFeatures,
   type VendorModule,
 } from './catalog.ts';
-
-/** Feature-stage settings. */
-export interface FeatureParams {
-  /** A transaction with |amount| below this counts as a small ticket (in the data's currency unit). */
-  smallTicketAmount: number;
-  /** The vendor's home currency for `foreign_share`; null = the most common currency in the data. */
-  homeCurrency: string | null;
-  /**
-   * Fitted, not configured: the vendor modules with a share of their own, recorded in the bundle
-   * (resolveVendorModules). Absent = none, every vendor module is pooled in `share_vendor_other`.
-   */
-  vendorModules?: readonly VendorModule[];
-}
-
-export const defaultFeatureParams: FeatureParams = { smallTicketAmount: 100, homeCurrency: null };
+import type { FeatureParams } from './params.ts';
 
 /** SQL: the most common transaction currency, ties broken by code so the choice is deterministic; '' without one. */
 const MOST_COMMON_CURRENCY = `SELECT coalesce((SELECT currency FROM transactions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1), '') AS home`;

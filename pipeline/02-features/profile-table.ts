@@ -9,46 +9,7 @@ import { openDuck, queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger } from '../core/log.ts';
 import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN, readFeatureFile } from './feature-file.ts';
-
-/**
- * A profile table: the export a vendor has when its systems already keep one row per customer
- * with measures (balances, charges, tenure in months, counts, plan and service flags) and no
- * event or transaction lines — a CRM or billing snapshot such as the Telco churn table or a
- * card issuer's CC GENERAL. finseg segments it as a feature table (feature-file.ts): this
- * module turns the vendor's table into one, under the vendor's own column names:
- *
- * - the key column becomes `customer_id`;
- * - `exclude`d columns (an outcome such as `Churn`, free text, names) are left out, so an
- *   outcome never shapes the segments it is later compared with;
- * - each `categorical` text column becomes 0/1 indicator columns named `<column>=<value>`, one
- *   per value seen at training (a two-valued column keeps only its less common value, the other
- *   being its complement); a blank stays missing;
- * - every other column is a numeric feature (a blank or NA is missing);
- * - `as_of` is the configured date: a snapshot has no event dates to infer it from.
- */
-export interface ProfileTableParams {
-  /** The table's file (or folder), relative to the data folder; null = no profile table. */
-  file: string | null;
-  /** The vendor's customer id column. */
-  key: string | null;
-  /** Columns that are not features: outcomes (churn), names, free text. */
-  exclude: string[];
-  /** Text columns encoded as 0/1 indicators per value. */
-  categorical: string[];
-  /**
-   * Contract customer attributes (industry, employees, annual_revenue, founded_year, region,
-   * edition, deployment, buyer_role, signup_date) → the vendor's column, for the lenses and cold
-   * start. A mapped text column is an attribute only; a mapped numeric column (revenue,
-   * head-count) stays a feature too, since in a snapshot it is one of the measures.
-   */
-  attributes: Record<string, string>;
-  /** Unit of the column mapped to annual_revenue (the contract holds thousands). */
-  revenueUnit: 'units' | 'thousands' | 'millions';
-  /** The date the snapshot describes, YYYY-MM-DD. */
-  asOf: string | null;
-}
-
-export const defaultProfileTableParams: ProfileTableParams = { file: null, key: null, exclude: [], categorical: [], attributes: {}, revenueUnit: 'units', asOf: null };
+import type { ProfileTableParams } from './params.ts';
 
 /** Multiplier from `revenueUnit` to the contract's thousands. */
 const TO_THOUSANDS = { units: 0.001, thousands: 1, millions: 1000 } as const;
@@ -60,21 +21,6 @@ const INDICATOR = '=';
 /** The name of the indicator column for `value` of categorical `column`. */
 export function indicatorName(column: string, value: string): string {
   return `${column}${INDICATOR}${value}`;
-}
-
-/** Checks a profile-table setting; names the key and the expectation. */
-export function validateProfileTableParams(p: ProfileTableParams, source = 'config'): void {
-  if (p.file === null) return;
-  if (!p.key) throw new InputError(`${source}: "profileTable.key" must name the customer id column of ${p.file}`);
-  if (p.asOf === null || !/^\d{4}-\d{2}-\d{2}$/.test(String(p.asOf))) {
-    throw new InputError(`${source}: "profileTable.asOf" must be the date the table describes (YYYY-MM-DD)`, ['a snapshot has no event dates to infer it from']);
-  }
-  for (const a of Object.keys(p.attributes)) {
-    if (!ATTRIBUTE_SPECS.some((s) => s.name === a)) throw new InputError(`${source}: "profileTable.attributes.${a}" is not a customer attribute`, [`attributes: ${ATTRIBUTE_SPECS.map((s) => s.name).join(', ')}`]);
-  }
-  if (!(p.revenueUnit in TO_THOUSANDS)) throw new InputError(`${source}: "profileTable.revenueUnit" must be units, thousands or millions`);
-  const both = p.exclude.filter((c) => p.categorical.includes(c));
-  if (both.length) throw new InputError(`${source}: ${both.map((c) => `"${c}"`).join(', ')} is both excluded and categorical in "profileTable"`);
 }
 
 /**

@@ -10,6 +10,7 @@ import { zeros, type Matrix } from '../core/matrix.ts';
 import { covarianceOf, fitPcaBasis, type PcaBasis } from './pca.ts';
 import { checkPreprocessColumns, fitScale, makeRowScaler, type ScaleState } from './scale.ts';
 import { basisOf, projectRows, scaleAndProjectRows } from './project.ts';
+import type { PreprocessParams } from './params.ts';
 
 // Re-exported: callers, notebooks and tests reach these through the stage's entry file.
 export { orderStatistics, quantiles } from '../core/quantiles.ts';
@@ -19,26 +20,6 @@ export { covarianceOf } from './pca.ts';
 
 // Readers for loading state from JSON (shared with the other stages' loaders).
 const { record: asRecord, array: asArray, finite: finiteNumber, integer: integerIn, numberArray, booleanArray, stringArray } = stateReader('preprocess');
-
-/** Hyper-parameters of the preprocess stage. */
-export interface PreprocessParams {
-  /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
-  clipQuantiles: [number, number];
-  /** A column with no negative values whose sample skewness (Fisher-Pearson g1) exceeds this is log1p-transformed. Default 1. */
-  logSkewThreshold: number;
-  /** Keep the fewest principal components whose cumulative explained variance reaches this share. Default 0.9. */
-  pcaVarianceTarget: number;
-  /** Upper bound on the components kept (at least 2 are always kept when there are 2 features). Default 16. */
-  maxComponents: number;
-}
-
-/** Default preprocess settings (documented field by field on PreprocessParams). */
-export const defaultPreprocessParams: PreprocessParams = {
-  clipQuantiles: [0.005, 0.995],
-  logSkewThreshold: 1,
-  pcaVarianceTarget: 0.9,
-  maxComponents: 16,
-};
 
 /** Learned preprocessing: the scaling constants (scale.ts), one entry per feature, and the PCA basis. */
 export interface PreprocessState extends ScaleState {

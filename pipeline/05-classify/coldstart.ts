@@ -1,7 +1,8 @@
 import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { perValue } from '../core/memo.ts';
-import { defaultClassifierParams, fitClassifier, loadClassifierState, predictProba, type ClassifierParams, type ClassifierState } from './mlp.ts';
+import { fitClassifier, loadClassifierState, predictProba, type ClassifierState } from './mlp.ts';
+import type { ColdStartParams } from './params.ts';
 import type { SignupAttributes } from './signup.ts';
 
 // Re-exported: train, score and the tests take the signup adapter from the cold-start module.
@@ -31,58 +32,6 @@ export interface ActivityProfile {
   activeSegments: boolean[];
 }
 
-/** Cold-start settings: the config slice `coldStart`. */
-export interface ColdStartParams {
-  /**
-   * A customer with fewer usage events plus transactions than this in its whole history (up to
-   * the as-of date) is scored by the cold-start model; training uses only customers at or above it.
-   */
-  minHistory: number;
-  /** A region or edition seen on fewer training customers than this is encoded as `other`, so one-off spellings get no column. */
-  minCategoryCount: number;
-  /** The cold-start MLP's hyper-parameters (the same knobs as `classify`). */
-  classifier: ClassifierParams;
-  /**
-   * The least lift over the majority-class baseline (accuracy points, 0-1) the model must show on
-   * held-out customers to be used; the margin required is this or two standard errors of the
-   * baseline on the held-out count, whichever is larger, so a small held-out set cannot pass by luck.
-   */
-  minLift: number;
-  /** Days since last activity beyond which a customer is inactive (the features' 90-day window: no activity in it). */
-  inactiveAfterDays: number;
-  /** A segment is "active" when at least this share of its training customers was not inactive ("mostly": half). */
-  activeSegmentShare: number;
-}
-
-/**
- * Default cold-start settings. minHistory 3 is measured (docs/lenses.md): on generated new customers
- * behaviour places a customer better than signup attributes from 3 history rows on, worse below.
- * The MLP is smaller than the behavioural one because its input is a few dozen one-hot columns.
- * Batches of 1024 from step size 0.01, decaying: for a net this small tfjs's cost is per Adam
- * step, so large batches halve an epoch's cost against batches of 256 at a constant 0.003.
- * Held-out agreement, mean of three seeds, on the demo's 20k customers and the benchmark's 100k
- * (S): 86.79% and 83.01%, against 86.87% and 83.14% with those small batches, inside the seeds' own spread (~1 and ~0.4 points); 10 epochs lose about a
- * point on the demo, 30 gain 0.1-0.2 for 1.5x the training time.
- */
-export const defaultColdStartParams: ColdStartParams = {
-  minHistory: 3,
-  minCategoryCount: 20,
-  classifier: { ...defaultClassifierParams, hidden: [32], epochs: 20, batchSize: 1024, learningRate: 0.01 },
-  minLift: 0.05,
-  inactiveAfterDays: 90,
-  activeSegmentShare: 0.5,
-};
-
-/** Rejects cold-start settings outside their meaning (`source` names the config in the message). */
-export function validateColdStartParams(params: ColdStartParams, source: string): void {
-  const bad = (key: string, rule: string): never => {
-    throw new InputError(`${source}: coldStart.${key} must be ${rule}`);
-  };
-  if (!(params.minHistory >= 0)) bad('minHistory', 'a number >= 0');
-  if (!(params.minLift >= 0 && params.minLift <= 1)) bad('minLift', 'between 0 and 1 (accuracy points as a fraction)');
-  if (!(params.inactiveAfterDays > 0)) bad('inactiveAfterDays', 'a number of days > 0');
-  if (!(params.activeSegmentShare > 0 && params.activeSegmentShare <= 1)) bad('activeSegmentShare', 'in (0, 1]');
-}
 
 const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;
 const CATEGORICAL = ['industry', 'buyer_role', 'region', 'deployment', 'edition'] as const;

@@ -12,45 +12,7 @@ import { InputError } from '../core/errors.ts';
 import { quietLogger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
-
-/** Hyper-parameters of the segment classifier: a softmax MLP trained with Adam on cross-entropy. */
-export interface ClassifierParams {
-  /** Units of each hidden ReLU layer, input side first; [] is multinomial logistic regression. */
-  hidden: number[];
-  /** Passes over the training rows. */
-  epochs: number;
-  /** Rows per Adam step. */
-  batchSize: number;
-  /** Adam step size in the first epoch; it decays linearly over the epochs, to learningRate / epochs in the last. */
-  learningRate: number;
-  /** Share of each segment held out (stratified) to measure accuracy, in (0, 1). */
-  heldOutShare: number;
-  /**
-   * Training rows beyond this are subsampled (seeded). The MLP only has to reproduce nearest-centroid
-   * segments: on the benchmark's 100k customers (k = 9), measured with 30 epochs, held-out agreement
-   * is 98.5% from 10k rows, 98.8% from 20k and 99.0% from both 40k and all 80k, while each row
-   * costs ~2.4 us an epoch (backprop.ts; docs/performance.md). Default 40,000.
-   */
-  maxTrainRows: number;
-}
-
-/**
- * Default classifier settings. 8 epochs of 512 rows a step, the step size decaying from 0.005: an
- * epoch costs a fixed time per training row (~2.4 us with backprop.ts; ~10-14 us with tfjs's
- * optimizer), so epochs set the cost at any size. Held-out agreement with k-means, mean of three
- * seeds, on the benchmark's 100k customers (S, k = 9) and the demo's 20k: 99.08% and 99.16%.
- * 30 epochs of 256 at a constant 0.003 reach only 98.77% and 98.82% at four times the CPU time,
- * and 8 epochs of 256 at a constant 0.003 reach 98.79% on S: the decay settles the weights instead
- * of leaving them wherever the last full-size steps put them.
- */
-export const defaultClassifierParams: ClassifierParams = {
-  hidden: [64, 32],
-  epochs: 8,
-  batchSize: 512,
-  learningRate: 0.005,
-  heldOutShare: 0.2,
-  maxTrainRows: 40_000,
-};
+import type { ClassifierParams } from './params.ts';
 
 /** How well the fitted classifier reproduces the segments. */
 export interface ClassifierMetrics {

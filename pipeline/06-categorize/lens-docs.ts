@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LENS_RULES_MARKDOWN, defaultLensParams, type LensParams } from './lenses.ts';
+import { LENS_RULES_MARKDOWN } from './lenses.ts';
+import { defaultLensParams, type LensParams } from './params.ts';
 
 /**
  * Keeps the lens rules in the docs identical to the code: README.md and docs/lenses.md hold

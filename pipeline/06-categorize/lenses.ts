@@ -1,8 +1,6 @@
-import { InputError } from '../core/errors.ts';
 import { perValue } from '../core/memo.ts';
-import { mergeSettings } from '../core/settings.ts';
-import { DEFAULT_INDUSTRY_MAP } from './industries.ts';
-import { defaultLifecycleParams, lifecycleOf, lifecycleRulesMarkdown, startupWindow, type LifecycleFit, type LifecycleParams } from './lifecycle.ts';
+import { lifecycleOf, lifecycleRulesMarkdown, startupWindow, type LifecycleFit } from './lifecycle.ts';
+import type { LensParams } from './params.ts';
 
 export { fitLifecycle } from './lifecycle.ts';
 export * from './labels.ts';
@@ -14,78 +12,6 @@ import { type BuyerRoleLabel, type CustomerLenses, type IndustryLabel, type Lens
  * (config slice `lenses`), the rules are documented once in `LENS_RULES_MARKDOWN`, and a
  * missing input gives the label `unknown` rather than a guess.
  */
-
-/** Rule thresholds of the five lenses: the config slice `lenses`, recorded in every bundle's manifest. */
-export interface LensParams {
-  size: {
-    /** Head-count ceilings of the bands, inclusive (EU SME definition: < 10, < 50, < 250). */
-    microMaxEmployees: number;
-    smallMaxEmployees: number;
-    mediumMaxEmployees: number;
-    /** Annual-revenue ceilings of the bands, inclusive, in `revenueUnit`. */
-    microMaxRevenue: number;
-    smallMaxRevenue: number;
-    mediumMaxRevenue: number;
-    /** The unit of `customers.annual_revenue` the revenue ceilings are in; documentation only. */
-    revenueUnit: string;
-  };
-  /** Raw industry code → industry. Keys match case-insensitively, with spaces and dashes normalised. */
-  industryMap: Record<string, IndustryLabel>;
-  /** An unmapped all-digit code of 3–6 digits (a detailed NAICS code) falls back to its 2-digit sector. */
-  industryNaicsFallback: boolean;
-  /** The lifecycle rule's thresholds (lifecycle.ts, where each default's reason is given). */
-  lifecycle: LifecycleParams;
-  technology: {
-    /** Points a deployment adds to the technology score (an unknown deployment adds nothing). */
-    deploymentPoints: { cloud: number; hybrid: number; on_prem: number };
-    /** Mobile + API share of events at or above this: +1; at or below `lowMaxDigitalShare`: −1. */
-    highMinDigitalShare: number;
-    lowMaxDigitalShare: number;
-    /** Distinct modules used in the window at or above this: +1; at or below `lowMaxModuleBreadth`: −1. */
-    highMinModuleBreadth: number;
-    lowMaxModuleBreadth: number;
-    /** Score at or above this: high; at or below `lowMaxPoints`: low; in between: medium. */
-    highMinPoints: number;
-    lowMaxPoints: number;
-    /**
-     * The usage signals (digital share, module breadth) count only with at least this many usage
-     * events in the window: the channel and module mix of two events is noise, and a customer
-     * without usage has breadth 0 for want of data, not of interest. Unknown event counts do not block them.
-     */
-    minUsageEvents: number;
-  };
-}
-
-/**
- * The default lens rules. Revenue ceilings are the EU SME turnover ceilings (EUR 2 M, 10 M,
- * 50 M) converted at about 7.8 CNY per EUR and rounded, in thousands of CNY: the unit of the
- * vendor's home market and of the synthetic data. Set them (and `revenueUnit`) for other data.
- */
-export const defaultLensParams: LensParams = {
-  size: {
-    microMaxEmployees: 9,
-    smallMaxEmployees: 49,
-    mediumMaxEmployees: 249,
-    microMaxRevenue: 15_000,
-    smallMaxRevenue: 80_000,
-    mediumMaxRevenue: 400_000,
-    revenueUnit: 'thousand CNY',
-  },
-  industryMap: DEFAULT_INDUSTRY_MAP,
-  industryNaicsFallback: true,
-  lifecycle: defaultLifecycleParams,
-  technology: {
-    deploymentPoints: { cloud: 1, hybrid: 0, on_prem: -1 },
-    highMinDigitalShare: 0.4,
-    lowMaxDigitalShare: 0.1,
-    highMinModuleBreadth: 7,
-    lowMaxModuleBreadth: 2,
-    highMinPoints: 2,
-    lowMaxPoints: -1,
-    minUsageEvents: 5,
-  },
-};
-
 
 const BAND_ORDER: readonly SizeLabel[] = ['micro', 'small', 'medium', 'large'];
 
@@ -229,71 +155,6 @@ export function categorize(input: LensInput, params: LensParams, fit?: Lifecycle
     out.buyerRole[i] = buyerRole(input.buyerRole[i] ?? null);
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsing and validation
-
-
-function requireNumber(value: number, path: string, opts: { min?: number; max?: number } = {}): void {
-  if (!Number.isFinite(value)) throw new InputError(`"${path}" must be a finite number, got ${JSON.stringify(value)}`);
-  if (opts.min !== undefined && value < opts.min) throw new InputError(`"${path}" must be at least ${opts.min}, got ${value}`);
-  if (opts.max !== undefined && value > opts.max) throw new InputError(`"${path}" must be at most ${opts.max}, got ${value}`);
-}
-
-function requireAscending(obj: Record<string, number>, keys: readonly string[], path: string): void {
-  for (let i = 1; i < keys.length; i++) {
-    const lo = obj[keys[i - 1]!]!;
-    const hi = obj[keys[i]!]!;
-    if (!(hi > lo)) throw new InputError(`"${path}.${keys[i]}" (${hi}) must be greater than "${path}.${keys[i - 1]}" (${lo})`);
-  }
-}
-
-/**
- * Turns untrusted JSON (the config's `lenses` slice, or undefined) into validated LensParams:
- * user values over the defaults; errors name the offending key, e.g. `lenses.size.smallMaxEmployees`.
- */
-export function parseLensParams(json: unknown, path = 'lenses'): LensParams {
-  const p = mergeSettings(defaultLensParams, json ?? {}, path, new Set([`${path}.industryMap`])) as LensParams;
-  const s = p.size;
-  for (const key of ['microMaxEmployees', 'smallMaxEmployees', 'mediumMaxEmployees', 'microMaxRevenue', 'smallMaxRevenue', 'mediumMaxRevenue'] as const) {
-    requireNumber(s[key], `${path}.size.${key}`, { min: 0 });
-  }
-  requireAscending(s as unknown as Record<string, number>, ['microMaxEmployees', 'smallMaxEmployees', 'mediumMaxEmployees'], `${path}.size`);
-  requireAscending(s as unknown as Record<string, number>, ['microMaxRevenue', 'smallMaxRevenue', 'mediumMaxRevenue'], `${path}.size`);
-  for (const [code, label] of Object.entries(p.industryMap)) {
-    if (typeof label !== 'string' || !(INDUSTRY_LABELS as readonly string[]).includes(label)) {
-      throw new InputError(`"${path}.industryMap[${JSON.stringify(code)}]" must be one of ${INDUSTRY_LABELS.join(', ')}, got ${JSON.stringify(label)}`);
-    }
-  }
-  const l = p.lifecycle;
-  requireNumber(l.startupMaxAgeYears, `${path}.lifecycle.startupMaxAgeYears`, { min: 0 });
-  requireNumber(l.growthMinTrend, `${path}.lifecycle.growthMinTrend`);
-  requireNumber(l.declineMaxTrend, `${path}.lifecycle.declineMaxTrend`);
-  requireAscending(l as unknown as Record<string, number>, ['declineMaxTrend', 'growthMinTrend'], `${path}.lifecycle`);
-  requireNumber(l.growthMinEvents, `${path}.lifecycle.growthMinEvents`, { min: 0 });
-  requireNumber(l.volumeVeto, `${path}.lifecycle.volumeVeto`, { min: 0 });
-  requireNumber(l.quietDays, `${path}.lifecycle.quietDays`, { min: 1 });
-  requireNumber(l.startupMaxSpanShare, `${path}.lifecycle.startupMaxSpanShare`, { min: 0, max: 1 });
-  requireNumber(l.startupMinSpanDays, `${path}.lifecycle.startupMinSpanDays`, { min: 0 });
-  requireNumber(l.txnGrowthMinTrend, `${path}.lifecycle.txnGrowthMinTrend`);
-  requireNumber(l.txnDeclineMaxTrend, `${path}.lifecycle.txnDeclineMaxTrend`);
-  requireAscending(l as unknown as Record<string, number>, ['txnDeclineMaxTrend', 'txnGrowthMinTrend'], `${path}.lifecycle`);
-  requireNumber(l.txnMinCount, `${path}.lifecycle.txnMinCount`, { min: 0 });
-  requireNumber(l.txnQuietDays, `${path}.lifecycle.txnQuietDays`, { min: 1 });
-  const t = p.technology;
-  for (const d of ['cloud', 'hybrid', 'on_prem'] as const) requireNumber(t.deploymentPoints[d], `${path}.technology.deploymentPoints.${d}`);
-  requireNumber(t.lowMaxDigitalShare, `${path}.technology.lowMaxDigitalShare`, { min: 0, max: 1 });
-  requireNumber(t.highMinDigitalShare, `${path}.technology.highMinDigitalShare`, { min: 0, max: 1 });
-  requireAscending(t as unknown as Record<string, number>, ['lowMaxDigitalShare', 'highMinDigitalShare'], `${path}.technology`);
-  requireNumber(t.lowMaxModuleBreadth, `${path}.technology.lowMaxModuleBreadth`, { min: 0 });
-  requireNumber(t.highMinModuleBreadth, `${path}.technology.highMinModuleBreadth`, { min: 0 });
-  requireAscending(t as unknown as Record<string, number>, ['lowMaxModuleBreadth', 'highMinModuleBreadth'], `${path}.technology`);
-  requireNumber(t.lowMaxPoints, `${path}.technology.lowMaxPoints`);
-  requireNumber(t.minUsageEvents, `${path}.technology.minUsageEvents`, { min: 0 });
-  requireNumber(t.highMinPoints, `${path}.technology.highMinPoints`);
-  requireAscending(t as unknown as Record<string, number>, ['lowMaxPoints', 'highMinPoints'], `${path}.technology`);
-  return p;
 }
 
 // ---------------------------------------------------------------------------------------------

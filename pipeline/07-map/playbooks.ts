@@ -1,14 +1,11 @@
-import { DEPLOYMENTS, DEVICES, MODULES, type Module } from '../01-ingest/contract.ts';
-import { BUYER_ROLE_LABELS, INDUSTRY_LABELS, LIFECYCLE_LABELS, SIZE_LABELS, TECHNOLOGY_LABELS } from '../06-categorize/lenses.ts';
-import { mergeSettings } from '../core/settings.ts';
+import type { DEPLOYMENTS, DEVICES, Module } from '../01-ingest/contract.ts';
 import type { BuyerRoleLabel, IndustryLabel, LifecycleLabel, SizeLabel, TechnologyLabel } from '../06-categorize/lenses.ts';
-import { InputError } from '../core/errors.ts';
 
 /**
  * The product playbook of the seed's per-group strategies (DIGEST "Using the classes" and the
  * lens table), as data: one entry per lens label, combined by `playbookFor`. The table is the
  * config slice `playbooks` (defaults: PLAYBOOK_TABLE), so a vendor changes editions, modules
- * and messages in JSON; `parsePlaybookTable` validates it. `default` entries serve `mixed` and `unknown`.
+ * and messages in JSON; `playbookTableRule` (params.ts) validates it. `default` entries serve `mixed` and `unknown`.
  */
 
 /** The id of an edition on the vendor's ladder (`playbooks.editions[].id`). */
@@ -353,96 +350,4 @@ export function playbookFor(dominant: DominantLenses, table: PlaybookTable = PLA
       rationale: reasons('zh'),
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The config slice `playbooks`: parsing and validation
-
-const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
-
-/** The lens sections of the table and the labels each one keys (plus `default`). */
-const SECTIONS = {
-  size: SIZE_LABELS,
-  lifecycle: LIFECYCLE_LABELS,
-  technology: TECHNOLOGY_LABELS,
-  industry: INDUSTRY_LABELS,
-  buyerRole: BUYER_ROLE_LABELS,
-} as const;
-
-/** Collects every problem of a table, so a vendor fixes a config in one pass. */
-class Problems {
-  readonly list: string[] = [];
-  add(path: string, problem: string): void {
-    this.list.push(`"${path}" ${problem}`);
-  }
-  text(path: string, value: unknown): void {
-    if (typeof value !== 'string' || value.trim() === '') this.add(path, `must be a non-empty string, got ${JSON.stringify(value)}`);
-  }
-  bilingual(path: string, value: unknown): void {
-    if (!isRecord(value)) return this.add(path, `must be an object {"en": …, "zh": …}, got ${JSON.stringify(value)}`);
-    this.text(`${path}.en`, value['en']);
-    this.text(`${path}.zh`, value['zh']);
-  }
-  oneOf(path: string, value: unknown, allowed: readonly string[], what: string): void {
-    if (typeof value !== 'string' || !allowed.includes(value)) this.add(path, `must be ${what} (one of ${allowed.join(', ')}), got ${JSON.stringify(value)}`);
-  }
-  listOf(path: string, value: unknown, allowed: readonly string[], what: string): void {
-    if (!Array.isArray(value)) return this.add(path, `must be an array of ${what}s, got ${JSON.stringify(value)}`);
-    value.forEach((v, i) => this.oneOf(`${path}[${i}]`, v, allowed, `a ${what}`));
-  }
-}
-
-/**
- * Turns untrusted JSON (the config's `playbooks` slice, or undefined) into a validated
- * PlaybookTable: user values over PLAYBOOK_TABLE key by key (arrays such as `editions` and
- * `modules` replace the default whole). Every problem is listed in one InputError, each naming
- * its key, e.g. `"playbooks.size.small.edition" must be an edition on playbooks.editions …`.
- */
-export function parsePlaybookTable(json: unknown, path = 'playbooks'): PlaybookTable {
-  const t = mergeSettings(PLAYBOOK_TABLE, json ?? {}, path) as PlaybookTable;
-  const p = new Problems();
-  if (t.kind !== 'finseg.playbooks') p.add(`${path}.kind`, `must be "finseg.playbooks", got ${JSON.stringify(t.kind)}`);
-  if (t.version !== PLAYBOOK_TABLE.version) p.add(`${path}.version`, `must be ${PLAYBOOK_TABLE.version} (this finseg's playbook format), got ${JSON.stringify(t.version)}`);
-  if (!Number.isInteger(t.maxLeadModules) || t.maxLeadModules < 1) p.add(`${path}.maxLeadModules`, `must be a positive integer, got ${JSON.stringify(t.maxLeadModules)}`);
-
-  const ids: string[] = [];
-  if (t.editions.length === 0) p.add(`${path}.editions`, 'must list at least one edition (the ladder, cheapest first)');
-  t.editions.forEach((e: unknown, i) => {
-    const at = `${path}.editions[${i}]`;
-    if (!isRecord(e)) return p.add(at, `must be an object {"id": …, "en": …, "zh": …}, got ${JSON.stringify(e)}`);
-    for (const key of Object.keys(e)) if (!['id', 'en', 'zh'].includes(key) && !key.startsWith('$')) p.add(`${at}.${key}`, 'is not a setting (an edition has id, en, zh)');
-    p.text(`${at}.id`, e['id']);
-    p.bilingual(at, e);
-    if (typeof e['id'] === 'string') {
-      if (ids.includes(e['id'])) p.add(`${at}.id`, `repeats the edition id ${JSON.stringify(e['id'])}`);
-      else ids.push(e['id']);
-    }
-  });
-  for (const d of DEPLOYMENTS) p.bilingual(`${path}.deployments.${d}`, t.deployments[d]);
-
-  for (const [section, labels] of Object.entries(SECTIONS)) {
-    const entries = t[section as keyof typeof SECTIONS] as unknown as Record<string, unknown>;
-    for (const label of [...labels.filter((l) => l !== 'unknown'), 'default']) {
-      const at = `${path}.${section}.${label}`;
-      const e = entries[label];
-      if (!isRecord(e)) {
-        p.add(at, `must be an object, got ${JSON.stringify(e)}`);
-        continue;
-      }
-      if ('modules' in e) p.listOf(`${at}.modules`, e['modules'], MODULES, 'module');
-      if ('channels' in e) p.listOf(`${at}.channels`, e['channels'], DEVICES, 'channel');
-      for (const key of ['service', 'why', 'message']) if (key in e) p.bilingual(`${at}.${key}`, e[key]);
-      if (section === 'size') p.oneOf(`${at}.edition`, e['edition'], ids, 'an edition id from playbooks.editions');
-      if (section === 'lifecycle') {
-        if (!Number.isInteger(e['editionShift'])) p.add(`${at}.editionShift`, `must be a whole number of steps on the edition ladder, got ${JSON.stringify(e['editionShift'])}`);
-        if (typeof e['exclusiveModules'] !== 'boolean') p.add(`${at}.exclusiveModules`, `must be true or false, got ${JSON.stringify(e['exclusiveModules'])}`);
-      }
-      if (section === 'technology') p.oneOf(`${at}.deployment`, e['deployment'], DEPLOYMENTS, 'a deployment');
-    }
-  }
-  if (p.list.length > 0) {
-    const more = p.list.length > 1 ? ` (and ${p.list.length - 1} more problem${p.list.length > 2 ? 's' : ''}, listed below)` : '';
-    throw new InputError(`${p.list[0]}${more}`, p.list);
-  }
-  return t;
 }

@@ -9,19 +9,7 @@ import { takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { leafRules, segmentSql, treeSql, type LeafRule } from './rules.ts';
 import { applyThresholdTree, fitThresholdTree, treeLeaves, type TreeNode } from './tree.ts';
-
-/** Explain-stage settings: the config slice `explain`. */
-export interface ExplainParams {
-  /** The tree may grow to this many leaves per segment (1 = plain IMM, one rule per segment). Default 2. */
-  maxLeavesPerSegment: number;
-  /** A leaf beyond IMM's one per segment must move at least this share of customers into a leaf of their own segment. Default 0.003. */
-  minLeafGain: number;
-  /** The tree is fitted on a seeded sample of at most this many customers; fidelity is measured on all. Default 50000. */
-  fitSample: number;
-}
-
-/** Default explain-stage settings. */
-export const defaultExplainParams: ExplainParams = { maxLeavesPerSegment: 2, minLeafGain: 0.003, fitSample: 50_000 };
+import type { ExplainParams } from './params.ts';
 
 /** A segment as the tree sees it. */
 export interface SegmentExplanation {

@@ -2,9 +2,9 @@
  * The two config slices of monitoring and retraining: `drift` (read at every train: the reference
  * bins and the trend forecasts) and `retrain` (read by `finseg retrain` and the registry:
  * promotion gates, id matching, stability resampling, retention). Defaults sit next to their
- * meaning; `validateDriftParams` / `validateRetrainParams` name any value out of range.
+ * meaning, and each key's rule in `driftMonitorParamsRule` / `retrainParamsRule`.
  */
-import { InputError } from '../core/errors.ts';
+import { integer, number, settingsOf, type Rule } from '../core/settings.ts';
 import { defaultMatchingParams, type MatchingParams } from './matching.ts';
 import { defaultReferenceParams } from './reference.ts';
 import { defaultTrendParams, type TrendParams } from './trends.ts';
@@ -60,32 +60,29 @@ export const defaultRetrainParams: RetrainParams = {
   stability: { resamples: 5, sample: 2000, restarts: 3 },
 };
 
-const share = (v: number) => v >= 0 && v <= 1;
+/** The `drift` slice. */
+export const driftMonitorParamsRule: Rule<DriftMonitorParams> = settingsOf(defaultDriftMonitorParams, {
+  bins: integer(2),
+  psiThreshold: number({ min: 0, minOpen: true }),
+  trends: settingsOf(defaultDriftMonitorParams.trends, {
+    minMonths: integer(3),
+    horizonMonths: integer(1),
+    topModules: integer(1),
+    // Every calendar month has at least 28 days to cover.
+    minCoveredDays: integer(1, 28),
+  }),
+});
 
-/** Rejects drift settings out of range, naming each. */
-export function validateDriftParams(p: DriftMonitorParams): void {
-  const problems: string[] = [];
-  if (!(Number.isInteger(p.bins) && p.bins >= 2)) problems.push(`drift.bins must be an integer >= 2, got ${p.bins}`);
-  if (!(p.psiThreshold > 0)) problems.push(`drift.psiThreshold must be > 0, got ${p.psiThreshold}`);
-  if (!(Number.isInteger(p.trends.minMonths) && p.trends.minMonths >= 3)) problems.push(`drift.trends.minMonths must be an integer >= 3, got ${p.trends.minMonths}`);
-  if (!(Number.isInteger(p.trends.horizonMonths) && p.trends.horizonMonths >= 1)) problems.push(`drift.trends.horizonMonths must be an integer >= 1, got ${p.trends.horizonMonths}`);
-  if (!(Number.isInteger(p.trends.topModules) && p.trends.topModules >= 1)) problems.push(`drift.trends.topModules must be an integer >= 1, got ${p.trends.topModules}`);
-  if (!(Number.isInteger(p.trends.minCoveredDays) && p.trends.minCoveredDays >= 1 && p.trends.minCoveredDays <= 28)) problems.push(`drift.trends.minCoveredDays must be an integer in 1..28, got ${p.trends.minCoveredDays}`);
-  if (problems.length) throw new InputError('invalid drift settings', problems);
-}
-
-/** Rejects retrain settings out of range, naming each. */
-export function validateRetrainParams(p: RetrainParams): void {
-  const problems: string[] = [];
-  if (!(Number.isInteger(p.retention) && p.retention >= 1)) problems.push(`retrain.retention must be an integer >= 1, got ${p.retention}`);
-  const g = p.gates;
-  if (!(g.minSilhouette >= -1 && g.minSilhouette <= 1)) problems.push(`retrain.gates.minSilhouette must be in [-1, 1], got ${g.minSilhouette}`);
-  if (!(g.minStability >= -1 && g.minStability <= 1)) problems.push(`retrain.gates.minStability must be in [-1, 1], got ${g.minStability}`);
-  if (!share(g.maxAccuracyDrop)) problems.push(`retrain.gates.maxAccuracyDrop must be in [0, 1], got ${g.maxAccuracyDrop}`);
-  if (!(g.minAgreement >= -1 && g.minAgreement <= 1)) problems.push(`retrain.gates.minAgreement must be in [-1, 1], got ${g.minAgreement}`);
-  if (!(p.matching.minJaccard > 0 && p.matching.minJaccard <= 1)) problems.push(`retrain.matching.minJaccard must be in (0, 1], got ${p.matching.minJaccard}`);
-  if (!(Number.isInteger(p.stability.resamples) && p.stability.resamples >= 1)) problems.push(`retrain.stability.resamples must be an integer >= 1, got ${p.stability.resamples}`);
-  if (!(Number.isInteger(p.stability.sample) && p.stability.sample >= 10)) problems.push(`retrain.stability.sample must be an integer >= 10, got ${p.stability.sample}`);
-  if (!(Number.isInteger(p.stability.restarts) && p.stability.restarts >= 1)) problems.push(`retrain.stability.restarts must be an integer >= 1, got ${p.stability.restarts}`);
-  if (problems.length) throw new InputError('invalid retrain settings', problems);
-}
+/** The `retrain` slice. */
+export const retrainParamsRule: Rule<RetrainParams> = settingsOf(defaultRetrainParams, {
+  retention: integer(1),
+  gates: settingsOf(defaultRetrainParams.gates, {
+    // Silhouette and ARI range over [-1, 1].
+    minSilhouette: number({ min: -1, max: 1 }),
+    minStability: number({ min: -1, max: 1 }),
+    maxAccuracyDrop: number({ min: 0, max: 1 }),
+    minAgreement: number({ min: -1, max: 1 }),
+  }),
+  matching: settingsOf(defaultRetrainParams.matching, { minJaccard: number({ min: 0, max: 1, minOpen: true }) }),
+  stability: settingsOf(defaultRetrainParams.stability, { resamples: integer(1), sample: integer(10), restarts: integer(1) }),
+});

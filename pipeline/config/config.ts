@@ -1,19 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { defaultIngestParams, type IngestParams } from '../01-ingest/ingest.ts';
-import { validateIngestParams } from '../01-ingest/params.ts';
-import { defaultFeatureParams, type FeatureParams } from '../02-features/features.ts';
-import { defaultProfileTableParams, validateProfileTableParams, type ProfileTableParams } from '../02-features/profile-table.ts';
-import { defaultPreprocessParams, type PreprocessParams } from '../03-preprocess/preprocess.ts';
-import { defaultClusterParams, type ClusterParams } from '../04-cluster/cluster.ts';
-import { defaultClassifierParams, type ClassifierParams } from '../05-classify/mlp.ts';
-import { defaultColdStartParams, validateColdStartParams, type ColdStartParams } from '../05-classify/coldstart.ts';
-import { defaultLensParams, parseLensParams, type LensParams } from '../06-categorize/lenses.ts';
-import { PLAYBOOK_TABLE, parsePlaybookTable, type PlaybookTable } from '../07-map/playbooks.ts';
-import { defaultExplainParams, type ExplainParams } from '../08-explain/explain.ts';
-import { defaultDriftMonitorParams, defaultRetrainParams, validateDriftParams, validateRetrainParams, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
+import { defaultIngestParams, ingestParamsRule, type IngestParams } from '../01-ingest/params.ts';
+import { defaultFeatureParams, defaultProfileTableParams, featureParamsRule, profileTableParamsRule, type FeatureParams, type ProfileTableParams } from '../02-features/params.ts';
+import { defaultPreprocessParams, preprocessParamsRule, type PreprocessParams } from '../03-preprocess/params.ts';
+import { clusterParamsRule, defaultClusterParams, type ClusterParams } from '../04-cluster/params.ts';
+import { classifierParamsRule, coldStartParamsRule, defaultClassifierParams, defaultColdStartParams, type ClassifierParams, type ColdStartParams } from '../05-classify/params.ts';
+import { defaultLensParams, lensParamsRule, type LensParams } from '../06-categorize/params.ts';
+import { playbookTableRule } from '../07-map/params.ts';
+import { PLAYBOOK_TABLE, type PlaybookTable } from '../07-map/playbooks.ts';
+import { defaultExplainParams, explainParamsRule, type ExplainParams } from '../08-explain/params.ts';
+import { defaultDriftMonitorParams, defaultRetrainParams, driftMonitorParamsRule, retrainParamsRule, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
 import { InputError } from '../core/errors.ts';
-import { mergeSettings } from '../core/settings.ts';
+import { integer, parseSettings, settingsOf, type Rule } from '../core/settings.ts';
 
 /** The whole run configuration: each stage reads only its own slice. */
 export interface FinsegConfig {
@@ -58,41 +56,36 @@ export function defaultConfig(): FinsegConfig {
   });
 }
 
-/** Objects whose keys are the user's own (column maps, value maps), not settings to check by name. */
-const FREE_MAPS = new Set(['ingest.columns', 'ingest.files', 'ingest.values', 'profileTable.attributes']);
+/**
+ * The whole config's rule: each stage's slice rule, every key checked before any data is read.
+ * The seed is an integer because the random streams read it as a 32-bit integer (a fraction
+ * would be dropped without a word).
+ */
+const configRule: Rule<FinsegConfig> = settingsOf(defaultConfig(), {
+  seed: integer(),
+  ingest: ingestParamsRule,
+  profileTable: profileTableParamsRule,
+  features: featureParamsRule,
+  preprocess: preprocessParamsRule,
+  cluster: clusterParamsRule,
+  classify: classifierParamsRule,
+  lenses: lensParamsRule,
+  playbooks: playbookTableRule,
+  coldStart: coldStartParamsRule,
+  explain: explainParamsRule,
+  drift: driftMonitorParamsRule,
+  retrain: retrainParamsRule,
+});
 
 /**
  * Turns untrusted JSON into a fully defaulted config. Unknown keys and wrong types are errors
- * that name the key and the source, so a typo never silently falls back to a default.
+ * that name the source and the key path, so a typo never silently falls back to a default.
  */
 export function parseConfig(json: unknown, source = 'config'): FinsegConfig {
-  const defaults = defaultConfig();
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new InputError(`${source}: the config must be a JSON object`);
   }
-  const { $schema: _schema, $comment: _comment, lenses, playbooks, ...rest } = json as Record<string, unknown>;
-  let config: FinsegConfig;
-  try {
-    config = mergeSettings(defaults, rest, '', FREE_MAPS) as FinsegConfig;
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`, e.detail);
-    throw e;
-  }
-  // The ingest stage checks what the generic merge cannot: table and column names in its maps, units, dates.
-  validateIngestParams(config.ingest, source);
-  validateProfileTableParams(config.profileTable, source);
-  validateColdStartParams(config.coldStart, source);
-  // The lens and map stages own their validation (label sets, ascending thresholds, module and edition ids).
-  try {
-    config.lenses = parseLensParams(lenses ?? {});
-    config.playbooks = parsePlaybookTable(playbooks ?? {});
-    validateDriftParams(config.drift);
-    validateRetrainParams(config.retrain);
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`, e.detail);
-    throw e;
-  }
-  return config;
+  return parseSettings(configRule, json, source);
 }
 
 /** Reads and parses a config file; no path → defaults. */

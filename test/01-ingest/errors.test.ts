@@ -123,17 +123,17 @@ describe('config checks name the key', () => {
   };
 
   it('rejects a column that is not in the contract, suggesting the closest', () => {
-    expect(bad({ columns: { customers: { custmer_id: 'Id' } } })).toMatch(/my\.json: "ingest\.columns\.customers": "custmer_id" is not a column of customers[\s\S]*closest: customer_id/);
+    expect(bad({ columns: { customers: { custmer_id: 'Id' } } })).toMatch(/^my\.json: ingest\.columns\.customers\.custmer_id: expected a column of customers, got "custmer_id"[\s\S]*closest: customer_id/);
   });
 
   it('rejects a value map onto a value outside the enum', () => {
-    expect(bad({ values: { usage_events: { device: { Phone: 'handset' } } } })).toMatch(/maps to "handset", which is not one of web, desktop, mobile, api/);
+    expect(bad({ values: { usage_events: { device: { Phone: 'handset' } } } })).toMatch(/^my\.json: ingest\.values\.usage_events\.device\.Phone: maps to "handset", which is not one of web, desktop, mobile, api/);
   });
 
   it('rejects a date format on a number, a bad currency and a bad unit', () => {
-    expect(bad({ columns: { transactions: { amount: { column: 'x', format: '%Y' } } } })).toMatch(/"format" applies to dates and timestamps, amount is number/);
-    expect(bad({ units: { currency: 'usd' } })).toMatch(/"ingest\.units\.currency" must be an ISO 4217 code/);
-    expect(bad({ units: { annualRevenue: 'lakh' } })).toMatch(/must be one of units, thousands, millions/);
+    expect(bad({ columns: { transactions: { amount: { column: 'x', format: '%Y' } } } })).toMatch(/^my\.json: ingest\.columns\.transactions\.amount: "format" applies to dates and timestamps, amount is number/);
+    expect(bad({ units: { currency: 'usd' } })).toMatch(/^my\.json: ingest\.units\.currency: expected an ISO 4217 code such as "USD", got "usd"/);
+    expect(bad({ units: { annualRevenue: 'lakh' } })).toMatch(/^my\.json: ingest\.units\.annualRevenue: expected one of units, thousands, millions, got "lakh"/);
   });
 
   it('accepts $comment keys in every map', () => {

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initCommand } from '../../pipeline/01-ingest/init.ts';
 import { readFeatureFile } from '../../pipeline/02-features/feature-file.ts';
-import { defaultProfileTableParams, profileFeatureFile, validateProfileTable, validateProfileTableParams, type ProfileTableParams } from '../../pipeline/02-features/profile-table.ts';
+import { profileFeatureFile, validateProfileTable } from '../../pipeline/02-features/profile-table.ts';
+import { defaultProfileTableParams, profileTableParamsRule, type ProfileTableParams } from '../../pipeline/02-features/params.ts';
 import { loadConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
+import { parseSettings } from '../../pipeline/core/settings.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { csvFields } from '../helpers/csv.ts';
 
@@ -106,9 +108,11 @@ describe('profile table: the vendor snapshot as a feature table', () => {
   });
 
   it('refuses a setting that cannot work, naming the key', async () => {
-    expect(() => validateProfileTableParams({ ...params, asOf: null })).toThrow(/profileTable.asOf/);
-    expect(() => validateProfileTableParams({ ...params, attributes: { colour: 'Plan' } })).toThrow(/profileTable.attributes.colour/);
-    expect(() => validateProfileTableParams({ ...params, exclude: ['Plan'] })).toThrow(/both excluded and categorical/);
+    const check = (p: ProfileTableParams) => parseSettings(profileTableParamsRule, p, 'c.json', 'profileTable');
+    expect(() => check({ ...params, asOf: null })).toThrow(/^c\.json: profileTable\.asOf: expected the date the table describes/);
+    expect(() => check({ ...params, attributes: { colour: 'Plan' } })).toThrow(/^c\.json: profileTable\.attributes\.colour: expected a customer attribute, got "colour"/);
+    expect(() => check({ ...params, exclude: ['Plan'] })).toThrow(/^c\.json: profileTable\.exclude: expected no column both excluded and categorical, got "Plan"/);
+    expect(() => check({ ...params, key: null })).toThrow(/^c\.json: profileTable\.key: expected the customer id column of /);
     await expect(read(dir, { ...params, categorical: ['Plann'] }, null)).rejects.toThrow(InputError);
   });
 });

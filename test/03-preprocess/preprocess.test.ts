@@ -6,15 +6,14 @@ import {
   applyPreprocess,
   applyScale,
   covarianceOf,
-  defaultPreprocessParams,
   fitPreprocess,
   scaleAndProjectRows,
   loadPreprocessState,
   orderStatistics,
   quantiles,
   sampleSkewness,
-  type PreprocessParams,
 } from '../../pipeline/03-preprocess/preprocess.ts';
+import { defaultPreprocessParams, type PreprocessParams } from '../../pipeline/03-preprocess/params.ts';
 import { CovarianceAccumulator, canonicalSign } from '../../pipeline/03-preprocess/pca.ts';
 
 const column = (m: Matrix, j: number): number[] => toRows(m).map((r) => r[j]!);

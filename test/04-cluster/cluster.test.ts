@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
-import {
-  assignClusters,
-  assignmentFlags,
-  defaultClusterParams,
-  fitClusters,
-  loadClusterState,
-  quantile,
-  type ClusterParams,
-  type ClusterState,
-} from '../../pipeline/04-cluster/cluster.ts';
+import { assignClusters, assignmentFlags, fitClusters, loadClusterState, quantile, type ClusterState } from '../../pipeline/04-cluster/cluster.ts';
+import { defaultClusterParams, type ClusterParams } from '../../pipeline/04-cluster/params.ts';
 import { adjustedRandIndex, inertia } from '../../pipeline/04-cluster/metrics.ts';
 import { blobs } from '../helpers/blobs.ts';
 

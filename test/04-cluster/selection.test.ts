@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeRng } from '../../pipeline/core/random.ts';
-import { assignClusters, defaultClusterParams, fitClusters } from '../../pipeline/04-cluster/cluster.ts';
+import { assignClusters, fitClusters } from '../../pipeline/04-cluster/cluster.ts';
+import { defaultClusterParams } from '../../pipeline/04-cluster/params.ts';
 import { adjustedRandIndex } from '../../pipeline/04-cluster/metrics.ts';
 import { chooseK, type KSelectionRow, type SelectionRule } from '../../pipeline/04-cluster/selection.ts';
 import { blobs } from '../helpers/blobs.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { zeros, type Matrix } from '../../pipeline/core/matrix.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
-import { assignClusters, defaultClusterParams, fitClusters } from '../../pipeline/04-cluster/cluster.ts';
+import { assignClusters, fitClusters } from '../../pipeline/04-cluster/cluster.ts';
+import { defaultClusterParams } from '../../pipeline/04-cluster/params.ts';
 import { bestMatchJaccard, bootstrapLabelings, meanAri, segmentJaccard } from '../../pipeline/04-cluster/stability.ts';
 
 describe('bestMatchJaccard', () => {

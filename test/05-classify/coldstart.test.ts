@@ -1,16 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  coldStartRows,
-  defaultColdStartParams,
-  encodeSignup,
-  fitColdStart,
-  fitColdStartEncoding,
-  loadColdStartState,
-  requiredMargin,
-  type ColdStartParams,
-  type ColdStartState,
-  type SignupAttributes,
-} from '../../pipeline/05-classify/coldstart.ts';
+import { coldStartRows, encodeSignup, fitColdStart, fitColdStartEncoding, loadColdStartState, requiredMargin, type ColdStartState, type SignupAttributes } from '../../pipeline/05-classify/coldstart.ts';
+import { defaultColdStartParams, type ColdStartParams } from '../../pipeline/05-classify/params.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
 import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
 import { parseConfig } from '../../pipeline/config/config.ts';
@@ -112,9 +102,9 @@ describe('the margin cold start must beat the majority baseline by', () => {
 
 describe('cold-start settings', () => {
   it('rejects a share, lift or window outside its meaning, naming the key', () => {
-    expect(() => parseConfig({ coldStart: { activeSegmentShare: 0 } }, 'c.json')).toThrowError('c.json: coldStart.activeSegmentShare must be in (0, 1]');
-    expect(() => parseConfig({ coldStart: { minLift: 5 } }, 'c.json')).toThrowError(/coldStart.minLift must be between 0 and 1/);
-    expect(() => parseConfig({ coldStart: { inactiveAfterDays: -1 } }, 'c.json')).toThrowError(/coldStart.inactiveAfterDays must be a number of days > 0/);
+    expect(() => parseConfig({ coldStart: { activeSegmentShare: 0 } }, 'c.json')).toThrowError('c.json: coldStart.activeSegmentShare: expected a number in (0, 1], got 0');
+    expect(() => parseConfig({ coldStart: { minLift: 5 } }, 'c.json')).toThrowError('c.json: coldStart.minLift: expected a number in [0, 1], got 5');
+    expect(() => parseConfig({ coldStart: { inactiveAfterDays: -1 } }, 'c.json')).toThrowError('c.json: coldStart.inactiveAfterDays: expected a number > 0, got -1');
     expect(parseConfig({ coldStart: { inactiveAfterDays: 180 } }).coldStart).toMatchObject({ inactiveAfterDays: 180, activeSegmentShare: 0.5, minLift: 0.05 });
   });
 });

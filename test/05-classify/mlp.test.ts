@@ -1,15 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
-import {
-  defaultClassifierParams,
-  fitClassifier,
-  loadClassifierState,
-  predictProba,
-  predictProbaFloat32,
-  type ClassifierParams,
-  type ClassifierState,
-} from '../../pipeline/05-classify/mlp.ts';
+import { fitClassifier, loadClassifierState, predictProba, predictProbaFloat32, type ClassifierState } from '../../pipeline/05-classify/mlp.ts';
+import { defaultClassifierParams, type ClassifierParams } from '../../pipeline/05-classify/params.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import type { Matrix } from '../../pipeline/core/matrix.ts';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LENS_RULES_BEGIN, LENS_RULES_DOCS, LENS_RULES_END, withLensRules } from '../../pipeline/06-categorize/lens-docs.ts';
-import { LENS_RULES_MARKDOWN, defaultLensParams, parseLensParams } from '../../pipeline/06-categorize/lenses.ts';
+import { LENS_RULES_MARKDOWN } from '../../pipeline/06-categorize/lenses.ts';
+import { defaultLensParams, parseLensParams } from '../../pipeline/06-categorize/params.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 

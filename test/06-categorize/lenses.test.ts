@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LENS_RULES_MARKDOWN, categorize, defaultLensParams, parseLensParams, type LensInput, type LensParams } from '../../pipeline/06-categorize/lenses.ts';
+import { LENS_RULES_MARKDOWN, categorize, type LensInput } from '../../pipeline/06-categorize/lenses.ts';
+import { defaultLensParams, parseLensParams, type LensParams } from '../../pipeline/06-categorize/params.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { INDUSTRY_CODES } from '../../pipeline/generate/archetypes.ts';
 
@@ -290,22 +291,22 @@ describe('parseLensParams', () => {
 
   it('rejects unknown keys and wrong types, naming the key', () => {
     expect(() => parseLensParams({ size: { microMax: 5 } })).toThrowError(InputError);
-    expect(() => parseLensParams({ size: { microMax: 5 } })).toThrowError(/unknown setting "lenses\.size\.microMax"/);
-    expect(() => parseLensParams({ size: { smallMaxEmployees: '49' } })).toThrowError(/"lenses\.size\.smallMaxEmployees" must be a number/);
-    expect(() => parseLensParams({ lifecycle: 3 })).toThrowError(/"lenses\.lifecycle" must be an object/);
+    expect(() => parseLensParams({ size: { microMax: 5 } })).toThrowError(/lenses\.size\.microMax: unknown setting/);
+    expect(() => parseLensParams({ size: { smallMaxEmployees: '49' } })).toThrowError(/lenses\.size\.smallMaxEmployees: expected a number >= 0, got "49"/);
+    expect(() => parseLensParams({ lifecycle: 3 })).toThrowError(/lenses\.lifecycle: expected an object, got 3/);
   });
 
   it('rejects thresholds out of order or out of range, naming the key', () => {
-    expect(() => parseLensParams({ size: { smallMaxEmployees: 5 } })).toThrowError(/"lenses\.size\.smallMaxEmployees" \(5\) must be greater than "lenses\.size\.microMaxEmployees" \(9\)/);
-    expect(() => parseLensParams({ lifecycle: { growthMinTrend: -0.7 } })).toThrowError(/"lenses\.lifecycle\.growthMinTrend" \(-0\.7\) must be greater than "lenses\.lifecycle\.declineMaxTrend" \(-0\.65\)/);
-    expect(() => parseLensParams({ lifecycle: { quietDays: 0 } })).toThrowError(/"lenses\.lifecycle\.quietDays" must be at least 1/);
-    expect(() => parseLensParams({ lifecycle: { volumeVeto: -1 } })).toThrowError(/"lenses\.lifecycle\.volumeVeto" must be at least 0/);
-    expect(() => parseLensParams({ technology: { highMinDigitalShare: 1.5 } })).toThrowError(/"lenses\.technology\.highMinDigitalShare" must be at most 1/);
-    expect(() => parseLensParams({ size: { microMaxRevenue: -1 } })).toThrowError(/"lenses\.size\.microMaxRevenue" must be at least 0/);
+    expect(() => parseLensParams({ size: { smallMaxEmployees: 5 } })).toThrowError(/lenses\.size\.smallMaxEmployees: expected more than microMaxEmployees \(9\), got 5/);
+    expect(() => parseLensParams({ lifecycle: { growthMinTrend: -0.7 } })).toThrowError(/lenses\.lifecycle\.growthMinTrend: expected more than declineMaxTrend \(-0\.65\), got -0\.7/);
+    expect(() => parseLensParams({ lifecycle: { quietDays: 0 } })).toThrowError(/lenses\.lifecycle\.quietDays: expected a number >= 1, got 0/);
+    expect(() => parseLensParams({ lifecycle: { volumeVeto: -1 } })).toThrowError(/lenses\.lifecycle\.volumeVeto: expected a number >= 0, got -1/);
+    expect(() => parseLensParams({ technology: { highMinDigitalShare: 1.5 } })).toThrowError(/lenses\.technology\.highMinDigitalShare: expected a number in \[0, 1\], got 1\.5/);
+    expect(() => parseLensParams({ size: { microMaxRevenue: -1 } })).toThrowError(/lenses\.size\.microMaxRevenue: expected a number >= 0, got -1/);
   });
 
   it('rejects an industry map value that is not an industry, naming the code', () => {
-    expect(() => parseLensParams({ industryMap: { Fintech: 'banking' } })).toThrowError(/"lenses\.industryMap\["Fintech"\]" must be one of manufacturing/);
+    expect(() => parseLensParams({ industryMap: { Fintech: 'banking' } })).toThrowError(/lenses\.industryMap\.Fintech: expected one of manufacturing, .*, got "banking"/);
   });
 });
 

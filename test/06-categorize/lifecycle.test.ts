@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { categorize, defaultLensParams, fitLifecycle, parseLensParams, type LensInput, type LensParams } from '../../pipeline/06-categorize/lenses.ts';
+import { categorize, fitLifecycle, type LensInput } from '../../pipeline/06-categorize/lenses.ts';
+import { defaultLensParams, parseLensParams, type LensParams } from '../../pipeline/06-categorize/params.ts';
 import type { LifecycleFit } from '../../pipeline/06-categorize/lifecycle.ts';
 
 /**
@@ -187,7 +188,7 @@ describe('trends from transactions alone', () => {
   });
 
   it('rejects transaction thresholds out of order, naming the key', () => {
-    expect(() => parseLensParams({ lifecycle: { txnGrowthMinTrend: -2 } })).toThrowError(/"lenses\.lifecycle\.txnGrowthMinTrend" \(-2\) must be greater than "lenses\.lifecycle\.txnDeclineMaxTrend" \(-1\)/);
-    expect(() => parseLensParams({ lifecycle: { startupMaxSpanShare: 1.5 } })).toThrowError(/"lenses\.lifecycle\.startupMaxSpanShare" must be at most 1/);
+    expect(() => parseLensParams({ lifecycle: { txnGrowthMinTrend: -2 } })).toThrowError(/lenses\.lifecycle\.txnGrowthMinTrend: expected more than txnDeclineMaxTrend \(-1\), got -2/);
+    expect(() => parseLensParams({ lifecycle: { startupMaxSpanShare: 1.5 } })).toThrowError(/lenses\.lifecycle\.startupMaxSpanShare: expected a number in \[0, 1\], got 1\.5/);
   });
 });

@@ -3,7 +3,8 @@ import { LENS_NAMES, type CustomerLenses } from '../../pipeline/06-categorize/le
 import type { BehaviourFact } from '../../pipeline/07-map/behaviour.ts';
 import { medianOf } from '../../pipeline/07-map/summaries.ts';
 import { nameSegments, type NamingInput } from '../../pipeline/07-map/naming.ts';
-import { PLAYBOOK_TABLE, parsePlaybookTable, playbookFor } from '../../pipeline/07-map/playbooks.ts';
+import { PLAYBOOK_TABLE, playbookFor } from '../../pipeline/07-map/playbooks.ts';
+import { parsePlaybookTable } from '../../pipeline/07-map/params.ts';
 import { recommendFor } from '../../pipeline/07-map/recommend.ts';
 import { mapSegments, type SegmentCard } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';

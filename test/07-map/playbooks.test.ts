@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../pipeline/config/config.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
-import { PLAYBOOK_TABLE, parsePlaybookTable, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';
+import { PLAYBOOK_TABLE, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';
+import { parsePlaybookTable } from '../../pipeline/07-map/params.ts';
 import { dominantLensesOf, recommendCustomers, recommendFor } from '../../pipeline/07-map/recommend.ts';
 
 /** The thrown InputError of `f`, for checking its message and listed problems. */
@@ -54,10 +55,10 @@ describe('the playbooks config slice', () => {
   });
 
   it('names the key of an unknown setting or a wrong type', () => {
-    expect(() => parsePlaybookTable({ size: { tiny: { edition: 'standard' } } })).toThrowError(/unknown setting "playbooks\.size\.tiny"/);
-    expect(() => parsePlaybookTable({ size: { small: { editon: 'standard' } } })).toThrowError(/unknown setting "playbooks\.size\.small\.editon"/);
-    expect(() => parsePlaybookTable({ maxLeadModules: '5' })).toThrowError(/"playbooks\.maxLeadModules" must be a number/);
-    expect(() => parsePlaybookTable({ industry: { retail: { modules: 'inventory' } } })).toThrowError(/"playbooks\.industry\.retail\.modules" must be an array/);
+    expect(() => parsePlaybookTable({ size: { tiny: { edition: 'standard' } } })).toThrowError(/playbooks\.size\.tiny: unknown setting/);
+    expect(() => parsePlaybookTable({ size: { small: { editon: 'standard' } } })).toThrowError(/playbooks\.size\.small\.editon: unknown setting/);
+    expect(() => parsePlaybookTable({ maxLeadModules: '5' })).toThrowError(/playbooks\.maxLeadModules: expected an integer >= 1, got "5"/);
+    expect(() => parsePlaybookTable({ industry: { retail: { modules: 'inventory' } } })).toThrowError(/playbooks\.industry\.retail\.modules: expected a list of module ids, got "inventory"/);
   });
 
   it('checks ids against the ladder, the module catalog, channels and deployments, listing every problem', () => {
@@ -71,25 +72,25 @@ describe('the playbooks config slice', () => {
         maxLeadModules: 0,
       }),
     );
-    expect(e.message).toMatch(/^"playbooks\.maxLeadModules" must be a positive integer, got 0 \(and 6 more problems, listed below\)$/);
+    expect(e.message).toBe('config: playbooks.maxLeadModules: expected an integer >= 1, got 0');
     expect(e.detail).toEqual([
-      '"playbooks.maxLeadModules" must be a positive integer, got 0',
-      '"playbooks.size.micro.edition" must be an edition id from playbooks.editions (one of basic_cloud, standard, professional, enterprise), got "starter"',
-      '"playbooks.lifecycle.growth.editionShift" must be a whole number of steps on the edition ladder, got 1.5',
-      '"playbooks.technology.low.deployment" must be a deployment (one of cloud, on_prem, hybrid), got "mainframe"',
-      expect.stringMatching(/^"playbooks\.industry\.retail\.modules\[1\]" must be a module \(one of general_ledger, .*\), got "pos"$/),
-      '"playbooks.industry.retail.channels[0]" must be a channel (one of web, desktop, mobile, api), got "fax"',
-      '"playbooks.buyerRole.it.message.zh" must be a non-empty string, got ""',
+      'and 6 more problems:',
+      'playbooks.lifecycle.growth.editionShift: expected a whole number of steps on the edition ladder, got 1.5',
+      'playbooks.technology.low.deployment: expected a deployment (one of cloud, on_prem, hybrid), got "mainframe"',
+      expect.stringMatching(/^playbooks\.industry\.retail\.modules\[1\]: expected a module \(one of general_ledger, .*\), got "pos"$/),
+      'playbooks.industry.retail.channels[0]: expected a channel (one of web, desktop, mobile, api), got "fax"',
+      'playbooks.buyerRole.it.message.zh: expected a non-empty string, got ""',
+      'playbooks.size.micro.edition: expected an edition id from playbooks.editions (one of basic_cloud, standard, professional, enterprise), got "starter"',
     ]);
   });
 
   it('checks the edition ladder itself', () => {
-    expect(() => parsePlaybookTable({ editions: [] })).toThrowError(/"playbooks\.editions" must list at least one edition/);
+    expect(() => parsePlaybookTable({ editions: [] })).toThrowError(/playbooks\.editions: expected at least one edition \(the ladder, cheapest first\), got \[\]/);
     const e = inputError(() => parsePlaybookTable({ editions: [{ id: 'a', en: 'A', zh: '甲' }, { id: 'a', en: 'B' }] }));
-    expect(e.detail).toContain('"playbooks.editions[1].id" repeats the edition id "a"');
-    expect(e.detail).toContain('"playbooks.editions[1].zh" must be a non-empty string, got undefined');
+    expect(e.message).toBe('config: playbooks.editions[1].zh: expected a value, got nothing');
+    expect(e.detail).toContain('playbooks.editions[1].id: expected an edition id not used before, got "a"');
     // the default size entries name editions the new ladder lacks
-    expect(e.detail).toContain('"playbooks.size.micro.edition" must be an edition id from playbooks.editions (one of a), got "basic_cloud"');
+    expect(e.detail).toContain('playbooks.size.micro.edition: expected an edition id from playbooks.editions (one of a), got "basic_cloud"');
   });
 
   it('accepts the example override of docs/lenses.md', () => {
@@ -101,7 +102,7 @@ describe('the playbooks config slice', () => {
   });
 
   it('is validated by parseConfig, naming the config file', () => {
-    expect(() => parseConfig({ playbooks: { size: { micro: { edition: 'gold' } } } }, 'vendor.json')).toThrowError(/^vendor\.json: "playbooks\.size\.micro\.edition" must be an edition id/);
+    expect(() => parseConfig({ playbooks: { size: { micro: { edition: 'gold' } } } }, 'vendor.json')).toThrowError(/^vendor\.json: playbooks\.size\.micro\.edition: expected an edition id from playbooks\.editions/);
   });
 });
 

@@ -19,12 +19,17 @@ describe('config parsing', () => {
   });
 
   it('rejects an unknown key, naming it and the file', () => {
-    expect(() => parseConfig({ cluster: { kmax: 6 } }, 'my.json')).toThrowError(/my\.json: unknown setting "cluster\.kmax"/);
+    expect(() => parseConfig({ cluster: { kmax: 6 } }, 'my.json')).toThrowError(/^my\.json: cluster\.kmax: unknown setting$/);
+    try {
+      parseConfig({ cluster: { kmax: 6 } }, 'my.json');
+    } catch (e) {
+      expect((e as InputError).detail[0]).toMatch(/^known settings here: kMin, kMax, k, restarts, /);
+    }
   });
 
   it('rejects a wrong type, naming the key', () => {
     expect(() => parseConfig({ seed: 'x' })).toThrowError(InputError);
-    expect(() => parseConfig({ seed: 'x' })).toThrowError(/"seed" must be a number/);
+    expect(() => parseConfig({ seed: 'x' })).toThrowError(/^config: seed: expected an integer, got "x"$/);
   });
 
   it('never shares default objects between parses', () => {

@@ -58,6 +58,6 @@ describe('file-level errors from the command line', () => {
     writeFileSync(join(root, 'bad.json'), JSON.stringify({ ingest: { columns: { transactions: { amout: 'Sales' } } } }));
     const c = await finseg('validate', '--config', join(root, 'bad.json'), '--data', root);
     expect(c.code).toBe(2);
-    expect(c.stderr.split('\n')[0]).toBe(`finseg: ${join(root, 'bad.json')}: "ingest.columns.transactions": "amout" is not a column of transactions`);
+    expect(c.stderr.split('\n')[0]).toBe(`finseg: ${join(root, 'bad.json')}: ingest.columns.transactions.amout: expected a column of transactions, got "amout"`);
   }, 60_000);
 });

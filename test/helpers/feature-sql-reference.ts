@@ -1,6 +1,6 @@
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
 import { CHANNEL_FEATURES, MODULE_SHARE_FEATURES, VENDOR_OTHER_FEATURE, WINDOW_DAYS } from '../../pipeline/02-features/catalog.ts';
-import type { FeatureParams } from '../../pipeline/02-features/features.ts';
+import type { FeatureParams } from '../../pipeline/02-features/params.ts';
 import { sqlString } from '../../pipeline/core/duck.ts';
 
 /**
