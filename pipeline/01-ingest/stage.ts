@@ -179,9 +179,11 @@ async function stageCopies(
   for (const p of prepared) {
     const lineExpr = p.file.format === 'parquet' ? '(file_row_number + 1)' : 'CAST(__line AS BIGINT)';
     const where = p.normalised?.kind === 'jsonl' ? 'WHERE __line IS NOT NULL' : '';
+    // Outside the try: a missing required column is its own InputError, not an unreadable file.
+    const exprs = items(p, false);
     let rows: number;
     try {
-      rows = (await conn.run(`INSERT INTO ${raw} BY NAME SELECT ${p.index} AS __file, ${lineExpr} AS __line, ${items(p, false).join(', ')} FROM ${p.reader} ${where}`)).rowsChanged;
+      rows = (await conn.run(`INSERT INTO ${raw} BY NAME SELECT ${p.index} AS __file, ${lineExpr} AS __line, ${exprs.join(', ')} FROM ${p.reader} ${where}`)).rowsChanged;
     } catch (e) {
       throw new InputError(`cannot read ${p.file.path} (table ${table}, ${p.file.format})`, [firstLine(e)]);
     }
