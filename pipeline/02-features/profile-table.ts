@@ -8,7 +8,8 @@ import { formatOf } from '../01-ingest/sources.ts';
 import { openDuck, queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger } from '../core/log.ts';
-import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN, readFeatureFile } from './feature-file.ts';
+import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN } from './feature-columns.ts';
+import { readFeatureFile } from './feature-file.ts';
 
 /**
  * A profile table: the export a vendor has when its systems already keep one row per customer
