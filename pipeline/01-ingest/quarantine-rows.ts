@@ -21,7 +21,7 @@ import { InputError } from '../core/errors.ts';
 /** Quarantined rows of one reason and column, with up to three example values. */
 export interface RejectedDetail<R extends string = string> {
   reason: R;
-  /** The column that failed; null for a malformed row. */
+  /** The column that failed; null for a malformed row (ingest's reader rejects). */
   column: string | null;
   count: number;
   examples: string[];

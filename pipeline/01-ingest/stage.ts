@@ -43,6 +43,15 @@ interface StagedColumn {
   name: string;
 }
 
+/** The select items of one file's columns, and what was found while making them. */
+interface Projection {
+  items: (p: PreparedFile, cast: boolean) => string[];
+  /** In how many files each column is present. */
+  presentIn: Map<string, number>;
+  /** The source column name each column was first found under (for messages). */
+  sourceNames: Map<string, string>;
+}
+
 /** Resolves a source column name against a file's columns: exact, else ignoring case. */
 function findColumn(wanted: string, cols: FileColumns): string | undefined {
   if (cols.types.has(wanted)) return wanted;
@@ -82,7 +91,8 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
     chooseRawTypes(all, prepared);
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(`malformed_${table}`)} (__file INTEGER, __line BIGINT, __detail VARCHAR, __text VARCHAR)`);
     const inPlace = prepared.length > 0 && prepared.every((p) => p.normalised === null);
-    staged = inPlace ? { read: await stageInPlace(conn, source, prepared, projection.items), malformed: 0, inPlace } : { ...(await stageCopies(conn, table, prepared, all, projection.items, params)), inPlace };
+    if (inPlace) staged = { read: await stageInPlace(conn, source, prepared, projection.items), malformed: 0, inPlace };
+    else staged = { ...(await stageCopies(conn, table, prepared, all, projection.items, params)), inPlace };
   } finally {
     sidecar.close();
   }
@@ -111,7 +121,7 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
  * The select items of a file's columns in `raw_<table>` (cast to the raw type when `cast`),
  * noting in which files each column is present and the source name it was found under.
  */
-function projector(all: readonly StagedColumn[], table: TableName, params: IngestParams) {
+function projector(all: readonly StagedColumn[], table: TableName, params: IngestParams): Projection {
   const presentIn = new Map<string, number>(all.map((c) => [c.name, 0]));
   const sourceNames = new Map<string, string>();
   const items = (p: PreparedFile, cast: boolean): string[] =>
@@ -146,7 +156,7 @@ function chooseRawTypes(all: readonly StagedColumn[], prepared: readonly Prepare
  * is a view instead of a staged copy. At 50M events a copy costs gigabytes and most of ingest's
  * time. Returns the rows read.
  */
-async function stageInPlace(conn: DuckDBConnection, source: TableSource, prepared: readonly PreparedFile[], items: (p: PreparedFile, cast: boolean) => string[]): Promise<number> {
+async function stageInPlace(conn: DuckDBConnection, source: TableSource, prepared: readonly PreparedFile[], items: Projection['items']): Promise<number> {
   const raw = sqlIdent(`raw_${source.table}`);
   const selects = prepared.map((p) => `SELECT CAST(${p.index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, ${items(p, true).join(', ')} FROM ${p.reader}`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS ${selects.join('\nUNION ALL ')}`);
@@ -167,7 +177,7 @@ async function stageCopies(
   table: TableName,
   prepared: readonly PreparedFile[],
   all: readonly StagedColumn[],
-  items: (p: PreparedFile, cast: boolean) => string[],
+  items: Projection['items'],
   params: IngestParams,
 ): Promise<{ read: number; malformed: number }> {
   const raw = sqlIdent(`raw_${table}`);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QuarantineTarget, copyRejectedRows } from '../01-ingest/quarantine.ts';
-import { checkQuarantineLimit, describeRejected, reconcile, summariseRejected, type RejectedSummary } from '../01-ingest/quarantine-rows.ts';
+import { checkQuarantineLimit, describeRejected, reconcile, summariseRejected, type RejectedDetail, type RejectedSummary } from '../01-ingest/quarantine-rows.ts';
 import { queryRows, readColumnsCoded, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Partition } from '../core/partition.ts';
@@ -79,6 +79,7 @@ export interface FeatureFileOptions {
   source?: { path: string; lineOffset: number };
 }
 
+/** Why a feature-table row is quarantined: the contract's reasons that apply to one row per customer. */
 export type FeatureQuarantineReason = 'missing_key' | 'unparseable' | 'bad_enum' | 'out_of_range' | 'duplicate_id';
 
 /** What reading a feature table did: `read = accepted + quarantined`. */
@@ -90,7 +91,7 @@ export interface FeatureFileReport {
   accepted: number;
   quarantined: number;
   byReason: Partial<Record<FeatureQuarantineReason, number>>;
-  details: { reason: FeatureQuarantineReason; column: string | null; count: number; examples: string[] }[];
+  details: RejectedDetail<FeatureQuarantineReason>[];
   /** Columns read as features, in X order. */
   featureColumns: string[];
   /** Columns present but not used (not in the model when scoring). */
