@@ -252,12 +252,6 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
   return checks;
 }
 
-/** SQL: 'reason:column' of the first check that fires, or NULL. */
-export function firstFailure(checks: readonly Check[]): string {
-  if (checks.length === 0) return 'CAST(NULL AS VARCHAR)';
-  return `CASE ${checks.map((c) => `WHEN ${c.when} THEN ${sqlString(`${c.reason}:${c.column}`)}`).join(' ')} ELSE NULL END`;
-}
-
 /** Common date layouts of exports, tried when a date column does not parse as ISO. */
 export const DATE_FORMATS: readonly string[] = [
   '%m/%d/%Y',

@@ -170,3 +170,28 @@ export async function originalColumnItems(conn: DuckDBConnection, table: string,
     return `${alias}.${sqlIdent(name)} AS ${sqlIdent(out)}`;
   });
 }
+
+/** Where the rows of a rejected-rows table (quarantine-rows.ts) come from, for the quarantine file. */
+export interface RejectedRowsFile {
+  /** The rejected rows, a TEMP TABLE read as `q`. */
+  rows: string;
+  /** SQL of a row's source file path (reads `q` and `joins`). */
+  sourceFile: string;
+  /** Added to `__line` to give the line in the source file. */
+  lineOffset?: number;
+  /** Joins after `q`, and the select items they add after finseg's columns (the source row's own columns). */
+  joins?: string;
+  columns?: readonly string[];
+}
+
+/** COPYs rejected rows to a CSV at `path`: QUARANTINE_COLUMNS, then the extra columns, in file and line order. */
+export async function copyRejectedRows(conn: DuckDBConnection, path: string, file: RejectedRowsFile): Promise<void> {
+  const line = file.lineOffset ? `q.__line + ${file.lineOffset}` : 'q.__line';
+  const extra = (file.columns ?? []).map((c) => `, ${c}`).join('');
+  await conn.run(
+    `COPY (SELECT ${file.sourceFile} AS source_file, ${line} AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail${extra}
+           FROM ${file.rows} q${file.joins ? ` ${file.joins}` : ''}
+           ORDER BY q.__file, q.__line)
+     TO ${sqlString(path)} (FORMAT csv, HEADER, DELIMITER ',')`,
+  );
+}

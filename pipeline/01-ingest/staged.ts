@@ -1,17 +1,12 @@
 import type { QuarantineReason, TableName } from './contract.ts';
 import type { ColumnPlan } from './checks.ts';
+import type { RejectedDetail } from './quarantine-rows.ts';
 import type { SourceFile } from './sources.ts';
 
-/** The shapes ingestion passes between its steps (ingest.ts, derive.ts) and reports. */
+/** The shapes ingestion passes between its steps (stage.ts, derive.ts, accept.ts) and reports. */
 
 /** Quarantined rows of one reason and column, with up to three example values. */
-export interface QuarantineDetail {
-  reason: QuarantineReason;
-  /** The contract column that failed; null for a malformed row. */
-  column: string | null;
-  count: number;
-  examples: string[];
-}
+export type QuarantineDetail = RejectedDetail<QuarantineReason>;
 
 /** What ingestion did with one table: `read = accepted + quarantined`. */
 export interface TableIngestReport {

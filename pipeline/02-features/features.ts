@@ -149,6 +149,13 @@ function txnAggregate(params: FeatureParams, inWin: string, prevWin: string, end
   GROUP BY customer_id`;
 }
 
+/** The as-of window of the feature SQL: its end (the day after the as-of date) and the window conditions on `ts`. */
+interface FeatureWindow {
+  end: string;
+  inWin: string;
+  prevWin: string;
+}
+
 /** The feature SQL over the ingested tables: one row per customer, the catalog's columns, then attributes, history and activity. */
 export function featureSql(asOf: string, params: FeatureParams, dialect: FeatureSqlDialect = 'duckdb'): string {
   // Quoted interval counts, ON joins, CAST before dividing counts, no subquery inside an aggregate:
@@ -157,10 +164,6 @@ export function featureSql(asOf: string, params: FeatureParams, dialect: Feature
   const start = `(${end} - INTERVAL '${WINDOW_DAYS}' DAY)`;
   const prevStart = `(${end} - INTERVAL '${2 * WINDOW_DAYS}' DAY)`;
   const vendorModules = params.vendorModules ?? [];
-  // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
-  // sum(CASE) rather than FILTER: DuckDB runs each FILTER as its own selection pass over the rows,
-  // which made the 17 shares 25% slower.
-  const share = (cond: string) => `CAST(sum(CASE WHEN ${cond} THEN n ELSE 0 END) AS DOUBLE) / CAST(nullif(sum(n), 0) AS DOUBLE)`;
   const home = params.homeCurrency ? `SELECT ${sqlString(params.homeCurrency)} AS home` : MOST_COMMON_CURRENCY;
   // Counts and amounts are summed as DECIMAL: DuckDB's parallel hash aggregation adds doubles
   // in a varying order, which changed the last bits of a sum from run to run and so broke
@@ -169,8 +172,23 @@ export function featureSql(asOf: string, params: FeatureParams, dialect: Feature
   // whole event table (gigabytes at vendor scale). Usage takes two passes, the window's rows
   // (distinct days, users and modules need the window alone) and all rows for the previous
   // window, the first and the last activity; transactions one pass with FILTER clauses.
-  const inWin = `ts >= ${start}`;
-  const prevWin = `ts >= ${prevStart} AND ts < ${start}`;
+  const window: FeatureWindow = { end, inWin: `ts >= ${start}`, prevWin: `ts >= ${prevStart} AND ts < ${start}` };
+  return `
+WITH ${usageAggregates(window, vendorModules, dialect)},
+home AS (${home}),
+txn AS (
+  ${txnAggregate(params, window.inWin, window.prevWin, end)}
+)
+${customerSelect(end, vendorModules)}`;
+}
+
+/** SQL: the CTEs `usage_win` (the window's events per customer) and `usage_rest` (every event up to the end). */
+function usageAggregates(window: FeatureWindow, vendorModules: readonly VendorModule[], dialect: FeatureSqlDialect): string {
+  const { end, inWin, prevWin } = window;
+  // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
+  // sum(CASE) rather than FILTER: DuckDB runs each FILTER as its own selection pass over the rows,
+  // which made the 17 shares 25% slower.
+  const share = (cond: string) => `CAST(sum(CASE WHEN ${cond} THEN n ELSE 0 END) AS DOUBLE) / CAST(nullif(sum(n), 0) AS DOUBLE)`;
   // In DuckDB, the distinct days of a customer's window as bits of one integer: at 1M customers /
   // 14M window events, the usage aggregate took 5.6 s instead of 7.9 s. Days are the 90 offsets
   // before the end (a HUGEINT has 128 bits). Users stay count(DISTINCT …): millions of ids.
@@ -179,10 +197,7 @@ export function featureSql(asOf: string, params: FeatureParams, dialect: Feature
       ? `bit_count(bit_or(CAST(1 AS HUGEINT) << (date_diff('day', CAST(ts AS DATE), CAST(${end} AS DATE)) - 1)))`
       : `count(DISTINCT CAST(ts AS DATE))`;
   const events = `SELECT customer_id, ts, module, device, user_id, CAST(coalesce("count", 1) AS DECIMAL(18, 4)) AS n FROM usage_events WHERE ts < ${end}`;
-  const days = (ts: string) => `date_diff('day', CAST(${ts} AS DATE), CAST(${end} AS DATE))`;
-  const signup = `CAST(c.signup_date AS TIMESTAMP)`;
-  return `
-WITH usage_win AS (
+  return `usage_win AS (
   SELECT customer_id,
       ${activeDays} AS active_days_90,
       CAST(sum(n) AS DOUBLE) AS events_90,
@@ -199,12 +214,14 @@ usage_rest AS (
       count(*) AS event_rows
   FROM (${events}) ev
   GROUP BY customer_id
-),
-home AS (${home}),
-txn AS (
-  ${txnAggregate(params, inWin, prevWin, end)}
-)
-SELECT c.customer_id,
+)`;
+}
+
+/** SQL: the feature table's SELECT over `customers` joined to the usage and transaction aggregates, in customer_id order. */
+function customerSelect(end: string, vendorModules: readonly VendorModule[]): string {
+  const days = (ts: string) => `date_diff('day', CAST(${ts} AS DATE), CAST(${end} AS DATE))`;
+  const signup = `CAST(c.signup_date AS TIMESTAMP)`;
+  return `SELECT c.customer_id,
     coalesce(u.active_days_90, 0) AS active_days_90,
     coalesce(u.events_90, 0) AS events_90,
     coalesce(u.users_90, 0) AS users_90,

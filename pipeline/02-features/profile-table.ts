@@ -8,7 +8,9 @@ import { formatOf } from '../01-ingest/sources.ts';
 import { openDuck, queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger } from '../core/log.ts';
-import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN, readFeatureFile } from './feature-file.ts';
+import { AS_OF_COLUMN, ATTRIBUTE_SPECS, KEY_COLUMN } from './feature-columns.ts';
+import { readFeatureFile } from './feature-file.ts';
+
 import type { ProfileTableParams } from './params.ts';
 
 /** Multiplier from `revenueUnit` to the contract's thousands. */

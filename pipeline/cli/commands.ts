@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dataDirFrom, validateCommand, withAsOf } from '../01-ingest/commands.ts';
-import { initCommand } from '../01-ingest/init.ts';
+import { dataDirFrom, validateCommand, withAsOf } from '../jobs/validate.ts';
+import { initCommand } from '../jobs/init.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';
 import { writeReport } from '../10-report/report.ts';
 import { LANGS } from '../10-report/i18n.ts';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { catalogModuleFor } from '../../pipeline/01-ingest/init-roles.ts';
 import { spreadIndices } from '../../pipeline/01-ingest/init-sample.ts';
-import { initCommand } from '../../pipeline/01-ingest/init.ts';
+import { initCommand } from '../../pipeline/jobs/init.ts';
 import { loadConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';

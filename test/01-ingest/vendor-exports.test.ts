@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams, type IngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
 import { validateIngestParams } from '../../pipeline/01-ingest/params.ts';
-import { validateCommand } from '../../pipeline/01-ingest/commands.ts';
+import { validateCommand } from '../../pipeline/jobs/validate.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';

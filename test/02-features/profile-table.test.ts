@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { initCommand } from '../../pipeline/01-ingest/init.ts';
+import { initCommand } from '../../pipeline/jobs/init.ts';
 import { readFeatureFile } from '../../pipeline/02-features/feature-file.ts';
 import { profileFeatureFile, validateProfileTable } from '../../pipeline/02-features/profile-table.ts';
 import { defaultProfileTableParams, profileTableParamsRule, type ProfileTableParams } from '../../pipeline/02-features/params.ts';

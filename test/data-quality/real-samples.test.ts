@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { initCommand } from '../../pipeline/01-ingest/init.ts';
+import { initCommand } from '../../pipeline/jobs/init.ts';
 import { LENS_NAMES } from '../../pipeline/06-categorize/lenses.ts';
 import { MAX_UNKNOWN_SHARE } from '../../pipeline/06-categorize/measurability.ts';
 import { loadConfig, type FinsegConfig } from '../../pipeline/config/config.ts';

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
-import { validateCommand } from '../../pipeline/01-ingest/commands.ts';
-import { initCommand, type InitResult } from '../../pipeline/01-ingest/init.ts';
+import { validateCommand } from '../../pipeline/jobs/validate.ts';
+import { initCommand, type InitResult } from '../../pipeline/jobs/init.ts';
 import { loadConfig, type FinsegConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { ingest } from './ingest.ts';
-import { validateIngestParams, type IngestParams } from './params.ts';
-import { formatValidation, overLimit } from './summary.ts';
+import { ingest } from '../01-ingest/ingest.ts';
+import { validateIngestParams, type IngestParams } from '../01-ingest/params.ts';
+import { formatValidation, overLimit } from '../01-ingest/summary.ts';
 import { openDuck } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { quietLogger } from '../core/log.ts';

@@ -2,17 +2,17 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_VALUE_MAPS, CONTRACT, type ColumnSpec, type TableName } from './contract.ts';
-import { assignRoles, catalogModuleFor, matchColumns, quantityTimesPrice } from './init-roles.ts';
-import { candidates, profileCandidate, valueShares, type ColumnProfile, type FileProfile } from './init-sample.ts';
-import { closestNames } from './names.ts';
-import { defaultIngestParams, normaliseEnum, type ColumnSource } from './params.ts';
-import { stemOf, SUPPORTED_EXTENSIONS } from './sources.ts';
+import { BUILTIN_VALUE_MAPS, CONTRACT, type ColumnSpec, type TableName } from '../01-ingest/contract.ts';
+import { assignRoles, catalogModuleFor, matchColumns, quantityTimesPrice } from '../01-ingest/init-roles.ts';
+import { candidates, profileCandidate, valueShares, type ColumnProfile, type FileProfile } from '../01-ingest/init-sample.ts';
+import { closestNames } from '../01-ingest/names.ts';
+import { defaultIngestParams, normaliseEnum, type ColumnSource } from '../01-ingest/params.ts';
+import { stemOf, SUPPORTED_EXTENSIONS } from '../01-ingest/sources.ts';
 import { normaliseIndustryCode } from '../06-categorize/lenses.ts';
 import { defaultLensParams } from '../06-categorize/params.ts';
 import { openDuck } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
-import { proposeProfileTable, type ProfileProposal } from './init-profile.ts';
+import { proposeProfileTable, type ProfileProposal } from '../01-ingest/init-profile.ts';
 
 /**
  * `finseg init --data DIR`: samples every file and folder in a data folder (rows spread over all
