@@ -9,9 +9,8 @@ import { defaultGenerateParams, generateDataset, type Format } from '../generate
 import { dataDirFrom, validateCommand, withAsOf } from '../01-ingest/commands.ts';
 import { initCommand } from '../01-ingest/init.ts';
 import { generateDirtyDataset } from '../generate/dirty.ts';
-import { loadBundle } from '../registry/bundle.ts';
+import { loadBundle, readBundleFile } from '../registry/bundle.ts';
 import { trainJob } from '../jobs/train.ts';
-import type { SegmentsState } from '../model/types.ts';
 import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';
@@ -19,7 +18,7 @@ import { ingest } from '../01-ingest/ingest.ts';
 import { openDuck } from '../core/duck.ts';
 import { parsePartition } from '../core/partition.ts';
 import { demoJob } from '../jobs/demo.ts';
-import { writeReport } from '../10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView, type ReportBundleStates } from '../10-report/report.ts';
 import { LANGS, parseLang, type Lang } from '../10-report/i18n.ts';
 import { generateDriftSnapshot } from '../generate/drift.ts';
 import { defaultVendorExportParams, generateVendorExports, parseShapes } from '../generate/vendor-export.ts';
@@ -286,7 +285,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       });
       // Both languages (a second page costs a second or two); --lang picks the page printed.
       const lang = langFlag(flags);
-      const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json'], { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
+      const report = await writeReport(outcome.bundleDir, reportInputOf(outcome.manifest as unknown as ManifestView, outcome.states), { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
       process.stdout.write(`${outcome.bundleDir}\n${report.html}\n`);
       return 0;
     }
@@ -335,7 +334,9 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
       const modelPath = need(flags, 'model', command);
       if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
       const bundle = loadBundle(modelPath);
-      const report = await writeReport(bundle.dir, bundle.manifest, bundle.states['segments.json'] as SegmentsState, { lang: langFlag(flags) });
+      const comparison = readBundleFile(bundle, 'comparison.json');
+      const input = reportInputOf(bundle.manifest as unknown as ManifestView, bundle.states as unknown as ReportBundleStates, comparison === null ? null : JSON.parse(comparison));
+      const report = await writeReport(bundle.dir, input, { lang: langFlag(flags) });
       // --open prints only the page's file URL, for a browser or `xdg-open "$(finseg report … --open)"`.
       if (flags.open) process.stdout.write(`${pathToFileURL(resolve(report.html)).href}\n`);
       else process.stdout.write(`${[report.html, report.markdown, report.json, report.csv, report.assignmentsCsv, report.assignmentsParquet].filter(Boolean).join('\n')}\n`);

@@ -25,7 +25,7 @@ import { deriveSeed } from '../core/random.ts';
 import { readBundleFile, toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
-import { writeReport } from '../10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView } from '../10-report/report.ts';
 import { loadScoringModel, type ScoringModel } from './score.ts';
 import { trainJob, type TrainOutcome } from './train.ts';
 
@@ -183,7 +183,7 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     const done = comparison as Comparison | null;
     if (done === null) throw new Error('retrain: the candidate was written without a comparison');
     const version = train.manifest.version;
-    const report = await writeReport(train.bundleDir, train.manifest, train.states['segments.json']);
+    const report = await writeReport(train.bundleDir, reportInputOf(train.manifest as unknown as ManifestView, train.states, done));
 
     failpoint('retrain:before-promote');
     let productionNow = previousProduction;

@@ -84,7 +84,7 @@ describe('retrain sections of the report', () => {
   const trends = risingTrends();
 
   it('reads the rising modules per segment position from trends.json', () => {
-    const model = reportModel(manifest, segments, { 'trends.json': JSON.parse(JSON.stringify(trends)) });
+    const model = reportModel(manifest, segments, { trends: JSON.parse(JSON.stringify(trends)) });
     const rising = model.trends!.rising;
     expect([...rising.keys()]).toEqual([0]);
     expect(rising.get(0)!.map((r) => r.module)).toEqual(['invoicing']);
@@ -93,8 +93,8 @@ describe('retrain sections of the report', () => {
   });
 
   it('adds the trends, drift and migration charts, and the decision with its gates', async () => {
-    const extra = { 'trends.json': JSON.parse(JSON.stringify(trends)), 'comparison.json': JSON.parse(JSON.stringify(comparison)) };
-    const model = reportModel(manifest, segments, extra);
+    const states = { trends: JSON.parse(JSON.stringify(trends)), comparison: JSON.parse(JSON.stringify(comparison)) };
+    const model = reportModel(manifest, segments, states);
     expect(model.comparison!.sameIdShare).toBeCloseTo(5 / 6, 12);
     expect(model.comparison!.migration.find((c) => c.from === '1' && c.to === '0')).toEqual({ from: '1', to: '0', count: 1, share: 1 / 3 });
     const ids = reportChartSpecs(model, texts('en')).map((c) => c.id);
@@ -116,7 +116,7 @@ describe('retrain sections of the report', () => {
 
   it('leaves the comparison out for a first model, which has no production to compare with', () => {
     const first = { ...comparison, production: null, drift: null, migration: null, agreement: null };
-    const model = reportModel(manifest, segments, { 'comparison.json': first });
+    const model = reportModel(manifest, segments, { comparison: first });
     expect(model.comparison).toBeNull();
     expect(reportChartSpecs(model, texts('en')).map((c) => c.id)).not.toContain('drift');
   });
