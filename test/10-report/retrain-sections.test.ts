@@ -90,6 +90,10 @@ describe('retrain sections of the report', () => {
     expect(rising.get(0)!.map((r) => r.module)).toEqual(['invoicing']);
     expect(rising.get(0)![0]!.adoption).toEqual(trends.segments[0]!.modules[INVOICING]!.adoption);
     expect(rising.get(0)![0]!.forecast.months).toEqual(['2026-10', '2026-11', '2026-12']);
+    // By hand: adoption is 0, 0, then 1/3 from month 2, 2/3 from month 5, 1 from month 8 (months 0..11).
+    // Least squares: Σ(x − 5.5)·3y = 43.5 and Σ(x − 5.5)² = 143, so the slope is 43.5 / 143 / 3 a month.
+    expect(rising.get(0)![0]!.adoption).toEqual([0, 0, 1 / 3, 1 / 3, 1 / 3, 2 / 3, 2 / 3, 2 / 3, 1, 1, 1, 1].map((x) => expect.closeTo(x, 4)));
+    expect(rising.get(0)![0]!.slopePerMonth).toBeCloseTo(43.5 / 143 / 3, 12);
   });
 
   it('adds the trends, drift and migration charts, and the decision with its gates', async () => {
@@ -109,6 +113,8 @@ describe('retrain sections of the report', () => {
     expect(page).toContain('<span class="gate pass">pass</span>ARI 0.87 &gt;= 0.8 &lt;ok&gt;');
     // The card of the rising segment names its module and the forecast.
     expect(page).toMatch(/Rising demand<\/h4><p><span class="rise">Invoicing <strong>\+[\d.]+ pp\/month<\/strong>/);
+    // 43.5 / 143 / 3 a month (the hand-computed slope above) is 10.1 percentage points.
+    expect(page).toContain('<span class="rise">Invoicing <strong>+10.1 pp/month</strong>');
     const zh = await renderReportHtml(model, 'zh', ALL);
     expect(zh).toContain('需求上升');
     expect(zh).toContain('与上一版本模型的变化');
