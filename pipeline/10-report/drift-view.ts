@@ -47,7 +47,7 @@ export interface ReportTrends {
 
 const migrationLabel = (x: unknown): string => String(x);
 
-/** The comparison with production from comparison.json; null for a first model (nothing to compare with) or no file. */
+/** The comparison with production from comparison.json; null for a first model (nothing to compare with) or when there is no comparison. */
 export function comparisonOf(json: unknown): ReportComparison | null {
   const c = obj(json);
   const production = str(c?.production);
