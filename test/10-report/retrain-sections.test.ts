@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
 import type { Comparison } from '../../pipeline/09-drift/compare.ts';
 import { fitTrends } from '../../pipeline/09-drift/trends.ts';
 import { renderReportHtml, reportChartSpecs } from '../../pipeline/10-report/html.ts';
 import { texts } from '../../pipeline/10-report/i18n.ts';
 import { reportModel } from '../../pipeline/10-report/model.ts';
+import { writeReport } from '../../pipeline/10-report/report.ts';
 import { twoSegments } from './hand-model.ts';
 
 /**
@@ -118,6 +122,27 @@ describe('retrain sections of the report', () => {
     const zh = await renderReportHtml(model, 'zh', ALL);
     expect(zh).toContain('需求上升');
     expect(zh).toContain('与上一版本模型的变化');
+  });
+
+  it('takes the comparison and the trends from its input, never from files in the bundle folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'finseg-report-input-'));
+    try {
+      // Files a reader of the folder would find: the report must not pick them up unverified.
+      writeFileSync(join(dir, 'comparison.json'), JSON.stringify(comparison));
+      writeFileSync(join(dir, 'trends.json'), JSON.stringify(trends));
+      const bare = await writeReport(dir, { manifest, segments, states: {} }, { lang: 'en' });
+      expect(readFileSync(bare.html, 'utf8')).not.toMatch(/<section id="(drift|trends)">/);
+      expect(readFileSync(bare.markdown, 'utf8')).not.toMatch(/## (Comparison with production|Module adoption trends)/);
+      const full = await writeReport(dir, { manifest, segments, states: { comparison, trends } }, { lang: 'en' });
+      const page = readFileSync(full.html, 'utf8');
+      expect(page).toContain('<section id="drift">');
+      expect(page).toContain('<section id="trends">');
+      const md = readFileSync(full.markdown, 'utf8');
+      expect(md).toContain('## Comparison with production 20261001-030000-<b>"prod"');
+      expect(md).toContain('## Module adoption trends');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves the comparison out for a first model, which has no production to compare with', () => {
