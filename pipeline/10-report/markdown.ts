@@ -2,9 +2,8 @@ import { LENS_NAMES } from '../06-categorize/lenses.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
-import type { SegmentsState } from '../model/types.ts';
-import type { Manifest } from '../registry/bundle.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
+import type { ManifestView, ReportCard, ReportSegments } from './input.ts';
 import { lensMeasured, reportModel, type ReportModel } from './model.ts';
 
 /**
@@ -12,34 +11,6 @@ import { lensMeasured, reportModel, type ReportModel } from './model.ts';
  * and the segments state. The retraining comparison and the adoption trends are the drift
  * stage's sections (09-drift/markdown.ts) and stay in English in both files.
  */
-
-type Card = SegmentsState['cards'][number];
-
-/** The manifest fields the Markdown report and the segments export read. */
-export interface ManifestView {
-  version: string;
-  createdAt: string;
-  input: { dataDir: string; asOf: string; tables: Record<string, { read: number; accepted: number; quarantined: number; byReason: Record<string, number> }>; absentTables: string[] };
-  features: { names: string[]; dropped: { feature: string; reason: string }[] };
-  metrics: {
-    customers: number;
-    k: number;
-    silhouette: number | null;
-    pcaComponents: number;
-    pcaExplainedVariance: number;
-    kSelection: { k: number; silhouette: number; calinskiHarabasz: number; daviesBouldin: number; inertia: number; minShare: number; stability?: number | null; eligible: boolean }[];
-    /** The k decision rule as applied (bundles from before it was recorded lack it). */
-    selectionRule?: string;
-    stability?: { meanAri: number | null; segmentJaccard: (number | null)[]; unstableBelow: number };
-    explain?: { fidelity: number; immFidelity: number; leaves: number };
-    classifier: { heldOutAccuracy: number; nHeldOut: number };
-    /** The signup-attributes classifier (bundles from before cold start lack it). */
-    coldStart?: { heldOutAccuracy: number; majorityBaseline: number; nHeldOut: number; minHistory: number; used?: boolean; marginRequired?: number };
-    plantedArchetypeAri: number | null;
-    cramersV: Record<string, number>;
-  };
-  seeds: Record<string, number>;
-}
 
 type Words = Record<Lang, string>;
 
@@ -131,7 +102,7 @@ const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 /** A feature by its display name, with its id when they differ. */
 const featureCell = (t: Texts, f: string) => (t.feature(f) === f ? `\`${cell(f)}\`` : `${cell(t.feature(f))} \`${cell(f)}\``);
 
-function cardMarkdown(c: Card, model: ReportModel, w: MdTexts): string[] {
+function cardMarkdown(c: ReportCard, model: ReportModel, w: MdTexts): string[] {
   const { t, say } = w;
   const out = [say('segmentTitle', { id: c.id, en: cell(c.name.en), zh: cell(c.name.zh) }), ''];
   out.push(say('segmentSize', { size: c.size, share: pct(c.share) }), '');
@@ -163,7 +134,7 @@ function cardMarkdown(c: Card, model: ReportModel, w: MdTexts): string[] {
 }
 
 /** Segment stability (bootstrap Jaccard, unstable ones flagged) and the threshold tree's fidelity and rules, when the bundle has them. */
-function stabilityAndRulesMarkdown(m: ManifestView, segments: SegmentsState, { t, say }: MdTexts): string[] {
+function stabilityAndRulesMarkdown(m: ManifestView, segments: ReportSegments, { t, say }: MdTexts): string[] {
   const out: string[] = [];
   const st = m.metrics.stability;
   if (st) {
@@ -230,14 +201,13 @@ function inputMarkdown(m: ManifestView, model: ReportModel, { t, say }: MdTexts)
 
 /** The Markdown report of a bundle in one language: data, model quality, k selection and one card per segment. */
 export function reportMarkdown(
-  manifest: Manifest,
-  segments: SegmentsState,
+  m: ManifestView,
+  segments: ReportSegments,
   drift: { comparison?: Comparison | null; trends?: TrendsState | null } = {},
   lang: Lang = 'en',
   otherLanguage = false,
 ): string {
-  const m = manifest as unknown as ManifestView;
-  const model = reportModel(manifest, segments);
+  const model = reportModel(m, segments);
   const w = mdTexts(lang, model);
   const { t, say } = w;
   const lines: string[] = [say('title', { version: m.version }), ''];

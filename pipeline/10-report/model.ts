@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { SegmentsState } from '../model/types.ts';
-import type { Manifest } from '../registry/bundle.ts';
+import type { ManifestView, ReportCard, ReportSegments, ReportStates } from './input.ts';
+import { comparisonOf, trendsOf, type ReportComparison, type ReportTrends } from './drift-view.ts';
 import type { VendorModule } from './i18n.ts';
+import { arr, num, obj, str, type Json } from './json-view.ts';
 import { PROFILE_VERSION, type SegmentProfile } from './profile.ts';
 
 /**
@@ -10,8 +9,6 @@ import { PROFILE_VERSION, type SegmentProfile } from './profile.ts';
  * with every optional part (profile, stability, rules, comparison, trends) either present
  * and well-formed or null, so the renderers never probe raw JSON.
  */
-
-type Card = SegmentsState['cards'][number];
 
 /** A k-selection row with whatever metrics the bundle recorded for it. */
 export interface KRow {
@@ -23,7 +20,7 @@ export interface KRow {
 }
 
 /** A segment card plus what later stages may add to it. */
-export interface ReportSegment extends Omit<Card, 'stability' | 'explanation'> {
+export interface ReportSegment extends Omit<ReportCard, 'stability' | 'explanation'> {
   /** Position in the bundle's segment order: the index of every per-segment array (profile, trends), whatever the public id. */
   index: number;
   /** Mean Jaccard of the segment over bootstrap resamples, when recorded (the card's `stability.jaccard`). */
@@ -49,45 +46,6 @@ export interface ReportRuleCondition {
 export interface ReportRule {
   text: string;
   conditions: ReportRuleCondition[] | null;
-}
-
-/** What a retrain recorded against the production model (comparison.json), when it compared with one. */
-export interface ReportComparison {
-  /** The production version compared with. */
-  production: string;
-  decision: string | null;
-  reasons: string[];
-  /** Adjusted Rand index between production's and this model's segments on today's customers. */
-  agreement: number | null;
-  /** PSI at or above which an input counts as drifted. */
-  driftThreshold: number | null;
-  /** Per input (feature or attribute), largest PSI first. */
-  drift: { name: string; psi: number }[];
-  /** Migration cells; labels are segment ids as text, or 'new' / 'gone' for the margins. */
-  migration: { from: string; to: string; count: number; share: number }[];
-  fromOrder: string[];
-  toOrder: string[];
-  /** Share of customers present in both models who kept their segment id. */
-  sameIdShare: number | null;
-  gates: { gate: string; status: string; reason: string }[];
-}
-
-/** A module's monthly adoption in a segment and its next-quarter forecast. */
-export interface ReportTrendSeries {
-  module: string;
-  /** Aligned with ReportTrends.months; null in a month with nobody active. */
-  adoption: (number | null)[];
-  slopePerMonth: number;
-  latest: number | null;
-  forecast: { months: string[]; mean: number; low: number; high: number };
-}
-
-/** The modules rising fastest per segment (trends.json), with their series. */
-export interface ReportTrends {
-  months: string[];
-  intervalLevel: number | null;
-  /** Per segment index (the position in `segments`): its rising modules, steepest first. */
-  rising: Map<number, ReportTrendSeries[]>;
 }
 
 /** Everything the HTML report renders. */
@@ -145,33 +103,43 @@ export const K_METRICS: readonly { key: string; higherIsBetter: boolean }[] = [
   { key: 'stability', higherIsBetter: true },
 ];
 
-type Json = Record<string, unknown>;
-const obj = (x: unknown): Json | null => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Json) : null);
-const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
-const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
-
-/** Reads an optional JSON file of the bundle; null when it is absent or unreadable (the section is then left out). */
-export function readOptionalJson(bundleDir: string, name: string): unknown {
-  const path = join(bundleDir, name);
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** The report view of a bundle: the manifest, the segments state and any optional states found beside them. */
-export function reportModel(manifest: Manifest, segments: SegmentsState, extra: Record<string, unknown> = {}): ReportModel {
-  const m = manifest as Json;
+/** The report view of a bundle: the manifest, the segments state and whichever optional states the caller has. */
+export function reportModel(manifest: ManifestView, segments: ReportSegments, states: ReportStates = {}): ReportModel {
+  const m = manifest as unknown as Json;
   const metrics = obj(m.metrics) ?? {};
   const input = obj(m.input) ?? {};
-  const features = obj(m.features) ?? {};
-  const seeds = obj(m.seeds) ?? {};
-  const classifier = obj(metrics.classifier) ?? {};
-  const cluster = obj(extra['cluster.json']);
+  const stabilityById = segmentStability(states.cluster, segments);
+  const explain = explainRules(states.explain, segments);
+  const profile = obj(segments.profile)?.kind === 'finseg.segment-profile' && obj(segments.profile)?.version === PROFILE_VERSION ? (segments.profile as SegmentProfile) : null;
+  return {
+    version: String(m.version),
+    createdAt: String(m.createdAt),
+    finsegVersion: String(m.finsegVersion ?? ''),
+    asOf: String(input.asOf ?? ''),
+    dataDir: String(input.dataDir ?? ''),
+    seed: num(obj(m.seeds)?.run),
+    customers: num(metrics.customers) ?? segments.cards.reduce((s, c) => s + c.size, 0),
+    k: num(metrics.k) ?? segments.cards.length,
+    quality: qualityOf(metrics),
+    input: inputTablesOf(input),
+    features: featuresOf(obj(m.features) ?? {}),
+    lensMeasurability: lensMeasurabilityOf(segments.lensMeasurability),
+    kSelection: kSelectionOf(obj(states.cluster), metrics),
+    cramersV: segments.cramersV,
+    segments: segments.cards.map(({ stability: _s, explanation: _e, ...c }, index) => {
+      const st = stabilityById.get(c.id);
+      const ex = explain.bySegment.get(c.id);
+      return { ...c, index, stability: st?.jaccard ?? null, unstable: st?.unstable ?? null, rules: ex?.rules ?? [], ruleRecall: ex?.recall ?? null, rulePrecision: ex?.precision ?? null };
+    }),
+    profile,
+    ruleFidelity: explain.fidelity,
+    comparison: comparisonOf(states.comparison),
+    trends: trendsOf(states.trends),
+  };
+}
 
+/** The k-selection evidence: the cluster state's rows (else the manifest's), the metrics any row records, and the rule applied. */
+function kSelectionOf(cluster: Json | null, metrics: Json): ReportModel['kSelection'] {
   const selectionRows = arr(cluster?.selection).length ? arr(cluster?.selection) : arr(metrics.kSelection);
   const rows: KRow[] = selectionRows.flatMap((r) => {
     const row = obj(r);
@@ -185,63 +153,50 @@ export function reportModel(manifest: Manifest, segments: SegmentsState, extra: 
     return [{ k, eligible: row.eligible !== false, minShare: num(row.minShare), metrics: values }];
   });
   const shownMetrics = K_METRICS.filter(({ key }) => rows.some((r) => r.metrics[key] !== null && r.metrics[key] !== undefined));
+  return { rows, metrics: shownMetrics, rule: str(cluster?.selectionRule) ?? str(metrics.selectionRule) };
+}
 
-  const stabilityById = segmentStability(extra, segments);
-  const explain = explainRules(extra['explain.json'], segments);
-  const profile = obj(segments.profile)?.kind === 'finseg.segment-profile' && obj(segments.profile)?.version === PROFILE_VERSION ? (segments.profile as SegmentProfile) : null;
-
+/** The header's quality figures from the manifest's metrics, each null when not recorded. */
+function qualityOf(metrics: Json): ReportModel['quality'] {
+  const classifier = obj(metrics.classifier) ?? {};
   return {
-    version: String(m.version),
-    createdAt: String(m.createdAt),
-    finsegVersion: String(m.finsegVersion ?? ''),
-    asOf: String(input.asOf ?? ''),
-    dataDir: String(input.dataDir ?? ''),
-    seed: num(seeds.run),
-    customers: num(metrics.customers) ?? segments.cards.reduce((s, c) => s + c.size, 0),
-    k: num(metrics.k) ?? segments.cards.length,
-    quality: {
-      silhouette: num(metrics.silhouette),
-      heldOutAccuracy: num(classifier.heldOutAccuracy),
-      nHeldOut: num(classifier.nHeldOut),
-      plantedAri: num(metrics.plantedArchetypeAri),
-      coldStart: num(obj(metrics.coldStart)?.heldOutAccuracy) === null ? null : { heldOutAccuracy: num(obj(metrics.coldStart)?.heldOutAccuracy)!, majorityBaseline: num(obj(metrics.coldStart)?.majorityBaseline) },
-      pcaComponents: num(metrics.pcaComponents),
-      pcaExplainedVariance: num(metrics.pcaExplainedVariance),
-    },
-    input: {
-      tables: Object.entries(obj(input.tables) ?? {}).map(([name, t]) => {
-        const tt = obj(t) ?? {};
-        const reasons = obj(tt.byReason) ?? {};
-        return {
-          name,
-          read: num(tt.read) ?? 0,
-          accepted: num(tt.accepted) ?? 0,
-          quarantined: num(tt.quarantined) ?? 0,
-          byReason: Object.fromEntries(Object.entries(reasons).map(([r, n]) => [r, num(n) ?? 0])),
-        };
-      }),
-      absent: arr(input.absentTables).map(String),
-    },
-    features: {
-      names: arr(features.names).map(String),
-      dropped: arr(features.dropped).flatMap((d) => {
-        const o = obj(d);
-        return o ? [{ feature: String(o.feature), reason: String(o.reason) }] : [];
-      }),
-      vendorModules: vendorModulesOf(features),
-    },
-    lensMeasurability: lensMeasurabilityOf((segments as unknown as Json).lensMeasurability),
-    kSelection: { rows, metrics: shownMetrics, rule: str(cluster?.selectionRule) ?? str(metrics.selectionRule) },
-    cramersV: segments.cramersV,
-    segments: segments.cards.map(({ stability: _s, explanation: _e, ...c }, index) => {
-      const st = stabilityById.get(c.id);
-      const ex = explain.bySegment.get(c.id);
-      return { ...c, index, stability: st?.jaccard ?? null, unstable: st?.unstable ?? null, rules: ex?.rules ?? [], ruleRecall: ex?.recall ?? null, rulePrecision: ex?.precision ?? null };
+    silhouette: num(metrics.silhouette),
+    heldOutAccuracy: num(classifier.heldOutAccuracy),
+    nHeldOut: num(classifier.nHeldOut),
+    plantedAri: num(metrics.plantedArchetypeAri),
+    coldStart: num(obj(metrics.coldStart)?.heldOutAccuracy) === null ? null : { heldOutAccuracy: num(obj(metrics.coldStart)?.heldOutAccuracy)!, majorityBaseline: num(obj(metrics.coldStart)?.majorityBaseline) },
+    pcaComponents: num(metrics.pcaComponents),
+    pcaExplainedVariance: num(metrics.pcaExplainedVariance),
+  };
+}
+
+/** The manifest's input section: rows read, accepted and quarantined per table, and the absent tables. */
+function inputTablesOf(input: Json): ReportModel['input'] {
+  return {
+    tables: Object.entries(obj(input.tables) ?? {}).map(([name, t]) => {
+      const tt = obj(t) ?? {};
+      const reasons = obj(tt.byReason) ?? {};
+      return {
+        name,
+        read: num(tt.read) ?? 0,
+        accepted: num(tt.accepted) ?? 0,
+        quarantined: num(tt.quarantined) ?? 0,
+        byReason: Object.fromEntries(Object.entries(reasons).map(([r, n]) => [r, num(n) ?? 0])),
+      };
     }),
-    profile,
-    ruleFidelity: explain.fidelity,
-    comparison: comparisonOf(extra['comparison.json']),
-    trends: trendsOf(extra['trends.json']),
+    absent: arr(input.absentTables).map(String),
+  };
+}
+
+/** The manifest's features section: the features used, those dropped with their reason, and the vendor modules. */
+function featuresOf(features: Json): ReportModel['features'] {
+  return {
+    names: arr(features.names).map(String),
+    dropped: arr(features.dropped).flatMap((d) => {
+      const o = obj(d);
+      return o ? [{ feature: String(o.feature), reason: String(o.reason) }] : [];
+    }),
+    vendorModules: vendorModulesOf(features),
   };
 }
 
@@ -280,7 +235,7 @@ const UNSTABLE_JACCARD = 0.6;
  * Per-segment stability: from the card's own `stability` ({ jaccard, unstable }, as train adds it)
  * or else from the cluster state's `stability.jaccard[]` / `unstable[]`.
  */
-function segmentStability(extra: Record<string, unknown>, segments: SegmentsState): Map<number, { jaccard: number; unstable: boolean }> {
+function segmentStability(cluster: unknown, segments: ReportSegments): Map<number, { jaccard: number; unstable: boolean }> {
   const out = new Map<number, { jaccard: number; unstable: boolean }>();
   for (const c of segments.cards as unknown as Json[]) {
     const o = obj(c.stability);
@@ -288,7 +243,7 @@ function segmentStability(extra: Record<string, unknown>, segments: SegmentsStat
     if (jaccard === null) continue;
     out.set(Number(c.id), { jaccard, unstable: typeof o?.unstable === 'boolean' ? o.unstable : jaccard < UNSTABLE_JACCARD });
   }
-  const st = obj(obj(extra['cluster.json'])?.stability);
+  const st = obj(obj(cluster)?.stability);
   const flags = arr(st?.unstable);
   const below = num(st?.unstableBelow) ?? UNSTABLE_JACCARD;
   arr(st?.jaccard).forEach((v, id) => {
@@ -306,7 +261,7 @@ interface SegmentRules {
 }
 
 /** Rules per segment and the tree's fidelity: from the card's `explanation` (as train adds it) or the explain state's `segments[]`. */
-function explainRules(json: unknown, segments: SegmentsState): { bySegment: Map<number, SegmentRules>; fidelity: number | null } {
+function explainRules(json: unknown, segments: ReportSegments): { bySegment: Map<number, SegmentRules>; fidelity: number | null } {
   const bySegment = new Map<number, SegmentRules>();
   const read = (o: Json | null): SegmentRules | null => {
     if (!o) return null;
@@ -342,78 +297,4 @@ function explainRules(json: unknown, segments: SegmentsState): { bySegment: Map<
     bySegment.set(id, { rules, recall: known?.recall ?? null, precision: known?.precision ?? null });
   }
   return { bySegment, fidelity: num(e?.fidelity) };
-}
-
-const migrationLabel = (x: unknown): string => String(x);
-
-/** The comparison with production from comparison.json; null for a first model (nothing to compare with) or no file. */
-function comparisonOf(json: unknown): ReportComparison | null {
-  const c = obj(json);
-  const production = str(c?.production);
-  if (!c || c.kind !== 'finseg.comparison' || production === null) return null;
-  const drift = obj(c.drift);
-  const inputs = arr(drift?.inputs)
-    .flatMap((d) => {
-      const o = obj(d);
-      const psi = num(o?.psi);
-      return o && psi !== null ? [{ name: String(o.name), psi }] : [];
-    })
-    .sort((a, b) => b.psi - a.psi);
-  const mm = obj(c.migration);
-  const fromOrder = arr(mm?.from).map(migrationLabel);
-  const toOrder = arr(mm?.to).map(migrationLabel);
-  const counts = arr(mm?.counts);
-  const shares = arr(mm?.shares);
-  const migration: ReportComparison['migration'] = [];
-  fromOrder.forEach((from, r) => {
-    const row = arr(counts[r]);
-    const total = row.reduce<number>((sum, x) => sum + (num(x) ?? 0), 0);
-    toOrder.forEach((to, col) => {
-      const count = num(row[col]) ?? 0;
-      migration.push({ from, to, count, share: num(arr(shares[r])[col]) ?? (total ? count / total : 0) });
-    });
-  });
-  const sameId = num(mm?.sameId);
-  const inBoth = num(mm?.inBoth);
-  return {
-    production,
-    decision: str(c.decision),
-    reasons: arr(c.reasons).map(String),
-    agreement: num(obj(c.agreement)?.ari),
-    driftThreshold: num(drift?.threshold),
-    drift: inputs,
-    migration,
-    fromOrder,
-    toOrder,
-    sameIdShare: sameId !== null && inBoth ? sameId / inBoth : null,
-    gates: arr(c.gates).flatMap((g) => {
-      const o = obj(g);
-      return o ? [{ gate: String(o.gate), status: String(o.status), reason: String(o.reason ?? '') }] : [];
-    }),
-  };
-}
-
-/** The rising modules per segment from trends.json; null when absent or no segment has a rising module. */
-function trendsOf(json: unknown): ReportTrends | null {
-  const t = obj(json);
-  if (!t || t.kind !== 'finseg.trends') return null;
-  const months = arr(t.months).map(String);
-  const rising = new Map<number, ReportTrendSeries[]>();
-  for (const seg of arr(t.segments)) {
-    const o = obj(seg);
-    const index = num(o?.segmentIndex);
-    if (!o || index === null) continue;
-    const adoptionOf = new Map(arr(o.modules).map((m) => [String(obj(m)?.module), arr(obj(m)?.adoption).map((x) => num(x))]));
-    const series = arr(o.rising).flatMap((r) => {
-      const q = obj(r);
-      const f = obj(q?.forecast);
-      const slope = num(q?.slopePerMonth);
-      const mean = num(f?.mean);
-      if (!q || !f || slope === null || mean === null) return [];
-      const module = String(q.module);
-      return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast: { months: arr(f.months).map(String), mean, low: num(f.low) ?? mean, high: num(f.high) ?? mean } }];
-    });
-    if (series.length) rising.set(index, series);
-  }
-  return rising.size ? { months, intervalLevel: num(t.intervalLevel), rising } : null;
 }

@@ -1,24 +1,23 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../registry/bundle.ts';
-import { toJson } from '../registry/bundle.ts';
-import type { SegmentsState } from '../model/types.ts';
+import type { Comparison } from '../09-drift/compare.ts';
+import type { TrendsState } from '../09-drift/trends.ts';
+import { toJson } from '../core/json.ts';
 import { segmentsCsv } from './exports.ts';
 import { renderReportHtml } from './html.ts';
 import { LANGS, type Lang } from './i18n.ts';
-import { reportMarkdown, type ManifestView } from './markdown.ts';
-import { readOptionalJson, reportModel } from './model.ts';
-import type { Comparison } from '../09-drift/compare.ts';
-import type { TrendsState } from '../09-drift/trends.ts';
+import type { ManifestView, ReportInput, ReportSegments } from './input.ts';
+import { reportMarkdown } from './markdown.ts';
+import { reportModel } from './model.ts';
 
 export { reportMarkdown } from './markdown.ts';
+export { reportInputOf, type ManifestView, type ReportBundleStates, type ReportInput, type ReportSegments, type ReportStates } from './input.ts';
 
 /** The documented export schema version of `segments.json` (see docs/segments-json.md). */
 export const SEGMENTS_EXPORT_VERSION = 1;
 
 /** The machine-readable export of a model's segments (schema in docs/segments-json.md). */
-export function segmentsExport(manifest: Manifest, segments: SegmentsState): unknown {
-  const m = manifest as unknown as ManifestView;
+export function segmentsExport(m: ManifestView, segments: ReportSegments): unknown {
   return {
     kind: 'finseg.segments-export',
     schemaVersion: SEGMENTS_EXPORT_VERSION,
@@ -38,7 +37,7 @@ export function segmentsExport(manifest: Manifest, segments: SegmentsState): unk
       stabilityAri: m.metrics.stability?.meanAri ?? null,
       ruleFidelity: m.metrics.explain?.fidelity ?? null,
     },
-    lensMeasurability: reportModel(manifest, segments).lensMeasurability,
+    lensMeasurability: reportModel(m, segments).lensMeasurability,
     segments: segments.cards.map((c) => ({
       id: c.id,
       name: c.name,
@@ -82,9 +81,6 @@ export interface ReportFiles {
   pages: Partial<Record<Lang, { html: string; markdown: string }>>;
 }
 
-/** Optional bundle files whose sections the HTML report shows when they are present. */
-const OPTIONAL_STATES = ['cluster.json', 'explain.json', 'comparison.json', 'trends.json'] as const;
-
 /** Writes a file through a temporary sibling and a rename, so a reader never sees half a report. */
 function writeAtomically(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -97,7 +93,8 @@ function writeAtomically(path: string, text: string): void {
  * language, the self-contained page and the Markdown (`REPORT_PAGES`), each linking to the other
  * language's when that is written now or already there. The training assignments are train's and are kept.
  */
-export async function writeReport(bundleDir: string, manifest: Manifest, segments: SegmentsState, options: ReportOptions = {}): Promise<ReportFiles> {
+export async function writeReport(bundleDir: string, input: ReportInput, options: ReportOptions = {}): Promise<ReportFiles> {
+  const { manifest, segments, states } = input;
   const langs = options.langs?.length ? [...new Set(options.langs)] : options.lang ? [options.lang] : LANGS;
   const dir = join(bundleDir, 'report');
   mkdirSync(dir, { recursive: true });
@@ -105,10 +102,10 @@ export async function writeReport(bundleDir: string, manifest: Manifest, segment
   const csv = join(dir, 'segments.csv');
   const assignmentsCsv = join(dir, 'assignments.csv');
   const assignmentsParquet = join(dir, 'assignments.parquet');
-  const extra = Object.fromEntries(OPTIONAL_STATES.map((name) => [name, readOptionalJson(bundleDir, name)]));
-  const drift = { comparison: (extra['comparison.json'] ?? null) as Comparison | null, trends: (extra['trends.json'] ?? null) as TrendsState | null };
+  // The drift stage's Markdown sections take its own state types; the caller verified the files.
+  const drift = { comparison: (states.comparison ?? null) as Comparison | null, trends: (states.trends ?? null) as TrendsState | null };
   writeAtomically(json, toJson(segmentsExport(manifest, segments)));
-  const model = reportModel(manifest, segments, extra);
+  const model = reportModel(manifest, segments, states);
   writeAtomically(csv, segmentsCsv(model.segments));
   const present = {
     segmentsJson: true,

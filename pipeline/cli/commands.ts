@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { dataDirFrom, validateCommand, withAsOf } from '../jobs/validate.ts';
 import { initCommand } from '../jobs/init.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';
-import { writeReport } from '../10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView, type ReportBundleStates } from '../10-report/report.ts';
 import { LANGS } from '../10-report/i18n.ts';
 import { loadConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
@@ -22,8 +22,7 @@ import { generateJob, type GenerateRequest } from '../jobs/generate.ts';
 import { RETRAIN_EXIT, retrainJob, type RetrainOptions } from '../jobs/retrain.ts';
 import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
 import { trainJob } from '../jobs/train.ts';
-import type { SegmentsState } from '../model/types.ts';
-import { loadBundle } from '../registry/bundle.ts';
+import { loadBundle, readBundleFile } from '../registry/bundle.ts';
 import { modelsCommand } from '../registry/commands.ts';
 import { demoJob } from './demo.ts';
 import { intFlag, langFlag, need, type Flags } from './flags.ts';
@@ -128,7 +127,7 @@ async function train(flags: Flags, logger: Logger): Promise<number> {
   });
   // Both languages (a second page costs a second or two); --lang picks the page printed.
   const lang = langFlag(flags);
-  const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json'], { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
+  const report = await writeReport(outcome.bundleDir, reportInputOf(outcome.manifest as unknown as ManifestView, outcome.states), { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
   process.stdout.write(`${outcome.bundleDir}\n${report.html}\n`);
   return 0;
 }
@@ -186,7 +185,9 @@ async function report(flags: Flags): Promise<number> {
   const modelPath = need(flags, 'model', 'report');
   if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
   const bundle = loadBundle(modelPath);
-  const files = await writeReport(bundle.dir, bundle.manifest, bundle.states['segments.json'] as SegmentsState, { lang: langFlag(flags) });
+  const comparison = readBundleFile(bundle, 'comparison.json');
+  const input = reportInputOf(bundle.manifest as unknown as ManifestView, bundle.states as unknown as ReportBundleStates, comparison === null ? null : JSON.parse(comparison));
+  const files = await writeReport(bundle.dir, input, { lang: langFlag(flags) });
   // --open prints only the page's file URL, for a browser or `xdg-open "$(finseg report … --open)"`.
   if (flags.open) process.stdout.write(`${pathToFileURL(resolve(files.html)).href}\n`);
   else process.stdout.write(`${[files.html, files.markdown, files.json, files.csv, files.assignmentsCsv, files.assignmentsParquet].filter(Boolean).join('\n')}\n`);

@@ -25,7 +25,7 @@ import { deriveSeed } from '../core/random.ts';
 import { readBundleFile, toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
-import { writeReport } from '../10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView } from '../10-report/report.ts';
 import { StageClock } from '../core/timings.ts';
 import { fitModel, type FittedModel } from '../model/fit.ts';
 import { withIdentities } from '../model/identities.ts';
@@ -138,7 +138,7 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     const configSource = opts.config ? opts.configSource : production ? `production ${previousProduction}` : 'defaults';
     const { train, comparison } = await trainCandidate(opts, config, configSource, production);
     const version = train.manifest.version;
-    const report = await writeReport(train.bundleDir, train.manifest, train.states['segments.json']);
+    const report = await writeReport(train.bundleDir, reportInputOf(train.manifest as unknown as ManifestView, train.states, comparison));
 
     failpoint('retrain:before-promote');
     const promoted = comparison.decision === 'promote';

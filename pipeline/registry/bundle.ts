@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { toJson } from '../core/json.ts';
 import { failpoint } from './failpoints.ts';
 
 /** The on-disk format of a bundle; a loader refuses any other. */
@@ -59,10 +60,8 @@ export async function fingerprintPath(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** JSON with a trailing newline and stable two-space indentation. */
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
+/** The bundle's JSON text form, for the writers of extra files (a retrain's comparison). */
+export { toJson } from '../core/json.ts';
 
 /** Writes a file and flushes it to disk before returning, so a rename that follows never publishes an empty file after a power cut. */
 export function writeFileDurable(path: string, text: string | Uint8Array): void {

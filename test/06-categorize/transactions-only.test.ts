@@ -11,7 +11,7 @@ import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { trainJob } from '../../pipeline/jobs/train.ts';
 import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
-import { segmentsExport } from '../../pipeline/10-report/report.ts';
+import { segmentsExport, type ManifestView } from '../../pipeline/10-report/report.ts';
 import { withObservedActivity } from './observed-activity.ts';
 
 /**
@@ -132,7 +132,7 @@ describe('lens measurability in a trained model', () => {
     expect(segments.lensMeasurability?.buyerRole).toEqual({ measurable: false, unknownShare: 1, needs: 'customers.buyer_role' });
     expect(segments.lensMeasurability?.lifecycle.measurable).toBe(true);
     expect(segments.lifecycleFit).toHaveProperty('spanDays');
-    const exported = segmentsExport(outcome.manifest, segments) as { lensMeasurability: unknown };
+    const exported = segmentsExport(outcome.manifest as unknown as ManifestView, segments) as { lensMeasurability: unknown };
     expect(exported.lensMeasurability).toEqual(segments.lensMeasurability);
   }, 60_000);
 });

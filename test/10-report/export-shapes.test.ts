@@ -112,14 +112,14 @@ describe('report files per language', () => {
 
   it('writes English to index.html / report.md and Chinese to index.zh.html / report.zh.md, side by side, linked', async () => {
     const dir = join(work, 'a');
-    const en = await writeReport(dir, manifest, segments, { lang: 'en' });
+    const en = await writeReport(dir, { manifest, segments, states: {} }, { lang: 'en' });
     expect(en.html).toBe(join(dir, 'report', 'index.html'));
     expect(en.markdown).toBe(join(dir, 'report', 'report.md'));
     expect(existsSync(join(dir, 'report', 'index.zh.html'))).toBe(false);
     // English alone: no other language to link to yet.
     expect(readFileSync(en.html, 'utf8')).not.toContain('class="lang-switch"');
     const englishPage = readFileSync(en.html, 'utf8');
-    const zh = await writeReport(dir, manifest, segments, { lang: 'zh' });
+    const zh = await writeReport(dir, { manifest, segments, states: {} }, { lang: 'zh' });
     expect(zh.html).toBe(join(dir, 'report', REPORT_PAGES.zh.html));
     expect(zh.markdown).toBe(join(dir, 'report', REPORT_PAGES.zh.markdown));
     // The English files are left as they were.
@@ -133,7 +133,7 @@ describe('report files per language', () => {
 
   it('writes both languages by default, each page linking to the other', async () => {
     const dir = join(work, 'b');
-    const files = await writeReport(dir, manifest, segments);
+    const files = await writeReport(dir, { manifest, segments, states: {} });
     expect(Object.keys(files.pages)).toEqual(['en', 'zh']);
     expect(files.html).toBe(join(dir, 'report', 'index.html'));
     expect(readFileSync(files.pages.en!.html, 'utf8')).toContain('<a class="lang-switch" href="index.zh.html" hreflang="zh-CN" lang="zh-CN">中文版</a>');

@@ -2,7 +2,7 @@ import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { mapSegments } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
 import type { SegmentsState } from '../../pipeline/model/types.ts';
-import type { Manifest } from '../../pipeline/registry/bundle.ts';
+import type { ManifestView } from '../../pipeline/10-report/input.ts';
 import { segmentProfile } from '../../pipeline/10-report/profile.ts';
 
 /** A hand-built two-segment bundle (manifest + segments state) for the report's unit tests. */
@@ -22,7 +22,7 @@ function lensesOf(n: number): CustomerLenses {
 }
 
 /** Six customers, two clean segments; the second feature has a name from no catalog, with markup in it. */
-export function twoSegments(withProfile: boolean): { manifest: Manifest; segments: SegmentsState } {
+export function twoSegments(withProfile: boolean): { manifest: ManifestView; segments: SegmentsState } {
   const n = 6;
   const labels = Int32Array.from([0, 0, 0, 1, 1, 1]);
   const featureNames = ['device_mobile_share', `<img src=x onerror=alert(1)>`];
@@ -80,7 +80,7 @@ export function twoSegments(withProfile: boolean): { manifest: Manifest; segment
       pcaExplainedVariance: 0.9,
       cramersV: mapped.cramersV,
     },
-  } as unknown as Manifest;
+  } as unknown as ManifestView;
   return { manifest, segments };
 }
 

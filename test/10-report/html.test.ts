@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { renderSvg, segmentSizesSpec } from '../../pipeline/10-report/charts.ts';
+import { renderSvg } from '../../pipeline/10-report/charts.ts';
+import { segmentSizesSpec } from '../../pipeline/10-report/segment-charts.ts';
 import { csvField, segmentsCsv } from '../../pipeline/10-report/exports.ts';
-import { escapeHtml, renderReportHtml, reportChartSpecs } from '../../pipeline/10-report/html.ts';
+import { renderReportHtml, reportChartSpecs } from '../../pipeline/10-report/html.ts';
+import { escapeHtml } from '../../pipeline/10-report/html-kit.ts';
 import { parseLang, texts } from '../../pipeline/10-report/i18n.ts';
 import { reportModel } from '../../pipeline/10-report/model.ts';
 import { twoSegments } from './hand-model.ts';

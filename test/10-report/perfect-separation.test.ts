@@ -13,7 +13,7 @@ import { twoSegments } from './hand-model.ts';
 /**
  * A feature on which neither the segment nor the rest varies but whose means differ separates
  * the segment perfectly: Cohen's d is unbounded there. It must be flagged, ranked first and
- * shown as such, never as the 0.00 a zero pooled sd used to give, and the exports stay finite.
+ * shown as such, never as 0.00 (what dividing by a zero pooled sd would print), and the exports stay finite.
  */
 
 const ALL = { segmentsJson: true, segmentsCsv: true, assignmentsCsv: true, assignmentsParquet: true, reportMd: true };
@@ -41,7 +41,7 @@ describe('standardisedDifference with no spread in either group', () => {
     expect(d.standardisedDifference).toBe(-PERFECT_SEPARATION);
   });
 
-  it('leaves an ordinary spread alone: (1,2,3) against (4,5,6,7) is Cohen d −3.5/√1.4... as before', () => {
+  it('leaves an ordinary spread alone: (1,2,3) against (4,5,6,7) is Cohen d −3.5/√1.4', () => {
     const d = standardisedDifference([1, 4, 2, 5, 3, 6, 7], [true, false, true, false, true, false, false]);
     // Segment mean 2, rest mean 5.5; pooled variance (2 + 5) / 5 = 1.4.
     expect(d.standardisedDifference).toBeCloseTo(-3.5 / Math.sqrt(1.4), 12);

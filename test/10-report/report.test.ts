@@ -8,7 +8,7 @@ import { main } from '../../pipeline/cli/main.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { loadBundle } from '../../pipeline/registry/bundle.ts';
-import { writeReport, type ReportFiles } from '../../pipeline/10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView, type ReportBundleStates, type ReportFiles } from '../../pipeline/10-report/report.ts';
 import { HOSTILE_ID_PREFIX, trainHostileBundle, type HostileBundle } from './fixture.ts';
 
 /**
@@ -28,10 +28,13 @@ beforeAll(async () => {
   const bundle = loadBundle(fixture.outcome.bundleDir);
   segments = bundle.states['segments.json'] as SegmentsState;
   k = segments.cards.length;
-  files = await writeReport(bundle.dir, bundle.manifest, segments);
+  files = await writeReport(bundle.dir, bundleInput(bundle));
 }, 180_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The report's input as `finseg report` builds it from the verified bundle (a trained bundle has no comparison). */
+const bundleInput = (bundle: ReturnType<typeof loadBundle>) => reportInputOf(bundle.manifest as unknown as ManifestView, bundle.states as unknown as ReportBundleStates);
 
 async function query(sql: string): Promise<Record<string, unknown>[]> {
   const conn = await openDuck();
@@ -123,9 +126,9 @@ describe('report folder of a trained bundle', () => {
     renameSync(fixture.dataDir, moved);
     try {
       const bundle = loadBundle(fixture.outcome.bundleDir);
-      await writeReport(bundle.dir, bundle.manifest, segments);
+      await writeReport(bundle.dir, bundleInput(bundle));
       expect(readFileSync(files.html, 'utf8')).toBe(before);
-      const zh = await writeReport(bundle.dir, bundle.manifest, segments, { lang: 'zh' });
+      const zh = await writeReport(bundle.dir, bundleInput(bundle), { lang: 'zh' });
       // Beside the English page, not over it.
       expect(zh.html).toBe(join(fixture.outcome.bundleDir, 'report', 'index.zh.html'));
       expect(zh.markdown).toBe(join(fixture.outcome.bundleDir, 'report', 'report.zh.md'));

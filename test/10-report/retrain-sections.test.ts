@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
 import type { Comparison } from '../../pipeline/09-drift/compare.ts';
 import { fitTrends } from '../../pipeline/09-drift/trends.ts';
 import { renderReportHtml, reportChartSpecs } from '../../pipeline/10-report/html.ts';
 import { texts } from '../../pipeline/10-report/i18n.ts';
 import { reportModel } from '../../pipeline/10-report/model.ts';
+import { writeReport } from '../../pipeline/10-report/report.ts';
 import { twoSegments } from './hand-model.ts';
 
 /**
@@ -84,17 +88,21 @@ describe('retrain sections of the report', () => {
   const trends = risingTrends();
 
   it('reads the rising modules per segment position from trends.json', () => {
-    const model = reportModel(manifest, segments, { 'trends.json': JSON.parse(JSON.stringify(trends)) });
+    const model = reportModel(manifest, segments, { trends: JSON.parse(JSON.stringify(trends)) });
     const rising = model.trends!.rising;
     expect([...rising.keys()]).toEqual([0]);
     expect(rising.get(0)!.map((r) => r.module)).toEqual(['invoicing']);
     expect(rising.get(0)![0]!.adoption).toEqual(trends.segments[0]!.modules[INVOICING]!.adoption);
     expect(rising.get(0)![0]!.forecast.months).toEqual(['2026-10', '2026-11', '2026-12']);
+    // By hand: adoption is 0, 0, then 1/3 from month 2, 2/3 from month 5, 1 from month 8 (months 0..11).
+    // Least squares: Σ(x − 5.5)·3y = 43.5 and Σ(x − 5.5)² = 143, so the slope is 43.5 / 143 / 3 a month.
+    expect(rising.get(0)![0]!.adoption).toEqual([0, 0, 1 / 3, 1 / 3, 1 / 3, 2 / 3, 2 / 3, 2 / 3, 1, 1, 1, 1].map((x) => expect.closeTo(x, 4)));
+    expect(rising.get(0)![0]!.slopePerMonth).toBeCloseTo(43.5 / 143 / 3, 12);
   });
 
   it('adds the trends, drift and migration charts, and the decision with its gates', async () => {
-    const extra = { 'trends.json': JSON.parse(JSON.stringify(trends)), 'comparison.json': JSON.parse(JSON.stringify(comparison)) };
-    const model = reportModel(manifest, segments, extra);
+    const states = { trends: JSON.parse(JSON.stringify(trends)), comparison: JSON.parse(JSON.stringify(comparison)) };
+    const model = reportModel(manifest, segments, states);
     expect(model.comparison!.sameIdShare).toBeCloseTo(5 / 6, 12);
     expect(model.comparison!.migration.find((c) => c.from === '1' && c.to === '0')).toEqual({ from: '1', to: '0', count: 1, share: 1 / 3 });
     const ids = reportChartSpecs(model, texts('en')).map((c) => c.id);
@@ -109,14 +117,37 @@ describe('retrain sections of the report', () => {
     expect(page).toContain('<span class="gate pass">pass</span>ARI 0.87 &gt;= 0.8 &lt;ok&gt;');
     // The card of the rising segment names its module and the forecast.
     expect(page).toMatch(/Rising demand<\/h4><p><span class="rise">Invoicing <strong>\+[\d.]+ pp\/month<\/strong>/);
+    // 43.5 / 143 / 3 a month (the hand-computed slope above) is 10.1 percentage points.
+    expect(page).toContain('<span class="rise">Invoicing <strong>+10.1 pp/month</strong>');
     const zh = await renderReportHtml(model, 'zh', ALL);
     expect(zh).toContain('需求上升');
     expect(zh).toContain('与上一版本模型的变化');
   });
 
+  it('takes the comparison and the trends from its input, never from files in the bundle folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'finseg-report-input-'));
+    try {
+      // Files a reader of the folder would find: the report must not pick them up unverified.
+      writeFileSync(join(dir, 'comparison.json'), JSON.stringify(comparison));
+      writeFileSync(join(dir, 'trends.json'), JSON.stringify(trends));
+      const bare = await writeReport(dir, { manifest, segments, states: {} }, { lang: 'en' });
+      expect(readFileSync(bare.html, 'utf8')).not.toMatch(/<section id="(drift|trends)">/);
+      expect(readFileSync(bare.markdown, 'utf8')).not.toMatch(/## (Comparison with production|Module adoption trends)/);
+      const full = await writeReport(dir, { manifest, segments, states: { comparison, trends } }, { lang: 'en' });
+      const page = readFileSync(full.html, 'utf8');
+      expect(page).toContain('<section id="drift">');
+      expect(page).toContain('<section id="trends">');
+      const md = readFileSync(full.markdown, 'utf8');
+      expect(md).toContain('## Comparison with production 20261001-030000-<b>"prod"');
+      expect(md).toContain('## Module adoption trends');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves the comparison out for a first model, which has no production to compare with', () => {
     const first = { ...comparison, production: null, drift: null, migration: null, agreement: null };
-    const model = reportModel(manifest, segments, { 'comparison.json': first });
+    const model = reportModel(manifest, segments, { comparison: first });
     expect(model.comparison).toBeNull();
     expect(reportChartSpecs(model, texts('en')).map((c) => c.id)).not.toContain('drift');
   });

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { loadBundle } from '../../pipeline/registry/bundle.ts';
 import type { Lang } from '../../pipeline/10-report/i18n.ts';
-import { writeReport } from '../../pipeline/10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView, type ReportBundleStates } from '../../pipeline/10-report/report.ts';
 import { HOSTILE_ID_PREFIX, trainHostileBundle, type HostileBundle } from '../10-report/fixture.ts';
 
 /**
@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium)('the HTML report in chromium', () => {
   async function openReport(lang: Lang) {
     const bundle = loadBundle(fixture.outcome.bundleDir);
     // Both languages, this one first: each page sits beside the other and links to it.
-    const { html } = await writeReport(bundle.dir, bundle.manifest, segments, { langs: lang === 'en' ? ['en', 'zh'] : ['zh', 'en'] });
+    const { html } = await writeReport(bundle.dir, reportInputOf(bundle.manifest as unknown as ManifestView, bundle.states as unknown as ReportBundleStates), { langs: lang === 'en' ? ['en', 'zh'] : ['zh', 'en'] });
     const url = pathToFileURL(html).href;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     const requests: string[] = [];

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../pipeline/config/config.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { trainJob } from '../../pipeline/jobs/train.ts';
-import type { SegmentsState } from '../../pipeline/model/types.ts';
-import { writeReport } from '../../pipeline/10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView } from '../../pipeline/10-report/report.ts';
 
 /**
  * `finseg train --config <x>.json` and its report, end to end on two real exports: the Online
@@ -28,7 +27,7 @@ async function train(configPath: string, dataDir: string | null) {
     logger: quietLogger,
     now: () => new Date('2026-11-27T10:00:00Z'),
   });
-  const report = await writeReport(outcome.bundleDir, outcome.manifest, outcome.states['segments.json'] as SegmentsState, { lang: 'en' });
+  const report = await writeReport(outcome.bundleDir, reportInputOf(outcome.manifest as unknown as ManifestView, outcome.states), { lang: 'en' });
   return { outcome, report };
 }
 

@@ -27,7 +27,7 @@ import {
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
 import type { SegmentsState } from '../../pipeline/model/types.ts';
 import { scoreJob } from '../../pipeline/jobs/score.ts';
-import { writeReport } from '../../pipeline/10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView } from '../../pipeline/10-report/report.ts';
 import { LENS_NAMES } from '../../pipeline/06-categorize/lenses.ts';
 
 /**
@@ -297,9 +297,9 @@ async function runShape(shape: ExportShape): Promise<ShapeRun> {
     return out;
   });
   run.report = await attempt(run, 'report', async () => {
-    const segments = run.train!.states['segments.json'] as SegmentsState;
-    const en = await writeReport(run.train!.bundleDir, run.train!.manifest, segments, { lang: 'en' });
-    const zh = await writeReport(run.train!.bundleDir, run.train!.manifest, segments, { lang: 'zh' });
+    const input = reportInputOf(run.train!.manifest as unknown as ManifestView, run.train!.states);
+    const en = await writeReport(run.train!.bundleDir, input, { lang: 'en' });
+    const zh = await writeReport(run.train!.bundleDir, input, { lang: 'zh' });
     return { en, zh };
   });
   return run;

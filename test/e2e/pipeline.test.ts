@@ -12,7 +12,7 @@ import { ScoreThreads } from '../../pipeline/jobs/score-threads.ts';
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
 import { signupAttributes } from '../../pipeline/05-classify/coldstart.ts';
 import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
-import { reportMarkdown } from '../../pipeline/10-report/report.ts';
+import { reportMarkdown, type ManifestView } from '../../pipeline/10-report/report.ts';
 import type { Manifest } from '../../pipeline/registry/bundle.ts';
 
 /**
@@ -130,7 +130,7 @@ describe('end to end on generated data', () => {
   it('puts the ARI and the classifier accuracy in manifest.json and report.md', () => {
     const manifest = JSON.parse(readFileSync(join(first.bundleDir, 'manifest.json'), 'utf8')) as Manifest;
     const metrics = manifest.metrics as { plantedArchetypeAri: number; classifier: { heldOutAccuracy: number } };
-    const md = reportMarkdown(manifest, first.states['segments.json']);
+    const md = reportMarkdown(manifest as unknown as ManifestView, first.states['segments.json']);
     expect(md).toContain(`| adjusted Rand index vs planted archetypes | ${metrics.plantedArchetypeAri.toFixed(3)} |`);
     expect(md).toContain(`${(metrics.classifier.heldOutAccuracy * 100).toFixed(1)}%`);
     expect(first.states['segments.json'].cards).toHaveLength(first.states['cluster.json'].k);
