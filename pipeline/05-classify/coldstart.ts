@@ -113,8 +113,10 @@ export function signupAttributes(attributes: CustomerAttributes, lenses: Pick<Cu
   };
 }
 
-const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;
-const CATEGORICAL = ['industry', 'buyer_role', 'region', 'deployment', 'edition'] as const;
+/** The numeric signup inputs, in encoding order. */
+export const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;
+/** The categorical signup inputs, in encoding order. */
+export const CATEGORICAL = ['industry', 'buyer_role', 'region', 'deployment', 'edition'] as const;
 /** Vocabulary slots every categorical has: values too rare to get a column, and missing ones. */
 const OTHER = 'other';
 const UNKNOWN = 'unknown';

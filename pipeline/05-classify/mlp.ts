@@ -372,7 +372,8 @@ function buildModel(inputDim: number, hidden: readonly number[], k: number, seed
   return model;
 }
 
-function expectedWeightSpecs(inputDim: number, hidden: readonly number[], k: number): { name: string; shape: number[] }[] {
+/** The name and shape of every weight tensor of an MLP with these layer sizes, in the order tfjs saves them. */
+export function expectedWeightSpecs(inputDim: number, hidden: readonly number[], k: number): { name: string; shape: number[] }[] {
   const names = layerNames(hidden);
   const units = [...hidden, k];
   return names.flatMap((name, i) => {
