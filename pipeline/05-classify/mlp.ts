@@ -239,7 +239,7 @@ export async function predictProbaFloat32(state: ClassifierState, x32: Float32Ar
 
 /**
  * predictProbaFloat32 for rows [from, to) of x32, written into `out` (n, classes) at the same
- * rows: the kernel of score's chunks (jobs/score-kernels.ts). A row's probabilities do not depend
+ * rows: the kernel of score's chunks (model/score-kernels.ts). A row's probabilities do not depend
  * on the rows it is computed with (tested), so any split gives the same matrix.
  */
 export async function predictProbaInto(state: ClassifierState, x32: Float32Array, from: number, to: number, out: Float64Array): Promise<void> {

@@ -9,10 +9,12 @@ import { defaultGenerateParams, generateDataset, type Format } from '../generate
 import { dataDirFrom, validateCommand, withAsOf } from '../01-ingest/commands.ts';
 import { initCommand } from '../01-ingest/init.ts';
 import { generateDirtyDataset } from '../generate/dirty.ts';
-import { loadBundle } from '../registry/bundle.ts';
 import { trainJob } from '../jobs/train.ts';
-import type { SegmentsState } from '../model/types.ts';
-import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
+import { scoreJob } from '../jobs/score.ts';
+import { reportJob } from '../jobs/report.ts';
+import { modelsJob } from '../jobs/models.ts';
+import { bundleFeatureParams } from '../model/apply.ts';
+import { loadModel } from '../model/load.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';
 import { ingest } from '../01-ingest/ingest.ts';
@@ -23,7 +25,6 @@ import { writeReport } from '../10-report/report.ts';
 import { LANGS, parseLang, type Lang } from '../10-report/i18n.ts';
 import { generateDriftSnapshot } from '../generate/drift.ts';
 import { defaultVendorExportParams, generateVendorExports, parseShapes } from '../generate/vendor-export.ts';
-import { modelsCommand } from '../registry/commands.ts';
 import { RegistryBusyError } from '../registry/registry.ts';
 import { RETRAIN_EXIT, retrainJob } from '../jobs/retrain.ts';
 import { ScheduleBusyError, scheduleJob } from '../jobs/schedule.ts';
@@ -144,7 +145,7 @@ function intFlag(flags: Flags, name: keyof Flags, fallback: number): number {
  */
 function scoringConfig(flags: Flags): FinsegConfig {
   if (flags.model === undefined) return loadConfig(flags.config ?? null);
-  const model = loadScoringModel(flags.model);
+  const model = loadModel(flags.model);
   const base = flags.config ? loadConfig(flags.config) : structuredClone({ ...model.config, ingest: { ...model.config.ingest, asOf: null } });
   return { ...base, features: bundleFeatureParams(model) };
 }
@@ -334,8 +335,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
     case 'report': {
       const modelPath = need(flags, 'model', command);
       if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
-      const bundle = loadBundle(modelPath);
-      const report = await writeReport(bundle.dir, bundle.manifest, bundle.states['segments.json'] as SegmentsState, { lang: langFlag(flags) });
+      const report = await reportJob(modelPath, { lang: langFlag(flags) });
       // --open prints only the page's file URL, for a browser or `xdg-open "$(finseg report … --open)"`.
       if (flags.open) process.stdout.write(`${pathToFileURL(resolve(report.html)).href}\n`);
       else process.stdout.write(`${[report.html, report.markdown, report.json, report.csv, report.assignmentsCsv, report.assignmentsParquet].filter(Boolean).join('\n')}\n`);
@@ -367,7 +367,7 @@ async function run(command: string, flags: Flags, logger: Logger, args: string[]
     }
     case 'models': {
       const registry = flags.registry ?? 'models';
-      const result = modelsCommand(args[0], args.slice(1), registry, { json: flags.json === true, now: () => new Date(), retention: loadConfig(flags.config ?? null).retrain.retention });
+      const result = modelsJob(args[0], args.slice(1), registry, { json: flags.json === true, now: () => new Date(), retention: loadConfig(flags.config ?? null).retrain.retention });
       process.stdout.write(result.text);
       return result.exitCode;
     }

@@ -15,18 +15,17 @@ import { applyPreprocess } from '../03-preprocess/preprocess.ts';
 import { assignClusters } from '../04-cluster/cluster.ts';
 import { compareWithProduction, type Comparison, type ProductionModel } from '../09-drift/compare.ts';
 import { candidateQuality } from '../09-drift/quality.ts';
-import { loadDriftReference } from '../09-drift/reference.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { parseConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
-import { readBundleFile, toJson } from '../registry/bundle.ts';
+import { toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
 import { writeReport } from '../10-report/report.ts';
-import { loadScoringModel, type ScoringModel } from './score.ts';
+import { loadModel, readModelFile, type LoadedModel } from '../model/load.ts';
 import { trainJob, type TrainOutcome } from './train.ts';
 
 /**
@@ -65,7 +64,7 @@ export interface RetrainOutcome {
 }
 
 /** Today's customers as production reads them: its own feature columns, NaN where the candidate's table lacks one (its imputation fills it). */
-function featuresFor(model: ScoringModel, names: readonly string[], X: Matrix): Matrix {
+function featuresFor(model: LoadedModel, names: readonly string[], X: Matrix): Matrix {
   const p = model.featureNames.length;
   const cols = model.featureNames.map((f) => names.indexOf(f));
   const data = new Float64Array(X.rows * p);
@@ -87,21 +86,22 @@ function parseAssignments(text: string): Map<string, number> {
 }
 
 /** Production as the comparison reads it, minus today's labels (filled once the candidate's features exist). */
-function loadProduction(registry: string, version: string): { model: ScoringModel; view: Omit<ProductionModel, 'labelsNow'> } {
-  const model = loadScoringModel(join(registry, version));
-  const assignments = readBundleFile(model.bundle, 'assignments.csv');
+function loadProduction(registry: string, version: string): { model: LoadedModel; view: Omit<ProductionModel, 'labelsNow'> } {
+  const model = loadModel(join(registry, version));
+  const assignments = readModelFile(model, 'assignments.csv');
   if (assignments === null) throw new InputError(`production ${version} has no assignments.csv: it was trained by an older finseg`, ['retrain needs a production trained with this version; train one and promote it: finseg models promote VERSION']);
-  const retrain = model.bundle.manifest.retrain as { nextSegmentId?: number } | undefined;
-  const ids = model.segments.cards.map((c) => c.id);
+  const retrain = model.manifest.retrain;
+  const cards = model.states['segments.json'].cards;
+  const ids = cards.map((c) => c.id);
   return {
     model,
     view: {
       version,
-      reference: loadDriftReference(model.bundle.states['reference.json']),
-      segments: model.segments.cards.map((c) => ({ id: c.id, name: c.name })),
+      reference: model.states['reference.json'],
+      segments: cards.map((c) => ({ id: c.id, name: c.name })),
       nextId: retrain?.nextSegmentId ?? Math.max(...ids) + 1,
       trainingAssignments: parseAssignments(assignments),
-      heldOutAccuracy: model.classifier.metrics.heldOutAccuracy,
+      heldOutAccuracy: model.states['classifier.json'].metrics.heldOutAccuracy,
     },
   };
 }
@@ -120,7 +120,7 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     await pausepoint('retrain:comparing');
     const config =
       opts.config ??
-      (production ? { ...parseConfig(production.model.bundle.manifest.config, `${previousProduction} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } } : parseConfig({}));
+      (production ? { ...parseConfig(production.model.manifest.config, `${previousProduction} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } } : parseConfig({}));
 
     let comparison: Comparison | null = null;
     const train = await trainJob({
@@ -134,7 +134,7 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
       review: async (candidate) => {
         const quality = candidateQuality(candidate.reduced, candidate.cluster, config.retrain.stability, deriveSeed(config.seed, 'retrain-quality'));
         const labelsNow = production
-          ? assignClusters(production.model.cluster, applyPreprocess(production.model.preprocess, featuresFor(production.model, candidate.features.featureNames, candidate.features.X))).labels
+          ? assignClusters(production.model.states['cluster.json'], applyPreprocess(production.model.states['preprocess.json'], featuresFor(production.model, candidate.features.featureNames, candidate.features.X))).labels
           : null;
         comparison = compareWithProduction(
           production && labelsNow ? { ...production.view, labelsNow } : null,
