@@ -4,16 +4,12 @@
  * JSON; `applyScale` / `applyPreprocess` replay them, so training and scoring share one path.
  */
 import { InputError } from '../core/errors.ts';
-import { stateReader } from '../core/validate.ts';
 import { zeros, type Matrix } from '../core/matrix.ts';
 import { fitPcaBasis, type PcaBasis } from './pca.ts';
 import { quantiles } from '../core/quantiles.ts';
 
 // Re-exported: callers and tests know them as the preprocess stage's quantile helpers.
 export { orderStatistics, quantiles } from '../core/quantiles.ts';
-
-// Readers for loading state from JSON (shared with the other stages' loaders).
-const { record: asRecord, array: asArray, finite: finiteNumber, integer: integerIn, numberArray, booleanArray, stringArray } = stateReader('preprocess');
 
 export interface PreprocessParams {
   /** Lower and upper quantile of each column's observed (post-log) values to clip at. Default [0.005, 0.995]. */
@@ -388,44 +384,6 @@ function projectRowPair(z: Float64Array, zo: number, zo1: number, basis: Float64
     projectTail(z, zo, basis, c, nc, p, out, oo);
     projectTail(z, zo1, basis, c, nc, p, out, oo1);
   }
-}
-
-/** Validates parsed JSON as a PreprocessState; rejects another kind or version with a clear message. */
-export function loadPreprocessState(json: unknown): PreprocessState {
-  const obj = asRecord(json, 'preprocess state');
-  if (obj.kind !== PREPROCESS_KIND) {
-    throw new InputError(`expected a "${PREPROCESS_KIND}" state, got kind ${JSON.stringify(obj.kind ?? null)}`);
-  }
-  if (obj.version !== PREPROCESS_VERSION) {
-    throw new InputError(
-      `unsupported ${PREPROCESS_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${PREPROCESS_VERSION}`,
-    );
-  }
-  const featureNames = stringArray(obj.featureNames, 'featureNames');
-  const p = featureNames.length;
-  const pcaObj = asRecord(obj.pca, 'pca');
-  const nComponents = integerIn(pcaObj.nComponents, 'pca.nComponents', 0, p);
-  const components = asArray(pcaObj.components, 'pca.components', nComponents).map((row, c) =>
-    numberArray(row, `pca.components[${c}]`, p),
-  );
-  return {
-    kind: PREPROCESS_KIND,
-    version: PREPROCESS_VERSION,
-    featureNames,
-    medians: numberArray(obj.medians, 'medians', p),
-    logTransform: booleanArray(obj.logTransform, 'logTransform', p),
-    clipLow: numberArray(obj.clipLow, 'clipLow', p),
-    clipHigh: numberArray(obj.clipHigh, 'clipHigh', p),
-    means: numberArray(obj.means, 'means', p),
-    stds: numberArray(obj.stds, 'stds', p),
-    pca: {
-      components,
-      eigenvalues: numberArray(pcaObj.eigenvalues, 'pca.eigenvalues', nComponents),
-      explainedVarianceRatio: numberArray(pcaObj.explainedVarianceRatio, 'pca.explainedVarianceRatio', nComponents),
-      varianceTarget: finiteNumber(pcaObj.varianceTarget, 'pca.varianceTarget'),
-      nComponents,
-    },
-  };
 }
 
 const identity = (x: number): number => x;

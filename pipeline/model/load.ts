@@ -11,7 +11,7 @@ import { InputError } from '../core/errors.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { loadBundle, readBundleFile, STATE_FILES } from '../registry/bundle.ts';
 import { comparisonSchema, manifestSchema, STATE_SCHEMAS, type Manifest } from './schema.ts';
-import { statesProblems } from './state-checks.ts';
+import { crossProblems, fileProblems } from './state-checks.ts';
 import type { BundleStates } from './types.ts';
 
 /** A verified model: its manifest and states, each checked by its schema, and the config it was trained with. */
@@ -51,7 +51,7 @@ export function issuePath(issue: v.BaseIssue<unknown>): string {
 
 /** An issue in words: what was expected and what the file holds. */
 function issueMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.kind === 'schema') return issue.received === 'undefined' ? `missing, expected ${issue.expected}` : `expected ${issue.expected}, got ${issue.received}`;
+  if (issue.kind === 'schema') return issue.received === 'undefined' ? 'missing' : `expected ${issue.expected}, got ${issue.received}`;
   return issue.message;
 }
 
@@ -73,6 +73,14 @@ export function parseStateFile<S extends v.GenericSchema>(label: string, json: u
   return result.output;
 }
 
+/** One state file's parsed JSON as its stage's type: kind, format version, schema and the file's own dimensions checked. `label` names it in errors. */
+export function parseState<N extends keyof BundleStates>(name: N, json: unknown, label: string = name): BundleStates[N] {
+  const state = parseStateFile(label, json, STATE_SCHEMAS[name], KINDS[name]) as BundleStates[N];
+  const problems = fileProblems(name, state);
+  if (problems.length > 0) throw new InputError(`${label}: ${problems[0]}`, problems.slice(1, 5));
+  return state;
+}
+
 /** Loads a bundle (a version folder, or a registry's production / latest): checksums, schemas, kinds, versions and dimensions verified. */
 export function loadModel(path: string): LoadedModel {
   const bundle = loadBundle(path);
@@ -85,9 +93,9 @@ export function loadModel(path: string): LoadedModel {
   }
   const manifest = manifestResult.output;
   const states = {} as Record<keyof BundleStates, unknown>;
-  for (const name of STATE_FILES) states[name] = parseStateFile(join(dir, name), bundle.states[name], STATE_SCHEMAS[name], KINDS[name]);
+  for (const name of STATE_FILES) states[name] = parseState(name, bundle.states[name], join(dir, name));
   const typed = states as BundleStates;
-  const problems = statesProblems(typed, manifest.features.names);
+  const problems = crossProblems(typed, manifest.features.names);
   if (problems.length > 0) {
     const [first, ...rest] = problems;
     throw new InputError(`${join(dir, first!.file)}: ${first!.problem}`, rest.slice(0, 4).map((p) => `${p.file}: ${p.problem}`));

@@ -98,28 +98,35 @@ export function explainProblems(s: ExplainState): string[] {
   return problems;
 }
 
-/** Each file on its own, then the files against each other: p features, k segments and the PCA dimension agree everywhere. */
-export function statesProblems(states: BundleStates, featureNames: readonly string[]): StateProblem[] {
+/** The problems of one state file on its own (none for files whose schema says all). */
+export function fileProblems<N extends keyof BundleStates>(name: N, state: BundleStates[N]): string[] {
+  const states = { [name]: state } as Partial<BundleStates>;
+  if (states['preprocess.json']) return preprocessProblems(states['preprocess.json']);
+  if (states['cluster.json']) return clusterProblems(states['cluster.json']);
+  if (states['classifier.json']) return classifierProblems(states['classifier.json']);
+  if (states['coldstart.json']) return coldStartProblems(states['coldstart.json']);
+  if (states['explain.json']) return explainProblems(states['explain.json']);
+  return [];
+}
+
+/** The files against each other: p features, k segments and the PCA dimension agree everywhere. */
+export function crossProblems(states: BundleStates, featureNames: readonly string[]): StateProblem[] {
   const out: StateProblem[] = [];
-  const add = (file: keyof BundleStates, problems: string[]) => out.push(...problems.map((problem) => ({ file, problem })));
+  const add = (file: keyof BundleStates, problem: string) => out.push({ file, problem });
   const pre = states['preprocess.json'];
-  const cluster = states['cluster.json'];
-  const k = cluster.k;
-  add('preprocess.json', preprocessProblems(pre));
-  add('cluster.json', clusterProblems(cluster));
-  add('classifier.json', classifierProblems(states['classifier.json']));
-  add('coldstart.json', coldStartProblems(states['coldstart.json']));
-  add('explain.json', explainProblems(states['explain.json']));
-  if (out.length > 0) return out;
-  if (pre.featureNames.join() !== featureNames.join()) add('preprocess.json', [`featureNames: differ from the manifest's features.names`]);
-  const d = cluster.centroids[0]?.length ?? 0;
-  if (d !== pre.pca.nComponents) add('cluster.json', [`centroids: have ${d} dimensions, preprocess.json keeps ${pre.pca.nComponents} principal components`]);
+  const k = states['cluster.json'].k;
+  if (pre.featureNames.join() !== featureNames.join()) add('preprocess.json', `featureNames: differ from the manifest's features.names`);
+  const d = states['cluster.json'].centroids[0]?.length ?? 0;
+  if (d !== pre.pca.nComponents) add('cluster.json', `centroids: have ${d} dimensions, preprocess.json keeps ${pre.pca.nComponents} principal components`);
   const classifier = states['classifier.json'];
-  if (classifier.inputDim !== pre.featureNames.length) add('classifier.json', [`inputDim: ${classifier.inputDim}, preprocess.json has ${pre.featureNames.length} features`]);
-  if (classifier.classes !== k) add('classifier.json', [`classes: ${classifier.classes}, cluster.json has k = ${k}`]);
-  if (states['coldstart.json'].classifier.classes !== k) add('coldstart.json', [`classifier.classes: ${states['coldstart.json'].classifier.classes}, cluster.json has k = ${k}`]);
-  if (states['segments.json'].cards.length !== k) add('segments.json', [`cards: ${states['segments.json'].cards.length} cards, cluster.json has k = ${k}`]);
-  if (states['explain.json'].k !== k) add('explain.json', [`k: ${states['explain.json'].k}, cluster.json has k = ${k}`]);
-  if (states['reference.json'].segmentShares.length !== k) add('reference.json', [`segmentShares: ${states['reference.json'].segmentShares.length} shares, cluster.json has k = ${k}`]);
+  if (classifier.inputDim !== pre.featureNames.length) add('classifier.json', `inputDim: ${classifier.inputDim}, preprocess.json has ${pre.featureNames.length} features`);
+  const perSegment: [keyof BundleStates, string, number][] = [
+    ['classifier.json', 'classes', classifier.classes],
+    ['coldstart.json', 'classifier.classes', states['coldstart.json'].classifier.classes],
+    ['segments.json', 'cards', states['segments.json'].cards.length],
+    ['explain.json', 'k', states['explain.json'].k],
+    ['reference.json', 'segmentShares', states['reference.json'].segmentShares.length],
+  ];
+  for (const [file, what, n] of perSegment) if (n !== k) add(file, `${what}: ${n} segments, cluster.json has k = ${k}`);
   return out;
 }

@@ -3,7 +3,6 @@
  * from arguments to the text to print and an exit code, so the CLI only dispatches. `show` reads
  * a whole bundle through the model loader, so it lives with the jobs (jobs/models.ts).
  */
-import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import {
   applyRetention,
@@ -11,7 +10,6 @@ import {
   listVersions,
   lockRegistry,
   productionVersion,
-  readHistory,
   rollbackProduction,
   rollbackTarget,
   setProduction,
