@@ -24,18 +24,10 @@ export interface LoadedModel {
   featureNames: string[];
 }
 
-/** Kind and format version of each file loadModel checks. */
-const KINDS: Record<keyof BundleStates | 'comparison.json', { kind: string; version: number }> = {
-  'preprocess.json': { kind: 'finseg.preprocess', version: 1 },
-  'cluster.json': { kind: 'finseg.cluster', version: 2 },
-  'classifier.json': { kind: 'finseg.classifier', version: 1 },
-  'segments.json': { kind: 'finseg.segments', version: 1 },
-  'coldstart.json': { kind: 'finseg.coldstart', version: 2 },
-  'explain.json': { kind: 'finseg.explain', version: 1 },
-  'reference.json': { kind: 'finseg.drift-reference', version: 1 },
-  'trends.json': { kind: 'finseg.trends', version: 1 },
-  'comparison.json': { kind: 'finseg.comparison', version: 1 },
-};
+/** The kind and format version a file's schema requires, checked first so a foreign or older file gets a message of its own. */
+function kindOf(schema: { entries: { kind: { literal: string }; version: { literal: number } } }): { kind: string; version: number } {
+  return { kind: schema.entries.kind.literal, version: schema.entries.version.literal };
+}
 
 const RETRAIN_HINT = 'retrain needed: train a new model with this version of finseg (finseg train --data DIR)';
 
@@ -75,7 +67,7 @@ export function parseStateFile<S extends v.GenericSchema>(label: string, json: u
 
 /** One state file's parsed JSON as its stage's type: kind, format version, schema and the file's own dimensions checked. `label` names it in errors. */
 export function parseState<N extends keyof BundleStates>(name: N, json: unknown, label: string = name): BundleStates[N] {
-  const state = parseStateFile(label, json, STATE_SCHEMAS[name], KINDS[name]) as BundleStates[N];
+  const state = parseStateFile(label, json, STATE_SCHEMAS[name], kindOf(STATE_SCHEMAS[name])) as BundleStates[N];
   const problems = fileProblems(name, state);
   if (problems.length > 0) throw new InputError(`${label}: ${problems[0]}`, problems.slice(1, 5));
   return state;
@@ -101,7 +93,7 @@ export function loadModel(path: string): LoadedModel {
     throw new InputError(`${join(dir, first!.file)}: ${first!.problem}`, rest.slice(0, 4).map((p) => `${p.file}: ${p.problem}`));
   }
   const config = parseConfig(manifest.config, `${manifestLabel} config`);
-  if (readModelFile({ dir, manifest }, 'comparison.json') !== null) readComparison({ dir, manifest });
+  readComparison({ dir, manifest });
   return { dir, manifest, states: typed, config, featureNames: manifest.features.names };
 }
 
@@ -121,5 +113,5 @@ export function readComparison(model: Pick<LoadedModel, 'dir' | 'manifest'>): Co
   } catch (e) {
     throw new InputError(`${label} is not valid JSON`, [String(e)]);
   }
-  return parseStateFile(label, json, comparisonSchema, KINDS['comparison.json']);
+  return parseStateFile(label, json, comparisonSchema, kindOf(comparisonSchema));
 }
