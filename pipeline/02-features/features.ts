@@ -300,7 +300,7 @@ export async function computeFeatures(
   }
   const n = cols.rowCount;
   const p = featureNames.length;
-  // Shared memory: score splits the rows of this matrix between two threads (jobs/score-threads.ts).
+  // Shared memory: score splits the rows of this matrix between two threads (model/score-threads.ts).
   const data = sharedZeros(n, p).data;
   featureNames.forEach((f, j) => {
     // A feature whose table is absent reads as all-NaN, as does a model feature this query does not

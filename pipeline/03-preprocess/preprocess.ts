@@ -5,7 +5,6 @@
  * scale.ts, the projection in project.ts.
  */
 import { InputError } from '../core/errors.ts';
-import { stateReader } from '../core/validate.ts';
 import { zeros, type Matrix } from '../core/matrix.ts';
 import { covarianceOf, fitPcaBasis, type PcaBasis } from './pca.ts';
 import { checkPreprocessColumns, fitScale, makeRowScaler, type ScaleState } from './scale.ts';
@@ -17,9 +16,6 @@ export { orderStatistics, quantiles } from '../core/quantiles.ts';
 export { checkPreprocessColumns, sampleSkewness } from './scale.ts';
 export { scaleAndProjectRows } from './project.ts';
 export { covarianceOf } from './pca.ts';
-
-// Readers for loading state from JSON (shared with the other stages' loaders).
-const { record: asRecord, array: asArray, finite: finiteNumber, integer: integerIn, numberArray, booleanArray, stringArray } = stateReader('preprocess');
 
 /** Learned preprocessing: the scaling constants (scale.ts), one entry per feature, and the PCA basis. */
 export interface PreprocessState extends ScaleState {
@@ -85,44 +81,6 @@ export function applyScale(state: PreprocessState, X: Matrix): Matrix {
   const scaleRow = makeRowScaler(state);
   for (let i = 0; i < X.rows; i++) scaleRow(X.data, i * p, out.data, i * p);
   return out;
-}
-
-/** Validates parsed JSON as a PreprocessState; rejects another kind or version with a clear message. */
-export function loadPreprocessState(json: unknown): PreprocessState {
-  const obj = asRecord(json, 'preprocess state');
-  if (obj.kind !== PREPROCESS_KIND) {
-    throw new InputError(`expected a "${PREPROCESS_KIND}" state, got kind ${JSON.stringify(obj.kind ?? null)}`);
-  }
-  if (obj.version !== PREPROCESS_VERSION) {
-    throw new InputError(
-      `unsupported ${PREPROCESS_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${PREPROCESS_VERSION}`,
-    );
-  }
-  const featureNames = stringArray(obj.featureNames, 'featureNames');
-  const p = featureNames.length;
-  const pcaObj = asRecord(obj.pca, 'pca');
-  const nComponents = integerIn(pcaObj.nComponents, 'pca.nComponents', 0, p);
-  const components = asArray(pcaObj.components, 'pca.components', nComponents).map((row, c) =>
-    numberArray(row, `pca.components[${c}]`, p),
-  );
-  return {
-    kind: PREPROCESS_KIND,
-    version: PREPROCESS_VERSION,
-    featureNames,
-    medians: numberArray(obj.medians, 'medians', p),
-    logTransform: booleanArray(obj.logTransform, 'logTransform', p),
-    clipLow: numberArray(obj.clipLow, 'clipLow', p),
-    clipHigh: numberArray(obj.clipHigh, 'clipHigh', p),
-    means: numberArray(obj.means, 'means', p),
-    stds: numberArray(obj.stds, 'stds', p),
-    pca: {
-      components,
-      eigenvalues: numberArray(pcaObj.eigenvalues, 'pca.eigenvalues', nComponents),
-      explainedVarianceRatio: numberArray(pcaObj.explainedVarianceRatio, 'pca.explainedVarianceRatio', nComponents),
-      varianceTarget: finiteNumber(pcaObj.varianceTarget, 'pca.varianceTarget'),
-      nComponents,
-    },
-  };
 }
 
 function validateParams(params: PreprocessParams): void {

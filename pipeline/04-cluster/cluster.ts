@@ -5,7 +5,6 @@
  * centroid (for novelty). `assignClusters` and `assignmentFlags` are what scoring runs.
  */
 import { InputError } from '../core/errors.ts';
-import { stateReader } from '../core/validate.ts';
 import { fromRows, takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions, type Nearest } from './kmeans.ts';
@@ -16,9 +15,6 @@ import type { ClusterParams } from './params.ts';
 
 // Re-exported for callers that know it from the cluster stage.
 export { quantile } from '../core/quantiles.ts';
-
-// Readers for loading state from JSON (shared with the other stages' loaders).
-const { record, array, finite, numberOrNaN, integer } = stateReader('cluster');
 
 export type { KSelectionRow } from './selection.ts';
 
@@ -185,66 +181,6 @@ export function assignmentFlags(
     novel[i] = d1 > state.novelty.distance ? 1 : 0;
   }
   return { margin, ambiguous, novel };
-}
-
-/** Validates parsed JSON as a ClusterState; rejects another kind or version with a clear message. */
-export function loadClusterState(json: unknown): ClusterState {
-  const obj = record(json, 'cluster state');
-  if (obj.kind !== CLUSTER_KIND) {
-    throw new InputError(`expected a "${CLUSTER_KIND}" state, got kind ${JSON.stringify(obj.kind ?? null)}`);
-  }
-  if (obj.version !== CLUSTER_VERSION) {
-    throw new InputError(
-      `unsupported ${CLUSTER_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${CLUSTER_VERSION}`,
-    );
-  }
-  const k = integer(obj.k, 'k', 1);
-  const centroidRows = array(obj.centroids, 'centroids', k);
-  const d = Array.isArray(centroidRows[0]) ? centroidRows[0].length : 0;
-  const centroids = centroidRows.map((row, c) => array(row, `centroids[${c}]`, d).map((v, j) => finite(v, `centroids[${c}][${j}]`)));
-  const selection = array(obj.selection, 'selection').map((row, i): KSelectionRow => {
-    const r = record(row, `selection[${i}]`);
-    if (typeof r.eligible !== 'boolean') throw new InputError(`cluster state: selection[${i}].eligible must be true or false`);
-    return {
-      k: integer(r.k, `selection[${i}].k`, 1),
-      // Metrics are NaN (stored as null by JSON) when undefined for a candidate.
-      silhouette: numberOrNaN(r.silhouette, `selection[${i}].silhouette`),
-      calinskiHarabasz: numberOrNaN(r.calinskiHarabasz, `selection[${i}].calinskiHarabasz`),
-      daviesBouldin: numberOrNaN(r.daviesBouldin, `selection[${i}].daviesBouldin`),
-      inertia: numberOrNaN(r.inertia, `selection[${i}].inertia`),
-      minShare: finite(r.minShare, `selection[${i}].minShare`),
-      stability: numberOrNaN(r.stability, `selection[${i}].stability`),
-      eligible: r.eligible,
-    };
-  });
-  if (typeof obj.selectionRule !== 'string') throw new InputError('cluster state: selectionRule must be a string');
-  const st = record(obj.stability, 'cluster state: stability');
-  const novelty = record(obj.novelty, 'cluster state: novelty');
-  return {
-    kind: CLUSTER_KIND,
-    version: CLUSTER_VERSION,
-    k,
-    centroids,
-    inertia: finite(obj.inertia, 'inertia'),
-    sizes: array(obj.sizes, 'sizes', k).map((v, c) => integer(v, `sizes[${c}]`, 0)),
-    selection,
-    selectionRule: obj.selectionRule,
-    stability: {
-      resamples: integer(st.resamples, 'stability.resamples', 0),
-      restarts: integer(st.restarts, 'stability.restarts', 1),
-      sampleRows: integer(st.sampleRows, 'stability.sampleRows', 0),
-      meanAri: numberOrNaN(st.meanAri, 'stability.meanAri'),
-      jaccard: array(st.jaccard, 'stability.jaccard', k).map((v, c) => numberOrNaN(v, `stability.jaccard[${c}]`)),
-      unstable: array(st.unstable, 'stability.unstable', k).map((v, c) => {
-        if (typeof v !== 'boolean') throw new InputError(`cluster state: stability.unstable[${c}] must be true or false`);
-        return v;
-      }),
-      unstableBelow: finite(st.unstableBelow, 'stability.unstableBelow'),
-    },
-    novelty: { quantile: finite(novelty.quantile, 'novelty.quantile'), distance: finite(novelty.distance, 'novelty.distance') },
-    seed: integer(obj.seed, 'seed', 0),
-    iterations: integer(obj.iterations, 'iterations', 0),
-  };
 }
 
 /** Centroids (k, d) reordered by descending size, ties by first coordinate, then the next ones. */

@@ -82,7 +82,7 @@ export function nearestCentroids(X: Matrix, centroids: Matrix): Nearest {
   return out;
 }
 
-/** nearestCentroids for rows [from, to) of X, written into `out` at the same rows (score's chunks, jobs/score-kernels.ts). */
+/** nearestCentroids for rows [from, to) of X, written into `out` at the same rows (score's chunks, model/score-kernels.ts). */
 export function nearestCentroidsInto(X: Matrix, centroids: Matrix, from: number, to: number, out: Nearest): void {
   const d = X.cols;
   const k = centroids.rows;

@@ -1,7 +1,7 @@
 import { InputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { perValue } from '../core/memo.ts';
-import { fitClassifier, loadClassifierState, predictProba, type ClassifierState } from './mlp.ts';
+import { fitClassifier, predictProba, type ClassifierState } from './mlp.ts';
 import type { ColdStartParams } from './params.ts';
 import type { SignupAttributes } from './signup.ts';
 
@@ -33,8 +33,10 @@ export interface ActivityProfile {
 }
 
 
-const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;
-const CATEGORICAL = ['industry', 'buyer_role', 'region', 'deployment', 'edition'] as const;
+/** The numeric signup inputs, in encoding order. */
+export const NUMERIC = ['log_employees', 'log_annual_revenue', 'age_at_signup_years'] as const;
+/** The categorical signup inputs, in encoding order. */
+export const CATEGORICAL = ['industry', 'buyer_role', 'region', 'deployment', 'edition'] as const;
 /** Vocabulary slots every categorical has: values too rare to get a column, and missing ones. */
 const OTHER = 'other';
 const UNKNOWN = 'unknown';
@@ -316,51 +318,6 @@ export function requiredMargin(baseline: number, nHeldOut: number, minLift: numb
 /** Segment probabilities from signup attributes alone for the customers listed in `rows` (all when omitted): a Matrix (rows, k) whose rows sum to 1. */
 export async function predictColdStart(state: ColdStartState, attrs: SignupAttributes, rows?: ArrayLike<number>): Promise<Matrix> {
   return predictProba(state.classifier, encodeSignup(state.encoding, attrs, rows));
-}
-
-/** Checks a parsed `coldstart.json` and returns it typed; rejects a wrong kind, version or an encoding that does not fit its MLP. */
-export function loadColdStartState(json: unknown): ColdStartState {
-  const fail = (problem: string): never => {
-    throw new InputError(`not a usable cold-start state: ${problem}`);
-  };
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isRecord(json)) return fail('expected a JSON object');
-  if (json['kind'] !== KIND) return fail(`kind is ${JSON.stringify(json['kind'])}, expected "${KIND}"`);
-  if (json['version'] !== VERSION) return fail(`format version ${JSON.stringify(json['version'])}, this finseg reads version ${VERSION} (retrain the model)`);
-  if (typeof json['minHistory'] !== 'number') return fail('minHistory is not a number');
-  const encoding = json['encoding'];
-  if (!isRecord(encoding) || !Array.isArray(encoding['numeric']) || !Array.isArray(encoding['categorical']) || !Array.isArray(encoding['columns'])) {
-    return fail('encoding must hold numeric, categorical and columns arrays');
-  }
-  const numeric = encoding['numeric'] as NumericEncoding[];
-  const categorical = encoding['categorical'] as CategoricalEncoding[];
-  if (numeric.map((e) => e?.name).join() !== NUMERIC.join()) return fail(`encoding.numeric must encode ${NUMERIC.join(', ')} in that order`);
-  if (numeric.some((e) => ![e.median, e.mean, e.sd].every(Number.isFinite) || !(e.sd > 0))) return fail('encoding.numeric holds a non-finite median, mean or sd');
-  if (categorical.map((e) => e?.name).join() !== CATEGORICAL.join()) return fail(`encoding.categorical must encode ${CATEGORICAL.join(', ')} in that order`);
-  if (categorical.some((e) => !Array.isArray(e.levels) || !e.levels.includes(OTHER) || !e.levels.includes(UNKNOWN))) {
-    return fail('every categorical encoding needs its levels, including "other" and "unknown"');
-  }
-  const width = 2 * numeric.length + categorical.reduce((s, e) => s + e.levels.length, 0);
-  if ((encoding['columns'] as unknown[]).length !== width) return fail(`encoding.columns lists ${(encoding['columns'] as unknown[]).length} columns, the encoding makes ${width}`);
-  const classifier = loadClassifierState(json['classifier']);
-  if (classifier.inputDim !== width) return fail(`the classifier takes ${classifier.inputDim} inputs, the encoding makes ${width}`);
-  const metrics = json['metrics'];
-  if (!isRecord(metrics) || typeof metrics['heldOutAccuracy'] !== 'number' || typeof metrics['majorityBaseline'] !== 'number') return fail('metrics are missing');
-  if (typeof metrics['used'] !== 'boolean') return fail('metrics.used (whether the model beat its baseline) is missing');
-  const activity = json['activity'];
-  const k = classifier.classes;
-  if (!isRecord(activity) || typeof activity['inactiveAfterDays'] !== 'number' || !Array.isArray(activity['activeSegments']) || activity['activeSegments'].length !== k) {
-    return fail(`activity must give inactiveAfterDays and activeSegments for the ${k} segments`);
-  }
-  return {
-    kind: KIND,
-    version: VERSION,
-    minHistory: json['minHistory'],
-    encoding: { numeric, categorical, columns: encoding['columns'] as string[] },
-    classifier,
-    metrics: metrics as unknown as ColdStartMetrics,
-    activity: activity as unknown as ActivityProfile,
-  };
 }
 
 function assertUnreachable(x: never): never {

@@ -228,7 +228,7 @@ export async function predictProbaFloat32(state: ClassifierState, x32: Float32Ar
 
 /**
  * predictProbaFloat32 for rows [from, to) of x32, written into `out` (n, classes) at the same
- * rows: the kernel of score's chunks (jobs/score-kernels.ts). A row's probabilities do not depend
+ * rows: the kernel of score's chunks (model/score-kernels.ts). A row's probabilities do not depend
  * on the rows it is computed with (tested), so any split gives the same matrix.
  */
 export async function predictProbaInto(state: ClassifierState, x32: Float32Array, from: number, to: number, out: Float64Array): Promise<void> {
@@ -245,95 +245,6 @@ async function predictRows(state: ClassifierState, x32: Float32Array, from: numb
     out.set(await runModel(model, x32.subarray(start * d, (start + n) * d), n, d), start * state.classes);
   }
 }
-
-/** Checks a parsed classifier file and returns it typed; rejects a wrong kind, version or weight shape. */
-export function loadClassifierState(json: unknown): ClassifierState {
-  const fail = (problem: string): never => {
-    throw new InputError(`not a usable classifier state: ${problem}`);
-  };
-  if (!isRecord(json)) return fail(`expected a JSON object, got ${describe(json)}`);
-  if (json['kind'] !== KIND) return fail(`kind is ${describe(json['kind'])}, expected "${KIND}"`);
-  if (json['version'] !== VERSION) {
-    return fail(`format version ${describe(json['version'])}, this finseg reads version ${VERSION} (retrain the model)`);
-  }
-  const inputDim = json['inputDim'];
-  const classes = json['classes'];
-  const seed = json['seed'];
-  if (!isPositiveInt(inputDim)) return fail(`inputDim is ${describe(inputDim)}, expected a positive integer`);
-  if (!isPositiveInt(classes) || classes < 2) return fail(`classes is ${describe(classes)}, expected an integer >= 2`);
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) return fail(`seed is ${describe(seed)}, expected a number`);
-  const params = json['params'];
-  if (!isRecord(params)) return fail('params is missing');
-  if (!Array.isArray(params['hidden'])) return fail('params.hidden is not an array');
-  const typedParams = copyParams(params as unknown as ClassifierParams);
-  try {
-    checkParams(typedParams, 'params');
-  } catch (e) {
-    return fail((e as Error).message);
-  }
-  if (!isRecord(json['modelTopology'])) return fail('modelTopology is missing');
-
-  const specs = json['weightSpecs'];
-  if (!Array.isArray(specs)) return fail('weightSpecs is not an array');
-  const expected = expectedWeightSpecs(inputDim, typedParams.hidden, classes);
-  if (specs.length !== expected.length) return fail(`${specs.length} weight tensors, expected ${expected.length}`);
-  expected.forEach((want, i) => {
-    const got = specs[i];
-    const shape = isRecord(got) && Array.isArray(got['shape']) ? (got['shape'] as unknown[]) : null;
-    if (
-      !isRecord(got) ||
-      got['name'] !== want.name ||
-      got['dtype'] !== 'float32' ||
-      shape === null ||
-      shape.length !== want.shape.length ||
-      shape.some((s, j) => s !== want.shape[j])
-    ) {
-      fail(`weight ${i} is ${JSON.stringify(got)}, expected ${want.name} float32 [${want.shape.join(', ')}]`);
-    }
-  });
-  const b64 = json['weightDataBase64'];
-  if (typeof b64 !== 'string') return fail('weightDataBase64 is not a string');
-  const wantBytes = 4 * expected.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-  const gotBytes = Buffer.from(b64, 'base64').byteLength;
-  if (gotBytes !== wantBytes) return fail(`weight data holds ${gotBytes} bytes, the weight specs need ${wantBytes} (truncated or corrupt)`);
-
-  const metrics = json['metrics'];
-  if (!isRecord(metrics)) return fail('metrics is missing');
-  const confusion = metrics['confusion'];
-  if (
-    !Array.isArray(confusion) ||
-    confusion.length !== classes ||
-    !confusion.every((row) => Array.isArray(row) && row.length === classes && row.every((v) => typeof v === 'number'))
-  ) {
-    return fail(`metrics.confusion is not a ${classes} x ${classes} matrix`);
-  }
-  const metricNumbers = ['heldOutAccuracy', 'trainAccuracy', 'nTrain', 'nHeldOut', 'finalLoss', 'epochs'] as const;
-  for (const name of metricNumbers) {
-    if (typeof metrics[name] !== 'number') return fail(`metrics.${name} is ${describe(metrics[name])}, expected a number`);
-  }
-
-  return {
-    kind: KIND,
-    version: VERSION,
-    inputDim,
-    classes,
-    params: typedParams,
-    seed,
-    modelTopology: json['modelTopology'],
-    weightSpecs: specs,
-    weightDataBase64: b64,
-    metrics: {
-      heldOutAccuracy: metrics['heldOutAccuracy'] as number,
-      trainAccuracy: metrics['trainAccuracy'] as number,
-      nTrain: metrics['nTrain'] as number,
-      nHeldOut: metrics['nHeldOut'] as number,
-      confusion: (confusion as number[][]).map((row) => [...row]),
-      finalLoss: metrics['finalLoss'] as number,
-      epochs: metrics['epochs'] as number,
-    },
-  };
-}
-
 
 /** Exactly the classifier's fields: a caller's wider config object must not leak into the stored state. */
 function copyParams(p: ClassifierParams): ClassifierParams {
@@ -365,10 +276,6 @@ function checkParams(p: ClassifierParams, where: string): void {
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function describe(v: unknown): string {

@@ -125,38 +125,6 @@ export function applyExplain(state: ExplainState, X: Matrix, featureNames: reado
   return applyThresholdTree(state.tree, X, featureNames);
 }
 
-/**
- * Checks parsed JSON is an explain state of this kind and version and that its tree is well formed
- * (splits with finite thresholds on known features, leaves in [0, k)); the derived fields are kept as stored.
- */
-export function loadExplainState(json: unknown): ExplainState {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InputError('explain state must be a JSON object');
-  const obj = json as Record<string, unknown>;
-  if (obj.kind !== EXPLAIN_KIND) throw new InputError(`expected a "${EXPLAIN_KIND}" state, got kind ${JSON.stringify(obj.kind ?? null)}`);
-  if (obj.version !== EXPLAIN_VERSION) {
-    throw new InputError(`unsupported ${EXPLAIN_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${EXPLAIN_VERSION}`);
-  }
-  const state = obj as unknown as ExplainState;
-  if (!Array.isArray(state.featureNames) || !state.featureNames.every((f) => typeof f === 'string')) throw new InputError('explain state: featureNames must be an array of strings');
-  if (!(Number.isInteger(state.k) && state.k >= 1)) throw new InputError(`explain state: k must be an integer >= 1, got ${JSON.stringify(state.k)}`);
-  const known = new Set(state.featureNames);
-  const check = (node: unknown, where: string): void => {
-    const n = node as Record<string, unknown> | null;
-    if (n?.kind === 'leaf') {
-      if (!(Number.isInteger(n.segment) && (n.segment as number) >= 0 && (n.segment as number) < state.k)) throw new InputError(`explain state: ${where} has segment ${JSON.stringify(n.segment)}, outside [0, ${state.k})`);
-      return;
-    }
-    if (n?.kind !== 'split') throw new InputError(`explain state: ${where} is neither a leaf nor a split`);
-    if (typeof n.feature !== 'string' || !known.has(n.feature)) throw new InputError(`explain state: ${where} splits on unknown feature ${JSON.stringify(n.feature)}`);
-    if (typeof n.threshold !== 'number' || !Number.isFinite(n.threshold)) throw new InputError(`explain state: ${where}.threshold must be a finite number`);
-    if (typeof n.missingGoesLeft !== 'boolean') throw new InputError(`explain state: ${where}.missingGoesLeft must be true or false`);
-    check(n.left, `${where}.left`);
-    check(n.right, `${where}.right`);
-  };
-  check(state.tree, 'tree');
-  return state;
-}
-
 function agreement(a: Int32Array, b: Int32Array): number {
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;

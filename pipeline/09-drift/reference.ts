@@ -5,7 +5,6 @@
  */
 import type { CustomerAttributes } from '../02-features/features.ts';
 import { LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
-import { InputError } from '../core/errors.ts';
 import { columnsOf, type Matrix } from '../core/matrix.ts';
 import {
   categoricalDrift,
@@ -106,13 +105,4 @@ export function measureDrift(ref: DriftReference, input: DriftInput): InputDrift
     return categoricalDrift(r, input.attributes[key]);
   });
   return [...numeric, ...categorical];
-}
-
-/** Validates parsed JSON as a drift reference; rejects another kind or version with a clear message. */
-export function loadDriftReference(json: unknown): DriftReference {
-  const obj = json as Partial<DriftReference> | null;
-  if (obj?.kind !== DRIFT_REFERENCE_KIND) throw new InputError(`expected a "${DRIFT_REFERENCE_KIND}" state, got kind ${JSON.stringify(obj?.kind ?? null)}`);
-  if (obj.version !== DRIFT_REFERENCE_VERSION) throw new InputError(`unsupported ${DRIFT_REFERENCE_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${DRIFT_REFERENCE_VERSION}`);
-  if (!Array.isArray(obj.numeric) || !Array.isArray(obj.categorical) || !Array.isArray(obj.segmentShares)) throw new InputError(`${DRIFT_REFERENCE_KIND}: numeric, categorical and segmentShares must be arrays`);
-  return obj as DriftReference;
 }

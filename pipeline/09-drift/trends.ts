@@ -9,7 +9,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MODULES } from '../01-ingest/contract.ts';
 import { fillTempTable, readColumns, registerCustomerIndex, sqlString } from '../core/duck.ts';
-import { InputError } from '../core/errors.ts';
 import { linearTrendForecast } from './forecast.ts';
 
 /** Trend settings (the `drift.trends` config slice). */
@@ -240,15 +239,6 @@ export async function prepareMonthlyUse(
       }
       return { counts: { active, used }, months };
     });
-}
-
-/** Validates parsed JSON as a trends state; rejects another kind or version with a clear message. */
-export function loadTrendsState(json: unknown): TrendsState {
-  const obj = json as Partial<TrendsState> | null;
-  if (obj?.kind !== TRENDS_KIND) throw new InputError(`expected a "${TRENDS_KIND}" state, got kind ${JSON.stringify(obj?.kind ?? null)}`);
-  if (obj.version !== TRENDS_VERSION) throw new InputError(`unsupported ${TRENDS_KIND} version ${JSON.stringify(obj.version ?? null)}; this finseg reads version ${TRENDS_VERSION}`);
-  if (!Array.isArray(obj.months) || !Array.isArray(obj.segments)) throw new InputError(`${TRENDS_KIND}: months and segments must be arrays`);
-  return obj as TrendsState;
 }
 
 /** The trends of a model trained without usage events: the segments, no months, no forecasts. */

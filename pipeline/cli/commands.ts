@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { dataDirFrom, validateCommand, withAsOf } from '../jobs/validate.ts';
 import { initCommand } from '../jobs/init.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';
-import { reportInputOf, writeReport, type ManifestView, type ReportBundleStates } from '../10-report/report.ts';
+import { reportInputOf, writeReport, type ManifestView } from '../10-report/report.ts';
 import { LANGS } from '../10-report/i18n.ts';
 import { loadConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
@@ -20,10 +20,12 @@ import { parseShapes } from '../generate/vendor-export.ts';
 import { featuresJob, featuresSqlJob } from '../jobs/features.ts';
 import { generateJob, type GenerateRequest } from '../jobs/generate.ts';
 import { RETRAIN_EXIT, retrainJob, type RetrainOptions } from '../jobs/retrain.ts';
-import { bundleFeatureParams, loadScoringModel, scoreJob } from '../jobs/score.ts';
+import { scoreJob } from '../jobs/score.ts';
+import { reportJob } from '../jobs/report.ts';
+import { modelsJob } from '../jobs/models.ts';
+import { bundleFeatureParams } from '../model/apply.ts';
+import { loadModel } from '../model/load.ts';
 import { trainJob } from '../jobs/train.ts';
-import { loadBundle, readBundleFile } from '../registry/bundle.ts';
-import { modelsCommand } from '../registry/commands.ts';
 import { demoJob } from './demo.ts';
 import { intFlag, langFlag, need, type Flags } from './flags.ts';
 import { scheduleJob } from './schedule.ts';
@@ -159,7 +161,7 @@ async function score(flags: Flags, logger: Logger): Promise<number> {
  */
 function scoringConfig(flags: Flags): FinsegConfig {
   if (flags.model === undefined) return loadConfig(flags.config ?? null);
-  const model = loadScoringModel(flags.model);
+  const model = loadModel(flags.model);
   const base = flags.config ? loadConfig(flags.config) : structuredClone({ ...model.config, ingest: { ...model.config.ingest, asOf: null } });
   return { ...base, features: bundleFeatureParams(model) };
 }
@@ -184,10 +186,7 @@ async function featuresSql(flags: Flags): Promise<number> {
 async function report(flags: Flags): Promise<number> {
   const modelPath = need(flags, 'model', 'report');
   if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
-  const bundle = loadBundle(modelPath);
-  const comparison = readBundleFile(bundle, 'comparison.json');
-  const input = reportInputOf(bundle.manifest as unknown as ManifestView, bundle.states as unknown as ReportBundleStates, comparison === null ? null : JSON.parse(comparison));
-  const files = await writeReport(bundle.dir, input, { lang: langFlag(flags) });
+  const files = await reportJob(modelPath, { lang: langFlag(flags) });
   // --open prints only the page's file URL, for a browser or `xdg-open "$(finseg report … --open)"`.
   if (flags.open) process.stdout.write(`${pathToFileURL(resolve(files.html)).href}\n`);
   else process.stdout.write(`${[files.html, files.markdown, files.json, files.csv, files.assignmentsCsv, files.assignmentsParquet].filter(Boolean).join('\n')}\n`);
@@ -234,7 +233,7 @@ async function schedule(flags: Flags, logger: Logger, args: string[]): Promise<n
 }
 
 async function models(flags: Flags, _logger: Logger, args: string[]): Promise<number> {
-  const result = modelsCommand(args[0], args.slice(1), flags.registry ?? 'models', { json: flags.json === true, now: () => new Date(), retention: loadConfig(flags.config ?? null).retrain.retention });
+  const result = modelsJob(args[0], args.slice(1), flags.registry ?? 'models', { json: flags.json === true, now: () => new Date(), retention: loadConfig(flags.config ?? null).retrain.retention });
   process.stdout.write(result.text);
   return result.exitCode;
 }

@@ -12,7 +12,7 @@ export function zeros(rows: number, cols: number): Matrix {
 
 /**
  * zeros in memory a worker thread can share (a SharedArrayBuffer): for the matrices score splits
- * between threads (jobs/score-threads.ts). Otherwise an ordinary Float64Array.
+ * between threads (model/score-threads.ts). Otherwise an ordinary Float64Array.
  */
 export function sharedZeros(rows: number, cols: number): Matrix {
   return { rows, cols, data: new Float64Array(new SharedArrayBuffer(rows * cols * Float64Array.BYTES_PER_ELEMENT)) };

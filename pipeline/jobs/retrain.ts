@@ -15,14 +15,13 @@ import { applyPreprocess } from '../03-preprocess/preprocess.ts';
 import { assignClusters } from '../04-cluster/cluster.ts';
 import { compareWithProduction, type Comparison, type ProductionModel } from '../09-drift/compare.ts';
 import { candidateQuality } from '../09-drift/quality.ts';
-import { loadDriftReference } from '../09-drift/reference.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { parseConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
-import { readBundleFile, toJson } from '../registry/bundle.ts';
+import { toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
 import { reportInputOf, writeReport, type ManifestView } from '../10-report/report.ts';
@@ -31,7 +30,7 @@ import { fitModel, type FittedModel } from '../model/fit.ts';
 import { withIdentities } from '../model/identities.ts';
 import { writeModel } from '../model/write.ts';
 import { exportTrainingAssignments, openTrainingRun, trainOutcome, type TrainOutcome } from '../io/training-run.ts';
-import { loadScoringModel, type ScoringModel } from './score.ts';
+import { loadModel, readModelFile, type LoadedModel } from '../model/load.ts';
 
 /**
  * Exit codes of `finseg retrain` (and of each `schedule` run, in its JSON line): 0 the candidate
@@ -69,7 +68,7 @@ export interface RetrainOutcome {
 }
 
 /** Today's customers as production reads them: its own feature columns, NaN where the candidate's table lacks one (its imputation fills it). */
-function featuresFor(model: ScoringModel, names: readonly string[], X: Matrix): Matrix {
+function featuresFor(model: LoadedModel, names: readonly string[], X: Matrix): Matrix {
   const p = model.featureNames.length;
   const cols = model.featureNames.map((f) => names.indexOf(f));
   const data = new Float64Array(X.rows * p);
@@ -92,26 +91,27 @@ function parseAssignments(text: string): Map<string, number> {
 
 /** Production's model, and production as the comparison reads it minus today's labels (filled once the candidate's features exist). */
 interface Production {
-  model: ScoringModel;
+  model: LoadedModel;
   view: Omit<ProductionModel, 'labelsNow'>;
 }
 
 /** Reads production and its training assignments. */
 function loadProduction(registry: string, version: string): Production {
-  const model = loadScoringModel(join(registry, version));
-  const assignments = readBundleFile(model.bundle, 'assignments.csv');
+  const model = loadModel(join(registry, version));
+  const assignments = readModelFile(model, 'assignments.csv');
   if (assignments === null) throw new InputError(`production ${version} has no assignments.csv: it was trained by an older finseg`, ['retrain needs a production trained with this version; train one and promote it: finseg models promote VERSION']);
-  const retrain = model.bundle.manifest.retrain as { nextSegmentId?: number } | undefined;
-  const ids = model.segments.cards.map((c) => c.id);
+  const retrain = model.manifest.retrain;
+  const cards = model.states['segments.json'].cards;
+  const ids = cards.map((c) => c.id);
   return {
     model,
     view: {
       version,
-      reference: loadDriftReference(model.bundle.states['reference.json']),
-      segments: model.segments.cards.map((c) => ({ id: c.id, name: c.name })),
+      reference: model.states['reference.json'],
+      segments: cards.map((c) => ({ id: c.id, name: c.name })),
       nextId: retrain?.nextSegmentId ?? Math.max(...ids) + 1,
       trainingAssignments: parseAssignments(assignments),
-      heldOutAccuracy: model.classifier.metrics.heldOutAccuracy,
+      heldOutAccuracy: model.states['classifier.json'].metrics.heldOutAccuracy,
     },
   };
 }
@@ -119,7 +119,7 @@ function loadProduction(registry: string, version: string): Production {
 /** Production's settings for a retrain without --config (its ingest as-of date cleared), or the defaults for a first model. */
 function productionConfig(production: Production | null, version: string | null): FinsegConfig {
   if (!production) return parseConfig({});
-  return { ...parseConfig(production.model.bundle.manifest.config, `${version} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } };
+  return { ...parseConfig(production.model.manifest.config, `${version} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } };
 }
 
 /** Retrains under the registry lock; promotes when the gates pass. Throws RegistryBusyError when another writer holds the registry. */
@@ -197,7 +197,7 @@ function compareCandidate(production: Production | null, candidate: FittedModel,
   const { features } = candidate.input;
   const quality = candidateQuality(candidate.reduced, candidate.states['cluster.json'], config.retrain.stability, deriveSeed(config.seed, 'retrain-quality'));
   const labelsNow = production
-    ? assignClusters(production.model.cluster, applyPreprocess(production.model.preprocess, featuresFor(production.model, features.featureNames, features.X))).labels
+    ? assignClusters(production.model.states['cluster.json'], applyPreprocess(production.model.states['preprocess.json'], featuresFor(production.model, features.featureNames, features.X))).labels
     : null;
   return compareWithProduction(
     production && labelsNow ? { ...production.view, labelsNow } : null,

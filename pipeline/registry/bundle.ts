@@ -158,7 +158,7 @@ export function loadBundle(path: string): LoadedBundle {
   }
   if (manifest.kind !== 'finseg.bundle') throw new InputError(`${manifestPath} is not a finseg bundle (kind ${JSON.stringify(manifest.kind)})`);
   if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION) {
-    throw new InputError(`${dir}: bundle format ${manifest.formatVersion} is not supported (this finseg reads format ${BUNDLE_FORMAT_VERSION})`, ['retrain with this version of finseg']);
+    throw new InputError(`${dir}: bundle format ${manifest.formatVersion} is not supported (this finseg reads format ${BUNDLE_FORMAT_VERSION}): retrain needed`, ['retrain with this version of finseg']);
   }
   const states = {} as Record<StateFile, unknown>;
   for (const name of STATE_FILES) {
@@ -169,7 +169,11 @@ export function loadBundle(path: string): LoadedBundle {
     if (sha256(text) !== expected) {
       throw new InputError(`${file}: checksum mismatch, the bundle was modified or is corrupt`, [`manifest sha256 ${expected}`, `file sha256 ${sha256(text)}`]);
     }
-    states[name] = JSON.parse(text);
+    try {
+      states[name] = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`${file} is not valid JSON`, [String(e)]);
+    }
   }
   // Extra files (a retrain's comparison, the training assignments) are verified too, read on demand.
   for (const [name, expected] of Object.entries(manifest.files ?? {})) {

@@ -1,17 +1,15 @@
 /**
- * `finseg models list | show V | promote V | rollback | prune`: the registry's command line,
- * as functions from arguments to the text to print and an exit code, so the CLI only dispatches.
+ * `finseg models list | promote V | rollback | prune`: the registry's command line, as functions
+ * from arguments to the text to print and an exit code, so the CLI only dispatches. `show` reads
+ * a whole bundle through the model loader, so it lives with the jobs (jobs/models.ts).
  */
-import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import { loadBundle, readBundleFile } from './bundle.ts';
 import {
   applyRetention,
   latestVersion,
   listVersions,
   lockRegistry,
   productionVersion,
-  readHistory,
   rollbackProduction,
   rollbackTarget,
   setProduction,
@@ -26,10 +24,11 @@ export interface CommandResult {
 /** The subcommands of `finseg models`. */
 export const MODELS_ACTIONS = ['list', 'show', 'promote', 'rollback', 'prune'] as const;
 
-const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+/** A metric with three decimals, or a dash when it was not measured. */
+export const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
 
 /** Resolves "production" / "latest" to the version they point at; any other name as given. */
-function versionArg(registry: string, name: string | undefined, action: string): string {
+export function versionArg(registry: string, name: string | undefined, action: string): string {
   if (!name) throw new InputError(`finseg models ${action}: name the version`, ['finseg models list shows them']);
   const resolved = name === 'production' ? productionVersion(registry) : name === 'latest' ? latestVersion(registry) : name;
   if (resolved === null) throw new InputError(`${registry} has no ${name} version`);
@@ -41,7 +40,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  ').trimEnd()).join('\n');
 }
 
-/** Runs one models subcommand against `registry`. `retention` is the config's retrain.retention (for prune). */
+/** Runs one registry subcommand (not `show`) against `registry`. `retention` is the config's retrain.retention (for prune). */
 export function modelsCommand(action: string | undefined, args: readonly string[], registry: string, opts: { json: boolean; now: () => Date; retention: number }): CommandResult {
   switch (action) {
     case 'list': {
@@ -54,36 +53,6 @@ export function modelsCommand(action: string | undefined, args: readonly string[
         rows.push([mark, v.version, v.createdAt.slice(0, 19), String(v.k ?? '–'), String(v.customers ?? '–'), f3(v.silhouette), f3(v.heldOutAccuracy), v.decision ?? '–', v.parentVersion ?? '–']);
       }
       return { text: `${table(rows)}\nP = production, L = latest; gates = the retrain decision (– for a plain train)\n`, exitCode: 0 };
-    }
-    case 'show': {
-      const version = versionArg(registry, args[0], action);
-      const bundle = loadBundle(join(registry, version));
-      const comparisonText = readBundleFile(bundle, 'comparison.json');
-      const comparison = comparisonText ? (JSON.parse(comparisonText) as { production: string | null; decision: string; reasons: string[]; agreement: { ari: number } | null; drift: { detected: boolean; drifted: string[] } | null; segments: { id: number; status: string }[]; vanished: { id: number }[] }) : null;
-      const history = readHistory(registry).filter((h) => h.version === version || h.previous === version);
-      if (opts.json) return { text: `${JSON.stringify({ version, dir: bundle.dir, production: productionVersion(registry) === version, manifest: bundle.manifest, comparison, history }, null, 2)}\n`, exitCode: 0 };
-      const m = bundle.manifest as typeof bundle.manifest & { metrics?: { customers?: number; k?: number; silhouette?: number | null; classifier?: { heldOutAccuracy?: number } }; input?: { dataDir?: string; asOf?: string } };
-      const lines = [
-        `version      ${version}${productionVersion(registry) === version ? '  (production)' : ''}${latestVersion(registry) === version ? '  (latest)' : ''}`,
-        `folder       ${bundle.dir}`,
-        `created      ${m.createdAt}  finseg ${m.finsegVersion}  format ${m.formatVersion}`,
-        `data         ${m.input?.dataDir ?? '–'} as of ${m.input?.asOf ?? '–'}`,
-        `model        k = ${m.metrics?.k ?? '–'}, ${m.metrics?.customers ?? '–'} customers, silhouette ${f3(m.metrics?.silhouette ?? null)}, classifier accuracy ${f3(m.metrics?.classifier?.heldOutAccuracy ?? null)}`,
-        `parent       ${m.parentVersion ?? '–'}`,
-        `files        ${Object.keys(m.files).length} checksummed, all verified`,
-      ];
-      if (comparison) {
-        const kept = comparison.segments.filter((s) => s.status === 'kept').length;
-        lines.push(
-          `compared to  ${comparison.production ?? 'nothing (first model)'}`,
-          `gates        ${comparison.decision}${comparison.reasons.length ? `: ${comparison.reasons.join('; ')}` : ''}`,
-          `agreement    ${comparison.agreement ? `ARI ${f3(comparison.agreement.ari)}` : '–'}`,
-          `drift        ${comparison.drift ? (comparison.drift.detected ? `detected: ${comparison.drift.drifted.join(', ') || 'segment shares'}` : 'not detected') : '–'}`,
-          `segment ids  ${kept} kept, ${comparison.segments.length - kept} new, ${comparison.vanished.length} vanished`,
-        );
-      }
-      for (const h of history) lines.push(`history      ${h.at} ${h.action} ${h.version}${h.previous ? ` (was ${h.previous})` : ''} by ${h.by}: ${h.reason}`);
-      return { text: `${lines.join('\n')}\n`, exitCode: 0 };
     }
     case 'promote': {
       const version = versionArg(registry, args[0], action);

@@ -8,7 +8,7 @@ import { FEATURE_NAMES, featureCatalog, moduleOfShareFeature, vendorModuleFeatur
 import { computeFeatures, featureSql, resolveVendorModules, type FeatureTable } from '../../pipeline/02-features/features.ts';
 import { defaultFeatureParams } from '../../pipeline/02-features/params.ts';
 import { readFeatureFile, writeFeatureTable } from '../../pipeline/02-features/feature-file.ts';
-import { bundleFeatureParams, type ScoringModel } from '../../pipeline/jobs/score.ts';
+import { bundleFeatureParams } from '../../pipeline/model/apply.ts';
 import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
@@ -117,9 +117,9 @@ describe('vendor modules in the feature SQL', () => {
     await tables(conn, usage);
     const trained = await resolveVendorModules(conn, AS_OF, defaultFeatureParams);
     const model = {
-      bundle: { manifest: { features: { homeCurrency: 'CNY', vendorModules: trained } } },
+      manifest: { features: { names: [], homeCurrency: 'CNY', vendorModules: trained } },
       config: defaultConfig(),
-    } as unknown as ScoringModel;
+    };
     const params = bundleFeatureParams(model);
     expect(params.vendorModules).toEqual(trained);
     expect(params.homeCurrency).toBe('CNY');
@@ -136,7 +136,7 @@ describe('vendor modules in the feature SQL', () => {
     expect(at('share_vendor_other')).toBe(0.9);
     expect(batch.featureNames).not.toContain('share_vendor_payroll_run');
     // A bundle from before catalog version 2 records none: every vendor module is pooled.
-    const old = { bundle: { manifest: { features: {} } }, config: defaultConfig() } as unknown as ScoringModel;
+    const old = { manifest: { features: { names: [] } }, config: defaultConfig() };
     expect(bundleFeatureParams(old).vendorModules).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseState } from '../../pipeline/model/load.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { fromRows, toRows, zeros, type Matrix } from '../../pipeline/core/matrix.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
@@ -8,7 +9,6 @@ import {
   covarianceOf,
   fitPreprocess,
   scaleAndProjectRows,
-  loadPreprocessState,
   orderStatistics,
   quantiles,
   sampleSkewness,
@@ -207,7 +207,7 @@ describe('state persistence', () => {
   const state = fitPreprocess(big, names5, defaultPreprocessParams).state;
 
   it('round-trips through JSON and applies identically', () => {
-    const loaded = loadPreprocessState(JSON.parse(JSON.stringify(state)));
+    const loaded = parseState('preprocess.json', JSON.parse(JSON.stringify(state)));
     expect(loaded).toEqual(state);
     expect(applyPreprocess(loaded, big).data).toEqual(applyPreprocess(state, big).data);
     expect(applyScale(loaded, big).data).toEqual(applyScale(state, big).data);
@@ -219,10 +219,11 @@ describe('state persistence', () => {
 
   it('rejects another kind, another version or a malformed state with a clear message', () => {
     const json = JSON.parse(JSON.stringify(state));
-    expect(() => loadPreprocessState({ ...json, kind: 'finseg.cluster' })).toThrow(/expected a "finseg.preprocess" state, got kind "finseg.cluster"/);
-    expect(() => loadPreprocessState({ ...json, version: 2 })).toThrow(/unsupported finseg.preprocess version 2/);
-    expect(() => loadPreprocessState({ ...json, medians: [1] })).toThrow(/medians has 1 entries, expected 5/);
-    expect(() => loadPreprocessState('nope')).toThrow(InputError);
+    expect(() => parseState('preprocess.json', { ...json, kind: 'finseg.cluster' })).toThrow(/^preprocess\.json: kind "finseg\.cluster", expected "finseg\.preprocess"$/);
+    expect(() => parseState('preprocess.json', { ...json, version: 2 })).toThrow(/finseg\.preprocess format version 2, this finseg reads version 1/);
+    expect(() => parseState('preprocess.json', { ...json, medians: [1] })).toThrow(/^preprocess\.json: medians: has 1 entries, expected 5$/);
+    expect(() => parseState('preprocess.json', { ...json, pca: { ...json.pca, components: [[0, 'x']] } })).toThrow(/^preprocess\.json: pca\.components\[0\]\[1\]: expected number, got "x"$/);
+    expect(() => parseState('preprocess.json', 'nope')).toThrow(InputError);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseState } from '../../pipeline/model/load.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
-import { assignClusters, assignmentFlags, fitClusters, loadClusterState, quantile, type ClusterState } from '../../pipeline/04-cluster/cluster.ts';
+import { assignClusters, assignmentFlags, fitClusters, quantile, type ClusterState } from '../../pipeline/04-cluster/cluster.ts';
 import { defaultClusterParams, type ClusterParams } from '../../pipeline/04-cluster/params.ts';
 import { adjustedRandIndex, inertia } from '../../pipeline/04-cluster/metrics.ts';
 import { blobs } from '../helpers/blobs.ts';
@@ -77,7 +78,7 @@ describe('fitClusters on three well-separated blobs', () => {
   });
 
   it('round-trips through JSON and assigns identically after loading', () => {
-    const loaded = loadClusterState(JSON.parse(JSON.stringify(state)));
+    const loaded = parseState('cluster.json', JSON.parse(JSON.stringify(state)));
     expect(loaded).toEqual(state);
     expect(assignClusters(loaded, X)).toEqual(assignClusters(state, X));
   });
@@ -147,24 +148,34 @@ describe('minimum segment share', () => {
   });
 });
 
-describe('loadClusterState', () => {
+describe('the cluster state file (parseState)', () => {
   const state = fitClusters(blobs([[0], [5]], [10, 10], 0.1, 1).X, { ...quick, k: 2 }, 9);
   const json = JSON.parse(JSON.stringify(state));
 
   it('rejects another kind, another version or malformed centroids with a clear message', () => {
-    expect(() => loadClusterState({ ...json, kind: 'finseg.preprocess' })).toThrow(/expected a "finseg.cluster" state, got kind "finseg.preprocess"/);
-    expect(() => loadClusterState({ ...json, version: 3 })).toThrow(/unsupported finseg.cluster version 3/);
-    expect(() => loadClusterState({ ...json, centroids: [[0]] })).toThrow(/centroids has 1 entries, expected 2/);
-    expect(() => loadClusterState(null)).toThrow(InputError);
-    expect(() => loadClusterState({ ...json, version: 1 })).toThrow(/unsupported finseg.cluster version 1; this finseg reads version 2/);
-    expect(() => loadClusterState({ ...json, stability: { ...json.stability, jaccard: [1] } })).toThrow(/stability.jaccard has 1 entries, expected 2/);
-    expect(() => loadClusterState({ ...json, novelty: { quantile: 0.99 } })).toThrow(/novelty.distance must be a finite number/);
+    expect(() => parseState('cluster.json', { ...json, kind: 'finseg.preprocess' })).toThrow(/^cluster\.json: kind "finseg\.preprocess", expected "finseg\.cluster"$/);
+    expect(() => parseState('cluster.json', { ...json, version: 3 })).toThrow(/finseg\.cluster format version 3, this finseg reads version 2/);
+    expect(() => parseState('cluster.json', { ...json, centroids: [[0]] })).toThrow(/^cluster\.json: centroids: has 1 entries, expected 2$/);
+    expect(() => parseState('cluster.json', null)).toThrow(InputError);
+    // An older format is refused with the remedy: retrain.
+    let older: unknown = null;
+    try {
+      parseState('cluster.json', { ...json, version: 1 });
+    } catch (e) {
+      older = e;
+    }
+    expect(older).toBeInstanceOf(InputError);
+    expect((older as InputError).message).toBe('cluster.json: finseg.cluster format version 1, this finseg reads version 2');
+    expect((older as InputError).detail.join()).toMatch(/retrain needed/);
+    expect(() => parseState('cluster.json', { ...json, stability: { ...json.stability, jaccard: [1] } })).toThrow(/^cluster\.json: stability\.jaccard: has 1 entries, expected 2$/);
+    expect(() => parseState('cluster.json', { ...json, novelty: { quantile: 0.99 } })).toThrow(/^cluster\.json: novelty\.distance: missing$/);
+    expect(() => parseState('cluster.json', { ...json, centroids: [[0], [null]] })).toThrow(/^cluster\.json: centroids\[1\]\[0\]: expected number, got null$/);
   });
 
   it('reads undefined selection metrics stored as null back as NaN', () => {
     const withNull = { ...json, selection: [{ k: 2, silhouette: null, calinskiHarabasz: null, daviesBouldin: null, inertia: 1, minShare: 0.5, stability: null, eligible: false }] };
-    expect(loadClusterState(withNull).selection[0]!.silhouette).toBeNaN();
-    expect(loadClusterState(withNull).selection[0]!.stability).toBeNaN();
+    expect(parseState('cluster.json', withNull).selection[0]!.silhouette).toBeNaN();
+    expect(parseState('cluster.json', withNull).selection[0]!.stability).toBeNaN();
   });
 
   it('assignClusters refuses data of another dimension', () => {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { coldStartRows, encodeSignup, fitColdStart, fitColdStartEncoding, loadColdStartState, requiredMargin, type ColdStartState, type SignupAttributes } from '../../pipeline/05-classify/coldstart.ts';
+import { parseState } from '../../pipeline/model/load.ts';
+import { coldStartRows, encodeSignup, fitColdStart, fitColdStartEncoding, requiredMargin, type ColdStartState, type SignupAttributes } from '../../pipeline/05-classify/coldstart.ts';
 import { defaultColdStartParams, type ColdStartParams } from '../../pipeline/05-classify/params.ts';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
 import { decideSegments, fitActivityProfile, NO_SEGMENT, type ActivityProfile } from '../../pipeline/05-classify/segment-rule.ts';
@@ -181,15 +182,16 @@ describe('cold-start model', () => {
 
   it('round-trips through JSON and rejects a wrong kind, version or encoding', () => {
     const json = JSON.parse(JSON.stringify(state));
-    expect(loadColdStartState(json)).toEqual(state);
-    expect(() => loadColdStartState({ ...json, kind: 'finseg.classifier' })).toThrowError(InputError);
-    expect(() => loadColdStartState({ ...json, version: 1 })).toThrowError(/format version 1, this finseg reads version 2/);
-    expect(() => loadColdStartState({ ...json, activity: undefined })).toThrowError(/activity must give inactiveAfterDays and activeSegments for the 3 segments/);
-    expect(() => loadColdStartState({ ...json, metrics: { ...json.metrics, used: undefined } })).toThrowError(/metrics.used/);
+    expect(parseState('coldstart.json', json)).toEqual(state);
+    expect(() => parseState('coldstart.json', { ...json, kind: 'finseg.classifier' })).toThrowError(InputError);
+    expect(() => parseState('coldstart.json', { ...json, version: 1 })).toThrowError(/format version 1, this finseg reads version 2/);
+    expect(() => parseState('coldstart.json', { ...json, activity: undefined })).toThrowError(/^coldstart\.json: activity: missing$/);
+    expect(() => parseState('coldstart.json', { ...json, activity: { ...json.activity, activeSegments: [true] } })).toThrowError(/^coldstart\.json: activity\.activeSegments: has 1 entries, expected 3$/);
+    expect(() => parseState('coldstart.json', { ...json, metrics: { ...json.metrics, used: undefined } })).toThrowError(/metrics\.used/);
     const narrower = { ...json, encoding: { ...json.encoding, columns: json.encoding.columns.slice(1) } };
     const width = state.encoding.columns.length; // 6 numeric + 16 one-hot (5 industries, 2 roles, 3 regions, deployments, editions)
     expect(width).toBe(22);
-    expect(() => loadColdStartState(narrower)).toThrowError(`encoding.columns lists ${width - 1} columns, the encoding makes ${width}`);
+    expect(() => parseState('coldstart.json', narrower)).toThrowError(`encoding.columns: lists ${width - 1} columns, the encoding makes ${width}`);
   });
 });
 

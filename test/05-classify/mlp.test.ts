@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { parseState } from '../../pipeline/model/load.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../pipeline/05-classify/backend.ts';
-import { fitClassifier, loadClassifierState, predictProba, predictProbaFloat32, type ClassifierState } from '../../pipeline/05-classify/mlp.ts';
+import { fitClassifier, predictProba, predictProbaFloat32, type ClassifierState } from '../../pipeline/05-classify/mlp.ts';
 import { defaultClassifierParams, type ClassifierParams } from '../../pipeline/05-classify/params.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
@@ -194,11 +195,11 @@ describe('predictProba', () => {
   });
 });
 
-describe('loadClassifierState', () => {
+describe('the classifier state file (parseState)', () => {
   const roundTrip = (s: ClassifierState): Record<string, unknown> => JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
 
   it('round-trips through JSON to exactly the same probabilities', async () => {
-    const loaded = loadClassifierState(roundTrip(state));
+    const loaded = parseState('classifier.json', roundTrip(state));
     expect(loaded).toEqual(state);
     const fromMemory = await predictProba(state, X);
     const fromJson = await predictProba(loaded, X);
@@ -206,12 +207,12 @@ describe('loadClassifierState', () => {
   });
 
   it('rejects the wrong kind or format version', () => {
-    expect(() => loadClassifierState({ ...roundTrip(state), kind: 'finseg.centroids' })).toThrow(
-      /kind is "finseg.centroids", expected "finseg.classifier"/,
+    expect(() => parseState('classifier.json', { ...roundTrip(state), kind: 'finseg.centroids' })).toThrow(
+      /kind "finseg.centroids", expected "finseg.classifier"/,
     );
-    expect(() => loadClassifierState({ ...roundTrip(state), version: 2 })).toThrow(/format version 2, this finseg reads version 1/);
-    expect(() => loadClassifierState('model')).toThrow(InputError);
-    expect(() => loadClassifierState(null)).toThrow(/expected a JSON object, got null/);
+    expect(() => parseState('classifier.json', { ...roundTrip(state), version: 2 })).toThrow(/format version 2, this finseg reads version 1/);
+    expect(() => parseState('classifier.json', 'model')).toThrow(InputError);
+    expect(() => parseState('classifier.json', null)).toThrow(/^classifier\.json: expected a JSON object$/);
   });
 
   it('rejects truncated weights', () => {
@@ -221,17 +222,17 @@ describe('loadClassifierState', () => {
     const bytes = 4 * (6 * 64 + 64 + 64 * 32 + 32 + 32 * 4 + 4);
     expect(Buffer.from(b64, 'base64').byteLength).toBe(bytes);
     const truncated = Buffer.from(b64, 'base64').subarray(0, bytes - 300).toString('base64');
-    expect(() => loadClassifierState({ ...json, weightDataBase64: truncated })).toThrow(
-      new RegExp(`weight data holds ${bytes - 300} bytes, the weight specs need ${bytes} \\(truncated or corrupt\\)`),
+    expect(() => parseState('classifier.json', { ...json, weightDataBase64: truncated })).toThrow(
+      new RegExp(`weightDataBase64: holds ${bytes - 300} bytes, the weight specs need ${bytes} \\(truncated or corrupt\\)`),
     );
   });
 
   it('rejects weight specs that do not match inputDim, hidden and classes', () => {
-    expect(() => loadClassifierState({ ...roundTrip(state), inputDim: 7 })).toThrow(/expected hidden_1\/kernel float32 \[7, 64\]/);
-    expect(() => loadClassifierState({ ...roundTrip(state), classes: 5 })).toThrow(/expected proba\/kernel float32 \[32, 5\]/);
+    expect(() => parseState('classifier.json', { ...roundTrip(state), inputDim: 7 })).toThrow(/expected hidden_1\/kernel float32 \[7, 64\]/);
+    expect(() => parseState('classifier.json', { ...roundTrip(state), classes: 5 })).toThrow(/expected proba\/kernel float32 \[32, 5\]/);
     const json = roundTrip(state);
-    expect(() => loadClassifierState({ ...json, weightSpecs: (json['weightSpecs'] as unknown[]).slice(1) })).toThrow(
-      /5 weight tensors, expected 6/,
+    expect(() => parseState('classifier.json', { ...json, weightSpecs: (json['weightSpecs'] as unknown[]).slice(1) })).toThrow(
+      /weightSpecs: 5 weight tensors, expected 6/,
     );
   });
 });

@@ -7,8 +7,9 @@ import { ingest } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures, featureSql, type FeatureTable } from '../../pipeline/02-features/features.ts';
 import { applyPreprocess, fitPreprocess } from '../../pipeline/03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters, type ClusterState } from '../../pipeline/04-cluster/cluster.ts';
-import { applyExplain, fitExplain, loadExplainState, segmentEvidence, type ExplainState } from '../../pipeline/08-explain/explain.ts';
+import { applyExplain, fitExplain, segmentEvidence, type ExplainState } from '../../pipeline/08-explain/explain.ts';
 import { defaultExplainParams } from '../../pipeline/08-explain/params.ts';
+import { parseState } from '../../pipeline/model/load.ts';
 import { defaultConfig } from '../../pipeline/config/config.ts';
 import { openDuck, queryRows, readColumns, sqlIdent } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
@@ -87,7 +88,7 @@ describe('threshold tree on generated data', () => {
   it('is deterministic and round-trips through JSON', () => {
     const again = fitExplain({ X: features.X, featureNames: features.featureNames, labels, k: cluster.k, missingAs: medians }, config.explain, 7);
     expect(again).toEqual(state);
-    const loaded = loadExplainState(JSON.parse(JSON.stringify(state)));
+    const loaded = parseState('explain.json', JSON.parse(JSON.stringify(state)));
     expect(Array.from(applyExplain(loaded, features.X, features.featureNames))).toEqual(Array.from(applyExplain(state, features.X, features.featureNames)));
   });
 
@@ -112,9 +113,11 @@ describe('fitExplain parameters and loading', () => {
     const input = { X: features.X, featureNames: features.featureNames, labels, k: cluster.k, missingAs: new Array(features.X.cols).fill(0) };
     expect(() => fitExplain(input, { ...defaultExplainParams, maxLeavesPerSegment: 0 }, 7)).toThrow(/invalid explain parameters/);
     const json = JSON.parse(JSON.stringify(state));
-    expect(() => loadExplainState({ ...json, kind: 'finseg.cluster' })).toThrow(/expected a "finseg.explain" state/);
-    expect(() => loadExplainState({ ...json, version: 2 })).toThrow(/unsupported finseg.explain version 2/);
-    expect(() => loadExplainState({ ...json, tree: { kind: 'split', feature: 'nope', threshold: 1, missingGoesLeft: true, left: null, right: null } })).toThrow(/unknown feature "nope"/);
-    expect(() => loadExplainState({ ...json, tree: { kind: 'leaf', segment: cluster.k } })).toThrow(/outside \[0, /);
+    expect(() => parseState('explain.json', { ...json, kind: 'finseg.cluster' })).toThrow(/expected "finseg\.explain"/);
+    expect(() => parseState('explain.json', { ...json, version: 2 })).toThrow(/finseg\.explain format version 2, this finseg reads version 1/);
+    const leaf = (segment: number) => ({ kind: 'leaf', segment, customers: 1, agreeing: 1 });
+    expect(() => parseState('explain.json', { ...json, tree: { kind: 'split', feature: 'nope', threshold: 1, missingGoesLeft: true, customers: 2, left: leaf(0), right: leaf(1) } })).toThrow(/unknown feature "nope"/);
+    expect(() => parseState('explain.json', { ...json, tree: { kind: 'split', feature: 'nope', threshold: 1, missingGoesLeft: true, left: null, right: null } })).toThrow(/^explain\.json: tree\.customers: missing$/);
+    expect(() => parseState('explain.json', { ...json, tree: leaf(cluster.k) })).toThrow(/outside \[0, /);
   });
 });

@@ -7,7 +7,8 @@ import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
-import { scoreJob, type Scores } from '../../pipeline/jobs/score.ts';
+import { scoreJob } from '../../pipeline/jobs/score.ts';
+import type { Scores } from '../../pipeline/model/apply.ts';
 import { main } from '../../pipeline/cli/main.ts';
 
 /**

@@ -7,8 +7,9 @@ import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
-import { scoreFeatures, scoreJob, type Scores, type ScoringModel } from '../../pipeline/jobs/score.ts';
-import { ScoreThreads } from '../../pipeline/jobs/score-threads.ts';
+import { scoreJob } from '../../pipeline/jobs/score.ts';
+import { applyModel, type ApplicableModel, type Scores } from '../../pipeline/model/apply.ts';
+import { ScoreThreads } from '../../pipeline/model/score-threads.ts';
 import { categorize } from '../../pipeline/06-categorize/lenses.ts';
 import { signupAttributes } from '../../pipeline/05-classify/coldstart.ts';
 import { lensInputFrom } from '../../pipeline/model/lens-input.ts';
@@ -30,16 +31,7 @@ const train = (registry: string, at: string) =>
   trainJob({ dataDir, registry: join(work, registry), config, configSource: 'defaults', quarantineRoot: join(work, 'quarantine'), logger: quietLogger, now: () => new Date(at) });
 
 /** The first training run's states as a scoring model, without loading the bundle from disk. */
-const inMemoryModel = (): ScoringModel => ({
-  bundle: { dir: first.bundleDir, manifest: first.manifest, states: first.states },
-  config,
-  featureNames: first.features.featureNames,
-  preprocess: first.states['preprocess.json'],
-  cluster: first.states['cluster.json'],
-  classifier: first.states['classifier.json'],
-  segments: first.states['segments.json'],
-  coldStart: first.states['coldstart.json'],
-});
+const inMemoryModel = (): ApplicableModel => ({ states: first.states, config, featureNames: first.features.featureNames });
 
 beforeAll(async () => {
   await generateDataset(dataDir, { ...defaultGenerateParams, customers: 5000, seed: 11 }, 'parquet', quietLogger);
@@ -109,7 +101,7 @@ describe('end to end on generated data', () => {
     const inMemory = inMemoryModel();
     const lenses = categorize(lensInputFrom(first.features), config.lenses);
     const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: fromDisk.history };
-    const fromMemory = await scoreFeatures(inMemory, first.features.X, first.features.customerIds, lenses, undefined, cold);
+    const fromMemory = await applyModel(inMemory, { X: first.features.X, customerIds: first.features.customerIds, lenses, cold });
     expect(fromDisk.coldStart).toEqual(fromMemory.coldStart);
     expect(Array.from(fromDisk.probabilities.data)).toEqual(Array.from(fromMemory.probabilities.data));
     expect(Array.from(fromDisk.distance)).toEqual(Array.from(fromMemory.distance));
@@ -145,7 +137,7 @@ describe('score on two threads (score-threads.ts)', () => {
     const lenses = categorize(lensInputFrom(first.features), config.lenses);
     const cold = { attributes: signupAttributes(first.features.attributes, lenses), history: first.features.history };
     try {
-      return await scoreFeatures(inMemoryModel(), first.features.X, first.features.customerIds, lenses, undefined, cold, threads, logger);
+      return await applyModel(inMemoryModel(), { X: first.features.X, customerIds: first.features.customerIds, lenses, cold }, { threads, logger });
     } finally {
       await threads.close();
     }

@@ -4,7 +4,8 @@ import type { FinsegConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import type { Matrix } from '../../pipeline/core/matrix.ts';
-import { loadScoringModel, scoringFeatures } from '../../pipeline/jobs/score.ts';
+import { scoringFeatures } from '../../pipeline/jobs/score.ts';
+import { loadModel } from '../../pipeline/model/load.ts';
 
 /** A bundle's final matrix (the PCA space its k-means ran in) over a data folder, and finseg's k-means objective on it. */
 export interface FinalMatrix {
@@ -24,13 +25,13 @@ export interface FinalMatrix {
  * computed on exactly this matrix.
  */
 export async function finalMatrix(modelDir: string, dataDir: string, config?: FinsegConfig): Promise<FinalMatrix> {
-  const model = loadScoringModel(modelDir);
+  const model = loadModel(modelDir);
   const cfg = config ?? model.config;
   const conn = await openDuck();
   try {
     const { features } = await scoringFeatures(conn, model, cfg, { dataDir, featureFile: null, partition: null, asOf: null, quarantineDir: null, logger: quietLogger });
-    const X = applyPreprocess(model.preprocess, features.X);
-    const { centroids, k } = model.cluster;
+    const X = applyPreprocess(model.states['preprocess.json'], features.X);
+    const { centroids, k } = model.states['cluster.json'];
     let objective = 0;
     for (let i = 0; i < X.rows; i++) {
       let best = Number.POSITIVE_INFINITY;

@@ -112,7 +112,7 @@ describe('registry pointers, promotion and rollback', () => {
     }
   });
 
-  it('answers the models command: list, show, promote, rollback', () => {
+  it('answers the models command: list, promote, rollback', () => {
     const reg = registry();
     version(reg, 'v1', 1);
     version(reg, 'v2', 2);
@@ -121,7 +121,7 @@ describe('registry pointers, promotion and rollback', () => {
     expect(modelsCommand('promote', ['latest'], reg, opts).text).toBe('production: v2 (was v1)\n');
     const list = modelsCommand('list', [], reg, opts).text.split('\n');
     expect(list[1]).toMatch(/^PL\s+v2\s+2026-11-27T03:02:00\s+4\s+102\s+0\.250\s+0\.970/);
-    expect(modelsCommand('show', ['production'], reg, opts).text).toMatch(/version {6}v2 {2}\(production\) {2}\(latest\)\n[\s\S]*files {8}\d+ checksummed, all verified/);
+    // `show` reads a whole bundle through loadModel: tested on a trained bundle in test/e2e/load-model.test.ts.
     expect(modelsCommand('rollback', [], reg, opts).text).toBe('production: v1 (was v2)\n');
     expect(() => modelsCommand('frobnicate', [], reg, opts)).toThrowError(/unknown models action "frobnicate"/);
   });

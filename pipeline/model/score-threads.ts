@@ -18,10 +18,9 @@ import { SCORE_PHASES, scoreArrays, scoreKernels, type ScoreArrays, type ScoreBu
  *
  * When to start it: score starts it once DuckDB has aggregated the features and the main thread
  * reads the rows into JS (computeFeatures' onAggregated), when the second core is mostly idle,
- * so it is loaded by the time preprocess starts. A previous helper (git history: "Revert the
- * score helper thread") was started before the feature query and took the second half of the
- * rows stage by stage: loading it took CPU from DuckDB's two-core query and the main thread
- * waited for its half, so no time was saved end to end.
+ * so it is loaded by the time preprocess starts. Started before the feature query instead, its
+ * loading takes CPU from DuckDB's two-core query, and a fixed half of the rows per thread makes
+ * the main thread wait for the helper's half: measured, no time saved end to end.
  *
  * Should the helper fail or exit, the chunks it had claimed and not finished are computed on the
  * main thread, later stages run on the main thread alone, and `failure` says why (score warns).

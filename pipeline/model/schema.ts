@@ -1,0 +1,426 @@
+/**
+ * The shape of every file a bundle stores, as valibot schemas: one per state file (what each
+ * stage's fit returns, `BundleStates`) plus a retrain's comparison. The stage types stay the
+ * source of truth: each schema is declared `satisfies v.GenericSchema<unknown, StageType>`, so
+ * a schema that lets through less than its stage's type fails to compile. Keys are listed in the
+ * order the stages write them, so a validated state serialises back to the same bytes (tested).
+ * JSON writes NaN as null: fields a stage documents as possibly NaN read null back as NaN.
+ * Cross-field checks (dimensions agree) are in state-checks.ts; loading in load.ts.
+ */
+import * as v from 'valibot';
+import { DEPLOYMENTS, DEVICES, MODULES } from '../01-ingest/contract.ts';
+import type { PreprocessState } from '../03-preprocess/preprocess.ts';
+import type { ClusterState } from '../04-cluster/cluster.ts';
+import type { ClassifierState } from '../05-classify/mlp.ts';
+import { CATEGORICAL, NUMERIC, type ColdStartState } from '../05-classify/coldstart.ts';
+import { LENS_NAMES } from '../06-categorize/labels.ts';
+import type { ExplainState } from '../08-explain/explain.ts';
+import type { TreeNode } from '../08-explain/tree.ts';
+import type { DriftReference } from '../09-drift/psi.ts';
+import type { TrendsState } from '../09-drift/trends.ts';
+import type { Comparison } from '../09-drift/compare.ts';
+import type { SegmentProfile } from '../10-report/profile.ts';
+import type { SegmentsState } from './types.ts';
+import type { FeatureFileReport } from '../02-features/feature-file.ts';
+import type { VendorModule } from '../02-features/catalog.ts';
+
+/** A finite number (JSON has no NaN or Infinity; null here means a corrupt value). */
+export const finite = v.pipe(v.number(), v.finite('expected a finite number'));
+/** A number the stage may store as NaN: JSON wrote it as null, which reads back as NaN. */
+export const nanable = v.pipe(v.nullable(v.number()), v.transform((x): number => x ?? Number.NaN));
+/** An integer >= min. */
+export const integer = (min = 0) => v.pipe(v.number(), v.integer('expected an integer'), v.minValue(min, `expected an integer >= ${min}`));
+const positive = integer(1);
+const strings = v.array(v.string());
+const numbers = v.array(finite);
+const nullableNumber = v.nullable(v.number());
+const bilingual = v.object({ en: v.string(), zh: v.string() });
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+/** A JSON object whose fields are display data passed on as written (the report reads them); typed by the stage. */
+const displayObject = <T>() => v.custom<T>(isRecord, 'expected a JSON object');
+
+/** preprocess.json: every per-feature array has featureNames.length entries (state-checks.ts). */
+export const preprocessSchema = v.object({
+  kind: v.literal('finseg.preprocess'),
+  version: v.literal(1),
+  featureNames: strings,
+  medians: numbers,
+  logTransform: v.array(v.boolean()),
+  clipLow: numbers,
+  clipHigh: numbers,
+  means: numbers,
+  stds: numbers,
+  pca: v.object({
+    components: v.array(numbers),
+    eigenvalues: numbers,
+    explainedVarianceRatio: numbers,
+    varianceTarget: finite,
+    nComponents: integer(0),
+  }),
+}) satisfies v.GenericSchema<unknown, PreprocessState>;
+
+const kSelectionRow = v.object({
+  k: positive,
+  silhouette: nanable,
+  calinskiHarabasz: nanable,
+  daviesBouldin: nanable,
+  inertia: nanable,
+  minShare: finite,
+  stability: nanable,
+  eligible: v.boolean(),
+});
+
+/** cluster.json: k centroids of one dimension, k sizes, k stability entries. */
+export const clusterSchema = v.object({
+  kind: v.literal('finseg.cluster'),
+  version: v.literal(2),
+  k: positive,
+  centroids: v.array(numbers),
+  inertia: finite,
+  sizes: v.array(integer(0)),
+  selection: v.array(kSelectionRow),
+  selectionRule: v.string(),
+  stability: v.object({
+    resamples: integer(0),
+    restarts: positive,
+    sampleRows: integer(0),
+    meanAri: nanable,
+    jaccard: v.array(nanable),
+    unstable: v.array(v.boolean()),
+    unstableBelow: finite,
+  }),
+  novelty: v.object({ quantile: finite, distance: finite }),
+  seed: integer(0),
+  iterations: integer(0),
+}) satisfies v.GenericSchema<unknown, ClusterState>;
+
+/** The MLP settings a classifier was trained with (fitClassifier's own checks, as data). */
+const classifierParams = v.object({
+  hidden: v.array(positive),
+  epochs: positive,
+  batchSize: positive,
+  learningRate: v.pipe(finite, v.gtValue(0, 'expected a positive number')),
+  heldOutShare: v.pipe(finite, v.gtValue(0, 'expected a share in (0, 1)'), v.ltValue(1, 'expected a share in (0, 1)')),
+  maxTrainRows: positive,
+});
+
+/** classifier.json (and coldstart.json's MLP): the tfjs topology as written, weights in base64. */
+export const classifierSchema = v.object({
+  kind: v.literal('finseg.classifier'),
+  version: v.literal(1),
+  inputDim: positive,
+  classes: integer(2),
+  params: classifierParams,
+  seed: finite,
+  modelTopology: v.custom<unknown>(isRecord, 'expected the tfjs model topology object'),
+  weightSpecs: v.array(v.object({ name: v.string(), shape: v.array(integer(0)), dtype: v.literal('float32') })),
+  weightDataBase64: v.string(),
+  metrics: v.object({
+    heldOutAccuracy: v.number(),
+    trainAccuracy: v.number(),
+    nTrain: v.number(),
+    nHeldOut: v.number(),
+    confusion: v.array(v.array(v.number())),
+    finalLoss: v.number(),
+    epochs: v.number(),
+  }),
+}) satisfies v.GenericSchema<unknown, ClassifierState>;
+
+/** coldstart.json: the signup-attribute encoding, its MLP and the activity profile. */
+export const coldStartSchema = v.object({
+  kind: v.literal('finseg.coldstart'),
+  version: v.literal(2),
+  minHistory: v.number(),
+  encoding: v.object({
+    numeric: v.array(v.object({ name: v.picklist(NUMERIC), median: finite, mean: finite, sd: v.pipe(finite, v.gtValue(0, 'expected a positive sd')) })),
+    categorical: v.array(v.object({ name: v.picklist(CATEGORICAL), levels: strings })),
+    columns: strings,
+  }),
+  classifier: classifierSchema,
+  metrics: v.object({
+    heldOutAccuracy: v.number(),
+    majorityBaseline: v.number(),
+    majoritySegment: v.number(),
+    nTrain: v.number(),
+    nHeldOut: v.number(),
+    excludedLowHistory: v.number(),
+    marginRequired: v.number(),
+    used: v.boolean(),
+  }),
+  activity: v.object({
+    recencyFeature: v.nullable(v.string()),
+    inactiveAfterDays: v.number(),
+    activeSegmentShare: v.number(),
+    segmentActiveShare: v.array(nullableNumber),
+    activeSegments: v.array(v.boolean()),
+  }),
+}) satisfies v.GenericSchema<unknown, ColdStartState>;
+
+const lensComposition = v.object({
+  lens: v.picklist(LENS_NAMES),
+  counts: v.record(v.string(), v.number()),
+  shares: v.record(v.string(), nanable),
+  plurality: v.string(),
+  dominant: v.string(),
+  dominantShare: nanable,
+  lift: nanable,
+  cramersV: nanable,
+});
+
+const playbook = v.looseObject({
+  editionId: v.string(),
+  edition: v.string(),
+  deployment: v.picklist(DEPLOYMENTS),
+  leadModules: v.array(v.picklist(MODULES)),
+  channels: v.array(v.picklist(DEVICES)),
+  service: v.string(),
+  message: v.string(),
+  rationale: v.string(),
+  zh: v.object({ edition: v.string(), deployment: v.string(), service: v.string(), message: v.string(), rationale: v.string() }),
+  play: v.optional(v.picklist(['win_back', 'retain', 'onboard', 'expand', 'deepen'])),
+  actions: v.optional(v.array(v.object({ rule: v.string(), en: v.string(), zh: v.string(), evidence: v.array(bilingual), sells: v.boolean() }))),
+});
+
+const segmentCard = v.object({
+  id: integer(0),
+  size: integer(0),
+  share: nanable,
+  lenses: v.array(lensComposition),
+  distinguishing: v.array(v.looseObject({ feature: v.string(), segmentMean: nanable, restMean: nanable, standardisedDifference: nanable, perfect: v.optional(v.boolean()) })),
+  name: bilingual,
+  playbook,
+  behaviour: displayObject<SegmentsState['cards'][number]['behaviour']>(),
+  exampleCustomerIds: strings,
+  stability: v.optional(v.object({ jaccard: nanable, unstable: v.boolean() })),
+  explanation: v.optional(v.object({ rules: strings, sql: v.string(), recall: nanable, precision: nanable })),
+});
+
+const profileSchema = v.object({
+  kind: v.literal('finseg.segment-profile'),
+  version: v.literal(1),
+  featureNames: strings,
+  standardisedMeans: v.array(v.array(nanable)),
+  means: v.array(v.array(nullableNumber)),
+  modules: strings,
+  moduleAdoption: v.nullable(v.array(v.array(nanable))),
+  abandonment: v.nullable(displayObject<NonNullable<SegmentProfile['abandonment']>>()),
+  feedback: v.nullable(displayObject<NonNullable<SegmentProfile['feedback']>>()),
+  projection: displayObject<SegmentProfile['projection']>(),
+}) satisfies v.GenericSchema<unknown, SegmentProfile>;
+
+const lensMeasure = v.object({ measurable: v.boolean(), unknownShare: v.number(), needs: v.string() });
+
+/** segments.json: the cards (one per segment) and what the report draws. */
+export const segmentsSchema = v.object({
+  kind: v.literal('finseg.segments'),
+  version: v.literal(1),
+  cards: v.array(segmentCard),
+  cramersV: v.record(v.string(), nanable),
+  lensMeasurability: v.optional(v.object({ size: lensMeasure, industry: lensMeasure, lifecycle: lensMeasure, technology: lensMeasure, buyerRole: lensMeasure })),
+  lifecycleFit: v.optional(v.object({ spanDays: nullableNumber })),
+  profile: v.optional(profileSchema),
+}) satisfies v.GenericSchema<unknown, SegmentsState>;
+
+const treeLeaf = v.object({ kind: v.literal('leaf'), segment: integer(0), customers: v.number(), agreeing: v.number() });
+/** A threshold-tree node: a leaf, or a split with two child nodes. */
+const treeNode: v.GenericSchema<unknown, TreeNode> = v.variant('kind', [
+  treeLeaf,
+  v.object({
+    kind: v.literal('split'),
+    feature: v.string(),
+    threshold: finite,
+    missingGoesLeft: v.boolean(),
+    customers: v.number(),
+    left: v.lazy(() => treeNode),
+    right: v.lazy(() => treeNode),
+  }),
+]);
+
+/** explain.json: the threshold tree, its rules and per-segment explanations. */
+export const explainSchema = v.object({
+  kind: v.literal('finseg.explain'),
+  version: v.literal(1),
+  method: v.string(),
+  params: v.object({ maxLeavesPerSegment: positive, minLeafGain: v.number(), fitSample: positive }),
+  featureNames: strings,
+  k: positive,
+  tree: treeNode,
+  leaves: integer(1),
+  fidelity: nanable,
+  immFidelity: nanable,
+  rules: v.array(
+    v.object({
+      segment: integer(0),
+      conditions: v.array(v.object({ feature: v.string(), above: nullableNumber, atMost: nullableNumber, missingIncluded: v.boolean() })),
+      text: v.string(),
+      sql: v.string(),
+      customers: v.number(),
+      agreeing: v.number(),
+    }),
+  ),
+  segments: v.array(v.object({ id: integer(0), rules: strings, sql: v.string(), recall: nanable, precision: nanable })),
+  sql: v.string(),
+  fittedOn: integer(0),
+  seed: v.number(),
+}) satisfies v.GenericSchema<unknown, ExplainState>;
+
+/** reference.json: production's bins and shares, the baseline drift is measured against. */
+export const referenceSchema = v.object({
+  kind: v.literal('finseg.drift-reference'),
+  version: v.literal(1),
+  bins: positive,
+  customers: integer(0),
+  numeric: v.array(v.object({ name: v.string(), source: v.picklist(['feature', 'attribute']), edges: numbers, shares: numbers, missingShare: finite })),
+  categorical: v.array(v.object({ name: v.string(), source: v.picklist(['attribute', 'lens']), shares: v.record(v.string(), finite) })),
+  segmentShares: numbers,
+}) satisfies v.GenericSchema<unknown, DriftReference>;
+
+const forecast = v.object({ months: strings, mean: v.number(), low: v.number(), high: v.number() });
+
+/** trends.json: monthly module adoption per segment and its forecasts. */
+export const trendsSchema = v.object({
+  kind: v.literal('finseg.trends'),
+  version: v.literal(1),
+  method: v.string(),
+  intervalLevel: v.literal(0.95),
+  months: strings,
+  horizon: strings,
+  segments: v.array(
+    v.object({
+      segmentIndex: integer(0),
+      segmentId: integer(0),
+      activeCustomers: v.array(v.number()),
+      modules: v.array(v.object({ module: v.string(), adoption: v.array(nullableNumber), slopePerMonth: nullableNumber, forecast: v.nullable(forecast) })),
+      rising: v.array(v.object({ module: v.string(), slopePerMonth: v.number(), latest: nullableNumber, forecast })),
+    }),
+  ),
+}) satisfies v.GenericSchema<unknown, TrendsState>;
+
+/** comparison.json (a retrain's extra file): the decision and what it rests on; drift, migration and gates are display data. */
+export const comparisonSchema = v.object({
+  kind: v.literal('finseg.comparison'),
+  version: v.literal(1),
+  production: v.nullable(v.string()),
+  customers: v.object({ current: v.number(), productionTraining: nullableNumber }),
+  drift: v.nullable(displayObject<NonNullable<Comparison['drift']>>()),
+  shares: v.array(v.object({ id: v.number(), name: bilingual, before: nullableNumber, productionNow: nullableNumber, after: nullableNumber })),
+  agreement: v.nullable(v.object({ ari: v.number(), customers: v.number() })),
+  segments: v.array(
+    v.object({ candidateIndex: v.number(), id: v.number(), name: bilingual, status: v.picklist(['kept', 'new']), matchedId: nullableNumber, overlap: v.number(), jaccard: v.number(), ownName: bilingual }),
+  ),
+  vanished: v.array(v.object({ id: v.number(), name: bilingual, customers: v.number() })),
+  nextSegmentId: v.number(),
+  migration: v.nullable(displayObject<NonNullable<Comparison['migration']>>()),
+  metrics: v.object({
+    candidate: v.object({ silhouette: nullableNumber, stability: nullableNumber, heldOutAccuracy: v.number() }),
+    production: v.nullable(v.object({ heldOutAccuracy: v.number() })),
+  }),
+  gates: v.array(displayObject<Comparison['gates'][number]>()),
+  decision: v.picklist(['promote', 'hold']),
+  reasons: strings,
+}) satisfies v.GenericSchema<unknown, Comparison>;
+
+const tableSummary = v.looseObject({ table: v.string(), source: v.string(), format: v.string(), files: v.number(), read: v.number(), accepted: v.number(), quarantined: v.number(), byReason: v.record(v.string(), v.number()) });
+const manifestKSelectionRow = v.looseObject({
+  k: v.number(),
+  silhouette: nullableNumber,
+  calinskiHarabasz: nullableNumber,
+  daviesBouldin: nullableNumber,
+  inertia: nullableNumber,
+  minShare: v.number(),
+  stability: v.optional(nullableNumber),
+  eligible: v.boolean(),
+});
+
+/** The manifest's `metrics` block: what the report, `models list/show` and retrain read (NaN was written as null and stays null). */
+const manifestMetrics = v.looseObject({
+  customers: v.number(),
+  k: v.number(),
+  silhouette: nullableNumber,
+  inertia: v.optional(v.number()),
+  segmentSizes: v.optional(v.array(v.number())),
+  kSelection: v.array(manifestKSelectionRow),
+  selectionRule: v.optional(v.string()),
+  stability: v.optional(v.object({ meanAri: nullableNumber, segmentJaccard: v.array(nullableNumber), unstableBelow: v.number() })),
+  pcaComponents: v.number(),
+  pcaExplainedVariance: v.number(),
+  classifier: v.looseObject({ heldOutAccuracy: v.number(), trainAccuracy: v.optional(v.number()), nTrain: v.optional(v.number()), nHeldOut: v.number() }),
+  coldStart: v.optional(
+    v.looseObject({
+      heldOutAccuracy: v.number(),
+      majorityBaseline: v.number(),
+      majoritySegment: v.optional(v.number()),
+      nTrain: v.optional(v.number()),
+      nHeldOut: v.number(),
+      excludedLowHistory: v.optional(v.number()),
+      marginRequired: v.optional(v.number()),
+      used: v.optional(v.boolean()),
+      minHistory: v.number(),
+    }),
+  ),
+  plantedArchetypeAri: nullableNumber,
+  explain: v.optional(v.object({ fidelity: nullableNumber, immFidelity: nullableNumber, leaves: v.number() })),
+  cramersV: v.record(v.string(), nullableNumber),
+});
+
+/** A retrain's summary of its comparison (`manifest.retrain`), read by the next retrain (nextSegmentId) and `models list`. */
+const manifestRetrain = v.looseObject({
+  production: v.nullable(v.string()),
+  decision: v.picklist(['promote', 'hold']),
+  reasons: strings,
+  nextSegmentId: v.number(),
+});
+
+/**
+ * manifest.json: provenance (config, seeds, input fingerprints, versions), the metrics and the
+ * sha256 of every other file. The config is checked by parseConfig (load.ts); unknown fields are
+ * kept, so a manifest prints as written.
+ */
+export const manifestSchema = v.looseObject({
+  kind: v.literal('finseg.bundle'),
+  formatVersion: v.number(),
+  version: v.string(),
+  createdAt: v.string(),
+  finsegVersion: v.string(),
+  parentVersion: v.nullable(v.string()),
+  configSource: v.string(),
+  config: v.record(v.string(), v.unknown()),
+  seeds: v.record(v.string(), v.number()),
+  input: v.looseObject({
+    dataDir: v.string(),
+    asOf: v.string(),
+    tables: v.record(v.string(), tableSummary),
+    absentTables: strings,
+    featureFile: v.optional(displayObject<FeatureFileReport>()),
+    fingerprints: v.record(v.string(), v.string()),
+    quarantineDir: v.nullable(v.string()),
+  }),
+  features: v.looseObject({
+    catalogVersion: v.optional(v.number()),
+    names: strings,
+    dropped: v.optional(v.array(v.looseObject({ feature: v.string(), reason: v.string() }))),
+    homeCurrency: v.optional(v.nullable(v.string())),
+    vendorModules: v.optional(v.array(displayObject<VendorModule>())),
+  }),
+  metrics: manifestMetrics,
+  runtime: v.record(v.string(), v.unknown()),
+  retrain: v.optional(manifestRetrain),
+  files: v.record(v.string(), v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex'))),
+});
+
+/** A validated manifest. */
+export type Manifest = v.InferOutput<typeof manifestSchema>;
+/** A manifest before the bundle writer adds the checksums. */
+export type ManifestHead = Omit<Manifest, 'files'>;
+
+/** The schema of each state file, by file name. */
+export const STATE_SCHEMAS = {
+  'preprocess.json': preprocessSchema,
+  'cluster.json': clusterSchema,
+  'classifier.json': classifierSchema,
+  'segments.json': segmentsSchema,
+  'coldstart.json': coldStartSchema,
+  'explain.json': explainSchema,
+  'reference.json': referenceSchema,
+  'trends.json': trendsSchema,
+} as const;
