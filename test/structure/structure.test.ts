@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkStructure, formatViolation, type StructureViolation } from '../../scripts/structure.ts';
 
@@ -169,7 +170,7 @@ describe('structure check on synthetic trees', () => {
 
 describe('structure of pipeline/', () => {
   it('follows the layout of issue 15: no cycle, no upward import, short functions and files', () => {
-    const report = checkStructure('pipeline');
+    const report = checkStructure(fileURLToPath(new URL('../../pipeline', import.meta.url)));
     expect(report.files).toBeGreaterThan(100);
     // One line per violation, `file:line  rule  message`: the list to fix.
     expect(report.violations.map(formatViolation)).toEqual([]);
