@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseState } from '../../pipeline/model/load.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
-import { fromRows } from '../../pipeline/core/matrix.ts';
+import { fromRows, toRows } from '../../pipeline/core/matrix.ts';
 import { assignClusters, assignmentFlags, fitClusters, quantile, type ClusterState } from '../../pipeline/04-cluster/cluster.ts';
 import { defaultClusterParams, type ClusterParams } from '../../pipeline/04-cluster/params.ts';
 import { adjustedRandIndex, inertia } from '../../pipeline/04-cluster/metrics.ts';
 import { blobs } from '../helpers/blobs.ts';
+import { metricsInput, sklearnMetrics } from '../reference/sklearn.ts';
 
 
 // Small ranges and restarts keep the suite fast; the defaults are exercised by the timing check in the report.
@@ -55,7 +56,17 @@ describe('fitClusters on three well-separated blobs', () => {
     }
     // More clusters never fit worse on the same sample.
     expect(state.selection[1]!.inertia).toBeLessThan(state.selection[0]!.inertia);
-    expect(state.selectionRule).toMatch(/^smallest k whose silhouette is within 0.01 of the best \(0.854\) among k in 2..6 on a 360-row sample/);
+    // The k = 3 fit is the true partition (ARI 1 above), so its scores are scikit-learn's scores of
+    // the truth labels (test/reference/sklearn_metrics.py on the same 360 rows).
+    const input = metricsInput('three-blobs');
+    expect(toRows(X)).toEqual(input.X);
+    expect(Array.from(truth)).toEqual(input.labels);
+    const sk = sklearnMetrics('three-blobs');
+    const three = state.selection.find((r) => r.k === 3)!;
+    expect(three.silhouette).toBeCloseTo(sk.silhouette, 12);
+    expect(three.calinskiHarabasz).toBeCloseTo(sk.calinskiHarabasz, 8);
+    expect(three.daviesBouldin).toBeCloseTo(sk.daviesBouldin, 12);
+    expect(state.selectionRule.startsWith(`smallest k whose silhouette is within 0.01 of the best (${sk.silhouette.toFixed(3)}) among k in 2..6 on a 360-row sample`)).toBe(true);
     expect(state.selectionRule).toMatch(/bootstrap stability \(mean ARI over 20 resamples\) >= 0.8$/);
     expect(state.seed).toBe(42);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fromRows } from '../../pipeline/core/matrix.ts';
+import { fromRows, toRows } from '../../pipeline/core/matrix.ts';
+import { metricsInput, sklearnMetrics } from '../reference/sklearn.ts';
 import {
   adjustedRandIndex,
   calinskiHarabasz,
@@ -36,23 +37,29 @@ describe('metrics on two 1-D pairs, computed by hand', () => {
 });
 
 describe('metrics on a 2-D fixture against reference values', () => {
-  // Reference values from an independent stdlib-Python transcription of scikit-learn's
-  // silhouette_score / calinski_harabasz_score / davies_bouldin_score definitions
-  // (scikit-learn itself is not installed on this machine); CH is exact: 697/77.
+  // Reference values: scikit-learn's silhouette_score / calinski_harabasz_score /
+  // davies_bouldin_score (test/reference/sklearn_metrics.py, output in sklearn-metrics.json);
+  // CH is also exact by hand: 697/77.
   const X = fromRows([[0, 0], [0, 1], [1, 0], [4, 4], [5, 4], [4, 6], [9, 1], [8, 0], [4, 5]]);
   const L = labels([0, 0, 0, 1, 1, 1, 2, 2, 0]); // the last row deliberately sits in the far cluster
+  const sk = sklearnMetrics('nine-points');
+
+  it('is the data set the scikit-learn reference was computed on', () => {
+    expect(metricsInput('nine-points')).toMatchObject({ X: toRows(X), labels: Array.from(L) });
+    expect(sk.calinskiHarabasz).toBeCloseTo(697 / 77, 12);
+  });
 
   it('matches silhouette, CH and DB', () => {
-    expect(silhouetteScore(X, L, 3)).toBeCloseTo(0.47160169100521176, 12);
+    expect(silhouetteScore(X, L, 3)).toBeCloseTo(sk.silhouette, 12);
     expect(calinskiHarabasz(X, L, 3)).toBeCloseTo(697 / 77, 12);
-    expect(daviesBouldin(X, L, 3)).toBeCloseTo(0.6413335810541801, 12);
+    expect(daviesBouldin(X, L, 3)).toBeCloseTo(sk.daviesBouldin, 12);
   });
 
   it('ignores label ids with no rows, as scikit-learn only sees labels present', () => {
     const gappy = labels(Array.from(L, (l) => (l === 2 ? 4 : l)));
-    expect(silhouetteScore(X, gappy, 5)).toBeCloseTo(0.47160169100521176, 12);
+    expect(silhouetteScore(X, gappy, 5)).toBeCloseTo(sk.silhouette, 12);
     expect(calinskiHarabasz(X, gappy, 5)).toBeCloseTo(697 / 77, 12);
-    expect(daviesBouldin(X, gappy, 5)).toBeCloseTo(0.6413335810541801, 12);
+    expect(daviesBouldin(X, gappy, 5)).toBeCloseTo(sk.daviesBouldin, 12);
   });
 
   it('silhouetteScores equals silhouetteScore for each labeling', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../pipeline/02-features/catalog.ts';
 import type { CustomerLenses } from '../../pipeline/06-categorize/lenses.ts';
 import { BEHAVIOUR_TAGS, behaviourTag, nameSegments, type NamingInput } from '../../pipeline/07-map/naming.ts';
-import { PLAYBOOK_TABLE, playbookFor, type DominantLenses } from '../../pipeline/07-map/playbooks.ts';
+import { MODULES } from '../../pipeline/01-ingest/contract.ts';
+import { PLAYBOOK_TABLE, playbookFor, type DominantLenses, type PlaybookTable } from '../../pipeline/07-map/playbooks.ts';
 import { cramersV, lensComposition, mapSegments, segmentDifferences, standardisedDifference } from '../../pipeline/07-map/segments.ts';
 import { fromRows } from '../../pipeline/core/matrix.ts';
 import { makeRng } from '../../pipeline/core/random.ts';
@@ -261,46 +262,97 @@ describe('segment names', () => {
 });
 
 describe('playbookFor', () => {
-  const base: DominantLenses = { size: 'medium', industry: 'mixed', lifecycle: 'mature', technology: 'medium', buyerRole: 'finance' };
+  // The rules on a hand-made table, so every expected value below follows from the entries set
+  // here and the rule, not from the shipped table: lead modules in the order industry, lifecycle,
+  // size, technology, without repeats, capped; the edition shifted along the ladder and clamped;
+  // an exclusive lifecycle leads with its own modules only; unknown or mixed labels use `default`.
+  const bi = (en: string, zh: string) => ({ en, zh });
+  const T: PlaybookTable = structuredClone(PLAYBOOK_TABLE);
+  T.maxLeadModules = 4;
+  T.editions = [{ id: 'bronze', ...bi('Bronze', '铜') }, { id: 'silver', ...bi('Silver', '银') }, { id: 'gold', ...bi('Gold', '金') }];
+  for (const e of Object.values(T.size)) Object.assign(e, { edition: 'silver', modules: [] });
+  Object.assign(T.size.small, { edition: 'silver', modules: ['tax', 'invoicing'] });
+  Object.assign(T.size.large, { edition: 'gold' });
+  Object.assign(T.size.micro, { edition: 'bronze' });
+  for (const e of Object.values(T.lifecycle)) Object.assign(e, { editionShift: 0, modules: [], exclusiveModules: false });
+  Object.assign(T.lifecycle.growth, { editionShift: 1, modules: ['budgeting'] });
+  Object.assign(T.lifecycle.startup, { editionShift: -1, modules: ['invoicing'] });
+  Object.assign(T.lifecycle.decline, { editionShift: -1, modules: ['general_ledger'], exclusiveModules: true });
+  for (const e of Object.values(T.technology)) Object.assign(e, { deployment: 'hybrid', channels: [], modules: [] });
+  Object.assign(T.technology.high, { deployment: 'cloud', channels: ['api'], modules: ['api'] });
+  Object.assign(T.technology.low, { deployment: 'on_prem', channels: ['desktop'] });
+  for (const e of Object.values(T.industry)) Object.assign(e, { modules: [], channels: ['web'] });
+  Object.assign(T.industry.retail, { modules: ['inventory', 'invoicing'], channels: ['mobile', 'web'], why: bi('shops sell goods', '门店销售商品') });
+  T.buyerRole.it = { message: bi('IT text', '信息部门文案') };
+  T.buyerRole.default = { message: bi('Default text', '默认文案') };
+  const base: DominantLenses = { size: 'small', industry: 'retail', lifecycle: 'growth', technology: 'high', buyerRole: 'it' };
 
-  it('leads with the industry modules of the seed', () => {
-    const lead = (industry: DominantLenses['industry']) => playbookFor({ ...base, industry }).leadModules.slice(0, 2);
-    expect(lead('manufacturing')).toEqual(['inventory', 'project_costing']);
-    expect(lead('retail')).toEqual(['inventory', 'invoicing']);
-    expect(lead('construction')).toEqual(['contracts', 'project_costing']);
-    expect(lead('healthcare')).toEqual(['compliance', 'payroll']);
-    expect(lead('platform_economy')).toEqual(['api', 'receivables_payables']);
-    expect(lead('services')).toEqual(['invoicing', 'general_ledger']);
-    expect(playbookFor({ ...base, industry: 'retail' }).channels).toContain('mobile');
+  it('leads with industry, then lifecycle, size and technology modules, without repeats, capped', () => {
+    // inventory, invoicing | budgeting | tax, (invoicing) | api → the first four
+    const p = playbookFor(base, T);
+    expect(p.leadModules).toEqual(['inventory', 'invoicing', 'budgeting', 'tax']);
+    expect(p.channels).toEqual(['mobile', 'web', 'api']);
+    expect(p.deployment).toBe('cloud');
+    expect(playbookFor({ ...base, lifecycle: 'mature', size: 'medium' }, T).leadModules).toEqual(['inventory', 'invoicing', 'api']);
   });
 
-  it('moves the edition with size and lifecycle, clamped to the ladder', () => {
-    expect(playbookFor({ ...base, size: 'micro', lifecycle: 'startup' }).editionId).toBe('basic_cloud');
-    expect(playbookFor({ ...base, size: 'small', lifecycle: 'growth' }).editionId).toBe('professional');
-    expect(playbookFor({ ...base, size: 'large', lifecycle: 'growth' }).editionId).toBe('enterprise');
-    expect(playbookFor({ ...base, size: 'mixed', lifecycle: 'mixed' }).editionId).toBe('standard');
-    expect(playbookFor(base).edition).toBe('Professional');
+  it('moves the edition with the lifecycle, clamped to the ladder', () => {
+    expect(playbookFor(base, T)).toMatchObject({ editionId: 'gold', edition: 'Gold', zh: { edition: '金' } }); // silver + 1
+    expect(playbookFor({ ...base, size: 'large' }, T).editionId).toBe('gold'); // gold + 1, clamped at the top
+    expect(playbookFor({ ...base, size: 'micro', lifecycle: 'startup' }, T).editionId).toBe('bronze'); // bronze − 1, clamped at the bottom
+    expect(playbookFor({ ...base, lifecycle: 'mature' }, T).editionId).toBe('silver');
   });
 
-  it('keeps a declining segment on its running core, on-premise when technology is low', () => {
-    const p = playbookFor({ ...base, industry: 'retail', lifecycle: 'decline', technology: 'low' });
-    expect(p.leadModules).toEqual(['general_ledger', 'receivables_payables']);
+  it('keeps an exclusive lifecycle (decline) on its own modules, deployed as its technology says', () => {
+    const p = playbookFor({ ...base, lifecycle: 'decline', technology: 'low' }, T);
+    expect(p.leadModules).toEqual(['general_ledger']);
+    expect(p.editionId).toBe('bronze');
     expect(p.deployment).toBe('on_prem');
-    expect(p.editionId).toBe('professional');
+    expect(p.channels).toEqual(['mobile', 'web', 'desktop']);
   });
 
-  it('speaks to the buyer role, in English and Chinese', () => {
-    expect(playbookFor({ ...base, buyerRole: 'it' }).message).toBe(PLAYBOOK_TABLE.buyerRole.it.message.en);
-    expect(playbookFor({ ...base, buyerRole: 'owner' }).zh.message).toBe(PLAYBOOK_TABLE.buyerRole.owner.message.zh);
-    expect(playbookFor({ ...base, buyerRole: 'unknown' }).message).toBe(PLAYBOOK_TABLE.buyerRole.default.message.en);
-    const healthcare = playbookFor({ ...base, industry: 'healthcare' });
-    expect(healthcare.rationale).toContain('industry healthcare: healthcare needs regulatory compliance');
-    expect(healthcare.zh.rationale).toContain('行业：医疗行业需要法规合规');
+  it('uses the default entries for mixed and unknown labels', () => {
+    const p = playbookFor({ size: 'mixed', industry: 'mixed', lifecycle: 'mixed', technology: 'mixed', buyerRole: 'unknown' }, T);
+    expect(p).toMatchObject({ editionId: 'silver', leadModules: [], channels: ['web'], deployment: 'hybrid', message: 'Default text' });
   });
 
-  it('caps the lead modules at the table limit', () => {
+  it('speaks to the buyer role and gives the reasons, in English and Chinese', () => {
+    const p = playbookFor(base, T);
+    expect([p.message, p.zh.message]).toEqual(['IT text', '信息部门文案']);
+    expect(p.rationale).toContain('industry retail: shops sell goods');
+    expect(p.zh.rationale).toContain('行业：门店销售商品');
+  });
+
+  it('gives every combination of the shipped table a valid playbook that follows the same rules', () => {
+    const ladder = PLAYBOOK_TABLE.editions.map((e) => e.id);
+    const keys = <K extends string>(r: Record<K, unknown>) => [...(Object.keys(r) as K[]).filter((k) => k !== 'default'), 'mixed'] as const;
+    let combinations = 0;
+    for (const size of keys(PLAYBOOK_TABLE.size)) {
+      for (const industry of keys(PLAYBOOK_TABLE.industry)) {
+        for (const lifecycle of keys(PLAYBOOK_TABLE.lifecycle)) {
+          for (const technology of keys(PLAYBOOK_TABLE.technology)) {
+            const dominant = { size, industry, lifecycle, technology, buyerRole: 'finance' } as DominantLenses;
+            const p = playbookFor(dominant);
+            const entry = <E,>(r: Record<string, E>, label: string) => r[label] ?? r['default']!;
+            const life = entry(PLAYBOOK_TABLE.lifecycle, lifecycle);
+            const from = ladder.indexOf(entry(PLAYBOOK_TABLE.size, size).edition);
+            expect(ladder.indexOf(p.editionId)).toBe(Math.min(ladder.length - 1, Math.max(0, from + life.editionShift)));
+            expect(new Set(p.leadModules).size).toBe(p.leadModules.length);
+            expect(p.leadModules.length).toBeLessThanOrEqual(PLAYBOOK_TABLE.maxLeadModules);
+            for (const m of p.leadModules) expect(MODULES).toContain(m);
+            const industryModules = [...new Set(entry(PLAYBOOK_TABLE.industry, industry).modules)].slice(0, PLAYBOOK_TABLE.maxLeadModules);
+            expect(p.leadModules.slice(0, industryModules.length)).toEqual(life.exclusiveModules ? life.modules.slice(0, industryModules.length) : industryModules);
+            expect(p.deployment).toBe(entry(PLAYBOOK_TABLE.technology, technology).deployment);
+            combinations++;
+          }
+        }
+      }
+    }
+    expect(combinations).toBeGreaterThan(100);
+  });
+
+  it('fills the lead modules up to the table limit when the lenses offer enough', () => {
     const p = playbookFor({ size: 'large', industry: 'manufacturing', lifecycle: 'growth', technology: 'high', buyerRole: 'executive' });
-    expect(p.leadModules).toEqual(['inventory', 'project_costing', 'multi_currency', 'tax', 'budgeting']);
     expect(p.leadModules.length).toBe(PLAYBOOK_TABLE.maxLeadModules);
   });
 });

@@ -44,7 +44,10 @@ describe('population stability index', () => {
     const drift = categoricalDrift(ref, ['a', 'c', 'c', null]);
     expect(drift.bins).toEqual(['a', 'b', UNSEEN_CATEGORY]);
     expect(drift.actual).toEqual([0.25, 0, 0.75]);
-    expect(drift.psi).toBeCloseTo(11.122133, 5);
+    // expected 0.5, 0.5, 0 → 1e-4; actual 0.25, 0, 0.75 → 1e-4 (empty bins floored on both sides)
+    const byHand = (0.25 - 0.5) * Math.log(0.25 / 0.5) + (1e-4 - 0.5) * Math.log(1e-4 / 0.5) + (0.75 - 1e-4) * Math.log(0.75 / 1e-4);
+    expect(byHand).toBeCloseTo(11.122133, 5);
+    expect(drift.psi).toBeCloseTo(byHand, 12);
   });
 
   it('takes the edges of a large column from an evenly spaced subset, within 0.3 percentile points of the exact deciles (4 standard errors)', () => {
