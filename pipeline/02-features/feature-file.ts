@@ -284,7 +284,7 @@ async function readAccepted(
     if (used.length === 0) throw new InputError(`${opts.source?.path ?? opts.path}: every feature column is empty`);
   }
   const p = used.length;
-  // Shared memory: score splits the rows of this matrix between two threads (jobs/score-threads.ts).
+  // Shared memory: score splits the rows of this matrix between two threads (model/score-threads.ts).
   const data = sharedZeros(n, p).data;
   used.forEach((u, j) => {
     for (let i = 0; i < n; i++) data[i * p + j] = u.values[i]!;

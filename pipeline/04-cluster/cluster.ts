@@ -57,7 +57,7 @@ export interface ClusterState {
   novelty: { quantile: number; distance: number };
   /** The run seed every random choice here was derived from. */
   seed: number;
-  /** ml-kmeans iterations of the kept start. */
+  /** k-means iterations of the kept start. */
   iterations: number;
 }
 

@@ -25,7 +25,7 @@ export interface ClusterParams {
    */
   restartBudgetRows: number;
   maxRestarts: number;
-  /** ml-kmeans iteration cap per start. Default 300. */
+  /** k-means iteration cap per start (kmeans.ts, which follows ml-kmeans's stopping rule). Default 300. */
   maxIterations: number;
   /** Convergence: no centroid moves more than this (squared Euclidean). Default 1e-6. */
   tolerance: number;
@@ -79,7 +79,7 @@ export const clusterParamsRule: Rule<ClusterParams> = v.pipe(
     restarts: integer(1),
     restartBudgetRows: integer(0),
     maxRestarts: integer(1),
-    // ml-kmeans reads maxIterations 0 as "no limit".
+    // At least one iteration: with 0 the k-means++ starts would be returned unrefined.
     maxIterations: integer(1),
     tolerance: number({ min: 0 }),
     selectionSample: integer(3),
