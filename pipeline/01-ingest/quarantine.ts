@@ -59,7 +59,7 @@ export function quarantineFolder(root: string, fingerprint: string): string {
  * quarantined: hashing gigabytes of clean input would cost seconds for nothing.
  */
 export class QuarantineTarget {
-  private dirPromise: Promise<string> | null = null;
+  private fingerprintPromise: Promise<string> | null = null;
   /** Files this run wrote, and files it found already written by an earlier run on the same input. */
   written = 0;
   reused = 0;
@@ -69,9 +69,14 @@ export class QuarantineTarget {
     private readonly settings: unknown,
   ) {}
 
+  /** The input's fingerprint (sha256 hex), computed once. */
+  fingerprint(): Promise<string> {
+    return (this.fingerprintPromise ??= inputFingerprint(this.files, this.settings));
+  }
+
   /** The folder (not created). */
-  dir(): Promise<string> {
-    return (this.dirPromise ??= inputFingerprint(this.files, this.settings).then((fp) => quarantineFolder(this.root, fp)));
+  async dir(): Promise<string> {
+    return quarantineFolder(this.root, await this.fingerprint());
   }
 
   /**
