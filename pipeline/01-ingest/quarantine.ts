@@ -13,8 +13,9 @@ import { queryRows, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
  * Where quarantined rows go and what they hold. One folder per input: `<root>/<fingerprint>/`,
  * the fingerprint being the first 16 hex digits of a sha256 over every file read (path and
  * content) and the settings that decide what is quarantined. A rerun of validate, train or score
- * on the same files with the same settings finds the folder and writes nothing: the same rows,
- * written again on every run, piled up as copies. Each row keeps the source row's own columns.
+ * on the same files with the same settings finds the folder and writes no quarantine file again:
+ * the same rows, written again on every run, piled up as copies. It only adds its run to the
+ * folder's record, `quarantine.json` (quarantine-meta.ts). Each row keeps the source row's own columns.
  */
 
 /** Raised when the quarantine file's columns change, so a folder written in the old layout is not reused. */
