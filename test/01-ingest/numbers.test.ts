@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest } from '../../pipeline/01-ingest/ingest.ts';
+import { readFeatureFile } from '../../pipeline/02-features/feature-file.ts';
 import { numberSql, parseNumber, proposeNumberFormat, NUMBER_FORMATS } from '../../pipeline/01-ingest/numbers.ts';
 import { defaultIngestParams, ingestParamsRule, type IngestParams, type NumberFormat } from '../../pipeline/01-ingest/params.ts';
 import { proposeConfig } from '../../pipeline/jobs/init.ts';
@@ -245,5 +246,24 @@ describe('init proposes the format from the sample', () => {
     const mixed = await proposeConfig(exportWith('mixed', (i) => (i % 2 ? `1,${String(i).padStart(3, '0')}.25` : `1.${String(i).padStart(3, '0')},25`)), 'mixed');
     expect(ingestOf(mixed.config).numberFormat).toBeUndefined();
     expect(mixed.notes.join('\n')).toMatch(/mix number formats/);
+  });
+});
+
+describe('a feature table is read as plain numbers', () => {
+  it('refuses a feature column written 1.234,50, saying a feature table takes plain numbers whatever ingest.numberFormat says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'finseg-numbers-ff-'));
+    const conn = await openDuck();
+    try {
+      const path = join(dir, 'features.csv');
+      writeFileSync(path, `customer_id,events_90\n${['A', 'B', 'C', 'D', 'E', 'F'].map((id, i) => `${id},"1.23${i},5"`).join('\n')}\n`);
+      const opts = { asOf: '2026-09-30', requiredFeatures: null, partition: null, missingValues: defaultIngestParams.missingValues, quarantineLimit: 1, quarantineDir: null, logger: quietLogger };
+      const err = await readFeatureFile(conn, path, opts).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).message).toBe(`${path}: column "events_90" is not numeric: 6 of 6 values are not numbers`);
+      expect((err as InputError).detail).toContain('a feature table is read as plain numbers (1234.5), whatever ingest.numberFormat says: write it without thousands separators and with a decimal point');
+    } finally {
+      conn.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
