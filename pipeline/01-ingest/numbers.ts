@@ -4,8 +4,8 @@ import { sqlString } from '../core/duck.ts';
 /**
  * Numbers written with a thousands separator and a decimal mark (`1,234.50`, `1.234,50`,
  * `1 234,50`, `1'234.50`), read under the export's declared `ingest.numberFormat`. One regular
- * expression per format serves DuckDB (RE2) and JavaScript (init's proposal), so the value
- * ingest reads and the value init counts are decided by the same text.
+ * expression per format serves DuckDB (RE2: what ingest reads and init counts) and JavaScript
+ * (parseNumber), so both decide by the same text.
  */
 
 /** Every format init weighs: no separator or one of the four, with either decimal mark (never the same character). */
@@ -34,7 +34,7 @@ export function numberPattern(f: NumberFormat): string {
   return `[+-]?(${int}(${d}[0-9]*)?|${d}[0-9]+)([eE][+-]?[0-9]+)?`;
 }
 
-/** The value of a text under a format, or null when it does not fit it (the JavaScript twin of numberSql). */
+/** The value of a text under a format, or null when it does not fit it: numberSql in JavaScript (plain numbers by the pattern, without DuckDB's extras such as `1_000`). */
 export function parseNumber(text: string, f: NumberFormat): number | null {
   const t = text.trim();
   if (!new RegExp(`^(?:${numberPattern(f)})$`).test(t)) return null;
