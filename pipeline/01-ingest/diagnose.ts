@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DATE_FORMATS, blankExpr } from './checks.ts';
+import { CONTRACT } from './contract.ts';
 import { SEPARATED_NUMBER, formatLabel, formatSetting, isPlain } from './numbers.ts';
 import type { Staged, TableIngestReport } from './staged.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
@@ -78,6 +79,11 @@ export function hintsFor(report: TableIngestReport): string[] {
   }
   for (const d of report.details) {
     if (d.reason === 'bad_enum' && d.column && d.column !== 'currency') hints.push(`map your ${d.column} values in the config: "ingest": {"values": {"${report.table}": {"${d.column}": {${d.examples.slice(0, 2).map((x) => `"${x}": "<contract value>"`).join(', ')}}}}}`);
+    const type = CONTRACT[report.table].columns.find((c) => c.name === d.column)?.type;
+    const separated = type === 'number' || type === 'int' ? d.examples.find((x) => new RegExp(`^(?:${SEPARATED_NUMBER})$`).test(x.trim())) : undefined;
+    if (d.reason === 'unparseable' && separated !== undefined) {
+      hints.push(`${d.column} values are written with separators (e.g. ${JSON.stringify(separated)}): declare the export's thousands separator and decimal mark in "ingest": {"numberFormat": ...} (finseg init proposes it)`);
+    }
     if (d.reason === 'missing_key' && d.column === 'customer_id') hints.push(`${d.count} rows have no customer id: they cannot be attributed to a customer`);
   }
   return hints;

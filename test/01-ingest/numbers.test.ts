@@ -164,6 +164,13 @@ describe('ingest with and without ingest.numberFormat', () => {
     expect(details[2]![1]).toBe('amount is not a number');
   });
 
+  it('over the quarantine limit, says which setting reads numbers written with separators', async () => {
+    const dir = exportWith('limit', ['12.5', 'abc', '1,234.50', '3', '4', '5']);
+    const err = await run(dir, PLAIN, { quarantineLimit: 0.05 }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).detail).toContain('amount values are written with separators (e.g. "1,234.50"): declare the export\'s thousands separator and decimal mark in "ingest": {"numberFormat": ...} (finseg init proposes it)');
+  });
+
   it('with thousands "," and decimal "." reads 1,234.50, negatives and plain numbers, and quarantines what does not fit as ambiguous', async () => {
     const dir = exportWith('us', ['1,234.50', '12.5', '-2,000.75', '1,23,4.5', '1.234,50', 'abc']);
     const { amounts, details } = await run(dir, US);
