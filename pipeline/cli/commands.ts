@@ -20,7 +20,8 @@ import { parseShapes } from '../generate/vendor-export.ts';
 import { featuresJob, featuresSqlJob } from '../jobs/features.ts';
 import { generateJob, type GenerateRequest } from '../jobs/generate.ts';
 import { RETRAIN_EXIT, retrainJob, type RetrainOptions } from '../jobs/retrain.ts';
-import { scoreJob } from '../jobs/score.ts';
+import { SCORE_EXIT_DRIFTED, scoreJob } from '../jobs/score.ts';
+import { driftJob } from '../jobs/drift.ts';
 import { reportJob } from '../jobs/report.ts';
 import { modelsJob } from '../jobs/models.ts';
 import { bundleFeatureParams } from '../model/apply.ts';
@@ -149,7 +150,14 @@ async function score(flags: Flags, logger: Logger): Promise<number> {
     logger,
   });
   process.stdout.write(`${result.outFile}\n`);
-  return 0;
+  // --strict: a drifted batch is still scored and written (marked in its drift summary), but the exit code says so.
+  return flags.strict && result.drift.drifted ? SCORE_EXIT_DRIFTED : 0;
+}
+
+async function drift(flags: Flags): Promise<number> {
+  const result = driftJob(need(flags, 'model', 'drift'), need(flags, 'scores', 'drift'), { json: flags.json === true });
+  process.stdout.write(result.text);
+  return flags.strict && result.drifted ? SCORE_EXIT_DRIFTED : 0;
 }
 
 /**
@@ -246,6 +254,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   validate,
   train,
   score,
+  drift,
   features,
   'features-sql': featuresSql,
   report,
