@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDriftMonitorParams } from '../../pipeline/09-drift/params.ts';
 import type { DriftReference } from '../../pipeline/09-drift/psi.ts';
 import type { DriftInput } from '../../pipeline/09-drift/reference.ts';
-import { driftSummaryPath, scoringDrift, scoringDriftText, segmentShares, type ScoredBatch } from '../../pipeline/09-drift/scoring.ts';
+import { DRIFT_SAMPLE, driftSummaryPath, scoringDrift, scoringDriftText, segmentShares, type ScoredBatch } from '../../pipeline/09-drift/scoring.ts';
 import { parseConfig } from '../../pipeline/config/config.ts';
 
 /**
@@ -102,6 +102,20 @@ describe('drift of a scored batch', () => {
     // Everything moves to the missing bin: 2 · (1e-4 − 0.5) ln(1e-4 / 0.5) + (1 − 1e-4) ln(1 / 1e-4).
     const expected = 2 * (1e-4 - 0.5) * Math.log(1e-4 / 0.5) + (1 - 1e-4) * Math.log(1 / 1e-4);
     expect(scoringDrift(reference(), b, limits, meta).inputs[0]!.psi).toBeCloseTo(expected, 9);
+  });
+
+  it('measures the input PSIs on every stride-th customer above DRIFT_SAMPLE, the flags on all of them', () => {
+    // 2.5 × DRIFT_SAMPLE customers alternating 5, 15 (half each side of the edge, as at training): stride 3 keeps
+    // rows 0, 3, 6, … whose values still alternate, so the sample's shares are 1/2 ± one row and PSI ≈ 0.
+    const n = 2.5 * DRIFT_SAMPLE;
+    const x = Array.from({ length: n }, (_, i) => (i % 2 ? 15 : 5));
+    const novel = new Uint8Array(n);
+    novel[1] = 1; // a row outside the sample still counts
+    const d = scoringDrift(reference(), batch(x, x.map((_, i) => i % 2), { novel }), limits, meta);
+    expect(d.sampledCustomers).toBe(Math.ceil(n / 3));
+    expect(d.inputs[0]!.psi).toBeLessThan(1e-8);
+    expect(d.flags.novel).toBe(1 / n);
+    expect(d.segmentMix.now).toEqual([0.5, 0.5]);
   });
 
   it('names the summary after the scores file, beside it', () => {
