@@ -22,6 +22,7 @@ import { generateJob, type GenerateRequest } from '../jobs/generate.ts';
 import { RETRAIN_EXIT, retrainJob, type RetrainOptions } from '../jobs/retrain.ts';
 import { SCORE_EXIT_DRIFTED, scoreJob } from '../jobs/score.ts';
 import { driftJob } from '../jobs/drift.ts';
+import { driftSummaryPath } from '../09-drift/scoring.ts';
 import { reportJob } from '../jobs/report.ts';
 import { modelsJob } from '../jobs/models.ts';
 import { bundleFeatureParams } from '../model/apply.ts';
@@ -45,6 +46,7 @@ async function demo(_flags: Flags, logger: Logger): Promise<number> {
       `  training data   ${result.trainData}`,
       `  model bundle    ${result.bundleDir}`,
       `  scores          ${result.scoresFile}`,
+      `  scores' drift   ${driftSummaryPath(result.scoresFile)}`,
       `  report          ${result.report.html}`,
       `  markdown        ${result.report.markdown}`,
       ...(result.report.pages.zh ? [`  report (zh)     ${result.report.pages.zh.html}`, `  markdown (zh)   ${result.report.pages.zh.markdown}`] : []),

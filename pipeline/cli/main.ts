@@ -25,7 +25,8 @@ Commands:
               or from a precomputed feature table      --features FILE.parquet|.csv|DIR [--as-of YYYY-MM-DD] …
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
               or from a feature table, one partition   --model DIR --features FILE [--partition i/n] --out FILE
-              [--strict: exit 5 when the batch drifted]   (writes FILE.drift.json: PSI per input, novel, ambiguous, segment mix)
+              checks the batch for drift against the bundle (PSI per input, novel, ambiguous, segment mix)
+              into FILE.drift.json, a warning over the drift.scoring limits   [--strict: then exit 5]
   drift       show a scored batch's drift summary      --model DIR --scores FILE [--json] [--strict]
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
