@@ -20,6 +20,8 @@ export interface ScoredBatch {
   coldStart: readonly boolean[];
   /** Rows the segment rule moved out of an active segment or left unplaced (no margin). */
   noMargin: readonly boolean[];
+  /** Inputs the batch has no column for at all (a feature table without the customers columns): measured, reported, not judged. */
+  absent?: readonly string[];
 }
 
 /** One limit of the check: the measured value, its limit, and whether it was reached. */
@@ -54,8 +56,10 @@ export interface ScoringDrift {
   drifted: boolean;
   limits: ScoringDriftParams;
   checks: DriftCheck[];
-  /** Inputs at or over `limits.psiWarn`, largest PSI first. */
+  /** Inputs at or over `limits.psiWarn`, largest PSI first (absent inputs excluded). */
   driftedInputs: string[];
+  /** Inputs the batch has no column for: their PSI (all missing) says nothing of the population, so no limit reads it. */
+  absentInputs: string[];
   /** Every input the reference holds, largest PSI first. */
   inputs: InputDrift[];
   /** Share of the behaviour-scored customers flagged novel / ambiguous now, and at training (null when the bundle does not record it). */
@@ -130,7 +134,8 @@ export function scoringDrift(
   const n = batch.nearest.length;
   const sampled = everyNth(batch.inputs, Math.max(1, Math.ceil(n / DRIFT_SAMPLE)));
   const inputs = measureDrift(ref, sampled).sort((a, b) => b.psi - a.psi || a.name.localeCompare(b.name));
-  const driftedInputs = inputs.filter((d) => d.psi >= limits.psiWarn).map((d) => d.name);
+  const absentInputs = inputs.filter((d) => batch.absent?.includes(d.name)).map((d) => d.name);
+  const driftedInputs = inputs.filter((d) => d.psi >= limits.psiWarn && !absentInputs.includes(d.name)).map((d) => d.name);
   // Flags exist only for behaviour-scored rows, as in the scores file (cold start has no novelty or margin).
   const novel = shareAmong(batch.novel, (i) => !batch.coldStart[i]);
   const ambiguous = shareAmong(batch.ambiguous, (i) => !batch.coldStart[i] && !batch.noMargin[i]);
@@ -173,6 +178,7 @@ export function scoringDrift(
     limits,
     checks,
     driftedInputs,
+    absentInputs,
     inputs,
     flags: { novel: novel.share, ambiguous: ambiguous.share, trainingNovel, trainingAmbiguous, behaviourScored: novel.rows },
     segmentMix: { training: ref.segmentShares, now, psi: mixPsi },
@@ -189,6 +195,7 @@ export function scoringDriftText(d: ScoringDrift): string {
   const lines = [
     `drift of ${d.scores} (${d.customers} customers${d.partition ? `, partition ${d.partition}` : ''}) against ${d.model} (${d.referenceCustomers} training customers): ${verdict}`,
     ...d.checks.map((c) => `  ${c.over ? 'over ' : 'ok   '} ${c.check.padEnd(10)} ${c.text}`),
+    ...(d.absentInputs.length ? [`  not in the batch (not judged): ${d.absentInputs.join(', ')}`] : []),
     '  largest PSI:',
     ...d.inputs.slice(0, 10).map((i) => `    ${i.psi.toFixed(3).padStart(7)}  ${i.name} (${i.source})`),
   ];

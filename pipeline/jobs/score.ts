@@ -87,7 +87,7 @@ export async function scoreJob(
     const scores = await applyModel(model, { X: features.X, customerIds: features.customerIds, lenses, ...(cold ? { cold } : {}) }, { clock, threads, logger: opts.logger });
     await threads.close();
     logRule(scores, model, opts.logger);
-    const drift = batchDrift(model, features, lenses, scores, config, opts);
+    const drift = batchDrift(model, { features, lenses, featureFile }, scores, config, opts);
     clock.lap('drift');
     await writeScores(conn, scores, model, opts.outFile, drift.drifted);
     const driftFile = driftSummaryPath(opts.outFile);
@@ -158,10 +158,21 @@ export async function scoringFeatures(
  * is checked on its own customers: a hash partition is a random sample of the batch, so it shows
  * the same shift with more noise (drift.scoring.minCustomers keeps a small one from being judged).
  */
-function batchDrift(model: LoadedModel, features: FeatureTable, lenses: CustomerLenses, scores: Scores, config: FinsegConfig, opts: ScoreOptions): ScoringDrift {
+function batchDrift(
+  model: LoadedModel,
+  batch: { features: FeatureTable; lenses: CustomerLenses; featureFile: FeatureFileReport | null },
+  scores: Scores,
+  config: FinsegConfig,
+  opts: ScoreOptions,
+): ScoringDrift {
+  const { features, lenses, featureFile } = batch;
   const partition = opts.partition ? `${opts.partition.index}/${opts.partition.count}` : null;
+  const reference = model.states['reference.json'];
+  // A feature table may leave out the customers columns: those read as all missing, which is no shift of the population.
+  const attributes = [...reference.numeric, ...reference.categorical].filter((r) => r.source === 'attribute').map((r) => r.name);
+  const absent = featureFile ? attributes.filter((name) => !featureFile.attributeColumns.includes(name)) : [];
   const drift = scoringDrift(
-    model.states['reference.json'],
+    reference,
     {
       inputs: { X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses },
       nearest: scores.nearest,
@@ -169,6 +180,7 @@ function batchDrift(model: LoadedModel, features: FeatureTable, lenses: Customer
       ambiguous: scores.ambiguous,
       coldStart: scores.coldStart,
       noMargin: scores.movedFromActive.map((moved, i) => moved || scores.unplaced[i]!),
+      absent,
     },
     config.drift.scoring,
     { model: model.manifest.version, scores: basename(opts.outFile), partition, noveltyQuantile: model.states['cluster.json'].novelty.quantile },

@@ -118,6 +118,16 @@ describe('drift of a scored batch', () => {
     expect(d.segmentMix.now).toEqual([0.5, 0.5]);
   });
 
+  it('reports but does not judge an input the batch has no column for', () => {
+    // x all above 10 would be PSI 0.25 ln 3 + … > 0.2; as an absent input it is listed, not judged.
+    const d = scoringDrift(reference(), batch([15, 15, 15, 15], [0, 1, 0, 1], { absent: ['x'] }), limits, meta);
+    expect(d.inputs[0]!.psi).toBeGreaterThan(0.2);
+    expect(d.absentInputs).toEqual(['x']);
+    expect(d.driftedInputs).toEqual([]);
+    expect(d.drifted).toBe(false);
+    expect(scoringDriftText(d)).toContain('not in the batch (not judged): x');
+  });
+
   it('names the summary after the scores file, beside it', () => {
     expect(driftSummaryPath('out/scores.parquet')).toBe('out/scores.parquet.drift.json');
   });
