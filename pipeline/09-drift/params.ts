@@ -1,6 +1,6 @@
 /**
  * The two config slices of monitoring and retraining: `drift` (read at every train: the reference
- * bins and the trend forecasts) and `retrain` (read by `finseg retrain` and the registry:
+ * bins and the trend forecasts; at every score: the limits of its drift check) and `retrain` (read by `finseg retrain` and the registry:
  * promotion gates, id matching, stability resampling, retention). Defaults sit next to their
  * meaning, and each key's rule in `driftMonitorParamsRule` / `retrainParamsRule`.
  */
@@ -16,6 +16,33 @@ export interface DriftMonitorParams {
   /** An input with PSI at or above this has drifted (the usual "significant shift" reading). Default 0.2. */
   psiThreshold: number;
   trends: TrendParams;
+  scoring: ScoringDriftParams;
+}
+
+/**
+ * Limits of the drift check every `finseg score` runs against the bundle's reference; over any of
+ * them the batch is drifted: a warning, and exit 5 with `score --strict`.
+ */
+export interface ScoringDriftParams {
+  /** An input (feature, customers column or lens) with PSI at or above this has drifted: the usual "significant shift" reading. Default 0.2. */
+  psiWarn: number;
+  /**
+   * Share of behaviour-scored customers flagged novel at or above which the batch has drifted.
+   * Training has 1 − cluster.noveltyQuantile of them by construction (1%); 5% is five times that,
+   * which a batch of 500 does not reach by chance (binomial: 1% ± 0.45%). Default 0.05.
+   */
+  novelShareWarn: number;
+  /** Rise of the ambiguous share over training's (in share points) at or above which the batch has drifted: customers piling up between segments. Default 0.1. */
+  ambiguousRiseWarn: number;
+  /** PSI of the batch's nearest-centroid segment shares against training's at or above which the batch has drifted. Default 0.2. */
+  segmentMixPsiWarn: number;
+  /**
+   * Fewest customers for the limits to be judged. PSI of a small sample is large by chance alone
+   * (about (bins − 1) / n on average: 0.09 for 100 customers over deciles, with one feature in a
+   * few dozen over 0.2); at 500 the chance PSI is about 0.02. A smaller batch is measured and
+   * reported, never called drifted. Default 500.
+   */
+  minCustomers: number;
 }
 
 /** Promotion gates: a candidate is promoted only when every gate that applies passes. */
@@ -50,7 +77,12 @@ export interface RetrainParams {
 }
 
 /** Default `drift` slice. */
-export const defaultDriftMonitorParams: DriftMonitorParams = { bins: defaultReferenceParams.bins, psiThreshold: 0.2, trends: defaultTrendParams };
+export const defaultDriftMonitorParams: DriftMonitorParams = {
+  bins: defaultReferenceParams.bins,
+  psiThreshold: 0.2,
+  trends: defaultTrendParams,
+  scoring: { psiWarn: 0.2, novelShareWarn: 0.05, ambiguousRiseWarn: 0.1, segmentMixPsiWarn: 0.2, minCustomers: 500 },
+};
 
 /** Default `retrain` slice. */
 export const defaultRetrainParams: RetrainParams = {
@@ -70,6 +102,13 @@ export const driftMonitorParamsRule: Rule<DriftMonitorParams> = settingsOf(defau
     topModules: integer(1),
     // Every calendar month has at least 28 days to cover.
     minCoveredDays: integer(1, 28),
+  }),
+  scoring: settingsOf(defaultDriftMonitorParams.scoring, {
+    psiWarn: number({ min: 0, minOpen: true }),
+    novelShareWarn: number({ min: 0, max: 1, minOpen: true }),
+    ambiguousRiseWarn: number({ min: 0, max: 1, minOpen: true }),
+    segmentMixPsiWarn: number({ min: 0, minOpen: true }),
+    minCustomers: integer(1),
   }),
 });
 

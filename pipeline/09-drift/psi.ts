@@ -54,6 +54,8 @@ export interface DriftReference {
   categorical: CategoricalReference[];
   /** Training share of each segment, by segment index (centroid order), shape (k). */
   segmentShares: number[];
+  /** Training shares of the customers k-means flags novel and ambiguous (assignmentFlags); absent in bundles trained before scoring checked drift. */
+  flagShares?: { novel: number; ambiguous: number };
 }
 
 /** Kind and version of reference.json. */

@@ -58,8 +58,18 @@ function mapColumns<T>(X: Matrix, f: (values: Float64Array, j: number) => T): T[
   return out;
 }
 
-/** Learns the reference from the training customers and their segment indices (labels in [0, k)). */
-export function fitDriftReference(input: DriftInput, labels: Int32Array, k: number, params: ReferenceParams = defaultReferenceParams): DriftReference {
+/**
+ * Learns the reference from the training customers, their segment indices (labels in [0, k)) and,
+ * when given, their novel and ambiguous flags (each shape (n), 0/1), so scoring can compare a
+ * batch's flag shares with training's.
+ */
+export function fitDriftReference(
+  input: DriftInput,
+  labels: Int32Array,
+  k: number,
+  params: ReferenceParams = defaultReferenceParams,
+  flags?: { novel: Uint8Array; ambiguous: Uint8Array },
+): DriftReference {
   const n = input.X.rows;
   const numeric = [
     ...mapColumns(input.X, (values, j) => fitNumericReference(input.featureNames[j]!, 'feature', values, params.bins)),
@@ -79,7 +89,15 @@ export function fitDriftReference(input: DriftInput, labels: Int32Array, k: numb
     numeric,
     categorical,
     segmentShares: Array.from(counts, (c) => c / (n || 1)),
+    ...(flags ? { flagShares: { novel: flagShare(flags.novel), ambiguous: flagShare(flags.ambiguous) } } : {}),
   };
+}
+
+/** Share of 1s in a 0/1 flag array (0 when empty). */
+export function flagShare(flags: ArrayLike<number>): number {
+  let ones = 0;
+  for (let i = 0; i < flags.length; i++) ones += flags[i]!;
+  return ones / (flags.length || 1);
 }
 
 /** PSI of every input in the reference, measured on today's customers; a feature today's data lacks reads as all missing. */

@@ -20,7 +20,9 @@ import { parseShapes } from '../generate/vendor-export.ts';
 import { featuresJob, featuresSqlJob } from '../jobs/features.ts';
 import { generateJob, type GenerateRequest } from '../jobs/generate.ts';
 import { RETRAIN_EXIT, retrainJob, type RetrainOptions } from '../jobs/retrain.ts';
-import { scoreJob } from '../jobs/score.ts';
+import { SCORE_EXIT_DRIFTED, scoreJob } from '../jobs/score.ts';
+import { driftJob } from '../jobs/drift.ts';
+import { driftSummaryPath } from '../09-drift/scoring.ts';
 import { reportJob } from '../jobs/report.ts';
 import { modelsJob } from '../jobs/models.ts';
 import { quarantineJob } from '../jobs/quarantine.ts';
@@ -47,6 +49,7 @@ async function demo(_flags: Flags, logger: Logger): Promise<number> {
       `  training data   ${result.trainData}`,
       `  model bundle    ${result.bundleDir}`,
       `  scores          ${result.scoresFile}`,
+      `  scores' drift   ${driftSummaryPath(result.scoresFile)}`,
       `  report          ${result.report.html}`,
       `  markdown        ${result.report.markdown}`,
       ...(result.report.pages.zh ? [`  report (zh)     ${result.report.pages.zh.html}`, `  markdown (zh)   ${result.report.pages.zh.markdown}`] : []),
@@ -152,7 +155,14 @@ async function score(flags: Flags, logger: Logger): Promise<number> {
     logger,
   });
   process.stdout.write(`${result.outFile}\n`);
-  return 0;
+  // --strict: a drifted batch is still scored and written (marked in its drift summary), but the exit code says so.
+  return flags.strict && result.drift.drifted ? SCORE_EXIT_DRIFTED : 0;
+}
+
+async function drift(flags: Flags): Promise<number> {
+  const result = driftJob(need(flags, 'model', 'drift'), need(flags, 'scores', 'drift'), { json: flags.json === true });
+  process.stdout.write(result.text);
+  return flags.strict && result.drifted ? SCORE_EXIT_DRIFTED : 0;
 }
 
 /**
@@ -255,6 +265,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   validate,
   train,
   score,
+  drift,
   features,
   'features-sql': featuresSql,
   report,

@@ -9,6 +9,8 @@ export const OPTIONS = {
   out: { type: 'string' },
   model: { type: 'string' },
   features: { type: 'string' },
+  scores: { type: 'string' },
+  strict: { type: 'boolean' },
   partition: { type: 'string' },
   config: { type: 'string' },
   customers: { type: 'string' },

@@ -25,6 +25,9 @@ Commands:
               or from a precomputed feature table      --features FILE.parquet|.csv|DIR [--as-of YYYY-MM-DD] …
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
               or from a feature table, one partition   --model DIR --features FILE [--partition i/n] --out FILE
+              checks the batch for drift against the bundle (PSI per input, novel, ambiguous, segment mix)
+              into FILE.drift.json, a warning over the drift.scoring limits   [--strict: then exit 5]
+  drift       show a scored batch's drift summary      --model DIR --scores FILE [--json] [--strict]
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
   features-sql  print the feature SQL for Spark / Trino  --as-of YYYY-MM-DD [--config FILE] [--model DIR]   (docs/scale-out.md)
@@ -44,7 +47,8 @@ Common options: --quiet (no progress), --debug (stack traces), --help; validate,
 and --quarantine DIR (where quarantined rows go; default data/quarantine)
 Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
 (gates failed, production unchanged), 4 another writer holds the registry; schedule: 4 when
-another scheduler runs for the registry.
+another scheduler runs for the registry; score --strict and drift --strict: 5 the batch drifted
+over a drift.scoring limit (the scores are written all the same).
 Examples:
   finseg generate --out data/generated/demo --customers 20000
   finseg train --data data/generated/demo --out models/
@@ -96,6 +100,6 @@ function reportError(e: unknown, debug: boolean): number {
 /** Runs one command; an unknown name is bad usage. */
 async function run(command: string, flags: Flags, logger: Logger, args: string[] = []): Promise<number> {
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!handler) throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, features, features-sql, report, retrain, schedule, models, quarantine; run finseg --help']);
+  if (!handler) throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, drift, features, features-sql, report, retrain, schedule, models, quarantine; run finseg --help']);
   return handler(flags, logger, args);
 }

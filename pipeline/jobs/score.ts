@@ -1,12 +1,13 @@
 /**
  * `finseg score`: the edge around applyModel. Reads the model (loadModel) and the new customers
- * (ingest + features, a feature table, or a profile table), applies the model, writes the scores
- * as Parquet or CSV.
+ * (ingest + features, a feature table, or a profile table), applies the model, checks the batch
+ * for drift against the bundle's reference, writes the scores as Parquet or CSV and the drift
+ * summary beside them (`<scores file>.drift.json`).
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BOOLEAN, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR } from '@duckdb/node-api';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { computeFeatures, type FeatureTable } from '../02-features/features.ts';
 import { withTrainedDrops } from '../02-features/select.ts';
@@ -26,6 +27,15 @@ import { ScoreThreads } from '../model/score-threads.ts';
 import { lensInputFrom } from '../model/lens-input.ts';
 import { StageClock, type StageTimings } from '../core/timings.ts';
 import { csvField, lensColumn } from '../10-report/exports.ts';
+import { driftSummaryPath, scoringDrift, scoringDriftText, type ScoringDrift } from '../09-drift/scoring.ts';
+import type { CustomerLenses } from '../06-categorize/lenses.ts';
+
+/**
+ * Exit code of `finseg score --strict` (and `finseg drift --strict`) when the batch drifted over a
+ * `drift.scoring` limit: the scores are written all the same. 0, 1, 2 keep their meaning; 3 and 4
+ * are retrain's.
+ */
+export const SCORE_EXIT_DRIFTED = 5;
 
 export interface ScoreOptions {
   modelPath: string;
@@ -48,7 +58,7 @@ export interface ScoreOptions {
 /** Reads new customers, scores them with a bundle, writes Parquet or CSV by the out file's extension. */
 export async function scoreJob(
   opts: ScoreOptions,
-): Promise<{ outFile: string; rows: number; scores: Scores; model: LoadedModel; timings: StageTimings; featureFile: FeatureFileReport | null }> {
+): Promise<{ outFile: string; rows: number; scores: Scores; model: LoadedModel; timings: StageTimings; featureFile: FeatureFileReport | null; drift: ScoringDrift; driftFile: string }> {
   const clock = new StageClock('score', opts.logger);
   if ((opts.dataDir ? 1 : 0) + (opts.featureFile ? 1 : 0) !== 1) throw new InputError('score: give either a data folder (--data) or a feature table (--features)');
   const model = loadModel(opts.modelPath);
@@ -77,10 +87,14 @@ export async function scoreJob(
     const scores = await applyModel(model, { X: features.X, customerIds: features.customerIds, lenses, ...(cold ? { cold } : {}) }, { clock, threads, logger: opts.logger });
     await threads.close();
     logRule(scores, model, opts.logger);
-    await writeScores(conn, scores, model, opts.outFile);
+    const drift = batchDrift(model, { features, lenses, featureFile }, scores, config, opts);
+    clock.lap('drift');
+    await writeScores(conn, scores, model, opts.outFile, drift.drifted);
+    const driftFile = driftSummaryPath(opts.outFile);
+    writeFileSync(driftFile, `${JSON.stringify(drift, null, 2)}\n`);
     clock.lap('write');
-    opts.logger.info(`scored ${features.X.rows} customers with ${model.manifest.version} → ${opts.outFile}`);
-    return { outFile: opts.outFile, rows: features.X.rows, scores, model, timings: clock.finish(), featureFile };
+    opts.logger.info(`scored ${features.X.rows} customers with ${model.manifest.version} → ${opts.outFile} (drift summary ${driftFile})`);
+    return { outFile: opts.outFile, rows: features.X.rows, scores, model, timings: clock.finish(), featureFile, drift, driftFile };
   } finally {
     await (threads as ScoreThreads | null)?.close();
     conn.closeSync();
@@ -136,6 +150,45 @@ export async function scoringFeatures(
   } finally {
     profile?.remove();
   }
+}
+
+/**
+ * The batch against the bundle's reference (09-drift/scoring.ts), judged by the run's
+ * `drift.scoring` limits; a drifted batch is a warning naming what is over its limit. A partition
+ * is checked on its own customers: a hash partition is a random sample of the batch, so it shows
+ * the same shift with more noise (drift.scoring.minCustomers keeps a small one from being judged).
+ */
+function batchDrift(
+  model: LoadedModel,
+  batch: { features: FeatureTable; lenses: CustomerLenses; featureFile: FeatureFileReport | null },
+  scores: Scores,
+  config: FinsegConfig,
+  opts: ScoreOptions,
+): ScoringDrift {
+  const { features, lenses, featureFile } = batch;
+  const partition = opts.partition ? `${opts.partition.index}/${opts.partition.count}` : null;
+  const reference = model.states['reference.json'];
+  // A feature table may leave out the customers columns: those read as all missing, which is no shift of the population.
+  const attributes = [...reference.numeric, ...reference.categorical].filter((r) => r.source === 'attribute').map((r) => r.name);
+  const absent = featureFile ? attributes.filter((name) => !featureFile.attributeColumns.includes(name)) : [];
+  const drift = scoringDrift(
+    reference,
+    {
+      inputs: { X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses },
+      nearest: scores.nearest,
+      novel: scores.novel,
+      ambiguous: scores.ambiguous,
+      coldStart: scores.coldStart,
+      noMargin: scores.movedFromActive.map((moved, i) => moved || scores.unplaced[i]!),
+      absent,
+    },
+    config.drift.scoring,
+    { model: model.manifest.version, scores: basename(opts.outFile), partition, noveltyQuantile: model.states['cluster.json'].novelty.quantile },
+  );
+  if (drift.drifted) opts.logger.warn(scoringDriftText(drift).trimEnd());
+  else if (!drift.judged) opts.logger.info(`drift: not judged, ${drift.customers} customers is fewer than drift.scoring.minCustomers (${drift.limits.minCustomers})`);
+  else opts.logger.info(`drift: none over the limits (largest PSI ${drift.inputs[0]?.psi.toFixed(3) ?? 'n/a'})`);
+  return drift;
 }
 
 /** One line on what the segment rule did to this batch. */
@@ -208,7 +261,7 @@ const WRITE_BATCH = 2048;
  * peak RSS through one CSV string, 8.9 s and 2.3 GB this way); a blank text or a non-finite
  * number is NULL, as the CSV leaves it empty. Both formats stream in batches, never one string.
  */
-async function writeScores(conn: Awaited<ReturnType<typeof openDuck>>, scores: Scores, model: LoadedModel, outFile: string): Promise<void> {
+async function writeScores(conn: Awaited<ReturnType<typeof openDuck>>, scores: Scores, model: LoadedModel, outFile: string, drifted: boolean): Promise<void> {
   const lower = outFile.toLowerCase();
   if (!lower.endsWith('.csv') && !lower.endsWith('.parquet')) throw new InputError(`--out ${outFile}: use a .parquet or .csv file name`);
   mkdirSync(dirname(outFile) || '.', { recursive: true });
@@ -262,7 +315,8 @@ async function writeScores(conn: Awaited<ReturnType<typeof openDuck>>, scores: S
     appender.flushSync();
     appender.closeSync();
     const select = columns.map((c, j) => (c.coded ? `list_extract(CAST([${[...dictionaries[j]!.keys()].map(sqlString).join(', ')}] AS VARCHAR[]), ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)));
-    await conn.run(`COPY (SELECT ${select.join(', ')} FROM ${table}) TO ${sqlString(outFile)} (FORMAT parquet)`);
+    // The drift verdict also travels inside the Parquet file (key-value metadata), for readers that never see the summary beside it.
+    await conn.run(`COPY (SELECT ${select.join(', ')} FROM ${table}) TO ${sqlString(outFile)} (FORMAT parquet, KV_METADATA {'finseg.drifted': '${drifted}'})`);
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`);
   }

@@ -28,6 +28,8 @@ export interface Scores {
   customerIds: string[];
   /** The segment rule's segment (05-classify/segment-rule.ts): the nearest centroid unless cold start or the inactivity rule moved it; train reports the same. */
   segment: Int32Array;
+  /** The nearest centroid's segment before the segment rule (what k-means and the drift reference's segment shares count), shape (n). */
+  nearest: Int32Array;
   /** Distance to the segment's centroid in PCA space. */
   distance: Float64Array;
   /** The second-nearest centroid's segment (-1 when k = 1); for cold-start rows, the cold-start model's second most probable segment; for a row moved out of an active segment, that segment. */
@@ -131,7 +133,7 @@ export async function applyModel(model: ApplicableModel, input: ApplyInput, opts
   const recommendation = recommendFor(scores.segment, decision, lenses, model);
   clock?.lap('recommend');
   const { insufficientHistory, inactive, movedFromActive, unplaced } = decision;
-  return { customerIds, ...scores, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation };
+  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation };
 }
 
 /** The batch's days since last activity, from the feature the model's activity profile names (null when it has none). */

@@ -9,7 +9,7 @@
 import type { VendorModule } from '../02-features/catalog.ts';
 import type { FeatureTable } from '../02-features/features.ts';
 import { applyPreprocess, fitPreprocess } from '../03-preprocess/preprocess.ts';
-import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
+import { assignClusters, assignmentFlags, fitClusters } from '../04-cluster/cluster.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/lenses.ts';
@@ -172,7 +172,9 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
   fx.lap('truth-ari');
 
   const segmentIds = segments.cards.map((c) => c.id);
-  const reference = fitDriftReference({ X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses }, assignment.labels, cluster.k, { bins: config.drift.bins });
+  // The training flag shares, so scoring can tell a batch with many novel or ambiguous customers from the usual.
+  const flags = assignmentFlags(cluster, assignment, config.cluster.ambiguousMargin);
+  const reference = fitDriftReference({ X: features.X, featureNames: features.featureNames, attributes: features.attributes, lenses }, assignment.labels, cluster.k, { bins: config.drift.bins }, flags);
   const trendCounts = await segmentReads.monthlyCounts;
   const trends = trendCounts ? trendsFromCounts(trendCounts.counts, segmentIds, trendCounts.months, config.drift.trends) : emptyTrends(segmentIds, config.drift.trends);
   fx.lap('drift-reference+trends');

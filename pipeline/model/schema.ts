@@ -273,6 +273,7 @@ export const referenceSchema = v.object({
   numeric: v.array(v.object({ name: v.string(), source: v.picklist(['feature', 'attribute']), edges: numbers, shares: numbers, missingShare: finite })),
   categorical: v.array(v.object({ name: v.string(), source: v.picklist(['attribute', 'lens']), shares: v.record(v.string(), finite) })),
   segmentShares: numbers,
+  flagShares: v.optional(v.object({ novel: finite, ambiguous: finite })),
 }) satisfies v.GenericSchema<unknown, DriftReference>;
 
 const forecast = v.object({ months: strings, mean: v.number(), low: v.number(), high: v.number() });
