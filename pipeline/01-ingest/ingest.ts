@@ -46,8 +46,9 @@ const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions'
  * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
  * `feedback` with contract names and types; rows that break the contract go to
  * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
- * the source row's own columns, once per input (quarantine.ts). Always
- * `read = accepted + quarantined` per table. Files are streamed, never held as JS rows.
+ * the source row's own columns, once per input (quarantine.ts); a bad optional value is nulled
+ * with its row kept and goes to `<table>.cells.csv` (cells.ts). Always
+ * `read = accepted + quarantined` per table, nulled cells counted apart. Files are streamed, never held as JS rows.
  */
 export async function ingest(
   conn: DuckDBConnection,
@@ -78,8 +79,11 @@ export async function ingest(
     const derived = report.derivedFrom ? ` (derived from ${report.sourceRows} ${report.derivedFrom} rows)` : '';
     logger.info(
       `ingest ${report.table}${derived}: read ${report.read}, accepted ${report.accepted}, quarantined ${report.quarantined}` +
-        (report.quarantined ? ` (${formatReasons(report.byReason)})` : ''),
+        (report.quarantined ? ` (${formatReasons(report.byReason)})` : '') +
+        (report.cellsNulled ? `; ${report.cellsNulled} optional values nulled, rows kept (${formatReasons(report.cellsByColumn ?? {})})` : ''),
     );
+    const followed = Object.keys(report.followed ?? {}).length ? report.followed! : null;
+    if (followed) logger.info(`ingest ${report.table}: ${report.byReason.customer_quarantined} rows followed their quarantined customer (customer rows quarantined for ${formatReasons(followed)})`);
   }
   for (const report of Object.values(tables)) {
     checkQuarantineLimit(report.table, report.read, report, params.quarantineLimit, [

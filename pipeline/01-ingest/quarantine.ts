@@ -15,10 +15,11 @@ import { queryRows, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
  * content) and the settings that decide what is quarantined. A rerun of validate, train or score
  * on the same files with the same settings finds the folder and writes nothing: the same rows,
  * written again on every run, piled up as copies. Each row keeps the source row's own columns.
+ * Nulled optional values go beside the rows, one per cell, in `<table>.cells.csv` (cells.ts).
  */
 
 /** Raised when the quarantine file's columns change, so a folder written in the old layout is not reused. */
-export const QUARANTINE_LAYOUT = 2;
+export const QUARANTINE_LAYOUT = 3;
 /** Hex digits of the fingerprint in the folder name: 64 bits, no collision among one user's inputs. */
 const FOLDER_DIGITS = 16;
 /** The columns finseg writes before the source row's own. */

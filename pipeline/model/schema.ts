@@ -320,7 +320,9 @@ export const comparisonSchema = v.object({
   reasons: strings,
 }) satisfies v.GenericSchema<unknown, Comparison>;
 
-const tableSummary = v.looseObject({ table: v.string(), source: v.string(), format: v.string(), files: v.number(), read: v.number(), accepted: v.number(), quarantined: v.number(), byReason: v.record(v.string(), v.number()) });
+const tableSummary = v.looseObject({ table: v.string(), source: v.string(), format: v.string(), files: v.number(), read: v.number(), accepted: v.number(), quarantined: v.number(), byReason: v.record(v.string(), v.number()),
+  // Bundles written before cell-level quarantine have no cell counts.
+  cellsNulled: v.optional(v.number()), cellsByColumn: v.optional(v.record(v.string(), v.number())), followed: v.optional(v.record(v.string(), v.number())) });
 const manifestKSelectionRow = v.looseObject({
   k: v.number(),
   silhouette: nullableNumber,
