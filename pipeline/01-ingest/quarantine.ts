@@ -185,14 +185,14 @@ export interface RejectedRowsFile {
   columns?: readonly string[];
 }
 
-/** COPYs rejected rows to a CSV at `path`: QUARANTINE_COLUMNS, then the extra columns, in file and line order. */
+/** COPYs rejected rows (or nulled cells) to a CSV at `path`: QUARANTINE_COLUMNS, then the extra columns, in file, line and column order. */
 export async function copyRejectedRows(conn: DuckDBConnection, path: string, file: RejectedRowsFile): Promise<void> {
   const line = file.lineOffset ? `q.__line + ${file.lineOffset}` : 'q.__line';
   const extra = (file.columns ?? []).map((c) => `, ${c}`).join('');
   await conn.run(
     `COPY (SELECT ${file.sourceFile} AS source_file, ${line} AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail${extra}
            FROM ${file.rows} q${file.joins ? ` ${file.joins}` : ''}
-           ORDER BY q.__file, q.__line)
+           ORDER BY q.__file, q.__line, q.__column)
      TO ${sqlString(path)} (FORMAT csv, HEADER, DELIMITER ',')`,
   );
 }
