@@ -1,5 +1,6 @@
 import { BUILTIN_VALUE_MAPS, CONTRACT, enumValues, type ColumnSpec, type TableName } from './contract.ts';
-import { REVENUE_TO_THOUSANDS, normaliseEnum, type ColumnSource, type IngestParams } from './params.ts';
+import { numberDetailSql, numberSql } from './numbers.ts';
+import { PLAIN_NUMBERS, REVENUE_TO_THOUSANDS, normaliseEnum, type ColumnSource, type IngestParams, type NumberFormat } from './params.ts';
 import { sqlIdent, sqlString } from '../core/duck.ts';
 
 /**
@@ -25,6 +26,8 @@ export interface ColumnPlan {
   readonly fill: string | null;
   /** An id whose `17850.0` is read as `17850` (`ingest.normaliseIds`). */
   readonly normaliseId: boolean;
+  /** How a number or integer given as text is written (`ingest.numberFormat`). */
+  readonly numberFormat: NumberFormat;
 }
 
 /** The id columns `ingest.normaliseIds` applies to. */
@@ -48,7 +51,8 @@ export function planTable(table: TableName, params: IngestParams): ColumnPlan[] 
     const scale = table === 'customers' && spec.name === 'annual_revenue' ? REVENUE_TO_THOUSANDS[params.units.annualRevenue] : table === 'transactions' && spec.name === 'amount' ? params.units.amountScale : 1;
     const fill = table === 'transactions' && spec.name === 'currency' ? params.units.currency : null;
     const normaliseId = params.normaliseIds && ID_COLUMNS.includes(spec.name);
-    return { spec, source, rawType: 'VARCHAR', format, valueMap, scale, fill, normaliseId };
+    const numberFormat = spec.type === 'number' || spec.type === 'int' ? params.numberFormat : PLAIN_NUMBERS;
+    return { spec, source, rawType: 'VARCHAR', format, valueMap, scale, fill, normaliseId, numberFormat };
   });
 }
 
@@ -169,12 +173,14 @@ export function typedExpr(plan: ColumnPlan, raw: string, missingValues: readonly
           ? `CAST(try_strptime(${t}, ${sqlString(plan.format)}) AS TIMESTAMP)`
           : `(CASE WHEN length(${t}) > 19 AND regexp_matches(${t}, '(Z|z|[+-]\\d\\d(:?\\d\\d)?)$') THEN CAST(TRY_CAST(${t} AS TIMESTAMPTZ) AS TIMESTAMP) ELSE TRY_CAST(${t} AS TIMESTAMP) END)`;
         break;
-      case 'int':
+      case 'int': {
         // TRY_CAST('2.5' AS BIGINT) rounds to 3; an int with a fraction is unparseable, not rounded.
-        value = `(CASE WHEN TRY_CAST(${t} AS DOUBLE) = trunc(TRY_CAST(${t} AS DOUBLE)) AND abs(TRY_CAST(${t} AS DOUBLE)) < 9e15 THEN CAST(TRY_CAST(${t} AS DOUBLE) AS BIGINT) END)`;
+        const x = numberSql(t, plan.numberFormat);
+        value = `(CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 9e15 THEN CAST(${x} AS BIGINT) END)`;
         break;
+      }
       case 'number':
-        value = scaled(finite(`TRY_CAST(${t} AS DOUBLE)`));
+        value = scaled(finite(numberSql(t, plan.numberFormat)));
         break;
     }
   }
@@ -200,6 +206,8 @@ export interface Check {
   readonly reason: string;
   readonly column: string;
   readonly detail: string;
+  /** SQL of a detail that depends on the failing value, from the SQL of that value (text); `detail` otherwise. */
+  readonly detailOf?: (value: string) => string;
 }
 
 /** The name of a column's "is blank" flag in the typed projection. */
@@ -229,7 +237,10 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
     if (p.spec.type !== 'string') {
       const what = { date: 'a date', timestamp: 'a timestamp', int: 'an integer', number: 'a number', string: 'text' }[p.spec.type];
       const bad = p.spec.type === 'date' || p.spec.type === 'timestamp' ? `(${typed(p)} IS NULL OR NOT isfinite(${typed(p)}))` : `${typed(p)} IS NULL`;
-      checks.push({ when: `(NOT ${blank(p)} AND ${bad})`, reason: 'unparseable', column: p.spec.name, detail: `${p.spec.name} is not ${what}${p.format ? ` in format ${p.format}` : ''}` });
+      const detail = `${p.spec.name} is not ${what}${p.format ? ` in format ${p.format}` : ''}`;
+      // A number written with separators says which setting reads it, or why the declared one does not.
+      const detailOf = p.spec.type === 'number' || p.spec.type === 'int' ? (value: string) => numberDetailSql(value, detail, p.numberFormat) : undefined;
+      checks.push({ when: `(NOT ${blank(p)} AND ${bad})`, reason: 'unparseable', column: p.spec.name, detail, ...(detailOf ? { detailOf } : {}) });
     }
   }
   for (const p of plans) {

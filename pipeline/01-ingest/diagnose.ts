@@ -1,5 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DATE_FORMATS, blankExpr } from './checks.ts';
+import { CONTRACT } from './contract.ts';
+import { SEPARATED_NUMBER, formatLabel, formatSetting, isPlain } from './numbers.ts';
 import type { Staged, TableIngestReport } from './staged.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
@@ -50,7 +52,13 @@ export async function checkColumnTypes(conn: DuckDBConnection, staged: Staged, m
         detail.push(`they parse with the format ${formats.map((f) => JSON.stringify(f)).join(' or ')}: map the column as "ingest": {"columns": {"${owner}": {"${plan.spec.name}": {"column": "${sourceName}", "format": "${formats[0]}"}}}}`);
       } else detail.push('dates must be ISO (2026-09-30, 2026-09-30 14:05:00) or mapped with a strptime "format"');
     } else if (plan.spec.type === 'number' || plan.spec.type === 'int') {
-      detail.push(examples.some((x) => /\d,\d{3}/.test(x)) ? 'numbers with thousands separators (1,234.50) are not read; export plain numbers' : 'is the column mapping right? two columns may be swapped');
+      const separated = new RegExp(`^(?:${SEPARATED_NUMBER})$`);
+      const f = plan.numberFormat;
+      detail.push(
+        !examples.some((x) => separated.test(x.trim())) ? 'is the column mapping right? two columns may be swapped'
+        : isPlain(f) ? `the numbers are written with separators (1,234.50, 1.234,50): declare the export's format, e.g. ${formatSetting({ thousands: ',', decimal: '.' })} (finseg init proposes it)`
+        : `the numbers do not fit ingest.numberFormat (${formatLabel(f)}): is it the export's format?`,
+      );
     }
     throw new InputError(`${file}: column "${sourceName}" (${staged.table}.${plan.spec.name}) does not hold ${plan.spec.type} values`, detail);
   }
@@ -73,6 +81,11 @@ export function hintsFor(report: TableIngestReport): string[] {
   }
   for (const d of report.details) {
     if (d.reason === 'bad_enum' && d.column && d.column !== 'currency') hints.push(`map your ${d.column} values in the config: "ingest": {"values": {"${report.table}": {"${d.column}": {${d.examples.slice(0, 2).map((x) => `"${x}": "<contract value>"`).join(', ')}}}}}`);
+    const type = CONTRACT[report.table].columns.find((c) => c.name === d.column)?.type;
+    const separated = type === 'number' || type === 'int' ? d.examples.find((x) => new RegExp(`^(?:${SEPARATED_NUMBER})$`).test(x.trim())) : undefined;
+    if (d.reason === 'unparseable' && separated !== undefined) {
+      hints.push(`${d.column} values are written with separators (e.g. ${JSON.stringify(separated)}): declare the export's thousands separator and decimal mark in "ingest": {"numberFormat": ...} (finseg init proposes it)`);
+    }
     if (d.reason === 'missing_key' && d.column === 'customer_id') hints.push(`${d.count} rows have no customer id: they cannot be attributed to a customer`);
   }
   return hints;

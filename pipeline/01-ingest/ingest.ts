@@ -1,13 +1,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CONTRACT, TABLE_NAMES, type TableName } from './contract.ts';
 import { finishTable } from './accept.ts';
 import { planTable, typedExpr, typedSqlType } from './checks.ts';
 import { hintsFor } from './diagnose.ts';
 import { validateIngestParams, type IngestParams } from './params.ts';
 import { QuarantineTarget } from './quarantine.ts';
+import { recordQuarantineRun, type QuarantineTableRecord } from './quarantine-meta.ts';
 import { checkQuarantineLimit } from './quarantine-rows.ts';
 import { deriveCustomers } from './derive.ts';
 import { locateTable, SUPPORTED_EXTENSIONS, type TableSource } from './sources.ts';
@@ -42,6 +43,12 @@ export interface IngestResult {
 
 const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
 
+/** What the quarantine folder's record says of the run: the command that ingests, and the clock. */
+export interface IngestRun {
+  command: string | null;
+  now: () => Date;
+}
+
 /**
  * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
  * `feedback` with contract names and types; rows that break the contract go to
@@ -56,6 +63,7 @@ export async function ingest(
   params: IngestParams,
   quarantineRoot: string | null,
   logger: Logger,
+  run: IngestRun = { command: null, now: () => new Date() },
 ): Promise<IngestResult> {
   validateIngestParams({ ...params, quarantineLimit: Math.min(params.quarantineLimit, 1) });
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) throw new InputError(`data folder ${dataDir} does not exist or is not a folder`);
@@ -71,10 +79,13 @@ export async function ingest(
     else await createEmptyTable(conn, table);
   }
   const quarantineDir = quarantine && (quarantine.written > 0 || quarantine.reused > 0) ? await quarantine.dir() : null;
-  if (quarantineDir) logger.info(`quarantine: ${quarantineDir}${quarantine!.written === 0 ? ' (already written by an earlier run on the same input)' : ''}`);
   // __quarantined_customers stays: the accepted view of an in-place table checks against it when read.
   const tables: Partial<Record<TableName, TableIngestReport>> = {};
   for (const table of ORDER) if (staged[table]) tables[table] = staged[table]!.report;
+  if (quarantineDir) {
+    logger.info(`quarantine: ${quarantineDir}${quarantine!.written === 0 ? ' (already written by an earlier run on the same input)' : ''}`);
+    recordQuarantineRun(quarantineDir, await quarantine!.fingerprint(), { at: run.now().toISOString(), command: run.command, dataDir: resolve(dataDir) }, tableRecords(tables));
+  }
   for (const report of Object.values(tables)) {
     const derived = report.derivedFrom ? ` (derived from ${report.sourceRows} ${report.derivedFrom} rows)` : '';
     logger.info(
@@ -144,6 +155,13 @@ function quarantineTargetOf(root: string, sources: Partial<Record<TableName, Tab
   // The limit decides whether a run stops, not which rows are quarantined: validate (no limit) and train share a folder.
   const { quarantineLimit: _limit, dataDir: _dir, ...settings } = params;
   return new QuarantineTarget(root, files, { ...settings, asOf });
+}
+
+/** Each table's counts as the quarantine record keeps them. */
+function tableRecords(tables: Partial<Record<TableName, TableIngestReport>>): Record<string, QuarantineTableRecord> {
+  const out: Record<string, QuarantineTableRecord> = {};
+  for (const r of Object.values(tables)) out[r.table] = { read: r.read, accepted: r.accepted, quarantined: r.quarantined, ...(r.cellsNulled === undefined ? {} : { cells: r.cellsNulled }) };
+  return out;
 }
 
 /** "reason n, reason n" in the reasons' documented order. */

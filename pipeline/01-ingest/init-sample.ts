@@ -4,6 +4,7 @@ import { basename, join, relative } from 'node:path';
 import { DEFAULT_MISSING_VALUES } from './contract.ts';
 import { DATE_FORMATS } from './checks.ts';
 import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl } from './normalise.ts';
+import { NUMBER_FORMATS, numberPattern, numberSql, type FormatCounts } from './numbers.ts';
 import { defaultIngestParams } from './params.ts';
 import { formatOf, locateTable, type SourceFile } from './sources.ts';
 import { sampleOf } from './text.ts';
@@ -30,6 +31,9 @@ const SAMPLE_BYTES = 8 << 20;
 /** The share of a column's values that must parse under a date layout for init to propose it. */
 const FORMAT_SHARE = 0.8;
 
+/** A value some format of NUMBER_FORMATS reads (a sample column's number share). */
+const ANY_NUMBER_FORMAT = NUMBER_FORMATS.map((f) => `(?:${numberPattern(f)})`).join('|');
+
 /** What init learnt about one column of a sample. */
 export interface ColumnProfile {
   name: string;
@@ -37,7 +41,7 @@ export interface ColumnProfile {
   distinct: number;
   /** Distinct values when a number written with a zero fraction counts as the integer (`17850.0` = `17850`). */
   distinctNormalised: number;
-  /** Shares of non-blank values that parse as an ISO timestamp, a number (thousands separators allowed). */
+  /** Shares of non-blank values that parse as an ISO timestamp, a number (in any of NUMBER_FORMATS: `1,234.50`, `1.234,50`, …). */
   timestampShare: number;
   numberShare: number;
   /** Shares of non-blank values written as an integer (`17850`), as an integer with a zero fraction (`17850.0`). */
@@ -169,7 +173,7 @@ async function profileColumn(conn: DuckDBConnection, table: string, name: string
   const [s] = await queryRows(
     conn,
     `SELECT count(*) AS n, count(DISTINCT v) AS k, count(DISTINCT regexp_replace(v, '^([+-]?[0-9]+)\\.0+$', '\\1')) AS kn,
-       count(TRY_CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP)) AS ts, count(TRY_CAST(CASE WHEN regexp_full_match(v, '[+-]?[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]*)?') THEN replace(v, ',', '') ELSE v END AS DOUBLE)) AS num,
+       count(TRY_CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP)) AS ts, count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NOT NULL OR regexp_full_match(v, ${sqlString(ANY_NUMBER_FORMAT)})) AS num,
        count(*) FILTER (WHERE regexp_full_match(v, '[+-]?[0-9]+')) AS int, count(*) FILTER (WHERE regexp_full_match(v, '[+-]?[0-9]+\\.0+')) AS fint
      FROM (${values})`,
   );
@@ -194,6 +198,21 @@ async function profileColumn(conn: DuckDBConnection, table: string, name: string
     formats,
     top,
   };
+}
+
+/**
+ * How many of a sample column's non-blank values each format of NUMBER_FORMATS reads, and up to
+ * three values (most common first) that plain numbers do not read but a format does.
+ */
+export async function formatCounts(conn: DuckDBConnection, table: string, column: string): Promise<FormatCounts & { examples: string[] }> {
+  const reads = NUMBER_FORMATS.map((f) => `${numberSql('v', f)} IS NOT NULL`);
+  const [row] = await queryRows(
+    conn,
+    `SELECT count(*) FILTER (WHERE ${reads.join(' OR ')}) AS numeric, ${reads.map((r, i) => `count(*) FILTER (WHERE ${r}) AS f${i}`).join(', ')},
+       (SELECT list(v ORDER BY n DESC, v)[1:3] FROM (SELECT v, count(*) AS n FROM (${nonBlankValues(table, column)}) WHERE NOT (${reads[0]}) AND (${reads.slice(1).join(' OR ')}) GROUP BY v)) AS examples
+     FROM (${nonBlankValues(table, column)})`,
+  );
+  return { numeric: Number(row!.numeric), byFormat: NUMBER_FORMATS.map((_, i) => Number(row![`f${i}`])), examples: ((row!.examples as unknown[] | null) ?? []).map(String) };
 }
 
 /**

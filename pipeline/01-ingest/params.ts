@@ -31,6 +31,20 @@ export interface UnitParams {
 }
 
 /**
+ * How the export writes numbers: `1,234.50` is thousands ",", decimal "."; `1.234,50` is
+ * thousands ".", decimal ","; `1 234,50` is thousands " ". Applies to every number and integer
+ * column read from text (Parquet numbers are typed already).
+ */
+export interface NumberFormat {
+  /** The digit-group separator; null = none (a value with one is not read). " " also matches no-break spaces, "'" also ’. */
+  thousands: ',' | '.' | ' ' | "'" | null;
+  decimal: '.' | ',';
+}
+
+/** Plain numbers (`1234.50`, `-3`, `1e6`), read as DuckDB casts text. */
+export const PLAIN_NUMBERS: NumberFormat = { thousands: null, decimal: '.' };
+
+/**
  * Deriving the customers table from an export of transaction (or usage) lines that repeat the
  * customer's attributes on every row: one customer per distinct id instead of `duplicate_id`.
  */
@@ -55,6 +69,8 @@ export interface IngestParams {
   missingValues: string[];
   csv: CsvParams;
   units: UnitParams;
+  /** The export's thousands separator and decimal mark; a value that does not fit them is quarantined as unparseable. */
+  numberFormat: NumberFormat;
   deriveCustomers: DeriveCustomersParams;
   /** Features are computed as of the end of this day; null = the day of the last usage event (or transaction). */
   asOf: string | null;
@@ -77,6 +93,7 @@ export const defaultIngestParams: IngestParams = {
   missingValues: [...DEFAULT_MISSING_VALUES],
   csv: { delimiter: null, quote: null, encoding: 'auto' },
   units: { annualRevenue: 'thousands', amountScale: 1, currency: null },
+  numberFormat: PLAIN_NUMBERS,
   deriveCustomers: { from: null, attributes: 'mode' },
   asOf: null,
   quarantineLimit: 0.05,
@@ -188,6 +205,7 @@ function ingestProblems(p: IngestParams): Problem[] {
   const tables = (map: object) => userKeys(map as Record<string, unknown>).filter(([t]) => tableProblem(t) === null) as [TableName, unknown][];
   for (const [t, map] of tables(p.columns)) problems.push(...within(['columns', t], columnsProblems(t, map)));
   for (const [t, byColumn] of tables(p.values)) problems.push(...within(['values', t], valuesProblems(t, byColumn)));
+  if (p.numberFormat.thousands === p.numberFormat.decimal) problems.push({ path: ['numberFormat', 'thousands'], message: `expected a thousands separator other than the decimal mark, got ${shown(p.numberFormat.thousands)}` });
   if (p.csv.delimiter !== null && p.csv.delimiter === p.csv.quote) problems.push({ path: ['csv', 'quote'], message: `expected a quote other than the delimiter, got ${shown(p.csv.quote)}` });
   const from = p.deriveCustomers.from;
   if (from !== null) {
@@ -219,6 +237,10 @@ export const ingestParamsRule: Rule<IngestParams> = v.pipe(
       annualRevenue: oneOf(['units', 'thousands', 'millions']),
       amountScale: number({ min: 0, minOpen: true }),
       currency: orNull(v.pipe(text('an ISO 4217 code such as "USD"'), v.regex(/^[A-Z]{3}$/, expected('an ISO 4217 code such as "USD"')))),
+    }),
+    numberFormat: settingsOf(defaultIngestParams.numberFormat, {
+      thousands: orNull(v.picklist([',', '.', ' ', "'"], expected('a thousands separator: ",", ".", " ", "\'" or null'))),
+      decimal: v.picklist(['.', ','], expected('a decimal mark: "." or ","')),
     }),
     deriveCustomers: settingsOf(defaultIngestParams.deriveCustomers, { from: orNull(oneOf(['transactions', 'usage_events'])), attributes: oneOf(['mode', 'first', 'last']) }),
     asOf: orNull(isoDate()),

@@ -85,7 +85,7 @@ export interface Rejection {
   /** For each column, the SQL of the value shown for a row that failed on it. */
   values: readonly (readonly [column: string, sql: string])[];
   /** For each reason and column, the detail text. */
-  details: readonly Pick<Check, 'reason' | 'column' | 'detail'>[];
+  details: readonly Pick<Check, 'reason' | 'column' | 'detail' | 'detailOf'>[];
   /** The value and detail (SQL) of a malformed row, which has no column: the reader's own record of it. */
   malformed?: { value: string; detail: string };
 }
@@ -100,7 +100,10 @@ export async function createRejectedRows(conn: DuckDBConnection, name: string, r
   ]);
   const detail = caseOf([
     ...(m ? [`WHEN c.__reason = 'malformed' THEN ${m.detail}`] : []),
-    ...rejection.details.map((d) => `WHEN c.__reason = ${sqlString(d.reason)} AND c.__column = ${sqlString(d.column)} THEN ${sqlString(d.detail)}`),
+    ...rejection.details.map((d) => {
+      const valueSql = rejection.values.find(([column]) => column === d.column)?.[1];
+      return `WHEN c.__reason = ${sqlString(d.reason)} AND c.__column = ${sqlString(d.column)} THEN ${d.detailOf && valueSql ? d.detailOf(valueSql) : sqlString(d.detail)}`;
+    }),
   ]);
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE ${name} AS

@@ -13,8 +13,9 @@ import { queryRows, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
  * Where quarantined rows go and what they hold. One folder per input: `<root>/<fingerprint>/`,
  * the fingerprint being the first 16 hex digits of a sha256 over every file read (path and
  * content) and the settings that decide what is quarantined. A rerun of validate, train or score
- * on the same files with the same settings finds the folder and writes nothing: the same rows,
- * written again on every run, piled up as copies. Each row keeps the source row's own columns.
+ * on the same files with the same settings finds the folder and writes no quarantine file again:
+ * the same rows, written again on every run, piled up as copies. It only adds its run to the
+ * folder's record, `quarantine.json` (quarantine-meta.ts). Each row keeps the source row's own columns.
  * Nulled optional values go beside the rows, one per cell, in `<table>.cells.csv` (cells.ts).
  */
 
@@ -60,7 +61,7 @@ export function quarantineFolder(root: string, fingerprint: string): string {
  * quarantined: hashing gigabytes of clean input would cost seconds for nothing.
  */
 export class QuarantineTarget {
-  private dirPromise: Promise<string> | null = null;
+  private fingerprintPromise: Promise<string> | null = null;
   /** Files this run wrote, and files it found already written by an earlier run on the same input. */
   written = 0;
   reused = 0;
@@ -70,9 +71,14 @@ export class QuarantineTarget {
     private readonly settings: unknown,
   ) {}
 
+  /** The input's fingerprint (sha256 hex), computed once. */
+  fingerprint(): Promise<string> {
+    return (this.fingerprintPromise ??= inputFingerprint(this.files, this.settings));
+  }
+
   /** The folder (not created). */
-  dir(): Promise<string> {
-    return (this.dirPromise ??= inputFingerprint(this.files, this.settings).then((fp) => quarantineFolder(this.root, fp)));
+  async dir(): Promise<string> {
+    return quarantineFolder(this.root, await this.fingerprint());
   }
 
   /**

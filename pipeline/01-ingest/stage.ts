@@ -5,6 +5,7 @@ import type { TableName } from './contract.ts';
 import { blankExpr, nativeTypeFits, sourceColumns, type ColumnPlan } from './checks.ts';
 import { EXTRA_PREFIX } from './derive.ts';
 import { closestNames } from './names.ts';
+import { numberSql } from './numbers.ts';
 import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, type NormalisedFile } from './normalise.ts';
 import type { ColumnSource, IngestParams } from './params.ts';
 import { collectJsonRejects, collectRejects } from './rejects.ts';
@@ -289,12 +290,14 @@ function columnExpr(plan: ColumnPlan, cols: FileColumns, path: string, table: Ta
   if (typeof src === 'object' && 'multiply' in src) {
     const factors = found.map((f) => ref(f!));
     const text = (f: { sql: string; type: string }) => (f.type === 'VARCHAR' ? f.sql : `CAST(${f.sql} AS VARCHAR)`);
-    const num = (f: { sql: string; type: string }) => `TRY_CAST(trim(${text(f)}) AS DOUBLE)`;
+    const num = (f: { sql: string; type: string }) => numberSql(`trim(${text(f)})`, params.numberFormat);
     const anyBlank = factors.map((f) => blankExpr(text(f), 'VARCHAR', params.missingValues)).join(' OR ');
     const allParse = factors.map((f) => `${num(f)} IS NOT NULL`).join(' AND ');
     const product = factors.map(num).join(' * ');
+    // The product is text in the declared format (its decimal mark), as the amount's parse expects.
+    const productText = params.numberFormat.decimal === ',' ? `replace(CAST(${product} AS VARCHAR), '.', ',')` : `CAST(${product} AS VARCHAR)`;
     // A factor that does not parse keeps its text, so the row is quarantined as unparseable with the value shown.
-    return { sql: `(CASE WHEN ${anyBlank} THEN NULL WHEN ${allParse} THEN CAST(${product} AS VARCHAR) ELSE concat_ws(' × ', ${factors.map(text).join(', ')}) END)`, present: true, label: sourceLabel(src) };
+    return { sql: `(CASE WHEN ${anyBlank} THEN NULL WHEN ${allParse} THEN ${productText} ELSE concat_ws(' × ', ${factors.map(text).join(', ')}) END)`, present: true, label: sourceLabel(src) };
   }
   const r = ref(found[0]!);
   const sql = plan.rawType === 'VARCHAR' && r.type !== 'VARCHAR' ? `CAST(${r.sql} AS VARCHAR)` : r.sql;

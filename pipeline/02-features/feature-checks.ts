@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { isCellLevel, type CellChecks } from '../01-ingest/cells.ts';
 import type { Check } from '../01-ingest/checks.ts';
 import type { ColumnSpec } from '../01-ingest/contract.ts';
+import { SEPARATED_NUMBER } from '../01-ingest/numbers.ts';
 import { createRejectedRows, firstFailure, reasonItems, repeatedKeysSql } from '../01-ingest/quarantine-rows.ts';
 import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
@@ -34,7 +35,10 @@ export async function checkTextNumeric(conn: DuckDBConnection, table: TableColum
     const failing = Number(counts[0]![`bad${i}`]);
     if (n >= WRONG_TYPE_MIN_ROWS && failing > WRONG_TYPE_SHARE * n) {
       const examples = (counts[0]![`ex${i}`] as string[]).map((x) => JSON.stringify(x)).join(', ');
-      throw new InputError(table.where(`column "${c}" is not numeric: ${failing} of ${n} values are not numbers`), [`e.g. ${examples}`, 'feature columns must hold numbers (a blank or NA is a missing value)']);
+      // ingest.numberFormat describes the export, not this file: under thousands "." a plain 0.125 here would read as 125.
+      const separated = (counts[0]![`ex${i}`] as string[]).some((x) => new RegExp(`^(?:${SEPARATED_NUMBER})$`).test(x.trim()));
+      const hint = separated ? ['a feature table is read as plain numbers (1234.5), whatever ingest.numberFormat says: write it without thousands separators and with a decimal point'] : [];
+      throw new InputError(table.where(`column "${c}" is not numeric: ${failing} of ${n} values are not numbers`), [`e.g. ${examples}`, 'feature columns must hold numbers (a blank or NA is a missing value)', ...hint]);
     }
   });
 }

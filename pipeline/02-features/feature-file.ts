@@ -105,6 +105,7 @@ export interface FeatureFileReport {
   attributeColumns: string[];
   hasHistory: boolean;
   partition: Partition | null;
+  /** `features.csv` in the quarantine folder, or `features.cells.csv` when only cells were nulled; null when nothing was written. */
   quarantineFile: string | null;
 }
 
@@ -255,11 +256,11 @@ async function quarantineFeatureRows(conn: DuckDBConnection, scoped: string, fil
     const target = new QuarantineTarget(opts.quarantineDir, inputs, settings);
     const sourceFile = opts.source ? sqlString(opts.source.path) : 'q.__file';
     const lineOffset = opts.source?.lineOffset ?? 0;
-    await target.writeOnce('features.csv', (tmp) => copyRejectedRows(conn, tmp, { rows: '__ff_bad', sourceFile, lineOffset }));
+    if (summary.quarantined > 0) await target.writeOnce('features.csv', (tmp) => copyRejectedRows(conn, tmp, { rows: '__ff_bad', sourceFile, lineOffset }));
     if (cells.quarantined > 0) await target.writeOnce('features.cells.csv', (tmp) => copyRejectedRows(conn, tmp, { rows: '__ff_cells', sourceFile, lineOffset }));
-    quarantineFile = join(await target.dir(), 'features.csv');
+    quarantineFile = join(await target.dir(), summary.quarantined > 0 ? 'features.csv' : 'features.cells.csv');
   }
-  if (cells.quarantined > 0) opts.logger.warn(`${basename(shown)}: ${cells.quarantined} optional attribute values nulled, rows kept (${cells.details.map(describeRejected).join('; ')})`);
+  if (cells.quarantined > 0) opts.logger.warn(`${basename(shown)}: ${cells.quarantined} optional attribute values nulled, rows kept (${cells.details.map(describeRejected).join('; ')})${quarantineFile ? ` → ${join(dirname(quarantineFile), 'features.cells.csv')}` : ''}`);
   if (summary.quarantined > 0) opts.logger.warn(`${basename(shown)}: ${summary.quarantined} of ${read} rows quarantined (${summary.details.map(describeRejected).join('; ')})${quarantineFile ? ` → ${quarantineFile}` : ''}`);
   checkQuarantineLimit(shown, Number(read), summary, opts.quarantineLimit, [quarantineFile ? `rows and reasons: ${quarantineFile}` : 'the rows were not written (no quarantine folder)']);
   return { ...summary, read: Number(read), quarantineFile, cells };

@@ -23,6 +23,7 @@ import { RETRAIN_EXIT, retrainJob, type RetrainOptions } from '../jobs/retrain.t
 import { scoreJob } from '../jobs/score.ts';
 import { reportJob } from '../jobs/report.ts';
 import { modelsJob } from '../jobs/models.ts';
+import { quarantineJob } from '../jobs/quarantine.ts';
 import { bundleFeatureParams } from '../model/apply.ts';
 import { loadModel } from '../model/load.ts';
 import { trainJob } from '../jobs/train.ts';
@@ -34,6 +35,8 @@ import { scheduleJob } from './schedule.ts';
 export type Command = (flags: Flags, logger: Logger, args: string[]) => Promise<number>;
 
 const QUARANTINE_ROOT = join('data', 'quarantine');
+/** The quarantine root: --quarantine DIR, else data/quarantine under the current folder. */
+const quarantineRoot = (flags: Flags): string => flags.quarantine ?? QUARANTINE_ROOT;
 
 async function demo(_flags: Flags, logger: Logger): Promise<number> {
   const result = await demoJob({ root: process.cwd(), logger, now: () => new Date() });
@@ -94,8 +97,8 @@ async function validate(flags: Flags): Promise<number> {
   const dataDir = dataDirFrom(flags.data, config.ingest, 'validate');
   // A profile table is checked as train reads it; the contract tables otherwise.
   const { text, exitCode } = config.profileTable.file
-    ? await validateProfileTable(dataDir, config.profileTable, config.ingest, QUARANTINE_ROOT)
-    : await validateCommand(dataDir, config.ingest, QUARANTINE_ROOT);
+    ? await validateProfileTable(dataDir, config.profileTable, config.ingest, quarantineRoot(flags))
+    : await validateCommand(dataDir, config.ingest, quarantineRoot(flags));
   process.stdout.write(text);
   return exitCode;
 }
@@ -123,7 +126,7 @@ async function train(flags: Flags, logger: Logger): Promise<number> {
     registry: flags.out ?? 'models',
     config,
     configSource: flags.config ? resolve(flags.config) : 'defaults',
-    quarantineRoot: QUARANTINE_ROOT,
+    quarantineRoot: quarantineRoot(flags),
     logger,
     now: () => new Date(),
   });
@@ -145,7 +148,7 @@ async function score(flags: Flags, logger: Logger): Promise<number> {
     asOf: flags['as-of'] === undefined ? null : withAsOf(loadConfig(null).ingest, flags['as-of']).asOf,
     outFile: need(flags, 'out', 'score'),
     config: flags.config ? loadConfig(flags.config) : null,
-    quarantineDir: QUARANTINE_ROOT,
+    quarantineDir: quarantineRoot(flags),
     logger,
   });
   process.stdout.write(`${result.outFile}\n`);
@@ -172,7 +175,7 @@ async function features(flags: Flags, logger: Logger): Promise<number> {
   if (flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
   const dataDir = dataDirFrom(flags.data, config.ingest, 'features');
   const out = need(flags, 'out', 'features');
-  process.stdout.write(`${await featuresJob({ config, dataDir, outFile: out, quarantineRoot: QUARANTINE_ROOT, logger })}\n`);
+  process.stdout.write(`${await featuresJob({ config, dataDir, outFile: out, quarantineRoot: quarantineRoot(flags), logger })}\n`);
   return 0;
 }
 
@@ -200,7 +203,7 @@ function retrainOptions(flags: Flags, command: string, logger: Logger): RetrainO
     registry: flags.registry ?? flags.out ?? 'models',
     config: flags.config ? loadConfig(flags.config) : null,
     configSource: flags.config ? resolve(flags.config) : 'defaults',
-    quarantineRoot: QUARANTINE_ROOT,
+    quarantineRoot: quarantineRoot(flags),
     logger,
     now: () => new Date(),
   };
@@ -238,6 +241,12 @@ async function models(flags: Flags, _logger: Logger, args: string[]): Promise<nu
   return result.exitCode;
 }
 
+async function quarantine(flags: Flags, _logger: Logger, args: string[]): Promise<number> {
+  const keep = flags.keep === undefined ? null : intFlag(flags, 'keep', 0);
+  process.stdout.write(await quarantineJob(args[0], { root: quarantineRoot(flags), json: flags.json === true, keep, dryRun: flags['dry-run'] === true }));
+  return 0;
+}
+
 /** Every command by name, in the order `finseg --help` lists them. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   demo,
@@ -252,4 +261,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   retrain,
   schedule,
   models,
+  quarantine,
 };

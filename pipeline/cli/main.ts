@@ -35,11 +35,13 @@ Commands:
   schedule    run retrain on a cron expression, one JSON line per run
                                                        --cron "0 3 * * 1" retrain --data DIR [--registry models/] [--max-runs N]
   models      the registry: list | show V | promote V | rollback | prune   [--registry models/] [--json]
+  quarantine  the quarantine folders: list [--json] | prune --keep N [--dry-run]   [--quarantine data/quarantine]
   generate --drift  a later snapshot of a generated base  --from DIR --out DIR [--months 3] [--seed S]
   generate --shape  vendor-shaped exports + outcomes.csv  --shape usage-only|transactions-only|both|all --out DIR
                     [--customers N] [--seed S]   (docs/export-shapes.md)
 
 Common options: --quiet (no progress), --debug (stack traces), --help; validate, train, score and features take --as-of YYYY-MM-DD
+and --quarantine DIR (where quarantined rows go; default data/quarantine)
 Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
 (gates failed, production unchanged), 4 another writer holds the registry; schedule: 4 when
 another scheduler runs for the registry.
@@ -94,6 +96,6 @@ function reportError(e: unknown, debug: boolean): number {
 /** Runs one command; an unknown name is bad usage. */
 async function run(command: string, flags: Flags, logger: Logger, args: string[] = []): Promise<number> {
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!handler) throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, features, features-sql, report, retrain, schedule, models; run finseg --help']);
+  if (!handler) throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, features, features-sql, report, retrain, schedule, models, quarantine; run finseg --help']);
   return handler(flags, logger, args);
 }

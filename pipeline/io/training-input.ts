@@ -52,7 +52,8 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
     : null;
   const ingested: IngestResult = fromFile
     ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
-    : await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger);
+    : // retrain reads its data through here too; the quarantine record names both "train".
+      await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger, { command: 'train', now: () => new Date() });
   src.lap('ingest');
   // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
   const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);

@@ -26,7 +26,7 @@ export async function featuresJob(opts: FeaturesOptions): Promise<string> {
   const { config, logger, outFile } = opts;
   const conn = await openDuck();
   try {
-    const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineRoot, logger);
+    const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineRoot, logger, { command: 'features', now: () => new Date() });
     const written = await writeFeatureTable(conn, ingested.asOf, config.features, ingested.absentTables, outFile);
     logger.info(`features: ${written.rows} customers × ${written.columns.length} columns as of ${ingested.asOf} → ${outFile}`);
   } finally {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_VALUE_MAPS, CONTRACT, type ColumnSpec, type TableName } from '../01-ingest/contract.ts';
 import { assignRoles, catalogModuleFor, matchColumns, quantityTimesPrice } from '../01-ingest/init-roles.ts';
-import { candidates, profileCandidate, valueShares, type ColumnProfile, type FileProfile } from '../01-ingest/init-sample.ts';
+import { candidates, formatCounts, profileCandidate, valueShares, type ColumnProfile, type FileProfile } from '../01-ingest/init-sample.ts';
+import { NUMBER_FORMATS, proposeNumberFormat } from '../01-ingest/numbers.ts';
 import { closestNames } from '../01-ingest/names.ts';
 import { defaultIngestParams, normaliseEnum, type ColumnSource } from '../01-ingest/params.ts';
 import { stemOf, SUPPORTED_EXTENSIONS } from '../01-ingest/sources.ts';
@@ -160,6 +161,32 @@ function deriveCustomers(derive: 'transactions' | 'usage_events', profile: FileP
   d.notes.push(`customers: derived from ${derive} (${profile.rel}): there is no file with one row per customer`);
 }
 
+/**
+ * Sets `numberFormat` when the numeric columns of every table (amounts, counts, attributes, a
+ * quantity and unit price) are written in one format other than plain numbers; the setting
+ * applies to them all, so their values are counted together.
+ */
+async function numberFormat(conn: DuckDBConnection, assigned: ReadonlyMap<TableName, FileProfile>, d: Draft): Promise<void> {
+  const counts = { numeric: 0, byFormat: NUMBER_FORMATS.map(() => 0) };
+  const examples: string[] = [];
+  for (const [table, profile] of assigned) {
+    const matched = matchColumns(table, profile);
+    const numeric = CONTRACT[table].columns.filter((s) => s.type === 'number' || s.type === 'int').flatMap((s) => matched.get(s.name) ?? []);
+    if (table === 'transactions' && !matched.has('amount')) numeric.push(...(quantityTimesPrice(profile) ?? []));
+    for (const col of numeric) {
+      const c = await formatCounts(conn, profile.table, col.name);
+      counts.numeric += c.numeric;
+      c.byFormat.forEach((n, i) => (counts.byFormat[i]! += n));
+      examples.push(...c.examples);
+    }
+  }
+  const proposal = proposeNumberFormat(counts, examples);
+  if (proposal.format) {
+    d.ingest.numberFormat = { $comment: proposal.note, ...proposal.format };
+    d.notes.push(proposal.note);
+  } else if (proposal.note) d.comments.push(proposal.note);
+}
+
 /** A lenses comment listing the industry codes the default table does not know. */
 function industryComment(profile: FileProfile | undefined, notes: string[]): Record<string, unknown> | null {
   const industry = profile ? matchColumns('customers', profile).get('industry') : undefined;
@@ -203,6 +230,7 @@ export async function proposeConfig(dataDir: string, relativeDataDir: string): P
     d.notes.push(...roles.notes, ...roles.unrecognised, ...problems.map((p) => `${p} (skipped)`));
     for (const [table, profile] of assigned) mapTable(table, profile, d);
     if (assigned.has('usage_events')) await usageModules(conn, assigned.get('usage_events')!, d);
+    await numberFormat(conn, assigned, d);
     const derive = assigned.has('customers') ? null : assigned.has('transactions') ? 'transactions' : 'usage_events';
     if (derive) deriveCustomers(derive, assigned.get(derive)!, d);
     else {

@@ -122,7 +122,7 @@ export async function scoringFeatures(
       clock?.lap('read-features');
       ({ features, report: featureFile } = read);
     } else {
-      const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger);
+      const ingested = await ingest(conn, opts.dataDir!, config.ingest, opts.quarantineDir, opts.logger, { command: 'score', now: () => new Date() });
       // The partition is cut at the customers table: features and history start from it, and
       // everything that is not per customer (the as-of date, the home currency) still sees all rows.
       // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)

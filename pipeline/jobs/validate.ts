@@ -29,7 +29,7 @@ export function withAsOf(params: IngestParams, asOf: string): IngestParams {
 export async function validateCommand(dataDir: string, params: IngestParams, quarantineRoot: string): Promise<{ text: string; exitCode: number }> {
   const conn = await openDuck();
   try {
-    const result = await ingest(conn, dataDir, { ...params, quarantineLimit: Number.POSITIVE_INFINITY }, resolve(quarantineRoot), quietLogger);
+    const result = await ingest(conn, dataDir, { ...params, quarantineLimit: Number.POSITIVE_INFINITY }, resolve(quarantineRoot), quietLogger, { command: 'validate', now: () => new Date() });
     const over = overLimit(result, params.quarantineLimit);
     const verdict = over ? '\nresult: over the quarantine limit (exit code 2)\n' : '\nresult: every table within the quarantine limit\n';
     return { text: formatValidation(result, params.quarantineLimit) + verdict, exitCode: over ? 2 : 0 };

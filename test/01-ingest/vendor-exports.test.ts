@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams, type IngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
 import { validateIngestParams } from '../../pipeline/01-ingest/params.ts';
+import { readQuarantineMeta } from '../../pipeline/01-ingest/quarantine-meta.ts';
 import { validateCommand } from '../../pipeline/jobs/validate.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
@@ -193,22 +194,25 @@ describe('quarantine: once per input, in one folder scheme, with the source row 
     expect(cells).toEqual(['source_file,line,reason,column,value,detail', `${join(dir, 'customers.parquet')},2,out_of_range,employees,-3,employees must be at least 0`]);
   });
 
-  it('reuses the folder on a rerun over the same files and settings (nothing written), and makes a new one when the input or a setting changes', async () => {
+  it('reuses the folder on a rerun over the same files and settings (no quarantine file written, the run added to its record), and makes a new one when the input or a setting changes', async () => {
     const dir = folder('q-reuse', files);
     const root = join(work, 'q-reuse-root');
     const first = (await run(dir, params, 'SELECT 1', root)).result;
-    const before = snapshot(root);
+    // quarantine.json is the folder's record of the runs that used it: each run adds one line to it.
+    const quarantineFiles = () => Object.fromEntries(Object.entries(snapshot(root)).filter(([p]) => !p.endsWith('/quarantine.json')));
+    const before = quarantineFiles();
     await new Promise((r) => setTimeout(r, 20));
     const second = (await run(dir, params, 'SELECT 1', root)).result;
     expect(second.quarantineDir).toBe(first.quarantineDir);
     expect(second.quarantineReused).toBe(true);
-    expect(snapshot(root)).toEqual(before);
+    expect(quarantineFiles()).toEqual(before);
     expect(Object.keys(before).length).toBe(2);
 
     // validate (no limit) shares the folder with train and score on the same input.
     const validated = await validateCommand(dir, params, root);
     expect(validated.text).toContain(`${first.quarantineDir} (written by an earlier run on the same files and settings)`);
-    expect(snapshot(root)).toEqual(before);
+    expect(quarantineFiles()).toEqual(before);
+    expect(readQuarantineMeta(first.quarantineDir!)!.runs.map((r) => r.command)).toEqual([null, null, 'validate']);
 
     const changed = join(work, 'q-reuse-changed');
     cpSync(dir, changed, { recursive: true });
