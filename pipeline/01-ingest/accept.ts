@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { QuarantineReason } from './contract.ts';
 import { localChecks, typedProjection, type Check } from './checks.ts';
+import { anyCellFailed, cellFailureItems, cellFlag, collectCellFailures, countFollowed, keptValueItems, recordCells, splitChecks, type SplitChecks } from './cells.ts';
 import { checkColumnTypes, WRONG_TYPE_MIN_ROWS } from './diagnose.ts';
 import type { IngestParams } from './params.ts';
 import { copyRejectedRows, originalColumnItems, stageOriginalRows, type QuarantineTarget } from './quarantine.ts';
@@ -27,18 +28,31 @@ const CUSTOMER_DETAILS: readonly Pick<Check, 'reason' | 'column' | 'detail'>[] =
 export async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: string, quarantine: QuarantineTarget | null, params: IngestParams): Promise<void> {
   const { table, report } = staged;
   const checks = localChecks(table, staged.plans, asOf);
-  await checkRows(conn, staged, checks, params);
-  const [tally] = await queryRows(conn, `SELECT count(*) FILTER (WHERE __reason IS NULL) AS accepted, count(*) FILTER (WHERE __reason IS NOT NULL) AS quarantined, count(*) FILTER (WHERE __reason = 'unparseable') AS unparseable FROM checked`);
+  const split = splitChecks(checks, staged.plans);
+  await checkRows(conn, staged, split, params);
+  const cellCount = await collectCellFailures(conn, split.cells);
+  const [tally] = await queryRows(
+    conn,
+    `SELECT count(*) FILTER (WHERE __reason IS NULL) AS accepted, count(*) FILTER (WHERE __reason IS NOT NULL) AS quarantined,
+       count(*) FILTER (WHERE __reason = 'unparseable') + (SELECT count(*) FROM cell_failures WHERE __reason = 'unparseable') AS unparseable FROM checked`,
+  );
   if (Number(tally!.unparseable) >= WRONG_TYPE_MIN_ROWS) await checkColumnTypes(conn, staged, params.missingValues);
   report.quarantined = Number(tally!.quarantined);
-  report.accepted = await acceptRows(conn, staged, Number(tally!.accepted));
+  report.accepted = await acceptRows(conn, staged, split, Number(tally!.accepted));
   reconcile(table, report.read, report.accepted, report.quarantined);
+  report.cellsNulled = 0;
+  report.cellsByColumn = {};
+  report.cellDetails = [];
+  if (cellCount > 0) await recordCells(conn, staged, split.cells, quarantine);
+  await conn.run('DROP TABLE cell_failures');
   if (table === 'customers') {
+    // With the reason of the customer's first quarantined row, so dependent rows that follow it can be counted by reason.
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE __quarantined_customers AS
-       SELECT DISTINCT customer_id FROM checked WHERE __reason IS NOT NULL AND customer_id IS NOT NULL AND customer_id NOT IN (SELECT customer_id FROM customers)`,
+       SELECT customer_id, arg_min(__reason, __file * 10000000000000 + __line) AS reason FROM checked
+       WHERE __reason IS NOT NULL AND customer_id IS NOT NULL AND customer_id NOT IN (SELECT customer_id FROM customers) GROUP BY customer_id`,
     );
-  }
+  } else if (report.quarantined > 0) report.followed = await countFollowed(conn);
 
   // Staged text is not needed once the typed table exists; on 50M rows it is gigabytes. An
   // in-place table keeps its views (the accepted view reads through them).
@@ -68,14 +82,15 @@ export async function finishTable(conn: DuckDBConnection, staged: Staged, asOf: 
  * the customers (small, and duplicates need the whole table) or, for the large tables, of the
  * failing rows only: accepted events are never copied. Malformed rows are added with no columns.
  */
-async function checkRows(conn: DuckDBConnection, staged: Staged, checks: readonly Check[], params: IngestParams): Promise<void> {
+async function checkRows(conn: DuckDBConnection, staged: Staged, split: SplitChecks, params: IngestParams): Promise<void> {
   const { table, plans } = staged;
-  let failure = firstFailure(checks);
+  let failure = firstFailure(split.row);
   if (table !== 'customers') {
     failure = `coalesce(${failure}, CASE WHEN t.customer_id IN (SELECT customer_id FROM customers) THEN NULL
       WHEN t.customer_id IN (SELECT customer_id FROM __quarantined_customers) THEN 'customer_quarantined:customer_id' ELSE 'unknown_customer:customer_id' END)`;
   }
-  const names = plans.map((p) => sqlIdent(p.spec.name)).join(', ');
+  const cellItems = cellFailureItems(split.cells);
+  const flags = split.cells.map((_, i) => `, ${cellFlag(i)}`).join('');
   const typedView = sqlIdent(`typed_${table}`);
   const checkedView = sqlIdent(`checked_${table}`);
   // Typed values come from an inner projection that DuckDB evaluates once per row: a value map's
@@ -83,12 +98,12 @@ async function checkRows(conn: DuckDBConnection, staged: Staged, checks: readonl
   await conn.run(`CREATE OR REPLACE TEMP VIEW ${typedView} AS SELECT r.__file, r.__line, ${typedProjection(plans, params.missingValues)} FROM ${sqlIdent(`raw_${table}`)} r`);
   await conn.run(
     `CREATE OR REPLACE TEMP VIEW ${checkedView} AS
-     SELECT __file, __line, ${reasonItems('__rc')}, ${names}
-     FROM (SELECT t.*, ${failure} AS __rc FROM ${typedView} t)`,
+     SELECT __file, __line, ${reasonItems('__rc')}, ${keptValueItems(plans, split.cells, cellFlag)}${flags}
+     FROM (SELECT t.*, ${[`${failure} AS __rc`, ...cellItems].join(', ')} FROM ${typedView} t)`,
   );
   const isCustomers = table === 'customers';
   try {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * FROM ${checkedView}${isCustomers ? '' : ' WHERE __reason IS NOT NULL'}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * FROM ${checkedView}${isCustomers ? '' : ` WHERE __reason IS NOT NULL OR ${anyCellFailed(split.cells)}`}`);
   } catch (e) {
     // An in-place table's pages are first decoded here (a corrupt page, a truncated file).
     if (!staged.inPlace) throw e;
@@ -103,7 +118,7 @@ async function checkRows(conn: DuckDBConnection, staged: Staged, checks: readonl
 }
 
 /** Writes the accepted rows of `checked` to the table `<table>`; returns how many. */
-async function acceptRows(conn: DuckDBConnection, staged: Staged, accepted: number): Promise<number> {
+async function acceptRows(conn: DuckDBConnection, staged: Staged, split: SplitChecks, accepted: number): Promise<number> {
   const { table, plans, report } = staged;
   const names = plans.map((p) => sqlIdent(p.spec.name)).join(', ');
   if (table === 'customers') {
@@ -118,9 +133,10 @@ async function acceptRows(conn: DuckDBConnection, staged: Staged, accepted: numb
     // at 50M) and copying them there. The checks ran once, above; the input must not change
     // during the run (docs/performance.md).
     const rejected = sqlIdent(`rejected_${table}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${rejected} AS SELECT __file, __line FROM checked`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${rejected} AS SELECT __file, __line FROM checked WHERE __reason IS NOT NULL`);
     const keep = report.quarantined === 0 ? '' : ` ANTI JOIN ${rejected} q ON q.__file = t.__file AND q.__line = t.__line`;
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(table)} AS SELECT ${names} FROM ${sqlIdent(`typed_${table}`)} t${keep}`);
+    const kept = keptValueItems(plans, split.cells, (i) => `(${firstFailure(split.cells[i]!.checks)})`, 't');
+    await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(table)} AS SELECT ${kept} FROM ${sqlIdent(`typed_${table}`)} t${keep}`);
     return report.read - report.quarantined;
   }
   await conn.run(`CREATE OR REPLACE TABLE ${sqlIdent(table)} AS SELECT ${names} FROM ${sqlIdent(`checked_${table}`)} WHERE __reason IS NULL`);

@@ -48,7 +48,7 @@ export function contractColumnTable(): string {
 
 /** The reason codes, in the order the checks run. */
 export function reasonTable(): string {
-  return ['| reason | the row … |', '|---|---|', ...QUARANTINE_REASONS.map((r) => `| \`${r.code}\` | ${r.doc} |`)].join('\n');
+  return ['| reason | the row (or, in an optional column, the cell) … |', '|---|---|', ...QUARANTINE_REASONS.map((r) => `| \`${r.code}\` | ${r.doc} |`)].join('\n');
 }
 
 /** The built-in value spellings per enum column, and the missing-value tokens. */

@@ -130,7 +130,10 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
 
 export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
 
-/** Why a row was quarantined: each code with what it means, in the order the checks run (a row gets the first that applies). */
+/**
+ * Why a row was quarantined, or an optional column's value nulled (cells.ts): each code with what
+ * it means, in the order the checks run (a row or cell gets the first that applies).
+ */
 export const QUARANTINE_REASONS = [
   { code: 'malformed', doc: 'the row cannot be read as a row: wrong number of fields, a quote that never closes, bytes that are not valid text in the file\'s encoding, a JSON line that is not an object' },
   { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount' },
@@ -139,7 +142,7 @@ export const QUARANTINE_REASONS = [
   { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10)' },
   { code: 'after_as_of', doc: 'a timestamp or signup date after the end of the as-of day' },
   { code: 'duplicate_id', doc: 'a second customers row with a customer id already accepted (the first row in file order wins)' },
-  { code: 'customer_quarantined', doc: 'an event, transaction or feedback row of a customer whose customers row was quarantined' },
+  { code: 'customer_quarantined', doc: 'an event, transaction or feedback row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
   { code: 'unknown_customer', doc: 'an event, transaction or feedback row whose customer id is not in the customers table at all' },
 ] as const;
 

@@ -19,11 +19,13 @@ export const WRONG_TYPE_MIN_ROWS = 5;
 /**
  * A column whose non-blank values mostly fail to parse is the wrong column or the wrong type
  * (swapped columns, dates in another layout): one clear file-level error with examples and, for
- * dates, the layout they do parse in, instead of quarantining most of the file. Reads TEMP TABLE
- * `checked` (accept.ts) and `raw_<table>`.
+ * dates, the layout they do parse in, instead of quarantining most of the file. Reads TEMP TABLEs
+ * `checked` (accept.ts), `cell_failures` (cells.ts) and `raw_<table>`.
  */
 export async function checkColumnTypes(conn: DuckDBConnection, staged: Staged, missingValues: readonly string[]): Promise<void> {
-  const suspects = await queryRows(conn, `SELECT __file AS f, __column AS col, count(*) AS n FROM checked WHERE __reason = 'unparseable' GROUP BY 1, 2 HAVING count(*) >= ${WRONG_TYPE_MIN_ROWS}`);
+  // Unparseable values of optional columns are nulled cells (cells.ts), not quarantined rows: both count.
+  const failures = `(SELECT __file, __line, __reason, __column FROM checked UNION ALL SELECT __file, __line, __reason, __column FROM cell_failures)`;
+  const suspects = await queryRows(conn, `SELECT __file AS f, __column AS col, count(*) AS n FROM ${failures} WHERE __reason = 'unparseable' GROUP BY 1, 2 HAVING count(*) >= ${WRONG_TYPE_MIN_ROWS}`);
   const raw = sqlIdent(`raw_${staged.table}`);
   for (const s of suspects) {
     const plan = staged.plans.find((p) => p.spec.name === s.col)!;
@@ -37,7 +39,7 @@ export async function checkColumnTypes(conn: DuckDBConnection, staged: Staged, m
     const examples = (
       await queryRows(
         conn,
-        `SELECT v FROM (SELECT CAST(${rawCol} AS VARCHAR) AS v, min(r.__line) AS first_line FROM ${raw} r JOIN checked c ON c.__file = r.__file AND c.__line = r.__line WHERE c.__reason = 'unparseable' AND c.__column = ${sqlString(plan.spec.name)} AND r.__file = ${s.f} GROUP BY 1) ORDER BY first_line LIMIT 3`,
+        `SELECT v FROM (SELECT CAST(${rawCol} AS VARCHAR) AS v, min(r.__line) AS first_line FROM ${raw} r JOIN ${failures} c ON c.__file = r.__file AND c.__line = r.__line WHERE c.__reason = 'unparseable' AND c.__column = ${sqlString(plan.spec.name)} AND r.__file = ${s.f} GROUP BY 1) ORDER BY first_line LIMIT 3`,
       )
     ).map((r) => String(r.v));
     const file = staged.files[Number(s.f)]!;

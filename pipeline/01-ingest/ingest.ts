@@ -53,8 +53,9 @@ export interface IngestRun {
  * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
  * `feedback` with contract names and types; rows that break the contract go to
  * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
- * the source row's own columns, once per input (quarantine.ts). Always
- * `read = accepted + quarantined` per table. Files are streamed, never held as JS rows.
+ * the source row's own columns, once per input (quarantine.ts); a bad optional value is nulled
+ * with its row kept and goes to `<table>.cells.csv` (cells.ts). Always
+ * `read = accepted + quarantined` per table, nulled cells counted apart. Files are streamed, never held as JS rows.
  */
 export async function ingest(
   conn: DuckDBConnection,
@@ -89,8 +90,11 @@ export async function ingest(
     const derived = report.derivedFrom ? ` (derived from ${report.sourceRows} ${report.derivedFrom} rows)` : '';
     logger.info(
       `ingest ${report.table}${derived}: read ${report.read}, accepted ${report.accepted}, quarantined ${report.quarantined}` +
-        (report.quarantined ? ` (${formatReasons(report.byReason)})` : ''),
+        (report.quarantined ? ` (${formatReasons(report.byReason)})` : '') +
+        (report.cellsNulled ? `; ${report.cellsNulled} optional values nulled, rows kept (${formatReasons(report.cellsByColumn ?? {})})` : ''),
     );
+    const followed = Object.keys(report.followed ?? {}).length ? report.followed! : null;
+    if (followed) logger.info(`ingest ${report.table}: ${report.byReason.customer_quarantined} rows followed their quarantined customer (customer rows quarantined for ${formatReasons(followed)})`);
   }
   for (const report of Object.values(tables)) {
     checkQuarantineLimit(report.table, report.read, report, params.quarantineLimit, [
@@ -156,7 +160,7 @@ function quarantineTargetOf(root: string, sources: Partial<Record<TableName, Tab
 /** Each table's counts as the quarantine record keeps them. */
 function tableRecords(tables: Partial<Record<TableName, TableIngestReport>>): Record<string, QuarantineTableRecord> {
   const out: Record<string, QuarantineTableRecord> = {};
-  for (const r of Object.values(tables)) out[r.table] = { read: r.read, accepted: r.accepted, quarantined: r.quarantined };
+  for (const r of Object.values(tables)) out[r.table] = { read: r.read, accepted: r.accepted, quarantined: r.quarantined, ...(r.cellsNulled === undefined ? {} : { cells: r.cellsNulled }) };
   return out;
 }
 

@@ -16,10 +16,11 @@ import { queryRows, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
  * on the same files with the same settings finds the folder and writes no quarantine file again:
  * the same rows, written again on every run, piled up as copies. It only adds its run to the
  * folder's record, `quarantine.json` (quarantine-meta.ts). Each row keeps the source row's own columns.
+ * Nulled optional values go beside the rows, one per cell, in `<table>.cells.csv` (cells.ts).
  */
 
 /** Raised when the quarantine file's columns change, so a folder written in the old layout is not reused. */
-export const QUARANTINE_LAYOUT = 2;
+export const QUARANTINE_LAYOUT = 3;
 /** Hex digits of the fingerprint in the folder name: 64 bits, no collision among one user's inputs. */
 const FOLDER_DIGITS = 16;
 /** The columns finseg writes before the source row's own. */
@@ -190,14 +191,14 @@ export interface RejectedRowsFile {
   columns?: readonly string[];
 }
 
-/** COPYs rejected rows to a CSV at `path`: QUARANTINE_COLUMNS, then the extra columns, in file and line order. */
+/** COPYs rejected rows (or nulled cells) to a CSV at `path`: QUARANTINE_COLUMNS, then the extra columns, in file, line and column order. */
 export async function copyRejectedRows(conn: DuckDBConnection, path: string, file: RejectedRowsFile): Promise<void> {
   const line = file.lineOffset ? `q.__line + ${file.lineOffset}` : 'q.__line';
   const extra = (file.columns ?? []).map((c) => `, ${c}`).join('');
   await conn.run(
     `COPY (SELECT ${file.sourceFile} AS source_file, ${line} AS line, q.__reason AS reason, q.__column AS "column", q.__value AS value, q.__detail AS detail${extra}
            FROM ${file.rows} q${file.joins ? ` ${file.joins}` : ''}
-           ORDER BY q.__file, q.__line)
+           ORDER BY q.__file, q.__line, q.__column)
      TO ${sqlString(path)} (FORMAT csv, HEADER, DELIMITER ',')`,
   );
 }

@@ -20,6 +20,17 @@ export interface TableIngestReport {
   quarantined: number;
   byReason: Partial<Record<QuarantineReason, number>>;
   details: QuarantineDetail[];
+  /** Optional values that failed their check and were read as missing, the row kept (cells.ts); set by accept.ts. */
+  cellsNulled?: number;
+  /** Nulled cells per column. */
+  cellsByColumn?: Record<string, number>;
+  /** Nulled cells by reason and column, with up to three example values. */
+  cellDetails?: QuarantineDetail[];
+  /**
+   * Rows of this table quarantined as `customer_quarantined`, by the reason their customer's row
+   * was quarantined for; the counts add up to `byReason.customer_quarantined`.
+   */
+  followed?: Partial<Record<QuarantineReason, number>>;
   /** Optional contract columns no file has (their features are computed from NULLs). */
   missingOptionalColumns: string[];
   /** Customers derived from another table's rows (`ingest.deriveCustomers`). */

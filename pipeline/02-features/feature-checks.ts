@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { isCellLevel, type CellChecks } from '../01-ingest/cells.ts';
 import type { Check } from '../01-ingest/checks.ts';
 import type { ColumnSpec } from '../01-ingest/contract.ts';
 import { SEPARATED_NUMBER } from '../01-ingest/numbers.ts';
@@ -12,7 +13,8 @@ import { ACTIVITY_COLUMNS, ATTRIBUTE_SPECS, HISTORY_COLUMN, KEY_COLUMN, isNumeri
 /**
  * The row checks of a feature table, in the order ingest checks rows (blank id, unparseable,
  * bad enum, out of range, then duplicate ids), run by ingest's quarantine engine
- * (01-ingest/quarantine-rows.ts): the failing rows go to TEMP TABLE `__ff_bad`.
+ * (01-ingest/quarantine-rows.ts): the failing rows go to TEMP TABLE `__ff_bad`, the failing
+ * optional attribute values of the other rows to TEMP TABLE `__ff_cells` (nulled, row kept).
  */
 
 /** A text column whose non-blank values mostly fail to parse is the wrong column, not thousands of bad rows (as in ingest). */
@@ -48,6 +50,11 @@ export interface FeatureRowChecks {
   values: [string, string][];
   /** Numeric columns, parsed once per row in view `__ff_parsed` (text `__pt<i>`, number `__pn<i>`). */
   parsed: string[];
+  /**
+   * The checks of the optional attribute columns (all but signup_date), by column: a failing value
+   * is nulled with the row kept (a cell, as in ingest's 01-ingest/cells.ts), not a quarantined row.
+   */
+  cellChecks: CellChecks[];
   /** The contract attributes the table has, and the SQL each is read with. */
   attributeColumns: ColumnSpec[];
   attributeExpr: Map<string, string>;
@@ -60,7 +67,7 @@ export interface FeatureRowChecks {
 /** The row checks of the feature, history, activity and attribute columns; an InputError for a non-numeric numeric attribute. */
 export function featureRowChecks(table: TableColumns, featureColumns: readonly string[], sql: ColumnSql, fileName: string, logger: Logger): FeatureRowChecks {
   const { types } = table;
-  const out: FeatureRowChecks = { checks: [], values: [[KEY_COLUMN, '__key']], parsed: [], attributeColumns: [], attributeExpr: new Map(), hasHistory: types.has(HISTORY_COLUMN), hasActivity: false };
+  const out: FeatureRowChecks = { checks: [], cellChecks: [], values: [[KEY_COLUMN, '__key']], parsed: [], attributeColumns: [], attributeExpr: new Map(), hasHistory: types.has(HISTORY_COLUMN), hasActivity: false };
   out.checks.push({ when: '__key IS NULL', reason: 'missing_key', column: KEY_COLUMN, detail: `${KEY_COLUMN} is blank` });
   // Numeric columns are checked on their parsed text and number, computed once per column in a
   // view under the checks (__ff_parsed), so that the checks and the quarantined value name a column
@@ -102,6 +109,13 @@ export function featureRowChecks(table: TableColumns, featureColumns: readonly s
       out.attributeExpr.set(c, v);
     }
   }
+  const cellLevel = new Set(out.attributeColumns.filter(isCellLevel).map((s) => s.name));
+  for (const c of out.checks.filter((x) => cellLevel.has(x.column))) {
+    const group = out.cellChecks.find((g) => g.column === c.column);
+    if (group) (group.checks as Check[]).push(c);
+    else out.cellChecks.push({ column: c.column, checks: [c] });
+  }
+  out.checks = out.checks.filter((x) => !cellLevel.has(x.column));
   return out;
 }
 
@@ -130,7 +144,19 @@ export async function rejectFeatureRows(conn: DuckDBConnection, rows: FeatureRow
     const passing = `SELECT __file, __row AS __line, __key FROM ${scoped} s WHERE ${notRejected('s')}`;
     await conn.run(`INSERT INTO __ff_bad SELECT __file, __line, 'duplicate_id', ${sqlString(KEY_COLUMN)}, __key, 'the id is already on an earlier row, which is kept' FROM (${repeatedKeysSql(passing)})`);
   }
+  // The failing optional attribute values of rows not rejected whole: one cell per column.
+  const cellCodes = rows.cellChecks.map((g) => `SELECT *, __row AS __line, ${firstFailure(g.checks)} AS __rc FROM __ff_parsed p WHERE ${notRejected('p')}`);
+  await createRejectedRows(conn, '__ff_cells', {
+    from: `(SELECT *, ${reasonItems('__rc')} FROM (${cellCodes.length ? cellCodes.join(' UNION ALL ') : `SELECT *, __row AS __line, CAST(NULL AS VARCHAR) AS __rc FROM __ff_parsed WHERE false`})) c`,
+    values: rows.values,
+    details: rows.cellChecks.flatMap((g) => g.checks),
+  });
   return scoped;
+}
+
+/** SQL: the attribute `column` of the scoped row `alias` was nulled (it is in `__ff_cells`). */
+export function cellNulled(alias: string, column: string): string {
+  return `EXISTS (SELECT 1 FROM __ff_cells x WHERE x.__file = ${alias}.__file AND x.__line = ${alias}.__row AND x.__column = ${sqlString(column)})`;
 }
 
 /** SQL: the row `alias` of the scoped rows is not in `__ff_bad`. */

@@ -9,7 +9,7 @@ import type { Partition } from '../core/partition.ts';
 import { sharedZeros } from '../core/matrix.ts';
 import { FEATURE_NAMES, featureCatalog, needsAbsentTable } from './catalog.ts';
 import { ACTIVITY_COLUMNS, AS_OF_COLUMN, ATTRIBUTE_SPECS, HISTORY_COLUMN, KEY_COLUMN, chooseFeatureColumns, columnSql, type FeatureColumnChoice, type TableColumns } from './feature-columns.ts';
-import { checkTextNumeric, featureRowChecks, notRejected, rejectFeatureRows, type FeatureRowChecks } from './feature-checks.ts';
+import { cellNulled, checkTextNumeric, featureRowChecks, notRejected, rejectFeatureRows, type FeatureRowChecks } from './feature-checks.ts';
 import { activityFrom, featureSql, resolveVendorModules, type FeatureSqlDialect, type FeatureTable } from './features.ts';
 import type { Logger } from '../core/log.ts';
 import type { FeatureParams } from './params.ts';
@@ -93,6 +93,10 @@ export interface FeatureFileReport {
   quarantined: number;
   byReason: Partial<Record<FeatureQuarantineReason, number>>;
   details: RejectedDetail<FeatureQuarantineReason>[];
+  /** Optional attribute values that failed their check and were read as missing, the row kept. */
+  cellsNulled: number;
+  /** Nulled cells per attribute column. */
+  cellsByColumn: Record<string, number>;
   /** Columns read as features, in X order. */
   featureColumns: string[];
   /** Columns present but not used (not in the model when scoring). */
@@ -101,6 +105,7 @@ export interface FeatureFileReport {
   attributeColumns: string[];
   hasHistory: boolean;
   partition: Partition | null;
+  /** `features.csv` in the quarantine folder, or `features.cells.csv` when only cells were nulled; null when nothing was written. */
   quarantineFile: string | null;
 }
 
@@ -147,7 +152,7 @@ export async function readFeatureFile(conn: DuckDBConnection, path: string, opts
     return await readChecked(conn, path, format, files, opts);
   } finally {
     // Also after an error: the connection may read another table next (tests, a long-lived process).
-    await conn.run(`DROP TABLE IF EXISTS __ff_bad; DROP TABLE IF EXISTS __ff_part; DROP VIEW IF EXISTS __ff_parsed; DROP VIEW IF EXISTS __ff_scoped; DROP VIEW IF EXISTS __ff_src; DROP TABLE IF EXISTS __ff_rows; DROP TABLE IF EXISTS __ff_csv`);
+    await conn.run(`DROP TABLE IF EXISTS __ff_bad; DROP TABLE IF EXISTS __ff_cells; DROP TABLE IF EXISTS __ff_part; DROP VIEW IF EXISTS __ff_parsed; DROP VIEW IF EXISTS __ff_scoped; DROP VIEW IF EXISTS __ff_src; DROP TABLE IF EXISTS __ff_rows; DROP TABLE IF EXISTS __ff_csv`);
   }
 }
 
@@ -155,6 +160,7 @@ export async function readFeatureFile(conn: DuckDBConnection, path: string, opts
 interface FeatureQuarantine extends RejectedSummary<FeatureQuarantineReason> {
   read: number;
   quarantineFile: string | null;
+  cells: RejectedSummary<FeatureQuarantineReason>;
 }
 
 async function readChecked(conn: DuckDBConnection, path: string, format: 'parquet' | 'csv', files: string[], opts: FeatureFileOptions): Promise<FeatureFileResult> {
@@ -168,12 +174,14 @@ async function readChecked(conn: DuckDBConnection, path: string, format: 'parque
   const rows = featureRowChecks(table, choice.featureColumns, sql, basename(path), opts.logger);
   const scoped = await rejectFeatureRows(conn, rows, sql, opts.partition);
   const quarantine = await quarantineFeatureRows(conn, scoped, files, opts, shown);
-  const features = await readAccepted(conn, scoped, choice, rows, sql, quarantine.quarantined > 0, { ...opts, path, asOf });
+  const features = await readAccepted(conn, scoped, choice, rows, sql, quarantine, { ...opts, path, asOf });
   reconcile(shown, quarantine.read, features.customerIds.length, quarantine.quarantined);
   const missingAttributes = ATTRIBUTE_SPECS.filter((s) => !table.types.has(s.name)).map((s) => s.name);
   if (missingAttributes.length) opts.logger.warn(`${basename(shown)}: no ${missingAttributes.join(', ')} column${missingAttributes.length > 1 ? 's' : ''}: read as unknown by the lenses and cold start`);
   // A snapshot (profile table) has no history by nature: nothing to warn about.
   if (!table.types.has(HISTORY_COLUMN) && !opts.source) opts.logger.warn(`${basename(path)}: no "history" column (usage events + transactions): cold start cannot tell new customers apart`);
+  const cellsByColumn: Record<string, number> = {};
+  for (const d of quarantine.cells.details) cellsByColumn[d.column!] = (cellsByColumn[d.column!] ?? 0) + d.count;
   return {
     features,
     report: {
@@ -185,6 +193,8 @@ async function readChecked(conn: DuckDBConnection, path: string, format: 'parque
       quarantined: quarantine.quarantined,
       byReason: quarantine.byReason,
       details: quarantine.details,
+      cellsNulled: quarantine.cells.quarantined,
+      cellsByColumn,
       featureColumns: features.featureNames,
       ignoredColumns: choice.ignoredColumns,
       attributeColumns: rows.attributeColumns.map((s) => s.name),
@@ -238,18 +248,22 @@ async function readAsOf(conn: DuckDBConnection, table: TableColumns, given: stri
 async function quarantineFeatureRows(conn: DuckDBConnection, scoped: string, files: readonly string[], opts: FeatureFileOptions, shown: string): Promise<FeatureQuarantine> {
   const [{ read }] = (await queryRows(conn, `SELECT count(*) AS read FROM ${scoped}`)) as [{ read: number }];
   const summary = await summariseRejected<FeatureQuarantineReason>(conn, '__ff_bad', { order: 'reasons', blankExamples: true, exampleChars: null });
+  const cells = await summariseRejected<FeatureQuarantineReason>(conn, '__ff_cells', { order: 'reasons', blankExamples: true, exampleChars: null });
   let quarantineFile: string | null = null;
-  if (summary.quarantined > 0 && opts.quarantineDir) {
+  if ((summary.quarantined > 0 || cells.quarantined > 0) && opts.quarantineDir) {
     const settings = { kind: 'features', asOf: opts.asOf, requiredFeatures: opts.requiredFeatures, partition: opts.partition, missingValues: opts.missingValues };
     const inputs = opts.source ? [{ label: 'profile', path: opts.source.path }] : files.map((f) => ({ label: 'features', path: f }));
     const target = new QuarantineTarget(opts.quarantineDir, inputs, settings);
     const sourceFile = opts.source ? sqlString(opts.source.path) : 'q.__file';
-    await target.writeOnce('features.csv', (tmp) => copyRejectedRows(conn, tmp, { rows: '__ff_bad', sourceFile, lineOffset: opts.source?.lineOffset ?? 0 }));
-    quarantineFile = join(await target.dir(), 'features.csv');
+    const lineOffset = opts.source?.lineOffset ?? 0;
+    if (summary.quarantined > 0) await target.writeOnce('features.csv', (tmp) => copyRejectedRows(conn, tmp, { rows: '__ff_bad', sourceFile, lineOffset }));
+    if (cells.quarantined > 0) await target.writeOnce('features.cells.csv', (tmp) => copyRejectedRows(conn, tmp, { rows: '__ff_cells', sourceFile, lineOffset }));
+    quarantineFile = join(await target.dir(), summary.quarantined > 0 ? 'features.csv' : 'features.cells.csv');
   }
+  if (cells.quarantined > 0) opts.logger.warn(`${basename(shown)}: ${cells.quarantined} optional attribute values nulled, rows kept (${cells.details.map(describeRejected).join('; ')})${quarantineFile ? ` → ${join(dirname(quarantineFile), 'features.cells.csv')}` : ''}`);
   if (summary.quarantined > 0) opts.logger.warn(`${basename(shown)}: ${summary.quarantined} of ${read} rows quarantined (${summary.details.map(describeRejected).join('; ')})${quarantineFile ? ` → ${quarantineFile}` : ''}`);
   checkQuarantineLimit(shown, Number(read), summary, opts.quarantineLimit, [quarantineFile ? `rows and reasons: ${quarantineFile}` : 'the rows were not written (no quarantine folder)']);
-  return { ...summary, read: Number(read), quarantineFile };
+  return { ...summary, read: Number(read), quarantineFile, cells };
 }
 
 /** The accepted rows as a FeatureTable, in customer_id order (the order computeFeatures returns); in train, features with no value are dropped. */
@@ -259,7 +273,7 @@ async function readAccepted(
   choice: FeatureColumnChoice,
   rows: FeatureRowChecks,
   sql: { number(c: string): string },
-  anyRejected: boolean,
+  quarantine: FeatureQuarantine,
   opts: FeatureFileOptions & { path: string; asOf: string },
 ): Promise<FeatureTable> {
   const { featureColumns } = choice;
@@ -269,9 +283,13 @@ async function readAccepted(
     ...featureColumns.map((f, j) => `${sql.number(f)} AS __f${j}`),
     rows.hasHistory ? `${sql.number(HISTORY_COLUMN)} AS __history` : `CAST(NULL AS DOUBLE) AS __history`,
     ...(rows.hasActivity ? ACTIVITY_COLUMNS.map((c) => `${sql.number(c)} AS ${sqlIdent(c)}`) : []),
-    ...rows.attributeColumns.map((s) => `${rows.attributeExpr.get(s.name)} AS ${sqlIdent(s.name)}`),
+    ...rows.attributeColumns.map((s) => {
+      const expr = rows.attributeExpr.get(s.name)!;
+      const nulled = quarantine.cells.details.some((d) => d.column === s.name);
+      return `${nulled ? `CASE WHEN ${cellNulled('s', s.name)} THEN NULL ELSE ${expr} END` : expr} AS ${sqlIdent(s.name)}`;
+    }),
   ];
-  const cols = await readColumnsCoded(conn, `SELECT ${select.join(', ')} FROM ${scoped} s${anyRejected ? ` WHERE ${notRejected('s')}` : ''} ORDER BY __key`, [KEY_COLUMN, ...textAttrs], textAttrs);
+  const cols = await readColumnsCoded(conn, `SELECT ${select.join(', ')} FROM ${scoped} s${quarantine.quarantined > 0 ? ` WHERE ${notRejected('s')}` : ''} ORDER BY __key`, [KEY_COLUMN, ...textAttrs], textAttrs);
   const n = cols.rowCount;
   const dropped: FeatureTable['dropped'] = [];
   let used = featureColumns.map((f, j) => ({ f, values: cols.numeric[`__f${j}`]! }));

@@ -321,7 +321,14 @@ export const comparisonSchema = v.object({
   reasons: strings,
 }) satisfies v.GenericSchema<unknown, Comparison>;
 
-const tableSummary = v.looseObject({ table: v.string(), source: v.string(), format: v.string(), files: v.number(), read: v.number(), accepted: v.number(), quarantined: v.number(), byReason: v.record(v.string(), v.number()) });
+// In the order ingest writes the keys (stage.ts, derive.ts, then accept.ts): valibot outputs the
+// declared keys first, and a bundle read back must be the manifest as written.
+const tableSummary = v.looseObject({
+  table: v.string(), source: v.string(), format: v.string(), files: v.number(), read: v.number(), accepted: v.number(), quarantined: v.number(), byReason: v.record(v.string(), v.number()),
+  details: v.optional(v.array(v.unknown())), missingOptionalColumns: v.optional(strings), derivedFrom: v.optional(v.string()), sourceRows: v.optional(v.number()),
+  // Bundles written before cell-level quarantine have no cell counts.
+  cellsNulled: v.optional(v.number()), cellsByColumn: v.optional(v.record(v.string(), v.number())), cellDetails: v.optional(v.array(v.unknown())), followed: v.optional(v.record(v.string(), v.number())),
+});
 const manifestKSelectionRow = v.looseObject({
   k: v.number(),
   silhouette: nullableNumber,

@@ -188,9 +188,11 @@ describe('ingest with and without ingest.numberFormat', () => {
     expect(await queryRows(conn, 'SELECT customer_id, employees, annual_revenue FROM customers')).toEqual([
       { customer_id: 'A', employees: 1200, annual_revenue: 1234.5 },
       { customer_id: 'B', employees: 7, annual_revenue: 400 },
+      // employees is optional: C is kept with its head count nulled (a cell, not a row).
+      { customer_id: 'C', employees: null, annual_revenue: 400 },
     ]);
     // 1.200,5 is a number but not an integer: its detail is the integer's, not the format's.
-    expect(result.tables.customers!.details).toEqual([{ reason: 'unparseable', column: 'employees', count: 1, examples: ['1.200,5'] }]);
+    expect(result.tables.customers!.cellDetails).toEqual([{ reason: 'unparseable', column: 'employees', count: 1, examples: ['1.200,5'] }]);
   });
 
   it('with thousands " " and decimal "," reads 1 234,50 with a space or a no-break space', async () => {

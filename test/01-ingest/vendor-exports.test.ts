@@ -127,7 +127,7 @@ describe("usage_events.module: the vendor's own module names are kept, device ma
     expect(t.missingOptionalColumns).toEqual(expect.arrayContaining(['device', 'user_id']));
   });
 
-  it('accepts a value map onto a vendor name, and still rejects a device outside its set', async () => {
+  it('accepts a value map onto a vendor name, and nulls a device outside its set (the event kept)', async () => {
     expect(() => validateIngestParams(params)).not.toThrow();
     expect(() => validateIngestParams({ ...base, values: { usage_events: { device: { Fax: 'fax' } } } })).toThrow(/not one of web, desktop, mobile, api/);
     const withDevice = folder('devices', {
@@ -135,8 +135,9 @@ describe("usage_events.module: the vendor's own module names are kept, device ma
       'usage_events.csv': 'customer_id,ts,module,device\nA,2026-09-01 10:00:00,Bank feeds,\nA,2026-09-02 10:00:00,Bank feeds,iOS\nA,2026-09-03 10:00:00,Bank feeds,fax machine\n',
     });
     const { result, rows } = await run(withDevice, base, `SELECT device FROM usage_events ORDER BY ts`);
-    expect(rows.map((r) => r.device)).toEqual([null, 'mobile']);
-    expect(result.tables.usage_events!.details).toEqual([{ reason: 'bad_enum', column: 'device', count: 1, examples: ['fax machine'] }]);
+    expect(rows.map((r) => r.device)).toEqual([null, 'mobile', null]);
+    expect(result.tables.usage_events!.details).toEqual([]);
+    expect(result.tables.usage_events!.cellDetails).toEqual([{ reason: 'bad_enum', column: 'device', count: 1, examples: ['fax machine'] }]);
   });
 });
 
@@ -176,19 +177,21 @@ describe('quarantine: once per input, in one folder scheme, with the source row 
     expect(events[1]!.endsWith(',3,unknown_customer,customer_id,Z,the customer is not in the customers table,Z,2026-09-02 10:00:00,tax,web')).toBe(true);
   });
 
-  it('keeps the original columns of Parquet rows too', async () => {
+  it('keeps the original columns of Parquet rows too, and writes a nulled Parquet cell with its row number', async () => {
     const dir = join(work, 'q-parquet');
     mkdirSync(dir, { recursive: true });
     const conn = await openDuck();
     try {
-      await conn.run(`COPY (SELECT * FROM (VALUES ('A', DATE '2025-01-01', 5), ('B', DATE '2025-01-02', -3)) v(customer_id, signup_date, employees)) TO ${sqlString(join(dir, 'customers.parquet'))} (FORMAT parquet)`);
+      await conn.run(`COPY (SELECT * FROM (VALUES ('A', DATE '2025-01-01', 5), ('B', DATE '2025-01-02', -3), ('C', DATE '2026-12-01', 4)) v(customer_id, signup_date, employees)) TO ${sqlString(join(dir, 'customers.parquet'))} (FORMAT parquet)`);
       await conn.run(`COPY (SELECT 'A' AS customer_id, TIMESTAMP '2026-09-01 10:00:00' AS ts, 10.5 AS amount, 'vendor note' AS memo) TO ${sqlString(join(dir, 'transactions.parquet'))} (FORMAT parquet)`);
     } finally {
       conn.closeSync();
     }
     const { result } = await run(dir, base, 'SELECT 1', join(work, 'q-parquet-root'));
     const lines = readFileSync(join(result.quarantineDir!, 'customers.csv'), 'utf8').trim().split('\n');
-    expect(lines).toEqual(['source_file,line,reason,column,value,detail,customer_id,signup_date,employees', `${join(dir, 'customers.parquet')},2,out_of_range,employees,-3,employees must be at least 0,B,2025-01-02,-3`]);
+    expect(lines).toEqual(['source_file,line,reason,column,value,detail,customer_id,signup_date,employees', `${join(dir, 'customers.parquet')},3,after_as_of,signup_date,2026-12-01,signup_date is after the as-of date 2026-09-30,C,2026-12-01,4`]);
+    const cells = readFileSync(join(result.quarantineDir!, 'customers.cells.csv'), 'utf8').trim().split('\n');
+    expect(cells).toEqual(['source_file,line,reason,column,value,detail', `${join(dir, 'customers.parquet')},2,out_of_range,employees,-3,employees must be at least 0`]);
   });
 
   it('reuses the folder on a rerun over the same files and settings (no quarantine file written, the run added to its record), and makes a new one when the input or a setting changes', async () => {

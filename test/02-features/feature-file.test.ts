@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams } from '../../pipeline/01-ingest/ingest.ts';
 import { computeFeatures } from '../../pipeline/02-features/features.ts';
@@ -81,17 +81,18 @@ describe('the feature table of the tiny export, written and read back', () => {
     const direct = await computeFeatures(conn, '2026-09-30', defaultFeatureParams);
     const out = join(work, 'tiny-features.parquet');
     const written = await writeFeatureTable(conn, '2026-09-30', defaultFeatureParams, [], out);
-    expect(written.rows).toBe(3);
+    // A, B, C and E (kept with its bad head count nulled; D's signup date and B's repeat are quarantined).
+    expect(written.rows).toBe(4);
     expect(written.columns).toContain('history');
     expect(written.columns).toContain('as_of');
     const read = await readFeatureFile(conn, out, options());
-    expect(read.features.customerIds).toEqual(['A', 'B', 'C']);
+    expect(read.features.customerIds).toEqual(['A', 'B', 'C', 'E']);
     expect(read.features.featureNames).toEqual(direct.featureNames);
     expect(Array.from(read.features.X.data)).toEqual(Array.from(direct.X.data));
     expect(read.features.attributes).toEqual(direct.attributes);
     expect(read.features.asOf).toBe('2026-09-30');
     expect(read.features.activity).toEqual(direct.activity);
-    expect(read.report).toMatchObject({ read: 3, accepted: 3, quarantined: 0, hasHistory: true });
+    expect(read.report).toMatchObject({ read: 4, accepted: 4, quarantined: 0, cellsNulled: 0, hasHistory: true });
     // history = usage events + transactions up to the as-of date, per customer
     const history = await queryRows(conn, `SELECT customer_id, history FROM read_parquet('${out}') ORDER BY customer_id`);
     expect(Array.from(read.features.history)).toEqual(history.map((r) => Number(r.history)));
@@ -115,7 +116,7 @@ describe('a hand-written feature table', () => {
     expect(features.activity).toBeUndefined();
   });
 
-  it('quarantines blank ids, unparseable and infinite numbers, bad enums, out-of-range attributes and repeated ids (first kept)', async () => {
+  it('quarantines blank ids, unparseable and infinite numbers, a bad signup date and repeated ids (first kept); nulls bad optional attributes, rows kept', async () => {
     const path = csv(
       'dirty.csv',
       [
@@ -124,31 +125,32 @@ describe('a hand-written feature table', () => {
         ',2,cloud,2001,2020-01-01', // 3: missing_key
         'B,abc,cloud,2001,2020-01-01', // 4: unparseable events_90
         'C,inf,cloud,2001,2020-01-01', // 5: out_of_range events_90
-        'D,4,mainframe,2001,2020-01-01', // 6: bad_enum deployment
-        'E,5,on_prem,1700,2020-01-01', // 7: out_of_range founded_year
+        'D,4,mainframe,2001,2020-01-01', // 6: kept, deployment nulled (bad_enum)
+        'E,5,on_prem,1700,2020-01-01', // 7: kept, founded_year nulled (out_of_range)
         'F,6,hybrid,2001,yesterday', // 8: unparseable signup_date
-        'A,7,cloud,2001,2020-01-01', // 9: duplicate_id (line 2 kept)
+        'A,7,mainframe,2001,2020-01-01', // 9: duplicate_id (line 2 kept); its bad deployment goes with the row
         'G,8,Cloud,2001,2020-01-01', // 10: kept, enum compared in lower case
       ].join('\n'),
     );
     const quarantineDir = join(work, 'q-dirty');
     const { features, report } = await readFeatureFile(conn, path, options({ asOf: '2026-09-30', quarantineDir }));
-    expect(features.customerIds).toEqual(['A', 'G']);
-    expect(Array.from(features.X.data)).toEqual([1, 8]);
-    expect(features.attributes.deployment).toEqual(['cloud', 'cloud']);
-    expect(report).toMatchObject({ read: 9, accepted: 2, quarantined: 7 });
-    expect(report.byReason).toEqual({ missing_key: 1, unparseable: 2, bad_enum: 1, out_of_range: 2, duplicate_id: 1 });
+    expect(features.customerIds).toEqual(['A', 'D', 'E', 'G']);
+    expect(Array.from(features.X.data)).toEqual([1, 4, 5, 8]);
+    expect(features.attributes.deployment).toEqual(['cloud', null, 'on_prem', 'cloud']);
+    expect(Array.from(features.attributes.foundedYear)).toEqual([2001, 2001, Number.NaN, 2001]);
+    expect(report).toMatchObject({ read: 9, accepted: 4, quarantined: 5, cellsNulled: 2, cellsByColumn: { deployment: 1, founded_year: 1 } });
+    expect(report.byReason).toEqual({ missing_key: 1, unparseable: 2, out_of_range: 1, duplicate_id: 1 });
     const lines = readFileSync(report.quarantineFile!, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('source_file,line,reason,column,value,detail');
     expect(lines.slice(1).map((l) => l.split(',').slice(1, 5).join(','))).toEqual([
       '3,missing_key,customer_id,',
       '4,unparseable,events_90,abc',
       '5,out_of_range,events_90,inf',
-      '6,bad_enum,deployment,mainframe',
-      '7,out_of_range,founded_year,1700',
       '8,unparseable,signup_date,yesterday',
       '9,duplicate_id,customer_id,A',
     ]);
+    const cells = readFileSync(join(dirname(report.quarantineFile!), 'features.cells.csv'), 'utf8').trim().split('\n');
+    expect(cells.slice(1).map((l) => l.split(',').slice(1, 5).join(','))).toEqual(['6,bad_enum,deployment,mainframe', '7,out_of_range,founded_year,1700']);
   });
 
   it('stops over the quarantine limit, naming the file, the reasons and the quarantine file', async () => {

@@ -22,21 +22,24 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
   afterAll(() => conn.closeSync());
 
   it('has one row per accepted customer and the whole catalog (>= 40 features)', () => {
-    expect(table.customerIds).toEqual(['A', 'B', 'C']);
+    // E is kept: its bad head count (-4) is a nulled cell, not a quarantined customer.
+    expect(table.customerIds).toEqual(['A', 'B', 'C', 'E']);
     expect(table.featureNames).toEqual([...FEATURE_NAMES]);
     expect(table.featureNames.length).toBeGreaterThanOrEqual(40);
   });
 
   it('computes activity, module mix and channel shares over the 90-day window', () => {
-    expect(value('A', 'active_days_90')).toBe(2);
-    expect(value('A', 'events_90')).toBe(4);
+    // A in the window: invoicing ×2 on 09-30 (mobile), invoicing and inventory on 09-29 (web, mobile),
+    // and inventory on 09-02 whose device "fax machine" was nulled (the event kept, device unknown).
+    expect(value('A', 'active_days_90')).toBe(3);
+    expect(value('A', 'events_90')).toBe(5);
     expect(value('A', 'users_90')).toBe(2);
-    expect(value('A', 'events_per_user_90')).toBe(2);
+    expect(value('A', 'events_per_user_90')).toBe(2.5);
     expect(value('A', 'module_breadth_90')).toBe(2);
-    expect(value('A', 'share_invoicing')).toBe(0.75);
-    expect(value('A', 'share_inventory')).toBe(0.25);
+    expect(value('A', 'share_invoicing')).toBe(0.6);
+    expect(value('A', 'share_inventory')).toBe(0.4);
     expect(value('A', 'share_payroll')).toBe(0);
-    expect(value('A', 'device_mobile_share')).toBe(0.75);
+    expect(value('A', 'device_mobile_share')).toBe(0.6);
     expect(value('A', 'recency_days')).toBe(1);
     expect(value('A', 'tenure_days')).toBe(273);
     // B's last usage event is on 2026-08-01 (61 days), its last transaction on 2026-09-01: recency is the later.
@@ -83,13 +86,14 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
 
   it('gives first and last activity of either table, and the span of the data', () => {
     // A: first usage 05-01 (153 days to the end of 09-30), last activity 09-30. B: first usage 03-01 (214 days), last transaction 09-01.
-    expect(Array.from(table.activity!.firstSeenDays)).toEqual([153, 214, NaN]);
-    expect(Array.from(table.activity!.lastSeenDays)).toEqual([1, 30, NaN]);
+    expect(Array.from(table.activity!.firstSeenDays)).toEqual([153, 214, NaN, NaN]);
+    expect(Array.from(table.activity!.lastSeenDays)).toEqual([1, 30, NaN, NaN]);
     expect(table.activity!.spanDays).toBe(214);
   });
 
   it('computes trends as log ratios of this window to the previous one', () => {
-    expect(value('A', 'usage_trend')).toBeCloseTo(Math.log(5 / 2), 12);
+    // A: 5 actions this window, 1 (05-01) the previous one: log((5 + 1) / (1 + 1)).
+    expect(value('A', 'usage_trend')).toBeCloseTo(Math.log(6 / 2), 12);
     expect(value('B', 'usage_trend')).toBeCloseTo(Math.log(5), 12);
     expect(value('A', 'volume_trend')).toBeCloseTo(Math.log(251), 12);
     expect(value('B', 'volume_trend')).toBeCloseTo(Math.log(4001), 12) // its April purchase is before the previous window;
@@ -103,8 +107,8 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
   });
 
   it('carries the customer attributes for the lenses', () => {
-    expect(table.attributes.industry).toEqual(['Retail', 'Manufacturing', null]);
-    expect(Array.from(table.attributes.employees)).toEqual([5, 120, NaN]);
+    expect(table.attributes.industry).toEqual(['Retail', 'Manufacturing', null, 'Retail']);
+    expect(Array.from(table.attributes.employees)).toEqual([5, 120, NaN, NaN]);
   });
 });
 

@@ -94,7 +94,8 @@ describe('finseg quarantine list', () => {
       expect(f.rows).toBe(Object.values(planted).reduce((s, n) => s + n, 0));
       expect(f.runs).toEqual([{ at: expect.any(String), command: 'validate', dataDir: join(work, 'data', name) }]);
       expect(f.lastWrittenFrom).toBe('record');
-      expect(f.cells).toBeNull();
+      // Ingest records its nulled cells (none in these inputs).
+      expect(f.cells).toBe(0);
       expect(f.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     }
     expect(l.folders.map((f) => f.lastWritten)).toEqual(['2026-03-01T12:00:00.000Z', '2026-03-01T11:00:00.000Z', '2026-03-01T10:00:00.000Z']);
@@ -137,6 +138,10 @@ describe('finseg quarantine list', () => {
     const r4 = join(work, 'cells');
     await run(r4, 'b', '2026-03-01T11:00:00Z');
     const dir = folderOf.b!;
+    // A record without cell counts (as written before ingest counted cells): the cells file is counted.
+    const written = readQuarantineMeta(dir)!;
+    const tables = Object.fromEntries(Object.entries(written.tables).map(([t, { cells: _cells, ...counts }]) => [t, counts]));
+    writeFileSync(join(dir, QUARANTINE_META), JSON.stringify({ ...written, tables }));
     writeFileSync(join(dir, 'customers.cells.csv'), 'source_file,line,reason,column,value\nx.csv,2,out_of_range,employees,"12\n5"\nx.csv,3,bad_enum,buyer_role,teleport\n');
     let f = (await listQuarantine(r4)).folders[0]!;
     expect(f.tables).toEqual([{ table: 'customers', rows: 0, cells: 2 }, { table: 'transactions', rows: 1, cells: null }]);
