@@ -10,6 +10,8 @@ import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions, type Nearest } from './kmeans.ts';
 import { selectK, type ClusterPhase, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
+import { checkStructure, NO_CLEAR_STRUCTURE, type StructureCheck } from './structure.ts';
+import { silhouetteScore } from './metrics.ts';
 import { quantile } from '../core/quantiles.ts';
 import type { ClusterParams } from './params.ts';
 
@@ -51,6 +53,8 @@ export interface ClusterState {
   selection: KSelectionRow[];
   /** How k was chosen, in words, for the manifest and report. */
   selectionRule: string;
+  /** The permutation null's verdict on the candidate k (structure.ts); absent in bundles made before it. */
+  structure?: StructureCheck;
   /** Bootstrap stability of the final segments. */
   stability: SegmentStability;
   /** Novelty: `distance` is the `quantile` of the training customers' Euclidean distances to their centroid. */
@@ -74,26 +78,9 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
   validateParams(params);
   const n = X.rows;
   const options: KMeansOptions = { maxIterations: params.maxIterations, tolerance: params.tolerance };
+  checkDistinctCustomers(X, params.k ?? params.kMin);
   const sample = takeRows(X, sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample'))));
-
-  let k: number;
-  let selection: KSelectionRow[] = [];
-  let selectionRule: string;
-  let bootstrap: Int32Array[];
-  if (params.k !== null) {
-    if (params.k > n) throw new InputError(`cannot make ${params.k} segments from ${n} customers`);
-    k = params.k;
-    selectionRule = `fixed k = ${k} (cluster.k)`;
-    onPhase?.('select');
-    bootstrap = bootstrapLabelings(sample, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
-    onPhase?.('stability');
-  } else {
-    const kMax = Math.min(params.kMax, sample.rows - 1);
-    if (kMax < params.kMin) {
-      throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${sample.rows} customers (need at least ${params.kMin + 1})`);
-    }
-    ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options, onPhase));
-  }
+  const { k, selection, selectionRule, bootstrap, structure } = chooseClusterCount(sample, params, seed, options, onPhase);
 
   const best = fitKMeansBest(X, k, params.restarts, seed, { ...options, restartBudgetRows: params.restartBudgetRows, maxRestarts: params.maxRestarts });
   const centroids = canonicalOrder(best.centroids, best.sizes);
@@ -103,6 +90,9 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
   for (let i = 0; i < n; i++) inertia += sqDistances[i]!;
   const sampleLabels = nearestCentroids(sample, centroids).labels;
   const jaccard = segmentJaccard(sampleLabels, k, bootstrap);
+  const sizes = Array.from(clusterSizes(labels, k));
+  // Distinct rows >= k and k-means' reseeding make this unreachable; a bundle must never hold an empty segment.
+  if (sizes.includes(0)) throw new Error(`k-means left an empty segment (sizes ${sizes.join(' / ')})`);
   onPhase?.('final');
   return {
     kind: CLUSTER_KIND,
@@ -111,9 +101,10 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
     // `+ 0` drops -0, which JSON would turn into 0 anyway.
     centroids: Array.from({ length: k }, (_, c) => Array.from(centroids.data.subarray(c * X.cols, (c + 1) * X.cols), (v) => v + 0)),
     inertia,
-    sizes: Array.from(clusterSizes(labels, k)),
+    sizes,
     selection,
     selectionRule,
+    structure,
     stability: {
       resamples: params.stabilityResamples,
       restarts: params.stabilityRestarts,
@@ -127,6 +118,74 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
     seed,
     iterations: best.iterations,
   };
+}
+
+/** What chooseClusterCount hands fitClusters: the k, how it was chosen, its bootstrap labelings on the sample and the structure check. */
+interface ClusterCount {
+  k: number;
+  selection: KSelectionRow[];
+  selectionRule: string;
+  bootstrap: Int32Array[];
+  structure: StructureCheck;
+}
+
+/**
+ * The fixed k, or k chosen by chooseK's rule on the sample S (m, d); either way the candidate
+ * silhouettes are judged against column-shuffled copies of S. With no clear structure, selection
+ * takes the smallest eligible k: the silhouette differences that picked another are then noise.
+ */
+function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void): ClusterCount {
+  const bootstrapAt = (k: number): Int32Array[] => bootstrapLabelings(S, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
+  // A k above the sample's distinct rows would leave a segment empty; silhouette needs k < rows.
+  const kCap = Math.min(S.rows - 1, distinctRowsUpTo(S, Math.max(params.kMax, params.k ?? 0)));
+  if (params.k !== null) {
+    const k = params.k;
+    onPhase?.('select');
+    const bootstrap = bootstrapAt(k);
+    onPhase?.('stability');
+    // The fixed k's silhouette on the sample, fitted as selection would, is what the null is compared with.
+    const sil = k >= 2 && k <= kCap ? silhouetteScore(S, fitKMeansBest(S, k, params.restarts, deriveSeed(seed, `selection-k${k}`), options).labels, k) : NaN;
+    const structure = checkStructure(S, [k], [sil], params, seed, options);
+    return { k, selection: [], selectionRule: `fixed k = ${k} (cluster.k)`, bootstrap, structure };
+  }
+  const kMax = Math.min(params.kMax, kCap);
+  if (kMax < params.kMin) {
+    throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${S.rows} customers (${kCap + 1 < S.rows ? `${kCap} distinct; ` : ''}need at least ${params.kMin + 1})`);
+  }
+  const chosen = selectK(S, { ...params, kMax }, seed, options, onPhase);
+  const structure = checkStructure(S, chosen.selection.map((r) => r.k), chosen.selection.map((r) => r.silhouette), params, seed, options);
+  const eligible = chosen.selection.filter((r) => r.eligible).map((r) => r.k);
+  if (structure.clear || eligible.length === 0) return { ...chosen, structure };
+  const k = Math.min(...eligible);
+  const selectionRule = `${NO_CLEAR_STRUCTURE} (no silhouette above its column-shuffled copies' by ${params.structureMargin}): the smallest eligible k`;
+  return { k, selection: chosen.selection, selectionRule, bootstrap: k === chosen.k ? chosen.bootstrap : bootstrapAt(k), structure };
+}
+
+/**
+ * Refuses X (n, d) with fewer than `needed` distinct rows: constant features (one distinct row)
+ * or too many duplicated customers cannot make `needed` non-empty segments.
+ */
+function checkDistinctCustomers(X: Matrix, needed: number): void {
+  const distinct = distinctRowsUpTo(X, needed);
+  if (distinct >= needed) return;
+  if (distinct <= 1) {
+    throw new InputError(`the ${X.rows} customers do not differ in any feature after preprocessing (every feature is constant): there is nothing to segment`);
+  }
+  throw new InputError(`only ${distinct} distinct customers (distinct feature rows after preprocessing) among ${X.rows}: at least ${needed} are needed for ${needed} segments`);
+}
+
+/** Distinct rows of X (n, d), counted up to `limit` (the scan stops there): O(n * limit * d) at worst. */
+export function distinctRowsUpTo(X: Matrix, limit: number): number {
+  const { rows: n, cols: d, data } = X;
+  const found: number[] = [];
+  for (let i = 0; i < n && found.length < limit; i++) {
+    const seen = found.some((f) => {
+      for (let j = 0; j < d; j++) if (data[f * d + j] !== data[i * d + j]) return false;
+      return true;
+    });
+    if (!seen) found.push(i);
+  }
+  return found.length;
 }
 
 /**
@@ -218,6 +277,9 @@ function validateParams(params: ClusterParams): void {
     if (!((lowOpen ? v > 0 : v >= 0) && (highOpen ? v < 1 : v <= 1))) problems.push(`${name} must be in ${lowOpen ? '(' : '['}0, 1${highOpen ? ')' : ']'}, got ${v}`);
   };
   inUnit(params.minSegmentShare, 'minSegmentShare');
+  posInt(params.minSegmentSize, 'minSegmentSize', 1);
+  posInt(params.structureShuffles, 'structureShuffles', 0);
+  if (!(params.structureMargin >= 0)) problems.push(`structureMargin must be >= 0, got ${params.structureMargin}`);
   // Mean ARI can dip below 0 (worse than chance), so any threshold up to 1 is meaningful.
   if (!(params.minStability >= -1 && params.minStability <= 1)) problems.push(`minStability must be in [-1, 1], got ${params.minStability}`);
   if (!(params.silhouetteTolerance >= 0)) problems.push(`silhouetteTolerance must be >= 0, got ${params.silhouetteTolerance}`);

@@ -10,6 +10,7 @@ import type { VendorModule } from '../02-features/catalog.ts';
 import type { FeatureTable } from '../02-features/features.ts';
 import { applyPreprocess, fitPreprocess } from '../03-preprocess/preprocess.ts';
 import { assignClusters, fitClusters } from '../04-cluster/cluster.ts';
+import { NO_CLEAR_STRUCTURE } from '../04-cluster/structure.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/lenses.ts';
@@ -90,6 +91,8 @@ export interface ModelMetrics {
   segmentSizes: number[];
   kSelection: BundleStates['cluster.json']['selection'];
   selectionRule: string;
+  /** The permutation null's verdict on the candidate k (04-cluster/structure.ts). */
+  structure: BundleStates['cluster.json']['structure'];
   stability: { meanAri: number; segmentJaccard: number[]; unstableBelow: number };
   pcaComponents: number;
   pcaExplainedVariance: number;
@@ -206,6 +209,7 @@ function fitGeometry(features: FeatureTable, config: FinsegConfig, seeds: ModelS
   fx.lap('cluster');
   const chosen = cluster.selection.find((r) => r.k === cluster.k);
   fx.logger.info(`cluster: k = ${cluster.k}${chosen ? ` (silhouette ${chosen.silhouette.toFixed(3)})` : ''}, sizes ${cluster.sizes.join(' / ')}`);
+  if (cluster.structure && !cluster.structure.clear) fx.logger.warn(`cluster: ${NO_CLEAR_STRUCTURE}: no k's silhouette beats the same data with its columns shuffled by more than ${cluster.structure.margin}`);
   return { preprocess, scaled, reduced, cluster, assignment, silhouette: chosen?.silhouette ?? null };
 }
 
@@ -272,6 +276,7 @@ function modelMetrics(states: BundleStates, customers: number, silhouette: numbe
     segmentSizes: cluster.sizes,
     kSelection: cluster.selection,
     selectionRule: cluster.selectionRule,
+    structure: cluster.structure,
     stability: { meanAri: cluster.stability.meanAri, segmentJaccard: cluster.stability.jaccard, unstableBelow: cluster.stability.unstableBelow },
     pcaComponents: preprocess.pca.nComponents,
     pcaExplainedVariance: sum(preprocess.pca.explainedVarianceRatio),
