@@ -10,7 +10,7 @@ import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions, type Nearest } from './kmeans.ts';
 import { selectK, type ClusterPhase, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
-import { checkStructure, NO_CLEAR_STRUCTURE, type StructureCheck } from './structure.ts';
+import { checkStructure, NO_CLEAR_STRUCTURE, type NullSource, type StructureCheck } from './structure.ts';
 import { silhouetteScore } from './metrics.ts';
 import { quantile } from '../core/quantiles.ts';
 import type { ClusterParams } from './params.ts';
@@ -65,6 +65,14 @@ export interface ClusterState {
   iterations: number;
 }
 
+/** The columns the structure check shuffles (rows aligned with fitClusters' X) and how they map into X's space; absent: X's own columns. */
+export interface NullColumns {
+  /** Shape (n, p). */
+  columns: Matrix;
+  /** Rows (m, p) to rows (m, d) of X's space. */
+  project: (M: Matrix) => Matrix;
+}
+
 export const CLUSTER_KIND = 'finseg.cluster';
 export const CLUSTER_VERSION = 2;
 
@@ -74,13 +82,15 @@ export const CLUSTER_VERSION = 2;
  * lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard on
  * the sample, and records the novelty distance. X: (n, d).
  */
-export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void): ClusterState {
+export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void, nullColumns?: NullColumns): ClusterState {
   validateParams(params);
   const n = X.rows;
   const options: KMeansOptions = { maxIterations: params.maxIterations, tolerance: params.tolerance };
   checkDistinctCustomers(X, params.k ?? params.kMin);
-  const sample = takeRows(X, sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample'))));
-  const { k, selection, selectionRule, bootstrap, structure } = chooseClusterCount(sample, params, seed, options, onPhase);
+  const picked = sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample')));
+  const sample = takeRows(X, picked);
+  const source: NullSource | undefined = nullColumns && { columns: takeRows(nullColumns.columns, picked), project: nullColumns.project };
+  const { k, selection, selectionRule, bootstrap, structure } = chooseClusterCount(sample, params, seed, options, onPhase, source);
 
   const best = fitKMeansBest(X, k, params.restarts, seed, { ...options, restartBudgetRows: params.restartBudgetRows, maxRestarts: params.maxRestarts });
   const centroids = canonicalOrder(best.centroids, best.sizes);
@@ -134,7 +144,7 @@ interface ClusterCount {
  * silhouettes are judged against column-shuffled copies of S. With no clear structure, selection
  * takes the smallest eligible k: the silhouette differences that picked another are then noise.
  */
-function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void): ClusterCount {
+function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void, source?: NullSource): ClusterCount {
   const bootstrapAt = (k: number): Int32Array[] => bootstrapLabelings(S, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
   // A k above the sample's distinct rows would leave a segment empty; silhouette needs k < rows.
   const kCap = Math.min(S.rows - 1, distinctRowsUpTo(S, Math.max(params.kMax, params.k ?? 0)));
@@ -145,7 +155,7 @@ function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, opti
     onPhase?.('stability');
     // The fixed k's silhouette on the sample, fitted as selection would, is what the null is compared with.
     const sil = k >= 2 && k <= kCap ? silhouetteScore(S, fitKMeansBest(S, k, params.restarts, deriveSeed(seed, `selection-k${k}`), options).labels, k) : NaN;
-    const structure = checkStructure(S, [k], [sil], params, seed, options);
+    const structure = checkStructure(S, [k], [sil], params, seed, options, source);
     return { k, selection: [], selectionRule: `fixed k = ${k} (cluster.k)`, bootstrap, structure };
   }
   const kMax = Math.min(params.kMax, kCap);
@@ -153,7 +163,7 @@ function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, opti
     throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${S.rows} customers (${kCap + 1 < S.rows ? `${kCap} distinct; ` : ''}need at least ${params.kMin + 1})`);
   }
   const chosen = selectK(S, { ...params, kMax }, seed, options, onPhase);
-  const structure = checkStructure(S, chosen.selection.map((r) => r.k), chosen.selection.map((r) => r.silhouette), params, seed, options);
+  const structure = checkStructure(S, chosen.selection.map((r) => r.k), chosen.selection.map((r) => r.silhouette), params, seed, options, source);
   const eligible = chosen.selection.filter((r) => r.eligible).map((r) => r.k);
   if (structure.clear || eligible.length === 0) return { ...chosen, structure };
   const k = Math.min(...eligible);

@@ -3,8 +3,8 @@
  * best k is never 0 even on structureless data. The reference here is the same sample with each
  * column shuffled independently (a seeded permutation null): it keeps every column's own
  * distribution (skew, outliers, ties, a lumpy marginal) and destroys only how the columns go
- * together. A k shows structure when its silhouette on the data is above the null's highest
- * silhouette at that k over `structureShuffles` shuffles plus `structureMargin`.
+ * together. There is structure when the best silhouette over the candidate k on the data is
+ * above the best over k and `structureShuffles` shuffles by more than `structureMargin`.
  */
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng } from '../core/random.ts';
@@ -15,11 +15,11 @@ import { silhouetteScores } from './metrics.ts';
 export interface StructureCheck {
   /** Independent column shuffles of the sample fitted at every k. */
   shuffles: number;
-  /** How far above the null's highest silhouette a k must be to count. */
+  /** How far the data's best silhouette must rise above the null's best to count. */
   margin: number;
   /** Per candidate k: the silhouette on the sample and the highest over the shuffles (NaN when undefined). */
   rows: { k: number; silhouette: number; nullMax: number }[];
-  /** Some k has silhouette > nullMax + margin. */
+  /** The best silhouette over k on the data > the best over k and shuffles on the null + margin. */
   clear: boolean;
 }
 
@@ -31,19 +31,41 @@ export interface StructureSettings {
   restarts: number;
 }
 
+/**
+ * Where the null's columns come from. Clustering runs on principal components, whose columns are
+ * already uncorrelated: shuffling them keeps a separation that lies along one component (two
+ * groups differ on PC1 alone), so the null would copy the structure it should lack. The features
+ * before the rotation are shuffled instead, then rotated as the data was.
+ */
+export interface NullSource {
+  /** The sample's rows in the space whose columns are shuffled, shape (m, p). */
+  columns: Matrix;
+  /** Maps shuffled rows (m, p) into the clustering space (m, d). */
+  project: (M: Matrix) => Matrix;
+}
+
 /** The words log, manifest and report use when no k shows structure. */
 export const NO_CLEAR_STRUCTURE = 'no clear segment structure';
 
 /**
  * Fits each k of `ks` (their silhouettes on S (m, d) given in the same order) on `shuffles`
- * copies of S whose columns are permuted independently (seeds deriveSeed(seed, `null-${s}`)), with
- * the same starts as the data's fits, and compares. A k whose silhouette is undefined counts as no
- * structure; with no shuffle requested the check is off and reports clear.
+ * copies of the sample whose columns (source.columns, S itself without a source) are permuted
+ * independently (seeds deriveSeed(seed, `null-${s}`)), with the data's number of starts. One
+ * comparison, best against best: with eleven candidate k, a k-by-k test would find some k above
+ * its null by chance. An undefined silhouette never shows structure; 0 shuffles turn the check off.
  */
-export function checkStructure(S: Matrix, ks: readonly number[], silhouettes: readonly number[], settings: StructureSettings, seed: number, options: KMeansOptions): StructureCheck {
+export function checkStructure(
+  S: Matrix,
+  ks: readonly number[],
+  silhouettes: readonly number[],
+  settings: StructureSettings,
+  seed: number,
+  options: KMeansOptions,
+  source: NullSource = { columns: S, project: (M) => M },
+): StructureCheck {
   const nullMax = ks.map(() => -Infinity);
   for (let s = 0; s < settings.structureShuffles; s++) {
-    const shuffled = shuffleColumns(S, deriveSeed(seed, `null-${s}`));
+    const shuffled = source.project(shuffleColumns(source.columns, deriveSeed(seed, `null-${s}`)));
     const fits = ks.map((k) => fitKMeansBest(shuffled, k, settings.restarts, deriveSeed(seed, `null-${s}-k${k}`), options));
     const scores = silhouetteScores(shuffled, fits.map((f) => f.labels), ks);
     scores.forEach((v, i) => {
@@ -52,8 +74,11 @@ export function checkStructure(S: Matrix, ks: readonly number[], silhouettes: re
   }
   // -Infinity: no shuffle gave a defined silhouette at that k (or none ran).
   const rows = ks.map((k, i) => ({ k, silhouette: silhouettes[i]!, nullMax: nullMax[i]! === -Infinity ? NaN : nullMax[i]! }));
-  // An undefined null (every shuffle too degenerate for a silhouette) cannot be beaten: NaN compares false.
-  const clear = settings.structureShuffles === 0 || rows.some((r) => r.silhouette > r.nullMax + settings.structureMargin);
+  const best = (xs: number[]): number => xs.reduce((m, x) => (x > m ? x : m), -Infinity);
+  const dataBest = best(rows.map((r) => r.silhouette));
+  // A null with no defined silhouette at all (every shuffle degenerate) is beaten by any defined one.
+  const nullBest = Math.max(best(rows.map((r) => r.nullMax)), -1);
+  const clear = settings.structureShuffles === 0 || dataBest > nullBest + settings.structureMargin;
   return { shuffles: settings.structureShuffles, margin: settings.structureMargin, rows, clear };
 }
 

@@ -204,7 +204,9 @@ function fitGeometry(features: FeatureTable, config: FinsegConfig, seeds: ModelS
 
   // The bootstrap stability refits on a clock line of their own (the reference has none); k
   // selection and the final fit are the cluster stage.
-  const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => fx.lap(phase === 'stability' ? 'stability' : 'cluster'));
+  // The structure check shuffles the scaled features and rotates them as `reduced` was (structure.ts says why).
+  const nullColumns = { columns: scaled, project: (M: Matrix) => applyPreprocess(preprocess, M, { scaled: true }) };
+  const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => fx.lap(phase === 'stability' ? 'stability' : 'cluster'), nullColumns);
   const assignment = assignClusters(cluster, reduced);
   fx.lap('cluster');
   const chosen = cluster.selection.find((r) => r.k === cluster.k);
