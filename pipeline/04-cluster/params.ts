@@ -46,7 +46,12 @@ export interface ClusterParams {
   silhouetteTolerance: number;
   /** Column-shuffled copies of the sample the structure check fits at every k (structure.ts); 0 turns the check off. Default 3. */
   structureShuffles: number;
-  /** A k shows structure when its silhouette beats the shuffles' highest at that k by more than this. Default 0.02. */
+  /**
+   * There is structure when the data's best silhouette beats the shuffles' best by more than this.
+   * Default 0.05: on 54 uniform random tables (30-300 customers, 2-8 features), where data and null
+   * are alike, the data's best came out up to 0.035 above the best of 3 shuffles; on the generated
+   * demo data it is ~0.24 above.
+   */
   structureMargin: number;
   /** Bootstrap refits per candidate k (fpc::clusterboot's B; its default 100 is too slow for 11 candidates). Default 20. */
   stabilityResamples: number;
@@ -76,7 +81,7 @@ export const defaultClusterParams: ClusterParams = {
   minStability: 0.8,
   silhouetteTolerance: 0.01,
   structureShuffles: 3,
-  structureMargin: 0.02,
+  structureMargin: 0.05,
   stabilityResamples: 20,
   stabilityRestarts: 1,
   unstableJaccard: 0.6,
