@@ -158,16 +158,17 @@ function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, opti
     const structure = checkStructure(S, [k], [sil], params, seed, options, source);
     return { k, selection: [], selectionRule: `fixed k = ${k} (cluster.k)`, bootstrap, structure };
   }
-  const kMax = Math.min(params.kMax, kCap);
-  if (kMax < params.kMin) {
+  if (kCap < params.kMin) {
     throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${S.rows} customers (${kCap + 1 < S.rows ? `${kCap} distinct; ` : ''}need at least ${params.kMin + 1})`);
   }
+  // A k above rows / minSegmentSize can never be eligible: scoring it only adds chances for noise to pass the structure check.
+  const kMax = Math.min(params.kMax, kCap, Math.max(params.kMin, Math.floor(S.rows / params.minSegmentSize)));
   const chosen = selectK(S, { ...params, kMax }, seed, options, onPhase);
   const structure = checkStructure(S, chosen.selection.map((r) => r.k), chosen.selection.map((r) => r.silhouette), params, seed, options, source);
   const eligible = chosen.selection.filter((r) => r.eligible).map((r) => r.k);
   if (structure.clear || eligible.length === 0) return { ...chosen, structure };
   const k = Math.min(...eligible);
-  const selectionRule = `${NO_CLEAR_STRUCTURE} (no silhouette above its column-shuffled copies' by ${params.structureMargin}): the smallest eligible k`;
+  const selectionRule = `${NO_CLEAR_STRUCTURE} (no k's silhouette above its column-shuffled copies' at that k by ${params.structureMargin}): the smallest eligible k`;
   return { k, selection: chosen.selection, selectionRule, bootstrap: k === chosen.k ? chosen.bootstrap : bootstrapAt(k), structure };
 }
 

@@ -270,7 +270,7 @@ export function fitKMeansOnce(X: Matrix, k: number, seed: number, options: KMean
  * A row with distance 0 cannot seed anything, so fewer distinct rows than k still leave empties
  * (fitClusters refuses such data first). Each relocation lowers the inertia, so k rounds suffice.
  */
-function lloydNoEmpty(X: Matrix, init: Matrix, options: KMeansOptions, restart: number): KMeansFit {
+export function lloydNoEmpty(X: Matrix, init: Matrix, options: KMeansOptions, restart: number): KMeansFit {
   let { centroids, iterations } = lloyd(X, init, options);
   let fit = finishFit(X, centroids, iterations, restart);
   for (let round = 0; round < init.rows && fit.sizes.includes(0); round++) {
