@@ -1,5 +1,6 @@
 /**
- * Cluster stage: choose k on a seeded sample (selection.ts), fit k-means on all rows, store the
+ * Cluster stage: choose k on a seeded sample (selection.ts), check that some k shows more
+ * structure than the same data with its features shuffled (structure.ts), fit k-means on all rows, store the
  * centroids in a canonical order so segment ids are reproducible, and record how stable each
  * segment is under bootstrap refits (stability.ts) and how far training customers sit from their
  * centroid (for novelty). `assignClusters` and `assignmentFlags` are what scoring runs.
@@ -77,10 +78,12 @@ export const CLUSTER_KIND = 'finseg.cluster';
 export const CLUSTER_VERSION = 2;
 
 /**
- * Draws one seeded sample (deriveSeed(seed, 'selection-sample')) and, unless params.k, chooses k
- * on it by chooseK's rule. Then fits k-means on ALL rows with `restarts` seeded starts, keeps the
- * lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard on
- * the sample, and records the novelty distance. X: (n, d).
+ * Refuses X with fewer distinct rows than the fixed k or kMin (InputError). Draws one seeded
+ * sample (deriveSeed(seed, 'selection-sample')) and, unless params.k, chooses k on it by
+ * chooseK's rule; judges the candidate k against column-shuffled copies (structure.ts, shuffling
+ * `nullColumns` when given). Then fits k-means on ALL rows with `restarts` seeded starts, keeps
+ * the lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard
+ * on the sample, and records the novelty distance. No segment is empty. X: (n, d).
  */
 export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void, nullColumns?: NullColumns): ClusterState {
   validateParams(params);
