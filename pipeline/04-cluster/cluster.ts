@@ -171,7 +171,7 @@ function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, opti
   const eligible = chosen.selection.filter((r) => r.eligible).map((r) => r.k);
   if (structure.clear || eligible.length === 0) return { ...chosen, structure };
   const k = Math.min(...eligible);
-  const selectionRule = `${NO_CLEAR_STRUCTURE} (no k's silhouette above its column-shuffled copies' at that k by ${params.structureMargin}): the smallest eligible k`;
+  const selectionRule = `${NO_CLEAR_STRUCTURE} (no k's silhouette above its column-shuffled copies' at that k by ${params.structureMargin}): the smallest eligible k, where the rule gave k = ${chosen.k} (${chosen.selectionRule})`;
   return { k, selection: chosen.selection, selectionRule, bootstrap: k === chosen.k ? chosen.bootstrap : bootstrapAt(k), structure };
 }
 
