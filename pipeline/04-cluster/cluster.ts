@@ -1,5 +1,6 @@
 /**
- * Cluster stage: choose k on a seeded sample (selection.ts), fit k-means on all rows, store the
+ * Cluster stage: choose k on a seeded sample (selection.ts), check that some k shows more
+ * structure than the same data with its features shuffled (structure.ts), fit k-means on all rows, store the
  * centroids in a canonical order so segment ids are reproducible, and record how stable each
  * segment is under bootstrap refits (stability.ts) and how far training customers sit from their
  * centroid (for novelty). `assignClusters` and `assignmentFlags` are what scoring runs.
@@ -10,6 +11,8 @@ import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions, type Nearest } from './kmeans.ts';
 import { selectK, type ClusterPhase, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
+import { checkStructure, NO_CLEAR_STRUCTURE, type NullSource, type StructureCheck } from './structure.ts';
+import { silhouetteScore } from './metrics.ts';
 import { quantile } from '../core/quantiles.ts';
 import type { ClusterParams } from './params.ts';
 
@@ -51,6 +54,8 @@ export interface ClusterState {
   selection: KSelectionRow[];
   /** How k was chosen, in words, for the manifest and report. */
   selectionRule: string;
+  /** The permutation null's verdict on the candidate k (structure.ts); absent in bundles made before it. */
+  structure?: StructureCheck;
   /** Bootstrap stability of the final segments. */
   stability: SegmentStability;
   /** Novelty: `distance` is the `quantile` of the training customers' Euclidean distances to their centroid. */
@@ -61,39 +66,34 @@ export interface ClusterState {
   iterations: number;
 }
 
+/** The columns the structure check shuffles (rows aligned with fitClusters' X) and how they map into X's space; absent: X's own columns. */
+export interface NullColumns {
+  /** Shape (n, p). */
+  columns: Matrix;
+  /** Rows (m, p) to rows (m, d) of X's space. */
+  project: (M: Matrix) => Matrix;
+}
+
 export const CLUSTER_KIND = 'finseg.cluster';
 export const CLUSTER_VERSION = 2;
 
 /**
- * Draws one seeded sample (deriveSeed(seed, 'selection-sample')) and, unless params.k, chooses k
- * on it by chooseK's rule. Then fits k-means on ALL rows with `restarts` seeded starts, keeps the
- * lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard on
- * the sample, and records the novelty distance. X: (n, d).
+ * Refuses X with fewer distinct rows than the fixed k or kMin (InputError). Draws one seeded
+ * sample (deriveSeed(seed, 'selection-sample')) and, unless params.k, chooses k on it by
+ * chooseK's rule; judges the candidate k against column-shuffled copies (structure.ts, shuffling
+ * `nullColumns` when given). Then fits k-means on ALL rows with `restarts` seeded starts, keeps
+ * the lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard
+ * on the sample, and records the novelty distance. No segment is empty. X: (n, d).
  */
-export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void): ClusterState {
+export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void, nullColumns?: NullColumns): ClusterState {
   validateParams(params);
   const n = X.rows;
   const options: KMeansOptions = { maxIterations: params.maxIterations, tolerance: params.tolerance };
-  const sample = takeRows(X, sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample'))));
-
-  let k: number;
-  let selection: KSelectionRow[] = [];
-  let selectionRule: string;
-  let bootstrap: Int32Array[];
-  if (params.k !== null) {
-    if (params.k > n) throw new InputError(`cannot make ${params.k} segments from ${n} customers`);
-    k = params.k;
-    selectionRule = `fixed k = ${k} (cluster.k)`;
-    onPhase?.('select');
-    bootstrap = bootstrapLabelings(sample, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
-    onPhase?.('stability');
-  } else {
-    const kMax = Math.min(params.kMax, sample.rows - 1);
-    if (kMax < params.kMin) {
-      throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${sample.rows} customers (need at least ${params.kMin + 1})`);
-    }
-    ({ k, selection, selectionRule, bootstrap } = selectK(sample, { ...params, kMax }, seed, options, onPhase));
-  }
+  checkDistinctCustomers(X, params.k ?? params.kMin);
+  const picked = sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample')));
+  const sample = takeRows(X, picked);
+  const source: NullSource | undefined = nullColumns && { columns: takeRows(nullColumns.columns, picked), project: nullColumns.project };
+  const { k, selection, selectionRule, bootstrap, structure } = chooseClusterCount(sample, params, seed, options, onPhase, source);
 
   const best = fitKMeansBest(X, k, params.restarts, seed, { ...options, restartBudgetRows: params.restartBudgetRows, maxRestarts: params.maxRestarts });
   const centroids = canonicalOrder(best.centroids, best.sizes);
@@ -103,6 +103,9 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
   for (let i = 0; i < n; i++) inertia += sqDistances[i]!;
   const sampleLabels = nearestCentroids(sample, centroids).labels;
   const jaccard = segmentJaccard(sampleLabels, k, bootstrap);
+  const sizes = Array.from(clusterSizes(labels, k));
+  // Distinct rows >= k and k-means' reseeding make this unreachable; a bundle must never hold an empty segment.
+  if (sizes.includes(0)) throw new Error(`k-means left an empty segment (sizes ${sizes.join(' / ')})`);
   onPhase?.('final');
   return {
     kind: CLUSTER_KIND,
@@ -111,9 +114,10 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
     // `+ 0` drops -0, which JSON would turn into 0 anyway.
     centroids: Array.from({ length: k }, (_, c) => Array.from(centroids.data.subarray(c * X.cols, (c + 1) * X.cols), (v) => v + 0)),
     inertia,
-    sizes: Array.from(clusterSizes(labels, k)),
+    sizes,
     selection,
     selectionRule,
+    structure,
     stability: {
       resamples: params.stabilityResamples,
       restarts: params.stabilityRestarts,
@@ -127,6 +131,75 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
     seed,
     iterations: best.iterations,
   };
+}
+
+/** What chooseClusterCount hands fitClusters: the k, how it was chosen, its bootstrap labelings on the sample and the structure check. */
+interface ClusterCount {
+  k: number;
+  selection: KSelectionRow[];
+  selectionRule: string;
+  bootstrap: Int32Array[];
+  structure: StructureCheck;
+}
+
+/**
+ * The fixed k, or k chosen by chooseK's rule on the sample S (m, d); either way the candidate
+ * silhouettes are judged against column-shuffled copies of S. With no clear structure, selection
+ * takes the smallest eligible k: the silhouette differences that picked another are then noise.
+ */
+function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void, source?: NullSource): ClusterCount {
+  const bootstrapAt = (k: number): Int32Array[] => bootstrapLabelings(S, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
+  // A k above the sample's distinct rows would leave a segment empty; silhouette needs k < rows.
+  const kCap = Math.min(S.rows - 1, distinctRowsUpTo(S, Math.max(params.kMax, params.k ?? 0)));
+  if (params.k !== null) {
+    const k = params.k;
+    onPhase?.('select');
+    const bootstrap = bootstrapAt(k);
+    onPhase?.('stability');
+    // The fixed k's silhouette on the sample, fitted as selection would, is what the null is compared with.
+    const sil = k >= 2 && k <= kCap ? silhouetteScore(S, fitKMeansBest(S, k, params.restarts, deriveSeed(seed, `selection-k${k}`), options).labels, k) : NaN;
+    const structure = checkStructure(S, [k], [sil], params, seed, options, source);
+    return { k, selection: [], selectionRule: `fixed k = ${k} (cluster.k)`, bootstrap, structure };
+  }
+  if (kCap < params.kMin) {
+    throw new InputError(`cannot choose k in ${params.kMin}..${params.kMax} from ${S.rows} customers (${kCap + 1 < S.rows ? `${kCap} distinct; ` : ''}need at least ${params.kMin + 1})`);
+  }
+  // A k above rows / minSegmentSize can never be eligible: scoring it only adds chances for noise to pass the structure check.
+  const kMax = Math.min(params.kMax, kCap, Math.max(params.kMin, Math.floor(S.rows / params.minSegmentSize)));
+  const chosen = selectK(S, { ...params, kMax }, seed, options, onPhase);
+  const structure = checkStructure(S, chosen.selection.map((r) => r.k), chosen.selection.map((r) => r.silhouette), params, seed, options, source);
+  const eligible = chosen.selection.filter((r) => r.eligible).map((r) => r.k);
+  if (structure.clear || eligible.length === 0) return { ...chosen, structure };
+  const k = Math.min(...eligible);
+  const selectionRule = `${NO_CLEAR_STRUCTURE} (no k's silhouette above its column-shuffled copies' at that k by ${params.structureMargin}): the smallest eligible k, where the rule gave k = ${chosen.k} (${chosen.selectionRule})`;
+  return { k, selection: chosen.selection, selectionRule, bootstrap: k === chosen.k ? chosen.bootstrap : bootstrapAt(k), structure };
+}
+
+/**
+ * Refuses X (n, d) with fewer than `needed` distinct rows: constant features (one distinct row)
+ * or too many duplicated customers cannot make `needed` non-empty segments.
+ */
+function checkDistinctCustomers(X: Matrix, needed: number): void {
+  const distinct = distinctRowsUpTo(X, needed);
+  if (distinct >= needed) return;
+  if (distinct <= 1) {
+    throw new InputError(`the ${X.rows} customers do not differ in any feature after preprocessing (every feature is constant): there is nothing to segment`);
+  }
+  throw new InputError(`only ${distinct} distinct customers (distinct feature rows after preprocessing) among ${X.rows}: at least ${needed} are needed for ${needed} segments`);
+}
+
+/** Distinct rows of X (n, d), counted up to `limit` (the scan stops there): O(n * limit * d) at worst. */
+export function distinctRowsUpTo(X: Matrix, limit: number): number {
+  const { rows: n, cols: d, data } = X;
+  const found: number[] = [];
+  for (let i = 0; i < n && found.length < limit; i++) {
+    const seen = found.some((f) => {
+      for (let j = 0; j < d; j++) if (data[f * d + j] !== data[i * d + j]) return false;
+      return true;
+    });
+    if (!seen) found.push(i);
+  }
+  return found.length;
 }
 
 /**
@@ -218,6 +291,9 @@ function validateParams(params: ClusterParams): void {
     if (!((lowOpen ? v > 0 : v >= 0) && (highOpen ? v < 1 : v <= 1))) problems.push(`${name} must be in ${lowOpen ? '(' : '['}0, 1${highOpen ? ')' : ']'}, got ${v}`);
   };
   inUnit(params.minSegmentShare, 'minSegmentShare');
+  posInt(params.minSegmentSize, 'minSegmentSize', 1);
+  posInt(params.structureShuffles, 'structureShuffles', 0);
+  if (!(params.structureMargin >= 0)) problems.push(`structureMargin must be >= 0, got ${params.structureMargin}`);
   // Mean ARI can dip below 0 (worse than chance), so any threshold up to 1 is meaningful.
   if (!(params.minStability >= -1 && params.minStability <= 1)) problems.push(`minStability must be in [-1, 1], got ${params.minStability}`);
   if (!(params.silhouetteTolerance >= 0)) problems.push(`silhouetteTolerance must be >= 0, got ${params.silhouetteTolerance}`);

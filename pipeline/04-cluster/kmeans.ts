@@ -259,8 +259,48 @@ export function lloyd(X: Matrix, init: Matrix, options: KMeansOptions): { centro
  * sizes and inertia from nearestCentroids against the final centroids.
  */
 export function fitKMeansOnce(X: Matrix, k: number, seed: number, options: KMeansOptions, restart = 0): KMeansFit {
-  const { centroids, iterations } = lloyd(X, kmeansPlusPlus(X, k, seed), options);
-  return finishFit(X, centroids, iterations, restart);
+  return lloydNoEmpty(X, kmeansPlusPlus(X, k, seed), options, restart);
+}
+
+/**
+ * lloyd from `init` (k, d), then, while a centroid is left with no row, scikit-learn's remedy:
+ * each empty centroid moves onto the row farthest from its own centroid (a different row for
+ * each), and lloyd runs again from there. lloyd itself keeps ml-kmeans's semantics (an empty
+ * centroid stays put) so it stays bit-exact with it; the repair only runs when a cluster is empty.
+ * A row with distance 0 cannot seed anything, so fewer distinct rows than k still leave empties
+ * (fitClusters refuses such data first). Each relocation lowers the inertia, so k rounds suffice.
+ */
+export function lloydNoEmpty(X: Matrix, init: Matrix, options: KMeansOptions, restart: number): KMeansFit {
+  let { centroids, iterations } = lloyd(X, init, options);
+  let fit = finishFit(X, centroids, iterations, restart);
+  for (let round = 0; round < init.rows && fit.sizes.includes(0); round++) {
+    const reseeded = reseedEmpty(X, fit);
+    if (reseeded === null) break;
+    const next = lloyd(X, reseeded, options);
+    iterations += next.iterations;
+    centroids = next.centroids;
+    fit = finishFit(X, centroids, iterations, restart);
+  }
+  return fit;
+}
+
+/** Centroids (k, d) with every empty one moved onto the farthest row not yet used; null when no row lies off its centroid. */
+function reseedEmpty(X: Matrix, fit: KMeansFit): Matrix | null {
+  const d = X.cols;
+  const { sqDistances } = nearestCentroids(X, fit.centroids);
+  // Farthest first; ties by row order so the repair is deterministic.
+  const order = Array.from({ length: X.rows }, (_, i) => i).sort((a, b) => sqDistances[b]! - sqDistances[a]! || a - b);
+  const data = fit.centroids.data.slice();
+  let next = 0;
+  let moved = false;
+  for (let q = 0; q < fit.centroids.rows; q++) {
+    if (fit.sizes[q]! > 0) continue;
+    const row = order[next++];
+    if (row === undefined || !(sqDistances[row]! > 0)) break;
+    data.set(X.data.subarray(row * d, row * d + d), q * d);
+    moved = true;
+  }
+  return moved ? { rows: fit.centroids.rows, cols: d, data } : null;
 }
 
 /**
@@ -283,8 +323,7 @@ export function fitKMeansBest(X: Matrix, k: number, restarts: number, seed: numb
   }
   if (best === null) throw new Error('fitKMeansBest: restarts must be at least 1');
   if (!onSample) return best;
-  const refined = lloyd(X, best.centroids, options);
-  return finishFit(X, refined.centroids, refined.iterations, best.restart);
+  return lloydNoEmpty(X, best.centroids, options, best.restart);
 }
 
 function finishFit(X: Matrix, centroids: Matrix, iterations: number, restart: number): KMeansFit {

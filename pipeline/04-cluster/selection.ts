@@ -24,7 +24,7 @@ export interface KSelectionRow {
   minShare: number;
   /** Mean adjusted Rand index of bootstrap refits against this k's fit on the sample (1 = always reproduced). */
   stability: number;
-  /** minShare >= minSegmentShare, stability >= minStability and the metrics are defined. */
+  /** minShare >= minSegmentShare, smallest segment >= minSegmentSize rows, stability >= minStability and the metrics are defined. */
   eligible: boolean;
 }
 
@@ -32,6 +32,8 @@ export interface KSelectionRow {
 export interface SelectionRule {
   /** A k is eligible only if its smallest segment holds at least this share of the sample. */
   minSegmentShare: number;
+  /** A k is eligible only if its smallest segment holds at least this many rows of the sample. */
+  minSegmentSize: number;
   /** A k is eligible only if its bootstrap stability (mean ARI) reaches this. */
   minStability: number;
   /** Silhouettes within this of the best eligible one count as tied; the smallest tied k wins. */
@@ -99,7 +101,7 @@ export function selectK(S: Matrix, settings: SelectionSettings, seed: number, op
       inertia: fit.inertia,
       minShare,
       stability,
-      eligible: minShare >= settings.minSegmentShare && stability >= settings.minStability && !Number.isNaN(silhouette),
+      eligible: largeEnough(minShare, S.rows, settings) && stability >= settings.minStability && !Number.isNaN(silhouette),
     };
   });
   const { k, rule } = chooseK(selection, settings, { kMin: settings.kMin, kMax: settings.kMax, sampleRows: S.rows, resamples: settings.stabilityResamples });
@@ -107,7 +109,7 @@ export function selectK(S: Matrix, settings: SelectionSettings, seed: number, op
 }
 
 /**
- * The decision rule. Eligible k: smallest segment >= minSegmentShare, bootstrap stability >=
+ * The decision rule. Eligible k: smallest segment >= minSegmentShare and >= minSegmentSize rows, bootstrap stability >=
  * minStability, silhouette defined. Among them, take the best silhouette; every eligible k within
  * silhouetteTolerance of it is tied, and the smallest tied k wins (fewer segments are easier to act
  * on, and smaller silhouette differences are within the noise of a sampled silhouette). If no k is
@@ -118,7 +120,7 @@ export function selectK(S: Matrix, settings: SelectionSettings, seed: number, op
 export function chooseK(rows: readonly KSelectionRow[], rule: SelectionRule, ctx: SelectionContext): { k: number; rule: string } {
   if (rows.length === 0) throw new Error('chooseK: no candidate k');
   const where = `k in ${ctx.kMin}..${ctx.kMax} on a ${ctx.sampleRows}-row sample`;
-  const shareOk = `smallest segment >= ${rule.minSegmentShare} of it`;
+  const shareOk = `smallest segment >= ${rule.minSegmentShare} of it and >= ${rule.minSegmentSize} customers`;
   const stable = `bootstrap stability (mean ARI over ${ctx.resamples} resamples) >= ${rule.minStability}`;
   const eligible = rows.filter((r) => r.eligible);
   if (eligible.length > 0) {
@@ -129,11 +131,17 @@ export function chooseK(rows: readonly KSelectionRow[], rule: SelectionRule, ctx
       rule: `smallest k whose silhouette is within ${rule.silhouetteTolerance} of the best (${best.toFixed(3)}) among ${where} with ${shareOk} and ${stable}`,
     };
   }
-  const largeEnough = rows.filter((r) => r.minShare >= rule.minSegmentShare && !Number.isNaN(r.silhouette) && !Number.isNaN(r.stability));
-  if (largeEnough.length > 0) {
-    const top = [...largeEnough].sort((a, b) => b.stability - a.stability || a.k - b.k)[0]!;
+  const bigEnough = rows.filter((r) => largeEnough(r.minShare, ctx.sampleRows, rule) && !Number.isNaN(r.silhouette) && !Number.isNaN(r.stability));
+  if (bigEnough.length > 0) {
+    const top = [...bigEnough].sort((a, b) => b.stability - a.stability || a.k - b.k)[0]!;
     return { k: top.k, rule: `no ${where} had ${stable}; took the most stable k among those with ${shareOk}` };
   }
   const fallback = [...rows].sort((a, b) => b.minShare - a.minShare || a.k - b.k)[0]!;
-  return { k: fallback.k, rule: `no ${where} had every segment >= ${rule.minSegmentShare}; fell back to the largest smallest-segment share` };
+  return { k: fallback.k, rule: `no ${where} had ${shareOk}; fell back to the largest smallest-segment share` };
+}
+
+/** The smallest segment (minShare of `sampleRows`) meets both the share and the size in customers. */
+function largeEnough(minShare: number, sampleRows: number, rule: Pick<SelectionRule, 'minSegmentShare' | 'minSegmentSize'>): boolean {
+  // The size is recovered from the share: rounding guards against minShare * rows landing just below an integer.
+  return minShare >= rule.minSegmentShare && Math.round(minShare * sampleRows) >= rule.minSegmentSize;
 }

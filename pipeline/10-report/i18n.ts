@@ -87,6 +87,10 @@ const UI = {
     zh: '实心点满足最小分群占比；虚线为最终选定的 k = {k}。',
   },
   rule: { en: 'Decision rule', zh: '决策规则' },
+  noClearStructure: {
+    en: 'No clear segment structure: no k tried has a silhouette clearly above what the same customers give with each feature shuffled on its own. The segments divide the customers, but they are not distinct groups in the data.',
+    zh: '无明显分群结构：所有尝试的 k 的轮廓系数都没有明显高于将每个特征各自打乱后的同一批客户。这些分群只是对客户的划分，并非数据中真实存在的不同群体。',
+  },
   minShare: { en: 'Smallest segment', zh: '最小分群占比' },
   k: { en: 'Number of segments k', zh: '分群数 k' },
   inertia: { en: 'Inertia', zh: '簇内平方和' },

@@ -215,6 +215,7 @@ export function reportMarkdown(
   lines.push(say('trainedOn', { createdAt: m.createdAt, dataDir: m.input.dataDir, asOf: m.input.asOf, seed: m.seeds.run ?? '–' }), '');
   lines.push(...qualityMarkdown(m, w), ...inputMarkdown(m, model, w));
   lines.push(say('chooseK'), '', say('kRule', { k: m.metrics.k, rule: m.metrics.selectionRule ?? say('defaultRule') }), '');
+  if (model.noClearStructure) lines.push(`**${t.ui('noClearStructure')}**`, '');
   if (m.metrics.kSelection.length > 0) {
     lines.push(say('kHead'), '|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of m.metrics.kSelection) {

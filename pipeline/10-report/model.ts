@@ -83,6 +83,8 @@ export interface ReportModel {
   profile: SegmentProfile | null;
   /** Fidelity of the explanation rules to the k-means assignment, when recorded. */
   ruleFidelity: number | null;
+  /** The structure check found no k above its column-shuffled null (metrics.structure.clear false); false when not recorded. */
+  noClearStructure: boolean;
   comparison: ReportComparison | null;
   trends: ReportTrends | null;
 }
@@ -133,6 +135,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     }),
     profile,
     ruleFidelity: explain.fidelity,
+    noClearStructure: obj(metrics.structure)?.clear === false,
     comparison: comparisonOf(states.comparison),
     trends: trendsOf(states.trends),
   };

@@ -97,7 +97,7 @@ export function analysisSections(model: ReportModel, t: Texts, chart: ChartLooku
   sections.push({
     id: 'overview',
     title: t.ui('overview'),
-    body: html`<p class="lead">${t.ui('overviewLead')}</p><div class="charts">${figure(chart('sizes'))}${figure(chart('projection'))}</div>`,
+    body: html`<p class="lead">${t.ui('overviewLead')}</p>${model.noClearStructure ? html`<p class="rule"><b>${t.ui('noClearStructure')}</b></p>` : ''}<div class="charts">${figure(chart('sizes'))}${figure(chart('projection'))}</div>`,
   });
   if (chart('profile')) sections.push({ id: 'profiles', title: t.ui('profiles'), body: html`<p class="lead">${t.ui('profilesLead')}</p><div class="charts">${figure(chart('profile'))}</div>` });
   sections.push({

@@ -13,6 +13,7 @@ import { dropUninformative } from '../02-features/select.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { fingerprintPath } from '../registry/bundle.ts';
 import type { Logger } from '../core/log.ts';
+import { InputError } from '../core/errors.ts';
 import type { ModelInput } from '../model/fit.ts';
 import type { InputRecord } from '../model/write.ts';
 
@@ -71,7 +72,8 @@ export function checkTrainingFeatures(features: FeatureTable, asOf: string, logg
   const byReason = new Map<string, string[]>();
   for (const d of features.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.feature]);
   for (const [reason, names] of byReason) logger.warn(`${names.length} feature${names.length > 1 ? 's' : ''} dropped (${reason}): ${names.join(', ')}`);
-  if (features.X.rows < 20) throw new Error(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
+  // Too few customers is a property of the input, not a failure of the run: exit 2 (InputError).
+  if (features.X.rows < 20) throw new InputError(`only ${features.X.rows} customers were accepted; at least 20 are needed to find segments`);
 }
 
 /** The manifest's `input` block, with a fingerprint of every file read. */

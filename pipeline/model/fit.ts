@@ -10,6 +10,7 @@ import type { VendorModule } from '../02-features/catalog.ts';
 import type { FeatureTable } from '../02-features/features.ts';
 import { applyPreprocess, fitPreprocess } from '../03-preprocess/preprocess.ts';
 import { assignClusters, assignmentFlags, fitClusters } from '../04-cluster/cluster.ts';
+import { NO_CLEAR_STRUCTURE } from '../04-cluster/structure.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/lenses.ts';
@@ -90,6 +91,8 @@ export interface ModelMetrics {
   segmentSizes: number[];
   kSelection: BundleStates['cluster.json']['selection'];
   selectionRule: string;
+  /** The permutation null's verdict on the candidate k (04-cluster/structure.ts). */
+  structure: BundleStates['cluster.json']['structure'];
   stability: { meanAri: number; segmentJaccard: number[]; unstableBelow: number };
   pcaComponents: number;
   pcaExplainedVariance: number;
@@ -203,11 +206,14 @@ function fitGeometry(features: FeatureTable, config: FinsegConfig, seeds: ModelS
 
   // The bootstrap stability refits on a clock line of their own (the reference has none); k
   // selection and the final fit are the cluster stage.
-  const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => fx.lap(phase === 'stability' ? 'stability' : 'cluster'));
+  // The structure check shuffles the scaled features and rotates them as `reduced` was (structure.ts says why).
+  const nullColumns = { columns: scaled, project: (M: Matrix) => applyPreprocess(preprocess, M, { scaled: true }) };
+  const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => fx.lap(phase === 'stability' ? 'stability' : 'cluster'), nullColumns);
   const assignment = assignClusters(cluster, reduced);
   fx.lap('cluster');
   const chosen = cluster.selection.find((r) => r.k === cluster.k);
   fx.logger.info(`cluster: k = ${cluster.k}${chosen ? ` (silhouette ${chosen.silhouette.toFixed(3)})` : ''}, sizes ${cluster.sizes.join(' / ')}`);
+  if (cluster.structure && !cluster.structure.clear) fx.logger.warn(`cluster: ${NO_CLEAR_STRUCTURE}: no k's silhouette beats the same data with its columns shuffled by more than ${cluster.structure.margin}`);
   return { preprocess, scaled, reduced, cluster, assignment, silhouette: chosen?.silhouette ?? null };
 }
 
@@ -274,6 +280,7 @@ function modelMetrics(states: BundleStates, customers: number, silhouette: numbe
     segmentSizes: cluster.sizes,
     kSelection: cluster.selection,
     selectionRule: cluster.selectionRule,
+    structure: cluster.structure,
     stability: { meanAri: cluster.stability.meanAri, segmentJaccard: cluster.stability.jaccard, unstableBelow: cluster.stability.unstableBelow },
     pcaComponents: preprocess.pca.nComponents,
     pcaExplainedVariance: sum(preprocess.pca.explainedVarianceRatio),

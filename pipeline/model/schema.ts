@@ -70,6 +70,14 @@ const kSelectionRow = v.object({
   eligible: v.boolean(),
 });
 
+/** The permutation null's verdict (cluster.json `structure`, manifest metrics.structure). */
+const structureCheck = v.object({
+  shuffles: integer(0),
+  margin: finite,
+  rows: v.array(v.object({ k: positive, silhouette: nanable, nullMax: nanable })),
+  clear: v.boolean(),
+});
+
 /** cluster.json: k centroids of one dimension, k sizes, k stability entries. */
 export const clusterSchema = v.object({
   kind: v.literal('finseg.cluster'),
@@ -80,6 +88,7 @@ export const clusterSchema = v.object({
   sizes: v.array(integer(0)),
   selection: v.array(kSelectionRow),
   selectionRule: v.string(),
+  structure: v.optional(structureCheck),
   stability: v.object({
     resamples: integer(0),
     restarts: positive,
@@ -349,6 +358,9 @@ const manifestMetrics = v.looseObject({
   segmentSizes: v.optional(v.array(v.number())),
   kSelection: v.array(manifestKSelectionRow),
   selectionRule: v.optional(v.string()),
+  structure: v.optional(
+    v.looseObject({ shuffles: v.number(), margin: v.number(), rows: v.array(v.looseObject({ k: v.number(), silhouette: nullableNumber, nullMax: nullableNumber })), clear: v.boolean() }),
+  ),
   stability: v.optional(v.object({ meanAri: nullableNumber, segmentJaccard: v.array(nullableNumber), unstableBelow: v.number() })),
   pcaComponents: v.number(),
   pcaExplainedVariance: v.number(),

@@ -126,7 +126,7 @@ describe('fitClusters parameters', () => {
       expect((e as InputError).detail).toEqual(['stabilityResamples must be an integer >= 1, got 0']);
     }
     expect(() => fitClusters(X, { ...quick, noveltyQuantile: 1.5 }, 1)).toThrow(InputError);
-    expect(() => fitClusters(fromRows([[0], [1]]), { ...quick, k: 3 }, 1)).toThrow(/3 segments from 2 customers/);
+    expect(() => fitClusters(fromRows([[0], [1]]), { ...quick, k: 3 }, 1)).toThrow(/only 2 distinct customers .* at least 3 are needed for 3 segments/);
   });
 });
 
@@ -135,7 +135,7 @@ describe('minimum segment share', () => {
   const { X } = blobs([[0, 0], [10, 0], [0, 10], [20, 20]], [200, 200, 200, 8], 0.8, 11);
 
   it('without a minimum, the k that isolates the tiny group wins (it is also perfectly stable)', () => {
-    const s = fitClusters(X, { ...quick, minSegmentShare: 0 }, 42);
+    const s = fitClusters(X, { ...quick, minSegmentShare: 0, minSegmentSize: 1 }, 42);
     expect(s.k).toBe(4);
     expect(s.sizes).toEqual([200, 200, 200, 8]);
     expect(s.selection.find((r) => r.k === 4)!.stability).toBe(1);
@@ -147,6 +147,12 @@ describe('minimum segment share', () => {
     expect(four.minShare).toBeCloseTo(8 / 608, 12);
     expect(four.eligible).toBe(false);
     expect(four.silhouette).toBeGreaterThan(s.selection.find((r) => r.k === 3)!.silhouette);
+    expect(s.k).toBe(3);
+  });
+
+  it('with no share minimum, the default minimum of 10 customers still rules out the group of 8', () => {
+    const s = fitClusters(X, { ...quick, minSegmentShare: 0 }, 42);
+    expect(s.selection.find((r) => r.k === 4)!.eligible).toBe(false);
     expect(s.k).toBe(3);
   });
 

@@ -6,7 +6,7 @@ import { adjustedRandIndex } from '../../pipeline/04-cluster/metrics.ts';
 import { chooseK, type KSelectionRow, type SelectionRule } from '../../pipeline/04-cluster/selection.ts';
 import { blobs } from '../helpers/blobs.ts';
 
-const rule: SelectionRule = { minSegmentShare: 0.03, minStability: 0.8, silhouetteTolerance: 0.01 };
+const rule: SelectionRule = { minSegmentShare: 0.03, minSegmentSize: 10, minStability: 0.8, silhouetteTolerance: 0.01 };
 const ctx = { kMin: 2, kMax: 6, sampleRows: 4000, resamples: 10 };
 /** A candidate row with only the fields the rule reads set meaningfully. */
 const row = (k: number, silhouette: number, stability: number, minShare: number): KSelectionRow => ({
@@ -26,7 +26,7 @@ describe('chooseK: the documented decision rule', () => {
     // k = 4 has the best silhouette but is unstable; k = 5 is too small a segment.
     expect(chooseK(rows, rule, ctx)).toEqual({
       k: 3,
-      rule: 'smallest k whose silhouette is within 0.01 of the best (0.450) among k in 2..6 on a 4000-row sample with smallest segment >= 0.03 of it and bootstrap stability (mean ARI over 10 resamples) >= 0.8',
+      rule: 'smallest k whose silhouette is within 0.01 of the best (0.450) among k in 2..6 on a 4000-row sample with smallest segment >= 0.03 of it and >= 10 customers and bootstrap stability (mean ARI over 10 resamples) >= 0.8',
     });
   });
 
@@ -42,13 +42,13 @@ describe('chooseK: the documented decision rule', () => {
     const rows = [row(2, 0.3, 0.5, 0.4), row(3, 0.5, 0.7, 0.2), row(4, 0.4, 0.7, 0.1), row(5, 0.6, 0.75, 0.01)];
     expect(chooseK(rows, rule, ctx)).toEqual({
       k: 3,
-      rule: 'no k in 2..6 on a 4000-row sample had bootstrap stability (mean ARI over 10 resamples) >= 0.8; took the most stable k among those with smallest segment >= 0.03 of it',
+      rule: 'no k in 2..6 on a 4000-row sample had bootstrap stability (mean ARI over 10 resamples) >= 0.8; took the most stable k among those with smallest segment >= 0.03 of it and >= 10 customers',
     });
   });
 
   it('falls back to the largest smallest-segment share when no k keeps every segment large enough', () => {
     const rows = [row(2, 0.3, 0.9, 0.02), row(3, 0.5, 0.9, 0.025), row(4, 0.4, 0.9, 0.025)];
-    expect(chooseK(rows, rule, ctx)).toEqual({ k: 3, rule: 'no k in 2..6 on a 4000-row sample had every segment >= 0.03; fell back to the largest smallest-segment share' });
+    expect(chooseK(rows, rule, ctx)).toEqual({ k: 3, rule: 'no k in 2..6 on a 4000-row sample had smallest segment >= 0.03 of it and >= 10 customers; fell back to the largest smallest-segment share' });
   });
 
   it('never picks a k whose silhouette is undefined', () => {
