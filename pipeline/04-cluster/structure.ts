@@ -17,7 +17,7 @@ export interface StructureCheck {
   shuffles: number;
   /** How far above the null's highest silhouette at the same k a k's silhouette must be to count. */
   margin: number;
-  /** Per candidate k: the silhouette on the sample and the highest over the shuffles (NaN when undefined). */
+  /** Per candidate k: the silhouette on the sample and the highest over the shuffles (NaN when undefined, or when an earlier k already showed structure). */
   rows: { k: number; silhouette: number; nullMax: number }[];
   /** Some k has silhouette > nullMax + margin. */
   clear: boolean;
@@ -65,19 +65,28 @@ export function checkStructure(
   options: KMeansOptions,
   source: NullSource = { columns: S, project: (M) => M },
 ): StructureCheck {
-  const nullMax = ks.map(() => -Infinity);
-  for (let s = 0; s < settings.structureShuffles; s++) {
-    const shuffled = source.project(shuffleColumns(source.columns, deriveSeed(seed, `null-${s}`)));
-    const fits = ks.map((k) => fitKMeansBest(shuffled, k, settings.restarts, deriveSeed(seed, `null-${s}-k${k}`), options));
-    const scores = silhouetteScores(shuffled, fits.map((f) => f.labels), ks);
-    scores.forEach((v, i) => {
-      if (v > nullMax[i]!) nullMax[i] = v;
-    });
+  const nullMax = ks.map(() => Number.NaN);
+  const shuffled: Matrix[] = [];
+  const copy = (s: number) => (shuffled[s] ??= source.project(shuffleColumns(source.columns, deriveSeed(seed, `null-${s}`))));
+  // The k with the highest silhouettes first, and stop at the first that beats its null: one k
+  // showing structure settles "clear", so on structured data the check costs the shuffles' fits
+  // at one k instead of at all of them; the rows of k never reached keep a NaN null.
+  const order = ks.map((_, i) => i).sort((a, b) => (silhouettes[b]! || -Infinity) - (silhouettes[a]! || -Infinity) || a - b);
+  let clear = settings.structureShuffles === 0;
+  for (const i of order) {
+    if (clear) break;
+    const k = ks[i]!;
+    let max = -Infinity;
+    for (let s = 0; s < settings.structureShuffles; s++) {
+      const M = copy(s);
+      const fit = fitKMeansBest(M, k, settings.restarts, deriveSeed(seed, `null-${s}-k${k}`), options);
+      const v = silhouetteScores(M, [fit.labels], [k])[0]!;
+      if (v > max) max = v;
+    }
+    nullMax[i] = max === -Infinity ? Number.NaN : max;
+    clear = silhouettes[i]! > (Number.isNaN(nullMax[i]!) ? -1 : nullMax[i]!) + settings.structureMargin;
   }
-  // -Infinity: no shuffle gave a defined silhouette at that k (or none ran).
-  const rows = ks.map((k, i) => ({ k, silhouette: silhouettes[i]!, nullMax: nullMax[i]! === -Infinity ? NaN : nullMax[i]! }));
-  // A null with no defined silhouette at a k (every shuffle degenerate there) is beaten by any defined one.
-  const clear = settings.structureShuffles === 0 || rows.some((r) => r.silhouette > (Number.isNaN(r.nullMax) ? -1 : r.nullMax) + settings.structureMargin);
+  const rows = ks.map((k, i) => ({ k, silhouette: silhouettes[i]!, nullMax: nullMax[i]! }));
   return { shuffles: settings.structureShuffles, margin: settings.structureMargin, rows, clear };
 }
 
