@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { SourceFile } from './sources.ts';
 import { InputError } from '../core/errors.ts';
@@ -314,18 +314,24 @@ export class RecordScanner {
   }
 }
 
-/** Buffered binary output to a file, flushed in large writes. */
+/** Buffered binary output to a file, flushed in large writes; it can be cut back to an earlier length. */
 export class FileWriter {
   private readonly fd: number;
   private readonly out = Buffer.allocUnsafe(4 << 20);
   private pos = 0;
+  /** Bytes already in the file (the buffer holds the rest); writes go there by position. */
+  private written = 0;
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
+  }
+  /** Bytes written so far, buffered or not. */
+  get length(): number {
+    return this.written + this.pos;
   }
   text(s: string): void {
     if (this.pos + s.length * 3 > this.out.length) this.flush();
     if (s.length * 3 > this.out.length) {
-      writeSync(this.fd, Buffer.from(s, 'utf8'));
+      this.written += writeSync(this.fd, Buffer.from(s, 'utf8'), 0, undefined, this.written);
       return;
     }
     this.pos += this.out.write(s, this.pos, 'utf8');
@@ -334,14 +340,24 @@ export class FileWriter {
     const n = end - start;
     if (this.pos + n > this.out.length) this.flush();
     if (n > this.out.length) {
-      writeSync(this.fd, buf, start, n);
+      this.written += writeSync(this.fd, buf, start, n, this.written);
       return;
     }
     buf.copy(this.out, this.pos, start, end);
     this.pos += n;
   }
   flush(): void {
-    if (this.pos > 0) writeSync(this.fd, this.out, 0, this.pos);
+    if (this.pos > 0) this.written += writeSync(this.fd, this.out, 0, this.pos, this.written);
+    this.pos = 0;
+  }
+  /** Drops everything written after the first `length` bytes (a length taken from `length` earlier). */
+  truncate(length: number): void {
+    if (length >= this.written) {
+      this.pos = length - this.written;
+      return;
+    }
+    ftruncateSync(this.fd, length);
+    this.written = length;
     this.pos = 0;
   }
   close(): void {
