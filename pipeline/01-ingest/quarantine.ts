@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines } from './normalise.ts';
+import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines, type NormalisedFile } from './normalise.ts';
+import { SharedCopies } from './scan-groups.ts';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
 import { MAX_RECORD_BYTES } from './text.ts';
@@ -114,40 +115,47 @@ export async function stageOriginalRows(conn: DuckDBConnection, files: readonly 
   }
   const work = mkdtempSync(join(tmpdir(), 'finseg-quarantine-'));
   const selects: string[] = [];
+  const text = `CAST(COLUMNS(* EXCLUDE (__file, __line)) AS VARCHAR)`;
+  // CSV parts with the same header share one copy, read by one scan (scan-groups.ts); the records dropped as malformed are not read back.
+  const copies = new SharedCopies(work, 'copy');
+  const csvCopies = new Map<string, NormalisedFile>();
+  const sink = new MalformedSink(join(work, 'malformed.csv'));
   try {
-    for (const [index, lineList] of byFile) {
-      const file = files[index]!;
-      const keep = sortedLines(Float64Array.from(lineList));
-      const text = `CAST(COLUMNS(* EXCLUDE (__file, __line)) AS VARCHAR)`;
-      if (file.format === 'parquet') {
-        selects.push(`SELECT CAST(${index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR)
-          FROM read_parquet(${sqlString(file.path)}, file_row_number = true) WHERE file_row_number + 1 IN (SELECT __line FROM (${linesSql}) WHERE __file = ${index})`);
-        continue;
-      }
-      const out = join(work, `${index}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
-      const sink = new MalformedSink(join(work, `${index}.malformed.csv`));
-      try {
-        const n =
-          file.format === 'csv' ? await normaliseCsv(file, index, csv, out, sink, keep)
-          : file.format === 'jsonl' ? await normaliseJsonl(file, index, csv, out, sink, keep)
-          : await normaliseArrow(file, index, out, keep);
-        if (n.kind === 'jsonl') {
-          if (statSync(out).size === 0) continue;
+    try {
+      for (const [index, lineList] of byFile) {
+        const file = files[index]!;
+        const keep = sortedLines(Float64Array.from(lineList));
+        if (file.format === 'parquet') {
+          selects.push(`SELECT CAST(${index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR)
+            FROM read_parquet(${sqlString(file.path)}, file_row_number = true) WHERE file_row_number + 1 IN (SELECT __line FROM (${linesSql}) WHERE __file = ${index})`);
+          continue;
+        }
+        if (file.format === 'csv') {
+          const n = await normaliseCsv(file, index, csv, copies.sinkFor(file), sink, keep);
+          csvCopies.set(n.path, n);
+          continue;
+        }
+        const out = join(work, `${index}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
+        const n = file.format === 'jsonl' ? await normaliseJsonl(file, index, csv, out, sink, keep) : await normaliseArrow(file, index, out, keep);
+        if (n.kind === 'csv') csvCopies.set(n.path, n);
+        else if (statSync(out).size > 0) {
           // Declared as text, a nested value reads as its JSON, as ingest staged it.
           const reader = (columns: string) => `read_json(${sqlString(out)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_RECORD_BYTES}${columns})`;
           const names = (await queryRows(conn, `DESCRIBE SELECT * FROM ${reader('')}`)).map((r) => String(r.column_name)).filter((c) => c !== '__file' && c !== '__line');
           const columns = [`'__file': 'BIGINT'`, `'__line': 'BIGINT'`, ...names.map((c) => `${sqlString(c)}: 'VARCHAR'`)].join(', ');
           selects.push(`SELECT CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line${names.length ? `, ${text}` : ''} FROM ${reader(`, columns = {${columns}}`)}`);
-        } else {
-          const d = n.dialect;
-          const columns = ['__file', '__line', ...n.columns!].map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
-          selects.push(`SELECT CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line, ${text}
-            FROM read_csv(${sqlString(out)}, auto_detect = false, header = true, delim = ${sqlString(d.delimiter)}, quote = ${sqlString(d.quote)}, escape = ${sqlString(d.quote)},
-              columns = {${columns}}, ignore_errors = true, max_line_size = ${MAX_RECORD_BYTES * 2})`);
         }
-      } finally {
-        sink.close();
       }
+    } finally {
+      copies.close();
+      sink.close();
+    }
+    for (const n of csvCopies.values()) {
+      const d = n.dialect;
+      const columns = ['__file', '__line', ...n.columns!].map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
+      selects.push(`SELECT CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line, ${text}
+        FROM read_csv(${sqlString(n.path)}, auto_detect = false, header = true, delim = ${sqlString(d.delimiter)}, quote = ${sqlString(d.quote)}, escape = ${sqlString(d.quote)},
+          columns = {${columns}}, ignore_errors = true, max_line_size = ${MAX_RECORD_BYTES * 2})`);
     }
     const body = selects.length ? selects.join('\nUNION ALL BY NAME\n') : 'SELECT CAST(NULL AS INTEGER) AS __file, CAST(NULL AS BIGINT) AS __line WHERE false';
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(target)} AS ${body}`);
