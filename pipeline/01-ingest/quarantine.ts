@@ -103,8 +103,8 @@ export class QuarantineTarget {
 /**
  * Creates TEMP TABLE `target (__file, __line, <the source files' own columns as text>)` holding
  * the rows at the (file index, line) pairs `linesSql` selects, read again from the source files:
- * text and Arrow through the normaliser with a line filter, Parquet by row number. Files with
- * differing columns are combined by name. Only quarantined rows are read back, so nothing of the
+ * text and Arrow through the normaliser with a line filter (CSV parts with the same header into
+ * one shared copy, one scan), Parquet by row number. Files with differing columns are combined by name. Only quarantined rows are read back, so nothing of the
  * accepted rows is held.
  */
 export async function stageOriginalRows(conn: DuckDBConnection, files: readonly SourceFile[], linesSql: string, csv: CsvParams, target: string): Promise<void> {

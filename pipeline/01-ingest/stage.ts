@@ -19,8 +19,8 @@ import { InputError } from '../core/errors.ts';
  * The first half of ingesting a table: every file of it read into `raw_<table>` (`__file`,
  * `__line`, the contract columns as text or native types), rows that are not rows recorded in
  * `malformed_<table>` (rejects.ts), and the file paths by index in `files_<table>`. Text, JSON
- * Lines and Arrow files are normalised, then staged by one scan per group of files with the same
- * columns (scan-groups.ts); Parquet alone is read in place.
+ * Lines and Arrow files are normalised: CSV parts with the same header into one shared copy read
+ * by one scan (scan-groups.ts), JSON Lines and Arrow file by file. Parquet alone is read in place.
  */
 
 /** Column names in a file, and the native SQL type of each (VARCHAR for text formats). */
@@ -176,7 +176,7 @@ async function stageInPlace(conn: DuckDBConnection, source: TableSource, prepare
 
 /**
  * Stages text, JSON Lines and Arrow files (and Parquet mixed with them) into the table
- * `raw_<table>`, one DuckDB scan per group of files with the same columns (scan-groups.ts), and
+ * `raw_<table>`, one DuckDB scan per shared CSV copy (scan-groups.ts) or per other file, and
  * the records DuckDB rejected into `malformed_<table>`. Returns the records read and how many of
  * them are malformed (besides those in the normaliser's sidecar).
  */
