@@ -73,6 +73,39 @@ const isBlank = (buf: Buffer, start: number, end: number): boolean => {
   return true;
 };
 
+/**
+ * Where a normaliser writes a CSV's records: a file of its own, or a copy it shares with the
+ * other files of the same columns (scan-groups.ts), so DuckDB reads a folder of parts in one scan.
+ */
+export interface CopySink {
+  /** The writer for a file with this header; the copy's header line is written when the copy is new. */
+  open(columns: readonly string[], dialect: Dialect): FileWriter;
+  /** This file is done: with `keep` false, what it wrote since `open` is dropped (a second pass follows). */
+  close(keep: boolean): void;
+}
+
+/** The header line of a normalised copy: `__file`, `__line`, then the source's columns, in its dialect. */
+export function copyHeader(columns: readonly string[], d: Dialect): string {
+  return ['__file', '__line', ...columns].map((c) => dialectField(c, d)).join(d.delimiter) + '\n';
+}
+
+/** A CopySink that writes a file of its own at `path`. */
+export function ownFile(path: string): CopySink & { readonly path: string } {
+  let writer: FileWriter | null = null;
+  return {
+    path,
+    open(columns, dialect) {
+      writer = new FileWriter(path);
+      writer.text(copyHeader(columns, dialect));
+      return writer;
+    },
+    close() {
+      writer?.close();
+      writer = null;
+    },
+  };
+}
+
 /** Which records a normaliser writes, by physical line (row number for Arrow); null = all. */
 export type LineFilter = ((line: number) => boolean) | null;
 
@@ -89,14 +122,15 @@ export function sortedLines(lines: Float64Array): (line: number) => boolean {
  * CSV/TSV (optionally gzipped) → a CSV with `__file`, `__line` prefixed to every record, in the
  * source's dialect; with `keep`, only the records it accepts (the quarantine's original rows).
  */
-export async function normaliseCsv(file: SourceFile, fileIndex: number, csv: CsvParams, outPath: string, malformed: MalformedSink, keep: LineFilter = null): Promise<NormalisedFile> {
+export async function normaliseCsv(file: SourceFile, fileIndex: number, csv: CsvParams, out: string | (CopySink & { readonly path: string }), malformed: MalformedSink, keep: LineFilter = null): Promise<NormalisedFile> {
+  const sink = typeof out === 'string' ? ownFile(out) : out;
   const { sample, complete } = await sampleOf(file, csv.encoding);
   if (sample.length === 0) throw new InputError(`${file.path} is empty: expected a header line with column names`);
   const dialect = detectDialect(sample.toString('utf8'), complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
-  const first = await scanCsv(file, fileIndex, csv, dialect, 'quoted', outPath, malformed, keep);
+  const first = await scanCsv(file, fileIndex, csv, dialect, 'quoted', sink, malformed, keep);
   if (first) return first;
   // A quote never closed: read every physical line as a record so one bad line costs one row.
-  return (await scanCsv(file, fileIndex, csv, dialect, 'lines', outPath, malformed, keep))!;
+  return (await scanCsv(file, fileIndex, csv, dialect, 'lines', sink, malformed, keep))!;
 }
 
 async function scanCsv(
@@ -105,11 +139,11 @@ async function scanCsv(
   csv: CsvParams,
   dialect: Dialect,
   mode: 'quoted' | 'lines',
-  outPath: string,
+  sink: CopySink & { readonly path: string },
   malformed: MalformedSink,
   keep: LineFilter,
 ): Promise<NormalisedFile | null> {
-  const writer = new FileWriter(outPath);
+  let writer: FileWriter | null = null;
   const d = dialect.delimiter;
   const dCode = d.charCodeAt(0);
   const qCode = dialect.quote.charCodeAt(0);
@@ -122,7 +156,7 @@ async function scanCsv(
     if (end === start || isBlank(buf, start, end)) return;
     if (columns === null) {
       columns = headerNames(splitRecord(buf.toString('utf8', start, end), dialect));
-      writer.text(['__file', '__line', ...columns].map((c) => dialectField(c, dialect)).join(d) + '\n');
+      writer = sink.open(columns, dialect);
       return;
     }
     records++;
@@ -138,23 +172,25 @@ async function scanCsv(
       pendingMalformed.push([line, 'a quote opens a field and never closes', buf.toString('utf8', start, end)]);
       return;
     }
-    writer.text(`${fileIndex}${d}${line}${d}`);
-    writer.bytes(buf, start, end);
-    writer.text('\n');
+    writer!.text(`${fileIndex}${d}${line}${d}`);
+    writer!.bytes(buf, start, end);
+    writer!.text('\n');
   });
+  let done = false;
   try {
     for await (const chunk of utf8Chunks(file, csv.encoding, bytes)) {
       if (!scanner.push(chunk)) break;
     }
     if (!scanner.unterminated) scanner.end();
+    done = !scanner.unterminated;
   } finally {
-    writer.close();
+    sink.close(done);
   }
   if (scanner.unterminated) return null;
   // Only now, when this pass is final, do its malformed records count.
   for (const [line, detail, text] of pendingMalformed) malformed.add(fileIndex, line, detail, text);
   if (columns === null) throw new InputError(`${file.path} is empty: expected a header line with column names`);
-  return { path: outPath, kind: 'csv', columns, dialect, records, malformed: bad, ranges: [], bytes, mode };
+  return { path: sink.path, kind: 'csv', columns, dialect, records, malformed: bad, ranges: [], bytes, mode };
 }
 
 /** JSON Lines (optionally gzipped) → JSON Lines with `"__file"` and `"__line"` keys first in every object (only the lines `keep` accepts). */

@@ -1,9 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines } from './normalise.ts';
+import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines, type NormalisedFile } from './normalise.ts';
+import { SharedCopies } from './scan-groups.ts';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
 import { MAX_RECORD_BYTES } from './text.ts';
@@ -39,6 +40,8 @@ export function canonicalJson(x: unknown): string {
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
+  // A small part (one day of a daily export) is read at once: a stream's setup costs more than its bytes.
+  if (statSync(path).size <= 1 << 20) return hash.update(readFileSync(path)).digest('hex');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
@@ -107,8 +110,8 @@ export class QuarantineTarget {
 /**
  * Creates TEMP TABLE `target (__file, __line, <the source files' own columns as text>)` holding
  * the rows at the (file index, line) pairs `linesSql` selects, read again from the source files:
- * text and Arrow through the normaliser with a line filter, Parquet by row number. Files with
- * differing columns are combined by name. Only quarantined rows are read back, so nothing of the
+ * text and Arrow through the normaliser with a line filter (CSV parts with the same header into
+ * one shared copy, one scan), Parquet by row number. Files with differing columns are combined by name. Only quarantined rows are read back, so nothing of the
  * accepted rows is held.
  */
 export async function stageOriginalRows(conn: DuckDBConnection, files: readonly SourceFile[], linesSql: string, csv: CsvParams, target: string): Promise<void> {
@@ -121,40 +124,47 @@ export async function stageOriginalRows(conn: DuckDBConnection, files: readonly 
   }
   const work = mkdtempSync(join(tmpdir(), 'finseg-quarantine-'));
   const selects: string[] = [];
+  const text = `CAST(COLUMNS(* EXCLUDE (__file, __line)) AS VARCHAR)`;
+  // CSV parts with the same header share one copy, read by one scan (scan-groups.ts); the records dropped as malformed are not read back.
+  const copies = new SharedCopies(work, 'copy');
+  const csvCopies = new Map<string, NormalisedFile>();
+  const sink = new MalformedSink(join(work, 'malformed.csv'));
   try {
-    for (const [index, lineList] of byFile) {
-      const file = files[index]!;
-      const keep = sortedLines(Float64Array.from(lineList));
-      const text = `CAST(COLUMNS(* EXCLUDE (__file, __line)) AS VARCHAR)`;
-      if (file.format === 'parquet') {
-        selects.push(`SELECT CAST(${index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR)
-          FROM read_parquet(${sqlString(file.path)}, file_row_number = true) WHERE file_row_number + 1 IN (SELECT __line FROM (${linesSql}) WHERE __file = ${index})`);
-        continue;
-      }
-      const out = join(work, `${index}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
-      const sink = new MalformedSink(join(work, `${index}.malformed.csv`));
-      try {
-        const n =
-          file.format === 'csv' ? await normaliseCsv(file, index, csv, out, sink, keep)
-          : file.format === 'jsonl' ? await normaliseJsonl(file, index, csv, out, sink, keep)
-          : await normaliseArrow(file, index, out, keep);
-        if (n.kind === 'jsonl') {
-          if (statSync(out).size === 0) continue;
+    try {
+      for (const [index, lineList] of byFile) {
+        const file = files[index]!;
+        const keep = sortedLines(Float64Array.from(lineList));
+        if (file.format === 'parquet') {
+          selects.push(`SELECT CAST(${index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR)
+            FROM read_parquet(${sqlString(file.path)}, file_row_number = true) WHERE file_row_number + 1 IN (SELECT __line FROM (${linesSql}) WHERE __file = ${index})`);
+          continue;
+        }
+        if (file.format === 'csv') {
+          const n = await normaliseCsv(file, index, csv, copies.sinkFor(file), sink, keep);
+          csvCopies.set(n.path, n);
+          continue;
+        }
+        const out = join(work, `${index}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
+        const n = file.format === 'jsonl' ? await normaliseJsonl(file, index, csv, out, sink, keep) : await normaliseArrow(file, index, out, keep);
+        if (n.kind === 'csv') csvCopies.set(n.path, n);
+        else if (statSync(out).size > 0) {
           // Declared as text, a nested value reads as its JSON, as ingest staged it.
           const reader = (columns: string) => `read_json(${sqlString(out)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_RECORD_BYTES}${columns})`;
           const names = (await queryRows(conn, `DESCRIBE SELECT * FROM ${reader('')}`)).map((r) => String(r.column_name)).filter((c) => c !== '__file' && c !== '__line');
           const columns = [`'__file': 'BIGINT'`, `'__line': 'BIGINT'`, ...names.map((c) => `${sqlString(c)}: 'VARCHAR'`)].join(', ');
           selects.push(`SELECT CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line${names.length ? `, ${text}` : ''} FROM ${reader(`, columns = {${columns}}`)}`);
-        } else {
-          const d = n.dialect;
-          const columns = ['__file', '__line', ...n.columns!].map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
-          selects.push(`SELECT CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line, ${text}
-            FROM read_csv(${sqlString(out)}, auto_detect = false, header = true, delim = ${sqlString(d.delimiter)}, quote = ${sqlString(d.quote)}, escape = ${sqlString(d.quote)},
-              columns = {${columns}}, ignore_errors = true, max_line_size = ${MAX_RECORD_BYTES * 2})`);
         }
-      } finally {
-        sink.close();
       }
+    } finally {
+      copies.close();
+      sink.close();
+    }
+    for (const n of csvCopies.values()) {
+      const d = n.dialect;
+      const columns = ['__file', '__line', ...n.columns!].map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
+      selects.push(`SELECT CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line, ${text}
+        FROM read_csv(${sqlString(n.path)}, auto_detect = false, header = true, delim = ${sqlString(d.delimiter)}, quote = ${sqlString(d.quote)}, escape = ${sqlString(d.quote)},
+          columns = {${columns}}, ignore_errors = true, max_line_size = ${MAX_RECORD_BYTES * 2})`);
     }
     const body = selects.length ? selects.join('\nUNION ALL BY NAME\n') : 'SELECT CAST(NULL AS INTEGER) AS __file, CAST(NULL AS BIGINT) AS __line WHERE false';
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(target)} AS ${body}`);

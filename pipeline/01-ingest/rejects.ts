@@ -28,26 +28,28 @@ const REJECT_MESSAGE = `CASE error_type
   WHEN 'UNQUOTED VALUE' THEN 'a quoted field with text after its closing quote'
   ELSE error_type || ': ' || error_message END`;
 
-/** Moves the rows DuckDB rejected from a normalised CSV into the malformed table; returns how many records they were. */
-export async function collectRejects(conn: DuckDBConnection, table: TableName, index: number, normalised: NormalisedFile, malformedTable: string): Promise<number> {
-  const rejects = sqlIdent(`rejects_${table}_${index}`);
-  const scans = sqlIdent(`rejects_scan_${table}_${index}`);
-  const d = sqlString(normalised.dialect.delimiter);
-  // The normaliser put "file<d>line<d>" in front of every record, so a rejected record still names its line.
+/**
+ * Moves the records DuckDB rejected while reading a scan group's normalised CSV copies into the
+ * malformed table, and drops the rejects tables; returns how many records they were.
+ */
+export async function collectRejects(conn: DuckDBConnection, rejectsTables: { table: string; scan: string }, delimiter: string, malformedTable: string): Promise<number> {
+  const rejects = sqlIdent(rejectsTables.table);
+  const d = sqlString(delimiter);
+  // The normaliser put "file<d>line<d>" in front of every record, so a rejected record still names its file and line.
   const inserted = (
     await conn.run(
       `INSERT INTO ${malformedTable}
-       SELECT ${index}, line, string_agg(DISTINCT message, '; '), any_value(text)
-       FROM (SELECT TRY_CAST(split_part(csv_line, ${d}, 2) AS BIGINT) AS line, ${REJECT_MESSAGE} AS message,
+       SELECT file, line, string_agg(DISTINCT message, '; '), any_value(text)
+       FROM (SELECT TRY_CAST(split_part(csv_line, ${d}, 1) AS INTEGER) AS file, TRY_CAST(split_part(csv_line, ${d}, 2) AS BIGINT) AS line, ${REJECT_MESSAGE} AS message,
                     substr(csv_line, length(split_part(csv_line, ${d}, 1)) + length(split_part(csv_line, ${d}, 2)) + 3) AS text
              FROM ${rejects})
-       GROUP BY line`,
+       GROUP BY file, line`,
     )
   ).rowsChanged;
-  await conn.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${scans}`);
+  await conn.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${sqlIdent(rejectsTables.scan)}`);
   if (inserted > 0) {
-    const [row] = await queryRows(conn, `SELECT count(*) AS unknown FROM ${malformedTable} WHERE __line IS NULL`);
-    if (Number(row!.unknown) > 0) throw new InputError(`${normalised.path}: DuckDB rejected rows whose line cannot be told`, ['this is a finseg bug; run with --debug and report it']);
+    const [row] = await queryRows(conn, `SELECT count(*) AS unknown FROM ${malformedTable} WHERE __file IS NULL OR __line IS NULL`);
+    if (Number(row!.unknown) > 0) throw new InputError(`table ${malformedTable}: DuckDB rejected rows whose file or line cannot be told`, ['this is a finseg bug; run with --debug and report it']);
   }
   return inserted;
 }

@@ -9,6 +9,7 @@ import { numberSql } from './numbers.ts';
 import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, type NormalisedFile } from './normalise.ts';
 import type { ColumnSource, IngestParams } from './params.ts';
 import { collectJsonRejects, collectRejects } from './rejects.ts';
+import { csvCopyReader, scanGroups, SharedCopies } from './scan-groups.ts';
 import type { SourceFile, TableSource } from './sources.ts';
 import type { Staged } from './staged.ts';
 import { MAX_RECORD_BYTES } from './text.ts';
@@ -19,7 +20,8 @@ import { InputError } from '../core/errors.ts';
  * The first half of ingesting a table: every file of it read into `raw_<table>` (`__file`,
  * `__line`, the contract columns as text or native types), rows that are not rows recorded in
  * `malformed_<table>` (rejects.ts), and the file paths by index in `files_<table>`. Text, JSON
- * Lines and Arrow files are normalised and staged file by file; Parquet alone is read in place.
+ * Lines and Arrow files are normalised: CSV parts with the same header into one shared copy read
+ * by one scan (scan-groups.ts), JSON Lines and Arrow file by file. Parquet alone is read in place.
  */
 
 /** Column names in a file, and the native SQL type of each (VARCHAR for text formats). */
@@ -29,12 +31,12 @@ interface FileColumns {
   partitions: Readonly<Record<string, string>>;
 }
 
-/** A file ready to stage: its columns and the DuckDB reader of it (of its normalised copy for text and Arrow). */
+/** A file ready to stage: its columns and the DuckDB reader of it (of its normalised copy for JSON Lines; null for a CSV copy, which its scan group reads). */
 interface PreparedFile {
   file: SourceFile;
   index: number;
   cols: FileColumns;
-  reader: string;
+  reader: string | null;
   normalised: NormalisedFile | null;
 }
 
@@ -86,8 +88,13 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
   try {
     // Normalise text and Arrow files first, so column types are known for every file before the raw table is made.
     const prepared: PreparedFile[] = [];
-    for (const [index, file] of source.files.entries()) {
-      prepared.push(await prepareFile(conn, file, index, params, work, sidecar, table));
+    const copies = new SharedCopies(work, `${table}-copy`);
+    try {
+      for (const [index, file] of source.files.entries()) {
+        prepared.push(await prepareFile(conn, file, index, params, work, { sidecar, copies }, table));
+      }
+    } finally {
+      copies.close();
     }
     chooseRawTypes(all, prepared);
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(`malformed_${table}`)} (__file INTEGER, __line BIGINT, __detail VARCHAR, __text VARCHAR)`);
@@ -159,7 +166,7 @@ function chooseRawTypes(all: readonly StagedColumn[], prepared: readonly Prepare
  */
 async function stageInPlace(conn: DuckDBConnection, source: TableSource, prepared: readonly PreparedFile[], items: Projection['items']): Promise<number> {
   const raw = sqlIdent(`raw_${source.table}`);
-  const selects = prepared.map((p) => `SELECT CAST(${p.index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, ${items(p, true).join(', ')} FROM ${p.reader}`);
+  const selects = prepared.map((p) => `SELECT CAST(${p.index} AS INTEGER) AS __file, CAST(file_row_number + 1 AS BIGINT) AS __line, ${items(p, true).join(', ')} FROM ${p.reader!}`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS ${selects.join('\nUNION ALL ')}`);
   try {
     return await countRows(conn, raw);
@@ -169,9 +176,10 @@ async function stageInPlace(conn: DuckDBConnection, source: TableSource, prepare
 }
 
 /**
- * Stages text, JSON Lines and Arrow files (and Parquet mixed with them) file by file into the
- * table `raw_<table>`, and the records DuckDB rejected into `malformed_<table>`. Returns the
- * records read and how many of them are malformed (besides those in the normaliser's sidecar).
+ * Stages text, JSON Lines and Arrow files (and Parquet mixed with them) into the table
+ * `raw_<table>`, one DuckDB scan per shared CSV copy (scan-groups.ts) or per other file, and
+ * the records DuckDB rejected into `malformed_<table>`. Returns the records read and how many of
+ * them are malformed (besides those in the normaliser's sidecar).
  */
 async function stageCopies(
   conn: DuckDBConnection,
@@ -187,35 +195,64 @@ async function stageCopies(
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${raw} (__file INTEGER, __line BIGINT, ${columnDefs.join(', ')})`);
   let read = 0;
   let malformed = 0;
-  for (const p of prepared) {
-    const lineExpr = p.file.format === 'parquet' ? '(file_row_number + 1)' : 'CAST(__line AS BIGINT)';
+  for (const [g, group] of scanGroups(prepared).entries()) {
+    const p = group.files[0]!;
+    const rejects = { table: `rejects_${table}_${g}`, scan: `rejects_scan_${table}_${g}` };
+    const reader = group.csv ? csvCopyReader(group.files, rejects.table, rejects.scan) : p.reader!;
+    // A normalised copy carries its file index and line; Parquet has only its row number.
+    const provenance =
+      group.csv ? 'CAST(__file AS INTEGER) AS __file, CAST(__line AS BIGINT) AS __line'
+      : `${p.index} AS __file, ${p.normalised ? 'CAST(__line AS BIGINT)' : '(file_row_number + 1)'} AS __line`;
     const where = p.normalised?.kind === 'jsonl' ? 'WHERE __line IS NOT NULL' : '';
     // Outside the try: a missing required column is its own InputError, not an unreadable file.
-    const exprs = items(p, false);
+    // Every file of the group has the same columns, so one projection serves; each file still counts where a column is present.
+    const exprs = group.files.map((f) => items(f, false))[0]!;
     let rows: number;
     try {
-      rows = (await conn.run(`INSERT INTO ${raw} BY NAME SELECT ${p.index} AS __file, ${lineExpr} AS __line, ${exprs.join(', ')} FROM ${p.reader} ${where}`)).rowsChanged;
+      rows = (await conn.run(`INSERT INTO ${raw} BY NAME SELECT ${provenance}, ${exprs.join(', ')} FROM ${reader} ${where}`)).rowsChanged;
     } catch (e) {
-      throw new InputError(`cannot read ${p.file.path} (table ${table}, ${p.file.format})`, [firstLine(e)]);
+      const which = group.files.length > 1 ? `one of ${group.files.length} files with the same header, from ${p.file.path} to ${group.files.at(-1)!.file.path}` : p.file.path;
+      throw new InputError(`cannot read ${which} (table ${table}, ${p.file.format})`, [firstLine(e)]);
     }
     let rejected = 0;
-    if (p.normalised?.kind === 'csv') rejected = await collectRejects(conn, table, p.index, p.normalised, malformedTable);
+    if (group.csv) rejected = await collectRejects(conn, rejects, group.files[0]!.normalised!.dialect.delimiter, malformedTable);
     if (p.normalised?.kind === 'jsonl') rejected = await collectJsonRejects(conn, table, p, raw, malformedTable, params);
-    malformed += rejected + (p.normalised?.malformed ?? 0);
-    if (p.normalised) {
+    if (group.files.some((f) => f.normalised)) {
+      const records = group.files.reduce((n, f) => n + f.normalised!.records, 0);
+      const sidecar = group.files.reduce((n, f) => n + f.normalised!.malformed, 0);
       // Every record the normaliser saw is a staged row or a malformed one; anything else would be a silent loss.
-      if (rows + rejected + p.normalised.malformed !== p.normalised.records) {
-        throw new InputError(`${p.file.path}: could not account for every row (${p.normalised.records} records, ${rows} read, ${rejected + p.normalised.malformed} malformed)`, ['this is a finseg bug or a file DuckDB and finseg split differently; run with --debug and report it']);
-      }
-      rmSync(p.normalised.path, { force: true });
-      read += p.normalised.records;
+      if (rows + rejected + sidecar !== records) await unaccounted(conn, table, group.files);
+      rmSync(p.normalised!.path, { force: true });
+      read += records;
+      malformed += rejected + sidecar;
     } else read += rows;
   }
   return { read, malformed };
 }
 
+/** Names the first file of a group whose records are neither staged nor malformed, as an InputError (a finseg bug). */
+async function unaccounted(conn: DuckDBConnection, table: TableName, files: readonly PreparedFile[]): Promise<never> {
+  const counted = new Map<number, number>();
+  for (const t of [`raw_${table}`, `malformed_${table}`]) {
+    for (const r of await queryRows(conn, `SELECT __file, count(*) AS n FROM ${sqlIdent(t)} GROUP BY __file`)) counted.set(Number(r.__file), (counted.get(Number(r.__file)) ?? 0) + Number(r.n));
+  }
+  const f = files.find((x) => (counted.get(x.index) ?? 0) + x.normalised!.malformed !== x.normalised!.records) ?? files[0]!;
+  const n = f.normalised!;
+  throw new InputError(`${f.file.path}: could not account for every row (${n.records} records, ${(counted.get(f.index) ?? 0) + n.malformed} staged or malformed)`, [
+    'this is a finseg bug or a file DuckDB and finseg split differently; run with --debug and report it',
+  ]);
+}
+
 /** Normalises a file when it is text or Arrow, and returns its columns and the DuckDB reader of the result. */
-async function prepareFile(conn: DuckDBConnection, file: SourceFile, index: number, params: IngestParams, work: string, sidecar: MalformedSink, table: TableName): Promise<PreparedFile> {
+async function prepareFile(
+  conn: DuckDBConnection,
+  file: SourceFile,
+  index: number,
+  params: IngestParams,
+  work: string,
+  { sidecar, copies }: { sidecar: MalformedSink; copies: SharedCopies },
+  table: TableName,
+): Promise<PreparedFile> {
   const partitionTypes = Object.keys(file.partitions).map((k) => [k, 'VARCHAR'] as const);
   if (file.format === 'parquet') {
     const reader = `read_parquet(${sqlString(file.path)}, file_row_number = true)`;
@@ -231,7 +268,7 @@ async function prepareFile(conn: DuckDBConnection, file: SourceFile, index: numb
   }
   const out = join(work, `${table}-${index}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
   const normalised =
-    file.format === 'csv' ? await normaliseCsv(file, index, params.csv, out, sidecar)
+    file.format === 'csv' ? await normaliseCsv(file, index, params.csv, copies.sinkFor(file), sidecar)
     : file.format === 'jsonl' ? await normaliseJsonl(file, index, params.csv, out, sidecar)
     : await normaliseArrow(file, index, out);
   let names: string[];
@@ -248,14 +285,9 @@ async function prepareFile(conn: DuckDBConnection, file: SourceFile, index: numb
     }
   }
   const types = new Map<string, string>([...names.map((n) => [n, 'VARCHAR'] as const), ...partitionTypes]);
-  let reader: string;
-  if (normalised.kind === 'csv') {
-    const d = normalised.dialect;
-    const columns = ['__file', '__line', ...names].map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ');
-    reader = `read_csv(${sqlString(out)}, auto_detect = false, header = true, delim = ${sqlString(d.delimiter)}, quote = ${sqlString(d.quote)}, escape = ${sqlString(d.quote)},
-      columns = {${columns}}, store_rejects = true, strict_mode = true, rejects_table = ${sqlString(`rejects_${table}_${index}`)}, rejects_scan = ${sqlString(`rejects_scan_${table}_${index}`)},
-      max_line_size = ${MAX_RECORD_BYTES * 2})`;
-  } else {
+  // A normalised CSV is read by its group's scan (scan-groups.ts).
+  let reader: string | null = null;
+  if (normalised.kind === 'jsonl') {
     const columns = [`'__file': 'BIGINT'`, `'__line': 'BIGINT'`, ...names.map((n) => `${sqlString(n)}: 'VARCHAR'`)].join(', ');
     reader = `read_json(${sqlString(out)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_RECORD_BYTES}, columns = {${columns}})`;
   }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, openSync, readFileSync, statSync, writeSync, type ReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { SourceFile } from './sources.ts';
 import { InputError } from '../core/errors.ts';
@@ -49,13 +49,23 @@ function fileError(path: string, e: unknown): InputError {
  * UTF-8 bytes pass through untouched, so a bad byte costs only its row (DuckDB rejects it).
  */
 export async function* utf8Chunks(file: SourceFile, encoding: string, info?: ByteInfo): AsyncGenerator<Buffer> {
-  const raw = createReadStream(file.path, { highWaterMark: CHUNK_BYTES });
-  let stream: AsyncIterable<Buffer> = raw;
-  if (file.gzip) {
-    const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
-    raw.on('error', (e) => gunzip.destroy(e));
-    raw.pipe(gunzip);
-    stream = gunzip;
+  let raw: ReadStream | null = null;
+  let stream: Iterable<Buffer> | AsyncIterable<Buffer>;
+  try {
+    // A small part (one day of a daily export) is read at once: a stream's setup costs more than its bytes.
+    if (!file.gzip && statSync(file.path).size <= CHUNK_BYTES) stream = [readFileSync(file.path)];
+    else {
+      raw = createReadStream(file.path, { highWaterMark: CHUNK_BYTES });
+      stream = raw;
+      if (file.gzip) {
+        const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+        raw.on('error', (e) => gunzip.destroy(e));
+        raw.pipe(gunzip);
+        stream = gunzip;
+      }
+    }
+  } catch (e) {
+    throw fileError(file.path, e);
   }
   const utf8 = encoding === 'auto' || /^utf-?8$/i.test(encoding);
   let decoder: TextDecoder | null = utf8 ? null : new TextDecoder(encoding, { fatal: true });
@@ -66,7 +76,7 @@ export async function* utf8Chunks(file: SourceFile, encoding: string, info?: Byt
       let chunk = piece;
       if (head !== null) {
         // The byte-order mark needs the first 3 bytes, which a tiny first chunk may not hold.
-        head = Buffer.concat([head, chunk]);
+        head = head.length ? Buffer.concat([head, chunk]) : chunk;
         if (head.length < 3) continue;
         chunk = head;
         head = null;
@@ -94,7 +104,7 @@ export async function* utf8Chunks(file: SourceFile, encoding: string, info?: Byt
     if (e instanceof InputError) throw e;
     throw fileError(file.path, e);
   } finally {
-    raw.destroy();
+    raw?.destroy();
   }
 }
 
@@ -142,6 +152,32 @@ export function splitRecord(text: string, d: Dialect): string[] {
   return out;
 }
 
+/** How many fields `splitRecord` finds in a line, without building them (dialect detection tries eight dialects on every file). */
+export function countFields(text: string, d: Dialect): number {
+  // An astral delimiter or quote is two UTF-16 units, which splitRecord never matches one at a time.
+  if (d.delimiter.length !== 1 || d.quote.length !== 1) return splitRecord(text, d).length;
+  const delimiter = d.delimiter.charCodeAt(0);
+  const quote = d.quote.charCodeAt(0);
+  let n = 1;
+  let inQuote = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inQuote) {
+      if (ch === quote) {
+        if (text.charCodeAt(i + 1) === quote) i++;
+        else inQuote = false;
+      }
+    } else if (ch === delimiter) {
+      n++;
+      fieldStart = true;
+      continue;
+    } else if (ch === quote && fieldStart) inQuote = true;
+    fieldStart = false;
+  }
+  return n;
+}
+
 /** True when every quote that opens a field in this record also closes. */
 export function quotesBalanced(buf: Buffer, start: number, end: number, d: number, q: number): boolean {
   let inQuote = false;
@@ -183,7 +219,7 @@ export function detectDialect(sample: string, complete: boolean, opts: { delimit
   for (const quote of quotes) {
     for (const delimiter of delimiters) {
       if (delimiter === quote) continue;
-      const counts = lines.map((l) => splitRecord(l, { delimiter, quote }).length);
+      const counts = lines.map((l) => countFields(l, { delimiter, quote }));
       const tally = new Map<number, number>();
       for (const c of counts) tally.set(c, (tally.get(c) ?? 0) + 1);
       let modal = 1;
@@ -314,18 +350,24 @@ export class RecordScanner {
   }
 }
 
-/** Buffered binary output to a file, flushed in large writes. */
+/** Buffered binary output to a file, flushed in large writes; it can be cut back to an earlier length. */
 export class FileWriter {
   private readonly fd: number;
   private readonly out = Buffer.allocUnsafe(4 << 20);
   private pos = 0;
+  /** Bytes already in the file (the buffer holds the rest); writes go there by position. */
+  private written = 0;
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
+  }
+  /** Bytes written so far, buffered or not. */
+  get length(): number {
+    return this.written + this.pos;
   }
   text(s: string): void {
     if (this.pos + s.length * 3 > this.out.length) this.flush();
     if (s.length * 3 > this.out.length) {
-      writeSync(this.fd, Buffer.from(s, 'utf8'));
+      this.written += writeSync(this.fd, Buffer.from(s, 'utf8'), 0, undefined, this.written);
       return;
     }
     this.pos += this.out.write(s, this.pos, 'utf8');
@@ -334,14 +376,24 @@ export class FileWriter {
     const n = end - start;
     if (this.pos + n > this.out.length) this.flush();
     if (n > this.out.length) {
-      writeSync(this.fd, buf, start, n);
+      this.written += writeSync(this.fd, buf, start, n, this.written);
       return;
     }
     buf.copy(this.out, this.pos, start, end);
     this.pos += n;
   }
   flush(): void {
-    if (this.pos > 0) writeSync(this.fd, this.out, 0, this.pos);
+    if (this.pos > 0) this.written += writeSync(this.fd, this.out, 0, this.pos, this.written);
+    this.pos = 0;
+  }
+  /** Drops everything written after the first `length` bytes (a length taken from `length` earlier). */
+  truncate(length: number): void {
+    if (length >= this.written) {
+      this.pos = length - this.written;
+      return;
+    }
+    ftruncateSync(this.fd, length);
+    this.written = length;
     this.pos = 0;
   }
   close(): void {
