@@ -19,7 +19,8 @@ import { quietLogger } from '../../pipeline/core/log.ts';
 const CUSTOMERS = 'customer_id,signup_date\nA,2026-01-01\nB,2026-01-01\nC,2026-01-01\n';
 const HEADER = 'customer_id,ts,amount,currency,kind';
 const PARTS: Record<string, string> = {
-  // line 3-4: one record with a newline inside `kind` (bad_enum at its first line); line 5 blank; line 6 unparseable amount.
+  // line 3-4: one record with a newline inside `kind` (bad_enum at its first line: `kind` is optional, so the
+  // cell is nulled and the row kept); line 5 blank; line 6 unparseable amount.
   '2026-09-01.csv': `${HEADER}\nA,2026-09-01 10:00:00,10,CNY,sale\nB,2026-09-01 11:00:00,20,CNY,"sa\nle"\n\nA,2026-09-01 12:00:00,abc,CNY,sale\nC,2026-09-01 13:00:00,30,CNY,sale\n`,
   // Another column order; line 3 has a field too many (malformed); line 4 an unknown customer.
   '2026-09-02.csv': 'amount,customer_id,kind,ts,currency\n40,A,sale,2026-09-02 10:00:00,CNY\n50,B,sale,2026-09-02 11:00:00,CNY,extra\n60,Z,sale,2026-09-02 12:00:00,CNY\n',
@@ -32,10 +33,11 @@ const PARTS: Record<string, string> = {
   '2026-09-06.csv': `${HEADER}\nC,2026-09-06 10:00:00,140,CNY,sale\n`,
 };
 /** Accepted (customer, amount) pairs, from the parts above by hand. */
-const ACCEPTED = ['A 10', 'A 110', 'A 40', 'A 90', 'B 100', 'B 130', 'C 140', 'C 30', 'C 70'];
+const ACCEPTED = ['A 10', 'A 110', 'A 40', 'A 90', 'B 100', 'B 130', 'B 20', 'C 140', 'C 30', 'C 70'];
+/** file | line | reason | column of every nulled cell, by hand (an optional column's bad value; the row is kept). */
+const NULLED = ['2026-09-01.csv | 3 | bad_enum | kind'];
 /** file | line | reason | column of every quarantined transaction, by hand. */
 const QUARANTINED = [
-  '2026-09-01.csv | 3 | bad_enum | kind',
   '2026-09-01.csv | 6 | unparseable | amount',
   '2026-09-02.csv | 3 | malformed | ',
   '2026-09-02.csv | 4 | unknown_customer | customer_id',
@@ -68,8 +70,8 @@ describe('a folder of CSV parts (one scan per header)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('reads every record of every part once: read = accepted + quarantined with the hand counts', () => {
-    expect(result.tables.transactions).toMatchObject({ files: 6, read: 16, accepted: 9, quarantined: 7 });
+  it('reads every record of every part once: read = accepted + quarantined with the hand counts, one cell nulled', () => {
+    expect(result.tables.transactions).toMatchObject({ files: 6, read: 16, accepted: 10, quarantined: 6, cellsNulled: 1 });
   });
 
   it('accepts the good rows of every part, whatever its column order or delimiter', async () => {
@@ -83,6 +85,14 @@ describe('a folder of CSV parts (one scan per header)', () => {
       `SELECT source_file, line, reason, "column" FROM read_csv(${sqlString(join(result.quarantineDir!, 'transactions.csv'))}, all_varchar = true) ORDER BY source_file, CAST(line AS INT)`,
     );
     expect(rows.map((r) => [String(r.source_file).split('/').pop(), r.line, r.reason, r.column ?? ''].join(' | '))).toEqual(QUARANTINED);
+  });
+
+  it('names each nulled cell by its own file and physical line', async () => {
+    const rows = await queryRows(
+      conn,
+      `SELECT source_file, line, reason, "column" FROM read_csv(${sqlString(join(result.quarantineDir!, 'transactions.cells.csv'))}, all_varchar = true) ORDER BY source_file, CAST(line AS INT)`,
+    );
+    expect(rows.map((r) => [String(r.source_file).split('/').pop(), r.line, r.reason, r.column ?? ''].join(' | '))).toEqual(NULLED);
   });
 
   it('writes the original columns of a quarantined row from a part with its own column order', () => {
