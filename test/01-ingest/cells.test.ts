@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest, defaultIngestParams, type IngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
@@ -10,6 +10,7 @@ import { formatValidation } from '../../pipeline/01-ingest/summary.ts';
 import { openDuck, queryRows } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
+import { writeFolder } from '../helpers/folder.ts';
 
 /**
  * Cell-level quarantine on hand-made files: a bad optional value is nulled with its row kept and
@@ -20,12 +21,7 @@ const work = mkdtempSync(join(tmpdir(), 'finseg-cells-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const base: IngestParams = { ...defaultIngestParams, asOf: '2026-09-30', quarantineLimit: 1 };
 
-function folder(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-  return dir;
-}
+const folder = (name: string, files: Record<string, string>): string => writeFolder(work, name, files);
 
 async function run(dir: string, sql: string): Promise<{ result: IngestResult; rows: Record<string, unknown>[] }> {
   const conn = await openDuck();

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
@@ -8,6 +8,7 @@ import { parseConfig } from '../../pipeline/config/config.ts';
 import { openDuck } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
+import { writeFolder } from '../helpers/folder.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'finseg-errors-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -17,15 +18,7 @@ const customersCsv = 'customer_id,signup_date\nA,2026-01-01\nB,2026-02-01\n';
 const txnCsv = 'customer_id,ts,amount\nA,2026-09-01 10:00:00,5\nB,2026-09-02 10:00:00,7\n';
 
 /** A data folder from file name → contents. */
-function folder(files: Record<string, string | Buffer>): string {
-  const dir = join(root, `d${n++}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, body] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), body);
-  }
-  return dir;
-}
+const folder = (files: Record<string, string | Buffer>): string => writeFolder(root, `d${n++}`, files);
 
 /** The InputError an ingest of `dir` ends in (fails the test when it succeeds or throws anything else). */
 async function errorOf(dir: string, params: Partial<IngestParams> = {}): Promise<InputError> {

@@ -10,6 +10,7 @@ import { validateCommand } from '../../pipeline/jobs/validate.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
+import { writeFolder } from '../helpers/folder.ts';
 
 /**
  * What real vendor exports do that the generator does not: ids that went through a float column
@@ -22,12 +23,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const base: IngestParams = { ...defaultIngestParams, asOf: '2026-09-30', quarantineLimit: 1 };
 
 /** A data folder of CSV files written from text. */
-function folder(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-  return dir;
-}
+const folder = (name: string, files: Record<string, string>): string => writeFolder(work, name, files);
 
 /** Ingests and returns the result with the accepted rows of a query. */
 async function run(dir: string, params: IngestParams, sql: string, quarantineRoot: string | null = null): Promise<{ result: IngestResult; rows: Record<string, unknown>[] }> {

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { writeFolder } from '../helpers/folder.ts';
 
 /** File-level errors through the real CLI: one line naming the file and problem, indented detail, exit code 2, a stack trace only with --debug. */
 const bin = join(import.meta.dirname, '../../bin/finseg.mjs');
@@ -18,12 +19,7 @@ async function finseg(...args: string[]): Promise<{ code: number; stdout: string
   );
 }
 
-function folder(name: string, files: Record<string, string | Buffer>): string {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  for (const [f, body] of Object.entries(files)) writeFileSync(join(dir, f), body);
-  return dir;
-}
+const folder = (name: string, files: Record<string, string | Buffer>): string => writeFolder(root, name, files);
 
 const noStack = (s: string) => !/^\s+at .*:\d+:\d+\)?$/m.test(s);
 
