@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { dataDirFrom, validateCommand, withAsOf } from '../jobs/validate.ts';
 import { initCommand } from '../jobs/init.ts';
 import { validateProfileTable } from '../02-features/profile-table.ts';
-import { reportInputOf, writeReport, type ManifestView } from '../10-report/report.ts';
+import { writeReport } from '../10-report/report.ts';
+import { modelReportInput } from '../model/report-input.ts';
 import { LANGS } from '../10-report/i18n.ts';
 import { loadConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
@@ -27,7 +28,7 @@ import { reportJob } from '../jobs/report.ts';
 import { modelsJob } from '../jobs/models.ts';
 import { quarantineJob } from '../jobs/quarantine.ts';
 import { bundleFeatureParams } from '../model/apply.ts';
-import { loadModel } from '../model/load.ts';
+import { loadModel, trainedSettings } from '../model/load.ts';
 import { trainJob } from '../jobs/train.ts';
 import { demoJob } from './demo.ts';
 import { intFlag, langFlag, need, type Flags } from './flags.ts';
@@ -135,7 +136,7 @@ async function train(flags: Flags, logger: Logger): Promise<number> {
   });
   // Both languages (a second page costs a second or two); --lang picks the page printed.
   const lang = langFlag(flags);
-  const report = await writeReport(outcome.bundleDir, reportInputOf(outcome.manifest as unknown as ManifestView, outcome.states), { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
+  const report = await writeReport(outcome.bundleDir, modelReportInput(outcome.manifest, outcome.states), { langs: [lang, ...LANGS.filter((l) => l !== lang)] });
   process.stdout.write(`${outcome.bundleDir}\n${report.html}\n`);
   return 0;
 }
@@ -175,7 +176,7 @@ async function drift(flags: Flags): Promise<number> {
 function scoringConfig(flags: Flags): FinsegConfig {
   if (flags.model === undefined) return loadConfig(flags.config ?? null);
   const model = loadModel(flags.model);
-  const base = flags.config ? loadConfig(flags.config) : structuredClone({ ...model.config, ingest: { ...model.config.ingest, asOf: null } });
+  const base = flags.config ? loadConfig(flags.config) : trainedSettings(model);
   return { ...base, features: bundleFeatureParams(model) };
 }
 

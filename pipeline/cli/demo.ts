@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { defaultConfig } from '../config/config.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../generate/generate.ts';
-import { reportInputOf, writeReport, type ManifestView, type ReportFiles } from '../10-report/report.ts';
+import { writeReport, type ReportFiles } from '../10-report/report.ts';
+import { modelReportInput } from '../model/report-input.ts';
 import { trainJob } from '../jobs/train.ts';
 import { scoreJob } from '../jobs/score.ts';
 
@@ -47,6 +48,6 @@ export async function demoJob(opts: { root: string; logger: Logger; now: () => D
   await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: resolve(opts.root, 'data/quarantine'), logger });
 
   logger.info('demo 4/4: writing the report');
-  const report = await writeReport(outcome.bundleDir, reportInputOf(outcome.manifest as unknown as ManifestView, outcome.states));
+  const report = await writeReport(outcome.bundleDir, modelReportInput(outcome.manifest, outcome.states));
   return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, report, seconds: (Date.now() - t0) / 1000 };
 }

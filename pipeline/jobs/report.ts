@@ -4,11 +4,11 @@
  * nothing the checks have not passed.
  */
 import { loadModel, readComparison } from '../model/load.ts';
-import { reportInputOf, writeReport, type ManifestView, type ReportFiles, type ReportOptions } from '../10-report/report.ts';
+import { writeReport, type ReportFiles, type ReportOptions } from '../10-report/report.ts';
+import { modelReportInput } from '../model/report-input.ts';
 
 /** Loads the bundle at `modelPath` (a version folder, or a registry's production / latest) and writes its report. */
 export async function reportJob(modelPath: string, options: ReportOptions = {}): Promise<ReportFiles> {
   const model = loadModel(modelPath);
-  // The typed manifest allows what older bundles lack (dropped features, a k row's NaN metrics read as null); the report reads those defensively.
-  return writeReport(model.dir, reportInputOf(model.manifest as unknown as ManifestView, model.states, readComparison(model)), options);
+  return writeReport(model.dir, modelReportInput(model.manifest, model.states, readComparison(model)), options);
 }

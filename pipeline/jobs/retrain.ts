@@ -24,13 +24,14 @@ import { deriveSeed } from '../core/random.ts';
 import { toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
 import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
-import { reportInputOf, writeReport, type ManifestView } from '../10-report/report.ts';
+import { writeReport } from '../10-report/report.ts';
+import { modelReportInput } from '../model/report-input.ts';
 import { StageClock } from '../core/timings.ts';
 import { fitModel, type FittedModel } from '../model/fit.ts';
 import { withIdentities } from '../model/identities.ts';
 import { writeModel } from '../model/write.ts';
 import { exportTrainingAssignments, openTrainingRun, trainOutcome, type TrainOutcome } from '../io/training-run.ts';
-import { loadModel, readModelFile, type LoadedModel } from '../model/load.ts';
+import { loadModel, readModelFile, trainedSettings, type LoadedModel } from '../model/load.ts';
 
 /**
  * Exit codes of `finseg retrain` (and of each `schedule` run, in its JSON line): 0 the candidate
@@ -117,9 +118,8 @@ function loadProduction(registry: string, version: string): Production {
 }
 
 /** Production's settings for a retrain without --config (its ingest as-of date cleared), or the defaults for a first model. */
-function productionConfig(production: Production | null, version: string | null): FinsegConfig {
-  if (!production) return parseConfig({});
-  return { ...parseConfig(production.model.manifest.config, `${version} manifest config`), ingest: { ...production.model.config.ingest, asOf: null } };
+function productionConfig(production: Production | null): FinsegConfig {
+  return production ? trainedSettings(production.model) : parseConfig({});
 }
 
 /** Retrains under the registry lock; promotes when the gates pass. Throws RegistryBusyError when another writer holds the registry. */
@@ -134,11 +134,11 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     const production = previousProduction === null ? null : loadProduction(registry, previousProduction);
     logger.info(previousProduction ? `retrain: comparing with production ${previousProduction}` : 'retrain: no production yet, the candidate is judged on its own');
     await pausepoint('retrain:comparing');
-    const config = opts.config ?? productionConfig(production, previousProduction);
+    const config = opts.config ?? productionConfig(production);
     const configSource = opts.config ? opts.configSource : production ? `production ${previousProduction}` : 'defaults';
     const { train, comparison } = await trainCandidate(opts, config, configSource, production);
     const version = train.manifest.version;
-    const report = await writeReport(train.bundleDir, reportInputOf(train.manifest as unknown as ManifestView, train.states, comparison));
+    const report = await writeReport(train.bundleDir, modelReportInput(train.manifest, train.states, comparison));
 
     failpoint('retrain:before-promote');
     const promoted = comparison.decision === 'promote';

@@ -22,7 +22,7 @@ import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
 import type { Logger } from '../core/log.ts';
 import { applyModel, bundleFeatureParams, scoreStates, type Scores } from '../model/apply.ts';
-import { loadModel, type LoadedModel } from '../model/load.ts';
+import { loadModel, trainedSettings, type LoadedModel } from '../model/load.ts';
 import { ScoreThreads } from '../model/score-threads.ts';
 import { lensInputFrom } from '../model/lens-input.ts';
 import { StageClock, type StageTimings } from '../core/timings.ts';
@@ -62,7 +62,7 @@ export async function scoreJob(
   const clock = new StageClock('score', opts.logger);
   if ((opts.dataDir ? 1 : 0) + (opts.featureFile ? 1 : 0) !== 1) throw new InputError('score: give either a data folder (--data) or a feature table (--features)');
   const model = loadModel(opts.modelPath);
-  const base = opts.config ?? { ...model.config, ingest: { ...model.config.ingest, asOf: null } };
+  const base = opts.config ?? trainedSettings(model);
   const config = opts.asOf ? { ...base, ingest: { ...base.ingest, asOf: opts.asOf } } : base;
   const partition = opts.partition ?? null;
   await initBackend(opts.logger);

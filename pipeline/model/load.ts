@@ -115,3 +115,13 @@ export function readComparison(model: Pick<LoadedModel, 'dir' | 'manifest'>): Co
   }
   return parseStateFile(label, json, comparisonSchema, kindOf(comparisonSchema));
 }
+
+/**
+ * The settings a model was trained with, for a new run on new data: a copy of its config with the
+ * ingest as-of date cleared, so the new data's own date applies (score, features --model, retrain).
+ */
+export function trainedSettings(model: Pick<LoadedModel, 'config'>): FinsegConfig {
+  const config = structuredClone(model.config);
+  config.ingest.asOf = null;
+  return config;
+}
