@@ -24,9 +24,11 @@ Commands:
               (--data may be left out when the config names "ingest.dataDir")
               or from a precomputed feature table      --features FILE.parquet|.csv|DIR [--as-of YYYY-MM-DD] …
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
-              or from a feature table, one partition   --model DIR --features FILE [--partition i/n] --out FILE
+              or one partition of the customers        ... --partition i/n|auto --out FILE   (auto: JOB_COMPLETION_INDEX
+              of JOB_COMPLETIONS, a Kubernetes Indexed Job; {i} and {n} in --out name the part: part-{i}-of-{n}.csv)
               checks the batch for drift against the bundle (PSI per input, novel, ambiguous, segment mix)
               into FILE.drift.json, a warning over the drift.scoring limits   [--strict: then exit 5]
+  merge-scores  join a partitioned run's files into one  --parts DIR --out FILE   (exit 2: a partition missing or twice)
   drift       show a scored batch's drift summary      --model DIR --scores FILE [--json] [--strict]
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
