@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.ts';
 import { quietLogger, stderrLogger, type Logger } from '../core/log.ts';
 import { RegistryBusyError } from '../registry/registry.ts';
+import { LockLostError } from '../registry/lock.ts';
 import { RETRAIN_EXIT } from '../jobs/retrain.ts';
 import { COMMANDS } from './commands.ts';
 import { OPTIONS, type Flags } from './flags.ts';
@@ -48,7 +49,8 @@ Commands:
 Common options: --quiet (no progress), --debug (stack traces), --help; validate, train, score and features take --as-of YYYY-MM-DD
 and --quarantine DIR (where quarantined rows go; default data/quarantine)
 Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
-(gates failed, production unchanged), 4 another writer holds the registry; schedule: 4 when
+(gates failed, production unchanged), 4 another writer holds the registry (or took its lock over
+while this run was paused past its lease); schedule: 4 when
 another scheduler runs for the registry; score --strict and drift --strict: 5 the batch drifted
 over a drift.scoring limit (the scores are written all the same).
 Examples:
@@ -80,6 +82,11 @@ function reportError(e: unknown, debug: boolean): number {
   // One writer per registry, one scheduler per registry: the second exits at once, naming the first.
   if (e instanceof RegistryBusyError || e instanceof ScheduleBusyError) {
     process.stderr.write(`finseg: ${e.message}\n  nothing was changed; try again when it has finished\n`);
+    return RETRAIN_EXIT.busy;
+  }
+  // Taken over while paused past its lease: another writer now holds the registry, as for busy.
+  if (e instanceof LockLostError) {
+    process.stderr.write(`finseg: ${e.message}\n`);
     return RETRAIN_EXIT.busy;
   }
   if (e instanceof InputError) {
