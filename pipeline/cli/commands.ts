@@ -147,7 +147,7 @@ async function score(flags: Flags, logger: Logger): Promise<number> {
   const partition = flags.partition === undefined ? null : partitionFlag(flags.partition, process.env);
   const result = await scoreJob({
     modelPath: need(flags, 'model', 'score'),
-    dataDir: flags.features === undefined ? need(flags, 'data', 'score') : null,
+    dataDir: flags.features !== undefined ? null : flags.config && loadConfig(flags.config).ingest.postgres ? dataDirFrom(flags.data, loadConfig(flags.config).ingest, 'score') : need(flags, 'data', 'score'),
     featureFile: flags.features === undefined ? null : need(flags, 'features', 'score'),
     partition,
     asOf: flags['as-of'] === undefined ? null : withAsOf(loadConfig(null).ingest, flags['as-of']).asOf,
