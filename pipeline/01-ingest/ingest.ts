@@ -13,6 +13,7 @@ import { checkQuarantineLimit } from './quarantine-rows.ts';
 import { deriveCustomers } from './derive.ts';
 import { locateTable, SUPPORTED_EXTENSIONS, type TableSource } from './sources.ts';
 import { stageTable } from './stage.ts';
+import { copyFromPostgres, type PostgresSource } from './postgres.ts';
 import { queryRows, sqlIdent } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -57,6 +58,16 @@ export interface IngestRun {
  * with its row kept and goes to `<table>.cells.csv` (cells.ts). Always
  * `read = accepted + quarantined` per table, nulled cells counted apart. Files are streamed, never held as JS rows.
  */
+/**
+ * The folder of CSV copies of the PostgreSQL tables: removed when the process exits, not after
+ * ingest, because a table DuckDB reads in place is read again later in the run.
+ */
+async function postgresCopy(source: PostgresSource, logger: Logger): Promise<string> {
+  const dir = await copyFromPostgres(source, logger);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 export async function ingest(
   conn: DuckDBConnection,
   dataDir: string,
@@ -66,6 +77,7 @@ export async function ingest(
   run: IngestRun = { command: null, now: () => new Date() },
 ): Promise<IngestResult> {
   validateIngestParams({ ...params, quarantineLimit: Math.min(params.quarantineLimit, 1) });
+  if (params.postgres) dataDir = await postgresCopy(params.postgres, logger);
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) throw new InputError(`data folder ${dataDir} does not exist or is not a folder`);
   // Timestamps with an offset are converted to UTC; the session zone must not depend on the machine.
   await conn.run(`SET TimeZone = 'UTC'`);

@@ -1,7 +1,8 @@
 import { CONTRACT, DEFAULT_MISSING_VALUES, TABLE_NAMES, type ColumnSpec, type TableName } from './contract.ts';
 import { closestNames } from './names.ts';
 import * as v from 'valibot';
-import { boolean, crossCheck, expected, isoDate, listOf, number, oneOf, orNull, parseSettings, settingsOf, shown, text, userMap, type Problem, type Rule } from '../core/settings.ts';
+import { boolean, crossCheck, expected, fieldsOf, isoDate, listOf, number, oneOf, orNull, parseSettings, settingsOf, shown, text, userMap, type Problem, type Rule } from '../core/settings.ts';
+import type { PostgresSource } from './postgres.ts';
 
 /**
  * Where a contract column comes from in the user's file: a column name, a column with a
@@ -82,6 +83,8 @@ export interface IngestParams {
    * integer (`17850`) before keys are matched, so every output shows the normalised id.
    */
   normaliseIds: boolean;
+  /** Read the tables from a PostgreSQL database instead of files (01-ingest/postgres.ts); null = files. */
+  postgres: PostgresSource | null;
 }
 
 /** No mapping, detected CSV dialect, contract units, customers read as a table, as-of from the data, a 5% quarantine limit. */
@@ -98,6 +101,7 @@ export const defaultIngestParams: IngestParams = {
   asOf: null,
   quarantineLimit: 0.05,
   normaliseIds: false,
+  postgres: null,
 };
 
 /** Multiplier from `units.annualRevenue` to the contract's thousands. */
@@ -246,6 +250,17 @@ export const ingestParamsRule: Rule<IngestParams> = v.pipe(
     asOf: orNull(isoDate()),
     quarantineLimit: number({ min: 0, max: 1 }),
     normaliseIds: boolean(),
+    postgres: orNull(
+      fieldsOf<PostgresSource>({
+        // The config is stored in every model bundle: a password belongs in PGPASSWORD or ~/.pgpass, which node-postgres reads.
+        url: v.pipe(
+          text('a postgres:// connection URL', true),
+          v.regex(/^postgres(ql)?:\/\//, expected('a postgres:// connection URL')),
+          v.check((u) => !/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(u), 'expected no password in the URL (the config is stored in every model bundle): set PGPASSWORD or use ~/.pgpass'),
+        ),
+        tables: userMap(v.union([text('a table name', true), v.strictObject({ query: text('a SELECT query', true) })], expected('a table name or {"query": "SELECT …"}')), { keys: tableProblem }),
+      }),
+    ),
   }),
   crossCheck(ingestProblems),
 );

@@ -15,7 +15,7 @@ import { LANGS } from '../10-report/i18n.ts';
 import { loadConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { parsePartition } from '../core/partition.ts';
+import { partitionFlag, partitionOutName } from '../core/partition.ts';
 import { defaultGenerateParams, type Format } from '../generate/generate.ts';
 import { parseShapes } from '../generate/vendor-export.ts';
 import { featuresJob, featuresSqlJob } from '../jobs/features.ts';
@@ -26,6 +26,7 @@ import { driftJob } from '../jobs/drift.ts';
 import { driftSummaryPath } from '../09-drift/scoring.ts';
 import { reportJob } from '../jobs/report.ts';
 import { modelsJob } from '../jobs/models.ts';
+import { mergeScoresJob } from '../jobs/merge-scores.ts';
 import { quarantineJob } from '../jobs/quarantine.ts';
 import { bundleFeatureParams } from '../model/apply.ts';
 import { loadModel, trainedSettings } from '../model/load.ts';
@@ -143,14 +144,14 @@ async function train(flags: Flags, logger: Logger): Promise<number> {
 
 async function score(flags: Flags, logger: Logger): Promise<number> {
   if (flags.features !== undefined && flags.data !== undefined) throw new InputError('finseg score: give --data or --features, not both');
-  const partition = flags.partition === undefined ? null : parsePartition(flags.partition);
+  const partition = flags.partition === undefined ? null : partitionFlag(flags.partition, process.env);
   const result = await scoreJob({
     modelPath: need(flags, 'model', 'score'),
-    dataDir: flags.features === undefined ? need(flags, 'data', 'score') : null,
+    dataDir: flags.features !== undefined ? null : flags.config && loadConfig(flags.config).ingest.postgres ? dataDirFrom(flags.data, loadConfig(flags.config).ingest, 'score') : need(flags, 'data', 'score'),
     featureFile: flags.features === undefined ? null : need(flags, 'features', 'score'),
     partition,
     asOf: flags['as-of'] === undefined ? null : withAsOf(loadConfig(null).ingest, flags['as-of']).asOf,
-    outFile: need(flags, 'out', 'score'),
+    outFile: partitionOutName(need(flags, 'out', 'score'), partition),
     config: flags.config ? loadConfig(flags.config) : null,
     quarantineDir: quarantineRoot(flags),
     logger,
@@ -158,6 +159,12 @@ async function score(flags: Flags, logger: Logger): Promise<number> {
   process.stdout.write(`${result.outFile}\n`);
   // --strict: a drifted batch is still scored and written (marked in its drift summary), but the exit code says so.
   return flags.strict && result.drift.drifted ? SCORE_EXIT_DRIFTED : 0;
+}
+
+async function mergeScores(flags: Flags, logger: Logger): Promise<number> {
+  const outcome = await mergeScoresJob(need(flags, 'parts', 'merge-scores'), need(flags, 'out', 'merge-scores'), logger);
+  process.stdout.write(`${outcome.outFile}\n`);
+  return 0;
 }
 
 async function drift(flags: Flags): Promise<number> {
@@ -266,6 +273,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   validate,
   train,
   score,
+  'merge-scores': mergeScores,
   drift,
   features,
   'features-sql': featuresSql,

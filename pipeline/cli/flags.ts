@@ -12,6 +12,7 @@ export const OPTIONS = {
   scores: { type: 'string' },
   strict: { type: 'boolean' },
   partition: { type: 'string' },
+  parts: { type: 'string' },
   config: { type: 'string' },
   customers: { type: 'string' },
   events: { type: 'string' },

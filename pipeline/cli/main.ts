@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.ts';
 import { quietLogger, stderrLogger, type Logger } from '../core/log.ts';
 import { RegistryBusyError } from '../registry/registry.ts';
+import { LockLostError } from '../registry/lock.ts';
 import { RETRAIN_EXIT } from '../jobs/retrain.ts';
 import { COMMANDS } from './commands.ts';
 import { OPTIONS, type Flags } from './flags.ts';
@@ -24,9 +25,11 @@ Commands:
               (--data may be left out when the config names "ingest.dataDir")
               or from a precomputed feature table      --features FILE.parquet|.csv|DIR [--as-of YYYY-MM-DD] …
   score       score customers with a bundle            --model DIR --data DIR --out FILE.parquet|.csv
-              or from a feature table, one partition   --model DIR --features FILE [--partition i/n] --out FILE
+              or one partition of the customers        ... --partition i/n|auto --out FILE   (auto: JOB_COMPLETION_INDEX
+              of JOB_COMPLETIONS, a Kubernetes Indexed Job; {i} and {n} in --out name the part: part-{i}-of-{n}.csv)
               checks the batch for drift against the bundle (PSI per input, novel, ambiguous, segment mix)
               into FILE.drift.json, a warning over the drift.scoring limits   [--strict: then exit 5]
+  merge-scores  join a partitioned run's files into one  --parts DIR --out FILE   (exit 2: a partition missing or twice)
   drift       show a scored batch's drift summary      --model DIR --scores FILE [--json] [--strict]
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
@@ -46,7 +49,8 @@ Commands:
 Common options: --quiet (no progress), --debug (stack traces), --help; validate, train, score and features take --as-of YYYY-MM-DD
 and --quarantine DIR (where quarantined rows go; default data/quarantine)
 Exit codes: 0 success, 1 failure, 2 bad usage or input; retrain: 0 promoted, 3 not promoted
-(gates failed, production unchanged), 4 another writer holds the registry; schedule: 4 when
+(gates failed, production unchanged), 4 another writer holds the registry (or took its lock over
+while this run was paused past its lease); schedule: 4 when
 another scheduler runs for the registry; score --strict and drift --strict: 5 the batch drifted
 over a drift.scoring limit (the scores are written all the same).
 Examples:
@@ -78,6 +82,11 @@ function reportError(e: unknown, debug: boolean): number {
   // One writer per registry, one scheduler per registry: the second exits at once, naming the first.
   if (e instanceof RegistryBusyError || e instanceof ScheduleBusyError) {
     process.stderr.write(`finseg: ${e.message}\n  nothing was changed; try again when it has finished\n`);
+    return RETRAIN_EXIT.busy;
+  }
+  // Taken over while paused past its lease: another writer now holds the registry, as for busy.
+  if (e instanceof LockLostError) {
+    process.stderr.write(`finseg: ${e.message}\n`);
     return RETRAIN_EXIT.busy;
   }
   if (e instanceof InputError) {

@@ -48,3 +48,37 @@ export function parsePartition(text: string): Partition {
   if (!Number.isSafeInteger(index) || index >= count) throw new InputError(`--partition ${text}: i must be between 0 and ${count - 1}`, usage);
   return { index, count };
 }
+
+/**
+ * The environment variables `--partition auto` reads. Kubernetes sets JOB_COMPLETION_INDEX in
+ * every pod of an Indexed Job but does not pass the Job's completion count to its pods, so the
+ * Job's manifest sets JOB_COMPLETIONS to the same number as `spec.completions`
+ * (deploy/k8s/score-indexed-job.yaml).
+ */
+export const PARTITION_ENV = { index: 'JOB_COMPLETION_INDEX', count: 'JOB_COMPLETIONS' } as const;
+
+/** `--partition auto`: this pod's partition from the Indexed Job's environment; a missing or bad variable is an InputError naming it. */
+export function partitionFromEnv(env: Readonly<Record<string, string | undefined>>): Partition {
+  const index = env[PARTITION_ENV.index];
+  const count = env[PARTITION_ENV.count];
+  const how = [
+    `--partition auto reads ${PARTITION_ENV.index} (set by Kubernetes in each pod of an Indexed Job) and ${PARTITION_ENV.count} (set in the Job's manifest to spec.completions)`,
+  ];
+  if (index === undefined || index.trim() === '') throw new InputError(`--partition auto: ${PARTITION_ENV.index} is not set`, how);
+  if (count === undefined || count.trim() === '') throw new InputError(`--partition auto: ${PARTITION_ENV.count} is not set`, how);
+  return parsePartition(`${index}/${count}`);
+}
+
+/** `--partition i/n` or `--partition auto` (from the environment). */
+export function partitionFlag(text: string, env: Readonly<Record<string, string | undefined>>): Partition {
+  return text.trim() === 'auto' ? partitionFromEnv(env) : parsePartition(text);
+}
+
+/** An output name with `{i}` and `{n}` replaced by the partition's index and count, so one pod template names every part. */
+export function partitionOutName(name: string, partition: Partition | null): string {
+  if (!partition) {
+    if (/\{[in]\}/.test(name)) throw new InputError(`--out ${name}: {i} and {n} name a partition's file; give --partition i/n or --partition auto`);
+    return name;
+  }
+  return name.replaceAll('{i}', String(partition.index)).replaceAll('{n}', String(partition.count));
+}

@@ -23,7 +23,7 @@ import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
 import { toJson } from '../registry/bundle.ts';
 import { failpoint, pausepoint } from '../registry/failpoints.ts';
-import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction } from '../registry/registry.ts';
+import { applyRetention, cleanStaleTemp, lockRegistry, productionVersion, setProduction, type Fence } from '../registry/registry.ts';
 import { writeReport } from '../10-report/report.ts';
 import { modelReportInput } from '../model/report-input.ts';
 import { StageClock } from '../core/timings.ts';
@@ -136,19 +136,19 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
     await pausepoint('retrain:comparing');
     const config = opts.config ?? productionConfig(production);
     const configSource = opts.config ? opts.configSource : production ? `production ${previousProduction}` : 'defaults';
-    const { train, comparison } = await trainCandidate(opts, config, configSource, production);
+    const { train, comparison } = await trainCandidate(opts, config, configSource, production, lock);
     const version = train.manifest.version;
     const report = await writeReport(train.bundleDir, modelReportInput(train.manifest, train.states, comparison));
 
     failpoint('retrain:before-promote');
     const promoted = comparison.decision === 'promote';
     if (promoted) {
-      setProduction(registry, version, 'promote', 'retrain', previousProduction ? `gates passed against ${previousProduction}` : 'first model, gates passed', opts.now());
+      setProduction(registry, version, 'promote', 'retrain', previousProduction ? `gates passed against ${previousProduction}` : 'first model, gates passed', opts.now(), lock);
       logger.info(`retrain: promoted ${version}`);
     } else {
       logger.warn(`retrain: ${version} kept but not promoted; production stays ${previousProduction ?? 'unset'}`);
     }
-    const removed = applyRetention(registry, config.retrain.retention);
+    const removed = applyRetention(registry, config.retrain.retention, lock);
     if (removed.length) logger.info(`retrain: retention removed ${removed.join(', ')}`);
     return {
       status: promoted ? 'promoted' : 'not-promoted',
@@ -170,7 +170,7 @@ export async function retrainJob(opts: RetrainOptions): Promise<RetrainOutcome> 
  * Reads today's customers, fits a candidate, compares it with production, gives it the
  * carried-over segment ids and names and writes it with its comparison.
  */
-async function trainCandidate(opts: RetrainOptions, config: FinsegConfig, configSource: string, production: Production | null): Promise<{ train: TrainOutcome; comparison: Comparison }> {
+async function trainCandidate(opts: RetrainOptions, config: FinsegConfig, configSource: string, production: Production | null, fence: Fence): Promise<{ train: TrainOutcome; comparison: Comparison }> {
   const { logger } = opts;
   const startedAt = opts.now();
   const clock = new StageClock('train', logger);
@@ -182,6 +182,8 @@ async function trainCandidate(opts: RetrainOptions, config: FinsegConfig, config
     clock.lap('compare');
     const fitted = withIdentities(candidate, comparison.segments.map((s) => ({ id: s.id, name: s.name })));
     const head = { startedAt, configSource, input: await run.inputRecord(), parentVersion: production?.view.version ?? null, extra: { retrain: retrainSummary(comparison) } };
+    // Minutes of fitting lie behind: a run paused past its lease and taken over writes no bundle.
+    fence.check();
     const written = writeModel(opts.registry, fitted, head, { 'comparison.json': toJson(comparison) });
     logger.info(`bundle written: ${written.bundleDir}`);
     await exportTrainingAssignments(run.conn, written.bundleDir, fitted);

@@ -1,3 +1,4 @@
+import { maskedUrl } from '../01-ingest/postgres.ts';
 import { resolve } from 'node:path';
 import { ingest } from '../01-ingest/ingest.ts';
 import { validateIngestParams, type IngestParams } from '../01-ingest/params.ts';
@@ -8,6 +9,11 @@ import { quietLogger } from '../core/log.ts';
 
 /** The data folder of a command: `--data` when given, else the config's `ingest.dataDir`. */
 export function dataDirFrom(flag: string | undefined, params: IngestParams, command: string): string {
+  if (params.postgres) {
+    if (flag) throw new InputError(`finseg ${command}: --data ${flag} and "ingest.postgres" in the config both name the data; give one`);
+    // ingest reads the tables from PostgreSQL into a folder of its own; this names the source in messages and the manifest.
+    return maskedUrl(params.postgres.url);
+  }
   if (flag) return flag;
   if (params.dataDir) return params.dataDir;
   throw new InputError(`finseg ${command}: --data is required`, ['or name the folder in the config: "ingest": {"dataDir": "path/relative/to/the/config"}', 'run finseg --help for usage']);

@@ -123,5 +123,7 @@ export function readComparison(model: Pick<LoadedModel, 'dir' | 'manifest'>): Co
 export function trainedSettings(model: Pick<LoadedModel, 'config'>): FinsegConfig {
   const config = structuredClone(model.config);
   config.ingest.asOf = null;
+  // The training tables' database is not the batch's: scoring from PostgreSQL names its own in --config.
+  config.ingest.postgres = null;
   return config;
 }

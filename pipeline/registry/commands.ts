@@ -58,7 +58,7 @@ export function modelsCommand(action: string | undefined, args: readonly string[
       const version = versionArg(registry, args[0], action);
       const lock = lockRegistry(registry, 'models promote', opts.now);
       try {
-        const entry = setProduction(registry, version, 'promote', 'models promote', 'promoted by hand', opts.now());
+        const entry = setProduction(registry, version, 'promote', 'models promote', 'promoted by hand', opts.now(), lock);
         return { text: `production: ${entry.version}${entry.previous ? ` (was ${entry.previous})` : ''}\n`, exitCode: 0 };
       } finally {
         lock.release();
@@ -67,7 +67,7 @@ export function modelsCommand(action: string | undefined, args: readonly string[
     case 'rollback': {
       const lock = lockRegistry(registry, 'models rollback', opts.now);
       try {
-        const entry = rollbackProduction(registry, 'models rollback', opts.now());
+        const entry = rollbackProduction(registry, 'models rollback', opts.now(), lock);
         const next = rollbackTarget(registry);
         return { text: `production: ${entry.version} (was ${entry.previous})${next ? `; a further rollback would go to ${next}` : ''}\n`, exitCode: 0 };
       } finally {
@@ -77,7 +77,7 @@ export function modelsCommand(action: string | undefined, args: readonly string[
     case 'prune': {
       const lock = lockRegistry(registry, 'models prune', opts.now);
       try {
-        const removed = applyRetention(registry, opts.retention);
+        const removed = applyRetention(registry, opts.retention, lock);
         return { text: removed.length ? `removed ${removed.join(', ')}\n` : `nothing to remove (keeping the newest ${opts.retention}, production and its rollback target)\n`, exitCode: 0 };
       } finally {
         lock.release();

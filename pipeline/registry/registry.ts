@@ -31,6 +31,8 @@ export interface HistoryEntry {
   /** The command that did it: retrain, models promote, models rollback. */
   by: string;
   reason: string;
+  /** The fencing token of the registry lock the change was made under (lock.ts); absent in older entries. */
+  lockToken?: number;
 }
 
 /** A version as `models list` shows it. */
@@ -149,13 +151,15 @@ export function rollbackTarget(registry: string): string | null {
  * Makes `version` production: verifies it loads (format and every checksum), logs the change,
  * then replaces the pointer atomically. The caller holds the writer lock.
  */
-export function setProduction(registry: string, version: string, action: HistoryEntry['action'], by: string, reason: string, now: Date): HistoryEntry {
+export function setProduction(registry: string, version: string, action: HistoryEntry['action'], by: string, reason: string, now: Date, fence?: Fence): HistoryEntry {
   const dir = join(registry, version);
   if (version.startsWith('.') || version.includes('/') || !existsSync(join(dir, 'manifest.json'))) {
     throw new InputError(`no model version ${version} in ${registry}`, [`versions: ${versionNames(registry).join(', ') || 'none'}`]);
   }
   loadBundle(dir);
-  const entry: HistoryEntry = { at: now.toISOString(), action, version, previous: productionVersion(registry), by, reason };
+  const entry: HistoryEntry = { at: now.toISOString(), action, version, previous: productionVersion(registry), by, reason, ...(fence ? { lockToken: fence.token } : {}) };
+  // The last moment to find the lock taken over (this run paused past its lease): nothing is written then.
+  fence?.check();
   // Log first: a crash between the two leaves a log line for a change that did not happen, which
   // rollback ignores (it looks up the current pointer), never a moved pointer without its line.
   appendFileSync(join(registry, HISTORY_FILE), `${JSON.stringify(entry)}\n`);
@@ -163,14 +167,17 @@ export function setProduction(registry: string, version: string, action: History
   return entry;
 }
 
+/** What a change to the registry checks just before it writes: the held lock's fencing token and its takeover check. */
+export type Fence = Pick<HeldLock, 'token' | 'check'>;
+
 /** Moves production back to the version before the current one; an error when there is none. */
-export function rollbackProduction(registry: string, by: string, now: Date): HistoryEntry {
+export function rollbackProduction(registry: string, by: string, now: Date, fence?: Fence): HistoryEntry {
   const current = productionVersion(registry);
   if (current === null) throw new InputError(`${registry} has no production version to roll back`);
   const target = rollbackTarget(registry);
   if (target === null) throw new InputError(`production ${current} has no earlier production version to roll back to`, ['promote a version by name instead: finseg models promote VERSION']);
   if (!existsSync(join(registry, target, 'manifest.json'))) throw new InputError(`the version before ${current}, ${target}, is no longer in ${registry}`);
-  return setProduction(registry, target, 'rollback', by, `rolled back from ${current}`, now);
+  return setProduction(registry, target, 'rollback', by, `rolled back from ${current}`, now, fence);
 }
 
 /**
@@ -178,7 +185,8 @@ export function rollbackProduction(registry: string, by: string, now: Date): His
  * latest. A version is renamed aside before it is deleted, so a crash mid-delete never leaves a
  * partial version under its name. Returns the versions removed.
  */
-export function applyRetention(registry: string, keep: number): string[] {
+export function applyRetention(registry: string, keep: number, fence?: Fence): string[] {
+  fence?.check();
   const names = versionNames(registry);
   const protectedNames = new Set([productionVersion(registry), rollbackTarget(registry), latestVersion(registry)].filter((v): v is string => v !== null));
   const newest = new Set(names.slice(Math.max(0, names.length - keep)));
