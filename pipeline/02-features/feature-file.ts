@@ -10,7 +10,8 @@ import { sharedZeros } from '../core/matrix.ts';
 import { FEATURE_NAMES, featureCatalog, needsAbsentTable } from './catalog.ts';
 import { ACTIVITY_COLUMNS, AS_OF_COLUMN, ATTRIBUTE_SPECS, HISTORY_COLUMN, KEY_COLUMN, chooseFeatureColumns, columnSql, type FeatureColumnChoice, type TableColumns } from './feature-columns.ts';
 import { cellNulled, checkTextNumeric, featureRowChecks, notRejected, rejectFeatureRows, type FeatureRowChecks } from './feature-checks.ts';
-import { activityFrom, featureSql, resolveVendorModules, type FeatureSqlDialect, type FeatureTable } from './features.ts';
+import { activityFrom, featureSql, resolveVendorModules, type FeatureTable } from './features.ts';
+import { dialectSpelling, type SqlDialect } from './dialect.ts';
 import type { Logger } from '../core/log.ts';
 import type { FeatureParams } from './params.ts';
 
@@ -24,17 +25,18 @@ import type { FeatureParams } from './params.ts';
 /**
  * The feature table as one SQL query over contract-shaped tables `customers`, `usage_events`
  * and `transactions`: the catalog features (features.ts), the customer attributes, `history`,
- * `first_seen_days`, `last_seen_days` and `as_of`. What `finseg features-sql` prints for a distributed engine (`portable`) and
+ * `first_seen_days`, `last_seen_days` and `as_of`. What `finseg features-sql --dialect` prints and
  * `finseg features` writes (`duckdb`).
  */
-export function featureTableSql(asOf: string, params: FeatureParams, dialect: FeatureSqlDialect = 'duckdb'): string {
+export function featureTableSql(asOf: string, params: FeatureParams, dialect: SqlDialect = 'duckdb'): string {
   const indent = (sql: string) => sql.trim().replace(/\n/g, '\n  ');
+  const d = dialectSpelling(dialect);
   return `WITH features AS (
   ${indent(featureSql(asOf, params, dialect))}
 )
-SELECT f.*, DATE ${sqlString(asOf)} AS as_of
+SELECT f.*, DATE ${d.text(asOf)} AS as_of
 FROM features f
-ORDER BY f.customer_id`;
+ORDER BY ${d.textOrder('f.customer_id')}`;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   vendorModuleFeatures,
   type VendorModule,
 } from './catalog.ts';
+import { dialectSpelling, type DialectSpelling, type SqlDialect } from './dialect.ts';
 import type { FeatureParams } from './params.ts';
 
 /** SQL: the most common transaction currency, ties broken by code so the choice is deterministic; '' without one. */
@@ -93,13 +94,6 @@ export interface FeatureTable {
   asOf: string;
 }
 
-/**
- * Which SQL featureSql writes: `duckdb` counts active days and modules as bit masks (DuckDB's
- * bit_or and bit_count), `portable` as count(DISTINCT …), which Spark SQL and Trino run too.
- * Both give the same features (test/02-features/reference-sql.test.ts).
- */
-export type FeatureSqlDialect = 'duckdb' | 'portable';
-
 /** SQL: the later of two timestamps, the other when one is NULL (Trino's greatest is NULL when any argument is). */
 const later = (a: string, b: string) => `CASE WHEN ${a} IS NULL THEN ${b} WHEN ${b} IS NULL OR ${a} >= ${b} THEN ${a} ELSE ${b} END`;
 const earlier = (a: string, b: string) => `CASE WHEN ${a} IS NULL THEN ${b} WHEN ${b} IS NULL OR ${a} <= ${b} THEN ${a} ELSE ${b} END`;
@@ -108,45 +102,19 @@ const earlier = (a: string, b: string) => `CASE WHEN ${a} IS NULL THEN ${b} WHEN
  * The usage window's module aggregates: breadth (catalog and vendor modules), the catalog shares,
  * `share_vendor_other` and one share per named vendor module. `share` is the share expression of a condition.
  */
-function moduleAggregates(vendorModules: readonly VendorModule[], dialect: FeatureSqlDialect, share: (cond: string) => string): string {
-  const known = [...MODULES, ...vendorModules.map((v) => v.name)].map(sqlString);
+function moduleAggregates(vendorModules: readonly VendorModule[], d: DialectSpelling, share: (cond: string) => string): string {
+  const known = [...MODULES, ...vendorModules.map((v) => v.name)].map(d.text);
   // In DuckDB, the distinct catalog and named vendor modules of a window as bits of one integer
   // (their position in `known`, at most 25 bits); only pooled vendor modules need count(DISTINCT …).
-  const breadth =
-    dialect === 'duckdb'
-      ? `coalesce(bit_count(bit_or(1 << (list_position([${known.join(', ')}], module) - 1))), 0) + count(DISTINCT CASE WHEN module NOT IN (${known.join(', ')}) THEN module END)`
-      : `count(DISTINCT module)`;
+  const breadth = d.bitMasks
+    ? `coalesce(bit_count(bit_or(1 << (list_position([${known.join(', ')}], module) - 1))), 0) + count(DISTINCT CASE WHEN module NOT IN (${known.join(', ')}) THEN module END)`
+    : `count(DISTINCT module)`;
   return [
     `${breadth} AS module_breadth_90`,
-    ...MODULES.map((m) => `${share(`module = ${sqlString(m)}`)} AS share_${m}`),
+    ...MODULES.map((m) => `${share(`module = ${d.text(m)}`)} AS share_${m}`),
     `${share(`module NOT IN (${known.join(', ')})`)} AS ${VENDOR_OTHER_FEATURE}`,
-    ...vendorModules.map((v) => `${share(`module = ${sqlString(v.name)}`)} AS ${v.feature}`),
+    ...vendorModules.map((v) => `${share(`module = ${d.text(v.name)}`)} AS ${v.feature}`),
   ].join(',\n      ');
-}
-
-/** The transaction aggregate: window counts, amounts and shares, and the all-history RFM inputs. */
-function txnAggregate(params: FeatureParams, inWin: string, prevWin: string, end: string): string {
-  const txnShare = (cond: string) => `CAST(count(*) FILTER (WHERE ${inWin} AND ${cond}) AS DOUBLE) / nullif(count(*) FILTER (WHERE ${inWin}), 0)`;
-  return `SELECT customer_id,
-      count(*) FILTER (WHERE ${inWin}) AS txn_count_90,
-      CAST(sum(size) FILTER (WHERE ${inWin}) AS DOUBLE) AS txn_volume_90,
-      CAST(sum(size) FILTER (WHERE ${inWin}) AS DOUBLE) / nullif(count(*) FILTER (WHERE ${inWin}), 0) AS txn_avg_size,
-      ${txnShare(`size < ${params.smallTicketAmount}`)} AS small_ticket_share,
-      count(DISTINCT CASE WHEN ${inWin} THEN currency END) AS currencies_90,
-      CAST(coalesce(sum(size) FILTER (WHERE ${inWin} AND currency IS NOT NULL AND currency <> h.home), 0) AS DOUBLE) / CAST(nullif(sum(size) FILTER (WHERE ${inWin}), 0) AS DOUBLE) AS foreign_share,
-      ${txnShare(`amount < 0`)} AS refund_share,
-      ${txnShare(`kind = 'sale'`)} AS kind_sale_share,
-      ${txnShare(`kind = 'purchase'`)} AS kind_purchase_share,
-      ${txnShare(`kind = 'payroll'`)} AS kind_payroll_share,
-      ${txnShare(`kind = 'transfer'`)} AS kind_transfer_share,
-      CAST(sum(size) FILTER (WHERE ${prevWin}) AS DOUBLE) AS volume_prev,
-      count(DISTINCT date_trunc('month', ts)) AS active_months,
-      CAST(sum(size) AS DOUBLE) AS volume_all,
-      min(ts) AS first_ts, max(ts) AS last_ts,
-      count(*) AS txn_rows
-  FROM (SELECT customer_id, ts, amount, CAST(abs(amount) AS DECIMAL(18, 4)) AS size, currency, kind FROM transactions WHERE ts < ${end}) tx
-  CROSS JOIN home h
-  GROUP BY customer_id`;
 }
 
 /** The as-of window of the feature SQL: its end (the day after the as-of date) and the window conditions on `ts`. */
@@ -156,15 +124,43 @@ interface FeatureWindow {
   prevWin: string;
 }
 
+/** The transaction aggregate: window counts, amounts and shares, and the all-history RFM inputs. */
+function txnAggregate(params: FeatureParams, window: FeatureWindow, d: DialectSpelling): string {
+  const { end, inWin, prevWin } = window;
+  const DOUBLE = d.double;
+  const txnShare = (cond: string) => `CAST(count(*) FILTER (WHERE ${inWin} AND ${cond}) AS ${DOUBLE}) / nullif(count(*) FILTER (WHERE ${inWin}), 0)`;
+  return `SELECT customer_id,
+      count(*) FILTER (WHERE ${inWin}) AS txn_count_90,
+      CAST(sum(size) FILTER (WHERE ${inWin}) AS ${DOUBLE}) AS txn_volume_90,
+      CAST(sum(size) FILTER (WHERE ${inWin}) AS ${DOUBLE}) / nullif(count(*) FILTER (WHERE ${inWin}), 0) AS txn_avg_size,
+      ${txnShare(`size < ${params.smallTicketAmount}`)} AS small_ticket_share,
+      count(DISTINCT CASE WHEN ${inWin} THEN currency END) AS currencies_90,
+      CAST(coalesce(sum(size) FILTER (WHERE ${inWin} AND currency IS NOT NULL AND currency <> h.home), 0) AS ${DOUBLE}) / CAST(nullif(sum(size) FILTER (WHERE ${inWin}), 0) AS ${DOUBLE}) AS foreign_share,
+      ${txnShare(`amount < 0`)} AS refund_share,
+      ${txnShare(`kind = 'sale'`)} AS kind_sale_share,
+      ${txnShare(`kind = 'purchase'`)} AS kind_purchase_share,
+      ${txnShare(`kind = 'payroll'`)} AS kind_payroll_share,
+      ${txnShare(`kind = 'transfer'`)} AS kind_transfer_share,
+      CAST(sum(size) FILTER (WHERE ${prevWin}) AS ${DOUBLE}) AS volume_prev,
+      count(DISTINCT date_trunc('month', ts)) AS active_months,
+      CAST(sum(size) AS ${DOUBLE}) AS volume_all,
+      min(ts) AS first_ts, max(ts) AS last_ts,
+      count(*) AS txn_rows
+  FROM (SELECT customer_id, ts, amount, CAST(abs(amount) AS DECIMAL(18, 4)) AS size, currency, kind FROM transactions WHERE ts < ${end}) tx
+  CROSS JOIN home h
+  GROUP BY customer_id`;
+}
+
 /** The feature SQL over the ingested tables: one row per customer, the catalog's columns, then attributes, history and activity. */
-export function featureSql(asOf: string, params: FeatureParams, dialect: FeatureSqlDialect = 'duckdb'): string {
+export function featureSql(asOf: string, params: FeatureParams, dialect: SqlDialect = 'duckdb'): string {
   // Quoted interval counts, ON joins, CAST before dividing counts, no subquery inside an aggregate:
-  // what Trino and Spark SQL need as well (docs/scale-out.md lists what still differs).
-  const end = `(DATE ${sqlString(asOf)} + INTERVAL '1' DAY)`;
+  // what every engine reads alike; the rest is spelled per engine (dialect.ts, docs/scale-out.md).
+  const d = dialectSpelling(dialect);
+  const end = `(DATE ${d.text(asOf)} + INTERVAL '1' DAY)`;
   const start = `(${end} - INTERVAL '${WINDOW_DAYS}' DAY)`;
   const prevStart = `(${end} - INTERVAL '${2 * WINDOW_DAYS}' DAY)`;
   const vendorModules = params.vendorModules ?? [];
-  const home = params.homeCurrency ? `SELECT ${sqlString(params.homeCurrency)} AS home` : MOST_COMMON_CURRENCY;
+  const home = params.homeCurrency ? `SELECT ${d.text(params.homeCurrency)} AS home` : MOST_COMMON_CURRENCY;
   // Counts and amounts are summed as DECIMAL: DuckDB's parallel hash aggregation adds doubles
   // in a varying order, which changed the last bits of a sum from run to run and so broke
   // "same data and seed, same bundle". Decimal sums are exact; amounts keep 4 decimal places.
@@ -174,35 +170,35 @@ export function featureSql(asOf: string, params: FeatureParams, dialect: Feature
   // window, the first and the last activity; transactions one pass with FILTER clauses.
   const window: FeatureWindow = { end, inWin: `ts >= ${start}`, prevWin: `ts >= ${prevStart} AND ts < ${start}` };
   return `
-WITH ${usageAggregates(window, vendorModules, dialect)},
+WITH ${usageAggregates(window, vendorModules, d)},
 home AS (${home}),
 txn AS (
-  ${txnAggregate(params, window.inWin, window.prevWin, end)}
+  ${txnAggregate(params, window, d)}
 )
-${customerSelect(end, vendorModules)}`;
+${customerSelect(end, vendorModules, d)}`;
 }
 
 /** SQL: the CTEs `usage_win` (the window's events per customer) and `usage_rest` (every event up to the end). */
-function usageAggregates(window: FeatureWindow, vendorModules: readonly VendorModule[], dialect: FeatureSqlDialect): string {
+function usageAggregates(window: FeatureWindow, vendorModules: readonly VendorModule[], d: DialectSpelling): string {
   const { end, inWin, prevWin } = window;
+  const DOUBLE = d.double;
   // A share is 0 when the customer has events but none of this kind, undefined (NULL) when it has no events.
   // sum(CASE) rather than FILTER: DuckDB runs each FILTER as its own selection pass over the rows,
   // which made the 17 shares 25% slower.
-  const share = (cond: string) => `CAST(sum(CASE WHEN ${cond} THEN n ELSE 0 END) AS DOUBLE) / CAST(nullif(sum(n), 0) AS DOUBLE)`;
+  const share = (cond: string) => `CAST(sum(CASE WHEN ${cond} THEN n ELSE 0 END) AS ${DOUBLE}) / CAST(nullif(sum(n), 0) AS ${DOUBLE})`;
   // In DuckDB, the distinct days of a customer's window as bits of one integer: at 1M customers /
   // 14M window events, the usage aggregate took 5.6 s instead of 7.9 s. Days are the 90 offsets
   // before the end (a HUGEINT has 128 bits). Users stay count(DISTINCT …): millions of ids.
-  const activeDays =
-    dialect === 'duckdb'
-      ? `bit_count(bit_or(CAST(1 AS HUGEINT) << (date_diff('day', CAST(ts AS DATE), CAST(${end} AS DATE)) - 1)))`
-      : `count(DISTINCT CAST(ts AS DATE))`;
-  const events = `SELECT customer_id, ts, module, device, user_id, CAST(coalesce("count", 1) AS DECIMAL(18, 4)) AS n FROM usage_events WHERE ts < ${end}`;
+  const activeDays = d.bitMasks
+    ? `bit_count(bit_or(CAST(1 AS HUGEINT) << (${d.days('CAST(ts AS DATE)', `CAST(${end} AS DATE)`)} - 1)))`
+    : `count(DISTINCT CAST(ts AS DATE))`;
+  const events = `SELECT customer_id, ts, module, device, user_id, CAST(coalesce(${d.ident('count')}, 1) AS DECIMAL(18, 4)) AS n FROM usage_events WHERE ts < ${end}`;
   return `usage_win AS (
   SELECT customer_id,
       ${activeDays} AS active_days_90,
-      CAST(sum(n) AS DOUBLE) AS events_90,
+      CAST(sum(n) AS ${DOUBLE}) AS events_90,
       count(DISTINCT user_id) AS users_90,
-      ${moduleAggregates(vendorModules, dialect, share)},
+      ${moduleAggregates(vendorModules, d, share)},
       ${share(`device = 'mobile'`)} AS device_mobile_share,
       ${share(`device = 'api'`)} AS device_api_share,
       ${share(`device = 'desktop'`)} AS device_desktop_share
@@ -210,7 +206,7 @@ function usageAggregates(window: FeatureWindow, vendorModules: readonly VendorMo
   GROUP BY customer_id
 ),
 usage_rest AS (
-  SELECT customer_id, CAST(sum(n) FILTER (WHERE ${prevWin}) AS DOUBLE) AS events_prev, min(ts) AS first_ts, max(ts) AS last_ts,
+  SELECT customer_id, CAST(sum(n) FILTER (WHERE ${prevWin}) AS ${DOUBLE}) AS events_prev, min(ts) AS first_ts, max(ts) AS last_ts,
       count(*) AS event_rows
   FROM (${events}) ev
   GROUP BY customer_id
@@ -218,8 +214,8 @@ usage_rest AS (
 }
 
 /** SQL: the feature table's SELECT over `customers` joined to the usage and transaction aggregates, in customer_id order. */
-function customerSelect(end: string, vendorModules: readonly VendorModule[]): string {
-  const days = (ts: string) => `date_diff('day', CAST(${ts} AS DATE), CAST(${end} AS DATE))`;
+function customerSelect(end: string, vendorModules: readonly VendorModule[], d: DialectSpelling): string {
+  const days = (ts: string) => d.days(`CAST(${ts} AS DATE)`, `CAST(${end} AS DATE)`);
   const signup = `CAST(c.signup_date AS TIMESTAMP)`;
   return `SELECT c.customer_id,
     coalesce(u.active_days_90, 0) AS active_days_90,
@@ -228,7 +224,7 @@ function customerSelect(end: string, vendorModules: readonly VendorModule[]): st
     coalesce(u.events_90, 0) / greatest(coalesce(u.users_90, 0), 1) AS events_per_user_90,
     -- never active: recency counts from signup, the longest it could be
     ${days(`coalesce(${later('r.last_ts', 't.last_ts')}, ${signup})`)} AS recency_days,
-    date_diff('day', c.signup_date, CAST(${end} AS DATE)) AS tenure_days,
+    ${d.days('c.signup_date', `CAST(${end} AS DATE)`)} AS tenure_days,
     coalesce(u.module_breadth_90, 0) AS module_breadth_90,
     ${MODULE_SHARE_FEATURES.map((f) => `u.${f}`).join(', ')}, u.${VENDOR_OTHER_FEATURE},
     ${CHANNEL_FEATURES.map((f) => `u.${f}`).join(', ')},
@@ -243,10 +239,10 @@ function customerSelect(end: string, vendorModules: readonly VendorModule[]): st
     coalesce(t.active_months, 0) AS txn_active_months,
     coalesce(t.txn_rows, 0) AS txn_count_all,
     coalesce(t.volume_all, 0) AS txn_volume_all,
-    t.volume_all / CAST(t.txn_rows AS DOUBLE) AS txn_avg_basket,
+    t.volume_all / CAST(t.txn_rows AS ${d.double}) AS txn_avg_basket,
     ln((coalesce(u.events_90, 0) + 1) / (coalesce(r.events_prev, 0) + 1)) AS usage_trend,
     ln((coalesce(t.txn_volume_90, 0) + 1) / (coalesce(t.volume_prev, 0) + 1)) AS volume_trend,${vendorModules.map((v) => `\n    u.${v.feature},`).join('')}
-    c.industry, c.region, c.edition, c.deployment, c.buyer_role, CAST(c.signup_date AS VARCHAR) AS signup_date,
+    c.industry, c.region, c.edition, c.deployment, c.buyer_role, ${d.dateText('c.signup_date')} AS signup_date,
     c.employees, c.annual_revenue, c.founded_year,
     -- cold start's history: rows, not counts, of both tables up to the end of the as-of date
     coalesce(r.event_rows, 0) + coalesce(t.txn_rows, 0) AS history,
@@ -257,7 +253,7 @@ FROM customers c
 LEFT JOIN usage_win u ON u.customer_id = c.customer_id
 LEFT JOIN usage_rest r ON r.customer_id = c.customer_id
 LEFT JOIN txn t ON t.customer_id = c.customer_id
-ORDER BY c.customer_id`;
+ORDER BY ${d.textOrder('c.customer_id')}`;
 }
 
 /** The reason prefix of a column dropped as equal to another (select.ts). */

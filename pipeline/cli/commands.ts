@@ -32,7 +32,7 @@ import { bundleFeatureParams } from '../model/apply.ts';
 import { loadModel, trainedSettings } from '../model/load.ts';
 import { trainJob } from '../jobs/train.ts';
 import { demoJob } from './demo.ts';
-import { intFlag, langFlag, need, type Flags } from './flags.ts';
+import { dialectFlag, intFlag, langFlag, need, type Flags } from './flags.ts';
 import { scheduleJob } from './schedule.ts';
 
 /** A command: flags, logger and the positionals after the command name in; the exit code out. */
@@ -200,7 +200,7 @@ async function features(flags: Flags, logger: Logger): Promise<number> {
 async function featuresSql(flags: Flags): Promise<number> {
   const config = scoringConfig(flags);
   const asOf = withAsOf(config.ingest, need(flags, 'as-of', 'features-sql')).asOf!;
-  process.stdout.write(featuresSqlJob(config, asOf));
+  process.stdout.write(featuresSqlJob(config, asOf, dialectFlag(flags, 'features-sql')));
   return 0;
 }
 

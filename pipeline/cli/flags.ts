@@ -2,6 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../core/errors.ts';
 import { LANGS, parseLang, type Lang } from '../10-report/i18n.ts';
+import { SQL_DIALECTS, type SqlDialect } from '../02-features/dialect.ts';
 
 /** Every option any command takes (node:util parseArgs, strict). */
 export const OPTIONS = {
@@ -22,6 +23,7 @@ export const OPTIONS = {
   k: { type: 'string' },
   dirty: { type: 'string' },
   'as-of': { type: 'string' },
+  dialect: { type: 'string' },
   lang: { type: 'string' },
   open: { type: 'boolean' },
   registry: { type: 'string' },
@@ -56,6 +58,13 @@ export function langFlag(flags: Flags): Lang {
   const lang = parseLang(flags.lang);
   if (!lang) throw new InputError(`--lang must be one of ${LANGS.join(', ')}, got ${JSON.stringify(flags.lang)}`);
   return lang;
+}
+
+/** The SQL dialect from --dialect (required: no one spelling runs on every engine). */
+export function dialectFlag(flags: Flags, command: string): SqlDialect {
+  const v = need(flags, 'dialect', command);
+  if (!(SQL_DIALECTS as readonly string[]).includes(v)) throw new InputError(`--dialect must be one of ${SQL_DIALECTS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as SqlDialect;
 }
 
 /** A non-negative integer flag, `fallback` when absent. */

@@ -33,7 +33,7 @@ Commands:
   drift       show a scored batch's drift summary      --model DIR --scores FILE [--json] [--strict]
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
-  features-sql  print the feature SQL for Spark / Trino  --as-of YYYY-MM-DD [--config FILE] [--model DIR]   (docs/scale-out.md)
+  features-sql  print the feature SQL for an engine  --as-of YYYY-MM-DD --dialect duckdb|spark|trino|postgres [--config FILE] [--model DIR]   (docs/scale-out.md)
   report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open]
               (--lang en: index.html + report.md; zh: index.zh.html + report.zh.md; train writes both)
   retrain     train a candidate, compare it with production, promote it if the gates pass

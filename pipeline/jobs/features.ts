@@ -1,9 +1,10 @@
 /**
  * `finseg features` and `finseg features-sql`: the feature table finseg computes itself (the
  * input `--features` takes, and a check for another engine's output), and the SQL that computes
- * it on Spark or Trino (docs/scale-out.md).
+ * it on DuckDB, Spark SQL, Trino or PostgreSQL (docs/scale-out.md).
  */
 import { ingest } from '../01-ingest/ingest.ts';
+import type { SqlDialect } from '../02-features/dialect.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { openDuck } from '../core/duck.ts';
@@ -35,7 +36,7 @@ export async function featuresJob(opts: FeaturesOptions): Promise<string> {
   return outFile;
 }
 
-/** The feature table's SQL as of a date, in the portable dialect Spark SQL and Trino run, ending in a semicolon. */
-export function featuresSqlJob(config: FinsegConfig, asOf: string): string {
-  return `${featureTableSql(asOf, config.features, 'portable')};\n`;
+/** The feature table's SQL as of a date, written for one engine, ending in a semicolon. */
+export function featuresSqlJob(config: FinsegConfig, asOf: string, dialect: SqlDialect): string {
+  return `${featureTableSql(asOf, config.features, dialect)};\n`;
 }

@@ -113,7 +113,7 @@ describe('feature SQL on the tiny export as of 2026-09-30', () => {
 });
 
 describe('history, the rows cold start counts', () => {
-  it.each(['duckdb', 'portable'] as const)('counts usage event and transaction rows (not their count column) before the end of the as-of day, 0 for none (%s)', async (dialect) => {
+  it.each(['duckdb', 'trino'] as const)('counts usage event and transaction rows (not their count column) before the end of the as-of day, 0 for none (%s)', async (dialect) => {
     const conn = await openDuck();
     try {
       await conn.run(`CREATE TABLE customers AS SELECT customer_id, DATE '2025-01-01' AS signup_date, 'retail' AS industry, 'east' AS region, 'pro' AS edition,
@@ -134,8 +134,8 @@ describe('history, the rows cold start counts', () => {
   });
 });
 
-describe('distinct days and modules of the window, in both SQL dialects', () => {
-  it.each(['duckdb', 'portable'] as const)('counts the first and last day of the window and nothing outside it (%s)', async (dialect) => {
+describe('distinct days and modules of the window, as bit masks (duckdb) and count(DISTINCT …) (trino)', () => {
+  it.each(['duckdb', 'trino'] as const)('counts the first and last day of the window and nothing outside it (%s)', async (dialect) => {
     const conn = await openDuck();
     try {
       await conn.run(`CREATE TABLE customers AS SELECT 'A' AS customer_id, DATE '2025-01-01' AS signup_date, 'retail' AS industry, 'east' AS region,

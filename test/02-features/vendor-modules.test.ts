@@ -88,7 +88,7 @@ describe('vendor modules in the feature SQL', () => {
     expect(await resolveVendorModules(conn, AS_OF, { ...defaultFeatureParams, vendorModules: chosen.slice(0, 2) })).toEqual(chosen.slice(0, 2));
   });
 
-  it.each(['duckdb', 'portable'] as const)('gives each named one its share of the window, pools the rest and counts them in module breadth (%s)', async (dialect) => {
+  it.each(['duckdb', 'trino'] as const)('gives each named one its share of the window, pools the rest and counts them in module breadth (%s)', async (dialect) => {
     await tables(conn, usage);
     const vendorModules = await resolveVendorModules(conn, AS_OF, defaultFeatureParams);
     const got = await conn.runAndReadAll(

@@ -114,7 +114,7 @@ describe('home currency', () => {
       const write = process.stdout.write;
       process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
       try {
-        expect(await main(['features-sql', '--as-of', '2026-09-30', '--model', trained.bundleDir])).toBe(0);
+        expect(await main(['features-sql', '--as-of', '2026-09-30', '--dialect', 'spark', '--model', trained.bundleDir])).toBe(0);
       } finally {
         process.stdout.write = write;
       }

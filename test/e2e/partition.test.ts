@@ -182,7 +182,7 @@ describe('scale-out from the command line', () => {
   }, 60_000);
 
   it('prints the feature SQL, and refuses --data with --features', async () => {
-    const sql = await finseg('features-sql', '--as-of', '2026-09-29');
+    const sql = await finseg('features-sql', '--as-of', '2026-09-29', '--dialect', 'trino');
     expect(sql.code).toBe(0);
     expect(sql.stdout).toMatch(/^WITH features AS \(/);
     expect(sql.stdout).toContain(`DATE '2026-09-29' AS as_of`);
