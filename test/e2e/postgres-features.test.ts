@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams } from '../../pipeline/01-ingest/ingest.ts';
@@ -12,6 +10,7 @@ import { defaultFeatureParams, type FeatureParams } from '../../pipeline/02-feat
 import { openDuck, queryRows, readColumns, sqlString, type Columns } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
+import { PG_MISSING, pgBin, pgTestsRun, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 /**
  * The postgres dialect of the feature SQL on a real PostgreSQL server: a throw-away cluster
@@ -25,44 +24,7 @@ import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/
  * .ci/run installs the `postgresql` package), where it fails; a server that does not start fails
  * everywhere, with its log.
  */
-const PG_ROOT = '/usr/lib/postgresql';
 const TEXT = ['customer_id', 'industry', 'region', 'edition', 'deployment', 'buyer_role', 'signup_date'];
-
-/** The newest installed server's bin folder, or null. */
-function pgBin(): string | null {
-  if (!existsSync(PG_ROOT)) return null;
-  const versions = readdirSync(PG_ROOT).filter((v) => existsSync(join(PG_ROOT, v, 'bin', 'pg_ctl')) && existsSync(join(PG_ROOT, v, 'bin', 'psql')));
-  versions.sort((a, b) => Number(b) - Number(a));
-  return versions.length ? join(PG_ROOT, versions[0]!, 'bin') : null;
-}
-
-const bin = pgBin();
-const inCi = process.env.CI === 'true';
-const missing = `PostgreSQL binaries not found under ${PG_ROOT}/<version>/bin (Debian package "postgresql"; .ci/run installs it)`;
-const asRoot = process.getuid?.() === 0;
-
-/** Runs a server binary, as `postgres` when we are root; its output, or an Error carrying stderr. */
-function pg(tool: string, args: string[], input?: string): string {
-  const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin!, tool), ...args]] : [join(bin!, tool), args];
-  try {
-    return execFileSync(cmd, argv, { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`${tool} ${args.slice(0, 4).join(' ')}…: ${err.stderr || err.message}`);
-  }
-}
-
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** The PostgreSQL type of a DuckDB column type of the contract tables. */
 function pgType(duckType: string): string {
@@ -84,11 +46,9 @@ function pgType(duckType: string): string {
   return t;
 }
 
-describe.skipIf(!bin && !inCi)(`the postgres feature SQL on a real PostgreSQL server${bin ? '' : ` (skipped: ${missing})`}`, () => {
-  const work = mkdtempSync(join(tmpdir(), 'finseg-pg-'));
-  const dataDir = join(work, 'cluster');
-  let port = 0;
-  let started = false;
+describe.runIf(pgTestsRun)(`the postgres feature SQL on a real PostgreSQL server${pgBin() ? '' : ` (skipped: ${PG_MISSING})`}`, () => {
+  const work = mkdtempSync(join(tmpdir(), 'finseg-pg-features-'));
+  let server: TestPostgres | null = null;
   let conn: DuckDBConnection;
   let startError: string | null = null;
   let reference: Columns;
@@ -97,22 +57,7 @@ describe.skipIf(!bin && !inCi)(`the postgres feature SQL on a real PostgreSQL se
   let postgresColumns: string[];
 
   /** psql against the throw-away server; stops at the first error. */
-  const psql = (sql: string, input?: string) => pg('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', work, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql], input);
-
-  async function startServer(): Promise<void> {
-    if (!bin) throw new Error(`${missing}; CI=true, so this fails rather than skips`);
-    if (asRoot) chownSync(work, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
-    pg('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync']);
-    port = await freePort();
-    const log = join(work, 'server.log');
-    try {
-      pg('pg_ctl', ['-D', dataDir, '-l', log, '-o', `-p ${port} -k ${work} -c listen_addresses=127.0.0.1 -c fsync=off`, '-w', 'start']);
-    } catch (e) {
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '(no server log)';
-      throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${(e as Error).message}\n${tail}`);
-    }
-    started = true;
-  }
+  const psql = (sql: string, input?: string) => server!.psql(sql, input);
 
   /** Loads a DuckDB table into PostgreSQL: CREATE TABLE with the matching types, then COPY FROM STDIN of its CSV. */
   async function load(table: string): Promise<number> {
@@ -126,7 +71,7 @@ describe.skipIf(!bin && !inCi)(`the postgres feature SQL on a real PostgreSQL se
 
   beforeAll(async () => {
     try {
-      await startServer();
+      server = await startPostgres();
     } catch (e) {
       startError = (e as Error).message;
       return;
@@ -157,13 +102,7 @@ describe.skipIf(!bin && !inCi)(`the postgres feature SQL on a real PostgreSQL se
 
   afterAll(() => {
     conn?.closeSync();
-    if (started) {
-      try {
-        pg('pg_ctl', ['-D', dataDir, '-m', 'immediate', 'stop']);
-      } catch {
-        // The folder is removed below either way; a server left running would have lost its files.
-      }
-    }
+    server?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
