@@ -82,6 +82,11 @@ export interface IngestParams {
    * integer (`17850`) before keys are matched, so every output shows the normalised id.
    */
   normaliseIds: boolean;
+  /**
+   * The vendor's plan names (`subscriptions.plan`), compared ignoring case; a subscription row
+   * with another plan is quarantined as `bad_enum`. Null = every non-blank plan is accepted.
+   */
+  plans: string[] | null;
 }
 
 /** No mapping, detected CSV dialect, contract units, customers read as a table, as-of from the data, a 5% quarantine limit. */
@@ -98,6 +103,7 @@ export const defaultIngestParams: IngestParams = {
   asOf: null,
   quarantineLimit: 0.05,
   normaliseIds: false,
+  plans: null,
 };
 
 /** Multiplier from `units.annualRevenue` to the contract's thousands. */
@@ -246,6 +252,7 @@ export const ingestParamsRule: Rule<IngestParams> = v.pipe(
     asOf: orNull(isoDate()),
     quarantineLimit: number({ min: 0, max: 1 }),
     normaliseIds: boolean(),
+    plans: orNull(listOf(text('a plan name', true), 'plan names')),
   }),
   crossCheck(ingestProblems),
 );

@@ -49,6 +49,7 @@ const WRITTEN_COLUMNS: Readonly<Record<Exclude<TableName, 'feedback'>, readonly 
   ],
   usage_events: ['customer_id', 'ts', 'module', 'device', 'user_id', 'count'],
   transactions: ['customer_id', 'ts', 'amount', 'currency', 'kind'],
+  subscriptions: ['customer_id', 'plan', 'seats', 'mrr', 'currency', 'start_date', 'end_date', 'status'],
 };
 
 /** The CSV header line of a generated table, taken from the contract. */
