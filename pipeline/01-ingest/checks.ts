@@ -230,7 +230,7 @@ export function typedProjection(plans: readonly ColumnPlan[], missingValues: rea
 
 /**
  * The table-local checks of a table in the order they apply (a row gets the first reason that
- * fires): missing key, unparseable, bad enum, out of range, end before start, after the as-of date. Conditions
+ * fires): missing key, unparseable, bad enum, out of range, after the as-of date, end before start. Conditions
  * read the typed projection `alias` (typed columns and their blank flags).
  */
 export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf: string, alias = 't'): Check[] {
@@ -264,14 +264,14 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
     if (p.spec.min !== undefined) checks.push({ when: `(${typed(p)} < ${p.spec.min})`, reason: 'out_of_range', column: p.spec.name, detail: `${p.spec.name} must be at least ${p.spec.min}` });
     if (p.spec.max !== undefined) checks.push({ when: `(${typed(p)} > ${p.spec.max})`, reason: 'out_of_range', column: p.spec.name, detail: `${p.spec.name} must be at most ${p.spec.max}` });
   }
-  for (const p of plans) {
-    const other = p.spec.notBefore ? plans.find((o) => o.spec.name === p.spec.notBefore) : undefined;
-    if (other) checks.push({ when: `(${typed(p)} < ${typed(other)})`, reason: 'end_before_start', column: p.spec.name, detail: `${p.spec.name} is before ${other.spec.name}` });
-  }
   const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
   for (const p of plans) {
     const timed = ((p.spec.type === 'timestamp' && table !== 'customers') || p.spec.type === 'date') && !p.spec.mayFollowAsOf;
     if (timed) checks.push({ when: `(${typed(p)} >= ${end})`, reason: 'after_as_of', column: p.spec.name, detail: `${p.spec.name} is after the as-of date ${asOf}` });
+  }
+  for (const p of plans) {
+    const other = p.spec.notBefore ? plans.find((o) => o.spec.name === p.spec.notBefore) : undefined;
+    if (other) checks.push({ when: `(${typed(p)} < ${typed(other)})`, reason: 'end_before_start', column: p.spec.name, detail: `${p.spec.name} is before ${other.spec.name}` });
   }
   return checks;
 }
