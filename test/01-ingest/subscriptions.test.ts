@@ -121,3 +121,24 @@ describe('ingest.plans in the config', () => {
     expect(() => parseConfig({ ingest: { plans: ['Pro', ' '] } }, 'c.json')).toThrow(InputError);
   });
 });
+
+describe('finseg init on an export with a billing file', () => {
+  it('reads the file as subscriptions, maps its columns by their (Chinese) names, and the proposal ingests', async () => {
+    const customers = ['客户编号,注册日期,版本', ...Array.from({ length: 30 }, (_, i) => `K${i},2025-0${1 + (i % 9)}-01,Pro`)].join('\n');
+    const events = ['客户编号,时间,功能', ...Array.from({ length: 90 }, (_, i) => `K${i % 30},2026-09-${String(1 + (i % 28)).padStart(2, '0')} 10:00:00,发票`)].join('\n');
+    const billing = [
+      '客户编号,套餐,用户数,月费,开始日期,结束日期,状态',
+      ...Array.from({ length: 30 }, (_, i) => `K${i},${i % 2 ? '旗舰版' : '标准版'},${1 + (i % 5)},${100 * (1 + (i % 5))},2025-0${1 + (i % 9)}-01,${i % 4 === 0 ? '2026-03-01' : ''},${i % 4 === 0 ? '已取消' : '正常'}`),
+    ].join('\n');
+    const d = writeFolder(work, 'init', { 'kehu.csv': customers, 'shiyong.csv': events, 'billing_export.csv': billing });
+    const { proposeConfig } = await import('../../pipeline/jobs/init.ts');
+    const proposal = await proposeConfig(d, '.');
+    const ingestSlice = proposal.config.ingest as { files: Record<string, string>; columns: Record<string, Record<string, unknown>> };
+    expect(ingestSlice.files.subscriptions).toBe('billing_export.csv');
+    expect(ingestSlice.columns.subscriptions).toMatchObject({ customer_id: '客户编号', plan: '套餐', seats: '用户数', mrr: '月费', start_date: '开始日期', end_date: '结束日期', status: '状态' });
+    const config = parseConfig(proposal.config, 'proposal');
+    const { result, rows } = await run(d, { ...config.ingest, asOf: '2026-09-30', quarantineLimit: 1 }, "SELECT count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS n FROM subscriptions");
+    expect(result.tables.subscriptions!.quarantined).toBe(0);
+    expect(rows[0]).toEqual({ cancelled: 8, n: 30 });
+  });
+});
