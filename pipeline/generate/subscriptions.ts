@@ -79,6 +79,15 @@ export function mrrOn(rows: readonly SubscriptionRow[], day: number): number {
   return total;
 }
 
+/** Customer i's periods as subscriptions.csv lines. */
+export function subscriptionLines(draws: CustomerDraws, i: number, rows: readonly SubscriptionRow[]): string {
+  const id = draws.ids[i]!;
+  const plan = EDITIONS[draws.edition[i]!]!;
+  let chunk = '';
+  for (const r of rows) chunk += `${id},${plan},${r.seats},${r.mrr},${HOME_CURRENCY},${formatDay(r.start)},${r.end < 0 ? '' : formatDay(r.end)},${r.status}\n`;
+  return chunk;
+}
+
 /** Writes subscriptions.csv text (customer by customer, oldest period first) and subscriptions_truth.csv; returns the subscription row count. */
 export function writeSubscriptions(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truth: CsvFile): number {
   out.write(headerOf('subscriptions'));
@@ -87,11 +96,8 @@ export function writeSubscriptions(draws: CustomerDraws, seed: number, asOfDay: 
   let count = 0;
   for (let i = 0; i < draws.n; i++) {
     const id = draws.ids[i]!;
-    const plan = EDITIONS[draws.edition[i]!]!;
     const rows = subscriptionRows(draws, i, seed, asOfDay);
-    let chunk = '';
-    for (const r of rows) chunk += `${id},${plan},${r.seats},${r.mrr},${HOME_CURRENCY},${formatDay(r.start)},${r.end < 0 ? '' : formatDay(r.end)},${r.status}\n`;
-    out.write(chunk);
+    out.write(subscriptionLines(draws, i, rows));
     count += rows.length;
     const [now, before, yearAgo] = [mrrOn(rows, t), mrrOn(rows, t - CHURN_WINDOW_DAYS), mrrOn(rows, t - EXPANSION_WINDOW_DAYS)];
     const churnDay = churnDayOf(draws, i, asOfDay);
