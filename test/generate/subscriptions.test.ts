@@ -122,3 +122,57 @@ describe('generate: subscriptions and their planted truth', () => {
     }
   });
 });
+
+describe('generate --drift: subscriptions carried forward', () => {
+  const later = join(root, 'later');
+  beforeAll(async () => {
+    const { generateDriftSnapshot } = await import('../../pipeline/generate/drift.ts');
+    await generateDriftSnapshot(dirA, later, {}, quietLogger, 'csv');
+    await conn.run(`CREATE TABLE later AS SELECT * FROM read_csv(${sqlString(join(later, 'subscriptions.csv'))}, header = true, types = {'start_date': 'DATE', 'end_date': 'DATE', 'mrr': 'DOUBLE', 'seats': 'INTEGER'})`);
+    await conn.run(`CREATE TABLE moves AS SELECT * FROM ${csv(later, 'movements.csv')}`);
+  }, 120_000);
+
+  it('moves an unchanged customer\'s periods forward by the elapsed days, ended and cancelled rows included', async () => {
+    const [r] = await queryRows(
+      conn,
+      `WITH a AS (SELECT s.* FROM subs s JOIN moves m USING (customer_id) WHERE m.movement IN ('unchanged', 'declined', 'adopted_mobile')),
+            b AS (SELECT l.* FROM later l JOIN moves m USING (customer_id) WHERE m.movement IN ('unchanged', 'declined', 'adopted_mobile'))
+       SELECT (SELECT count(*) FROM a) AS n, (SELECT count(*) FROM b) AS m,
+              (SELECT count(*) FROM (SELECT customer_id, plan, seats, mrr, start_date + 91 AS s, end_date + 91 AS e, status FROM a
+                                     EXCEPT SELECT customer_id, plan, seats, mrr, start_date, end_date, status FROM b)) AS differ,
+              (SELECT count(*) FROM a WHERE status = 'cancelled') AS cancelled`,
+    );
+    expect(Number(r!.differ)).toBe(0);
+    expect(r!.m).toBe(r!.n);
+    expect(Number(r!.cancelled)).toBeGreaterThan(0);
+  });
+
+  it('adds seats to growers, drops churners with their customer, subscribes arrivals, and every row passes the contract', async () => {
+    const rows = await queryRows(
+      conn,
+      `SELECT m.movement, count(DISTINCT l.customer_id) AS customers, count(*) FILTER (WHERE l.end_date IS NULL) AS active, count(l.customer_id) AS rows
+       FROM moves m LEFT JOIN later l USING (customer_id) GROUP BY m.movement ORDER BY m.movement`,
+    );
+    const by = Object.fromEntries(rows.map((r) => [String(r.movement), r]));
+    expect(by.churned!.rows).toBe(0);
+    expect(Number(by.new!.customers)).toBeGreaterThan(0);
+    // A grower whose active period began before the new period (moved forward: before 2026-09-30,
+    // the base as-of date) adds seats on a day of the new period; one that had cancelled has nothing to grow.
+    const [g] = await queryRows(
+      conn,
+      `SELECT count(*) AS growers, count(*) FILTER (WHERE now_seats > before_seats) AS added FROM (
+         SELECT m.customer_id, (SELECT sum(seats) FROM later l WHERE l.customer_id = m.customer_id AND l.end_date IS NULL) AS now_seats,
+                (SELECT sum(seats) FROM subs s WHERE s.customer_id = m.customer_id AND s.end_date IS NULL AND s.start_date + 91 < DATE '2026-09-30') AS before_seats
+         FROM moves m WHERE m.movement = 'grew') WHERE before_seats IS NOT NULL`,
+    );
+    expect(Number(g!.growers)).toBeGreaterThan(10);
+    expect(g!.added).toBe(g!.growers);
+    const c = await openDuck();
+    try {
+      const result = await ingest(c, later, defaultIngestParams, null, quietLogger);
+      expect(result.tables.subscriptions!.quarantined).toBe(0);
+    } finally {
+      c.closeSync();
+    }
+  });
+});
