@@ -153,9 +153,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     convert('usage_events');
     write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
     convert('transactions');
-    const subscriptionsTruth = new CsvFile(subscriptionsTruthPath);
-    write('subscriptions', (out) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruth));
-    subscriptionsTruth.close();
+    write('subscriptions', (out) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath));
     convert('subscriptions');
     await pending;
   } finally {

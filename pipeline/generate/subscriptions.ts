@@ -2,7 +2,7 @@ import { deriveSeed, makeRng, type Rng } from '../core/random.ts';
 import { churnDayOf } from './churn-ramp.ts';
 import { EDITIONS, HOME_CURRENCY, type Edition } from './archetypes.ts';
 import type { CustomerDraws } from './customers.ts';
-import { formatDay, headerOf, type CsvFile } from './rows.ts';
+import { CsvFile, formatDay, headerOf } from './rows.ts';
 import { uniform } from './sampling.ts';
 
 /**
@@ -88,8 +88,17 @@ export function subscriptionLines(draws: CustomerDraws, i: number, rows: readonl
   return chunk;
 }
 
-/** Writes subscriptions.csv text (customer by customer, oldest period first) and subscriptions_truth.csv; returns the subscription row count. */
-export function writeSubscriptions(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truth: CsvFile): number {
+/** Writes subscriptions.csv text (customer by customer, oldest period first) and the truth file at `truthPath`; returns the subscription row count. */
+export function writeSubscriptions(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truthPath: string): number {
+  const truth = new CsvFile(truthPath);
+  try {
+    return writeRowsAndTruth(draws, seed, asOfDay, out, truth);
+  } finally {
+    truth.close();
+  }
+}
+
+function writeRowsAndTruth(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truth: CsvFile): number {
   out.write(headerOf('subscriptions'));
   truth.write('customer_id,churned_90d,churn_date,expanded_12m,mrr_start_12m,mrr_now\n');
   const t = asOfDay - 1;
