@@ -139,7 +139,7 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
   subscriptions: {
     name: 'subscriptions',
     required: false,
-    doc: 'optional: one row per subscription period (a change of plan or seats ends one row and starts the next)',
+    doc: 'one row per subscription period (a change of plan or seats ends one row and starts the next)',
     columns: [
       col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
       col('plan', 'string', "the plan or edition, as the vendor names it; with `ingest.plans` set, a plan outside that list is a `bad_enum` (written as listed, compared ignoring case)", { required: true, mandatoryValue: true }),
