@@ -26,6 +26,7 @@ const E2E = [
   'test/10-report/html.test.ts',
   'test/10-report/export-shapes.test.ts',
   'test/generate/generate.test.ts',
+  'test/generate/subscriptions.test.ts',
 ];
 
 export default defineConfig({

@@ -14,9 +14,9 @@ import { queryRows, sqlIdent, sqlString } from '../core/duck.ts';
  * the row, and a check on the row's time (after the as-of date) always does.
  */
 
-/** Whether a failing value of this column is nulled with the row kept: the column is optional in the contract. */
+/** Whether a failing value of this column is nulled with the row kept: the column is optional in the contract (and not declared row-level). */
 export function isCellLevel(spec: ColumnSpec): boolean {
-  return !spec.required;
+  return !spec.required && !spec.rowLevel;
 }
 
 /** The checks of one cell-level column; a cell fails with the first that fires. */

@@ -28,6 +28,8 @@ export interface ColumnPlan {
   readonly normaliseId: boolean;
   /** How a number or integer given as text is written (`ingest.numberFormat`). */
   readonly numberFormat: NumberFormat;
+  /** The values the config declares for an open text column (`ingest.plans`); any other is a `bad_enum`. Null = every value. */
+  readonly declared: readonly string[] | null;
 }
 
 /** The id columns `ingest.normaliseIds` applies to. */
@@ -45,14 +47,17 @@ export function planTable(table: TableName, params: IngestParams): ColumnPlan[] 
     const norm = (s: string) => (known ? normaliseEnum(s) : s.trim().toLowerCase());
     // A target outside an open catalog is a vendor module name and keeps its own spelling.
     const target = (to: string) => (!known ? to : spec.catalog && !known.includes(normaliseEnum(to)) ? to.trim() : normaliseEnum(to));
-    for (const map of [BUILTIN_VALUE_MAPS[table]?.[spec.name], userValues[spec.name]]) {
+    const declared = table === 'subscriptions' && spec.name === 'plan' ? params.plans : null;
+    // A declared plan is stored as the config spells it, whatever case the export writes.
+    const declaredMap = declared ? Object.fromEntries(declared.map((d) => [d, d])) : undefined;
+    for (const map of [declaredMap, BUILTIN_VALUE_MAPS[table]?.[spec.name], userValues[spec.name]]) {
       for (const [from, to] of Object.entries(map ?? {})) if (!from.startsWith('$')) valueMap.set(norm(from), target(to));
     }
     const scale = table === 'customers' && spec.name === 'annual_revenue' ? REVENUE_TO_THOUSANDS[params.units.annualRevenue] : table === 'transactions' && spec.name === 'amount' ? params.units.amountScale : 1;
-    const fill = table === 'transactions' && spec.name === 'currency' ? params.units.currency : null;
+    const fill = (table === 'transactions' || table === 'subscriptions') && spec.name === 'currency' ? params.units.currency : null;
     const normaliseId = params.normaliseIds && ID_COLUMNS.includes(spec.name);
     const numberFormat = spec.type === 'number' || spec.type === 'int' ? params.numberFormat : PLAIN_NUMBERS;
-    return { spec, source, rawType: 'VARCHAR', format, valueMap, scale, fill, normaliseId, numberFormat };
+    return { spec, source, rawType: 'VARCHAR', format, valueMap, scale, fill, normaliseId, numberFormat, declared };
   });
 }
 
@@ -225,7 +230,7 @@ export function typedProjection(plans: readonly ColumnPlan[], missingValues: rea
 
 /**
  * The table-local checks of a table in the order they apply (a row gets the first reason that
- * fires): missing key, unparseable, bad enum, out of range, after the as-of date. Conditions
+ * fires): missing key, unparseable, bad enum, out of range, after the as-of date, end before start. Conditions
  * read the typed projection `alias` (typed columns and their blank flags).
  */
 export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf: string, alias = 't'): Check[] {
@@ -250,6 +255,10 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
     if (p.spec.pattern) {
       checks.push({ when: `(${typed(p)} IS NOT NULL AND NOT regexp_full_match(${typed(p)}, ${sqlString(p.spec.pattern)}))`, reason: 'bad_enum', column: p.spec.name, detail: `${p.spec.name} must match ${p.spec.pattern}` });
     }
+    if (p.declared) {
+      const listed = p.declared.length > 8 ? `${p.declared.slice(0, 8).join(', ')}, …` : p.declared.join(', ');
+      checks.push({ when: `(NOT ${blank(p)} AND NOT ${oneOf(typed(p), p.declared)})`, reason: 'bad_enum', column: p.spec.name, detail: `${p.spec.name} is not one of the declared ingest.plans (${listed})` });
+    }
   }
   for (const p of plans) {
     if (p.spec.min !== undefined) checks.push({ when: `(${typed(p)} < ${p.spec.min})`, reason: 'out_of_range', column: p.spec.name, detail: `${p.spec.name} must be at least ${p.spec.min}` });
@@ -257,8 +266,12 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
   }
   const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
   for (const p of plans) {
-    const timed = (p.spec.type === 'timestamp' && table !== 'customers') || p.spec.type === 'date';
+    const timed = ((p.spec.type === 'timestamp' && table !== 'customers') || p.spec.type === 'date') && !p.spec.mayFollowAsOf;
     if (timed) checks.push({ when: `(${typed(p)} >= ${end})`, reason: 'after_as_of', column: p.spec.name, detail: `${p.spec.name} is after the as-of date ${asOf}` });
+  }
+  for (const p of plans) {
+    const other = p.spec.notBefore ? plans.find((o) => o.spec.name === p.spec.notBefore) : undefined;
+    if (other) checks.push({ when: `(${typed(p)} < ${typed(other)})`, reason: 'end_before_start', column: p.spec.name, detail: `${p.spec.name} is before ${other.spec.name}` });
   }
   return checks;
 }

@@ -18,6 +18,7 @@ export function columnRule(c: ColumnSpec): string {
   if (c.min !== undefined && c.max !== undefined) parts.push(`${c.min}–${c.max}`);
   else if (c.min !== undefined) parts.push(`≥ ${c.min}`);
   else if (c.max !== undefined) parts.push(`≤ ${c.max}`);
+  if (c.notBefore) parts.push(`≥ \`${c.notBefore}\``);
   if (c.unit) parts.push(c.unit);
   if (c.note) parts.push(c.note);
   return parts.join(', ');

@@ -29,6 +29,15 @@ export interface ColumnSpec {
   readonly unit?: string;
   /** A short note for the README's table (what a sign or a value means). */
   readonly note?: string;
+  /** A date that may lie after the as-of date (a scheduled end); other dates after it are `after_as_of`. */
+  readonly mayFollowAsOf?: boolean;
+  /** A column of the same row this date must not be before (`end_before_start`). */
+  readonly notBefore?: string;
+  /**
+   * A bad value quarantines the row although the column is optional: a nulled end date would
+   * read as a subscription that never ended.
+   */
+  readonly rowLevel?: boolean;
   readonly doc: string;
 }
 
@@ -39,7 +48,7 @@ export interface TableSpec {
   readonly doc: string;
 }
 
-export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback';
+export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback' | 'subscriptions';
 
 /** The module catalog (DESIGN §3): usage events name one of these after value mapping. */
 export const MODULES = [
@@ -64,6 +73,7 @@ export const DEVICES = ['web', 'desktop', 'mobile', 'api'] as const;
 export const DEPLOYMENTS = ['cloud', 'on_prem', 'hybrid'] as const;
 export const BUYER_ROLES = ['finance', 'it', 'executive', 'owner', 'other'] as const;
 export const TRANSACTION_KINDS = ['sale', 'purchase', 'expense', 'payroll', 'transfer', 'other'] as const;
+export const SUBSCRIPTION_STATUSES = ['active', 'trialing', 'paused', 'cancelled', 'ended'] as const;
 
 const col = (
   name: string,
@@ -126,9 +136,29 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
       col('tickets', 'int', 'support tickets opened', { min: 0 }),
     ],
   },
+  subscriptions: {
+    name: 'subscriptions',
+    required: false,
+    doc: 'one row per subscription period (a change of plan or seats ends one row and starts the next)',
+    columns: [
+      col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
+      col('plan', 'string', "the plan or edition, as the vendor names it; with `ingest.plans` set, a plan outside that list is a `bad_enum` (written as listed, compared ignoring case)", { required: true, mandatoryValue: true }),
+      col('seats', 'int', 'licensed seats or users', { min: 0 }),
+      col('mrr', 'number', 'monthly recurring revenue of this period', { required: true, mandatoryValue: true, min: 0 }),
+      col('currency', 'string', 'ISO 4217 code of mrr (three letters); `ingest.units.currency` fills a missing one', { pattern: '^[A-Z]{3}$', normalise: 'upper' }),
+      col('start_date', 'date', 'first day of the period', { required: true, mandatoryValue: true }),
+      col('end_date', 'date', 'day the period ended or was cancelled (not active from that day); blank while active; may be after the as-of date (a scheduled end)', {
+        mayFollowAsOf: true,
+        notBefore: 'start_date',
+        rowLevel: true,
+        note: 'blank = active',
+      }),
+      col('status', 'string', 'active | trialing | paused | cancelled | ended', { allowed: SUBSCRIPTION_STATUSES }),
+    ],
+  },
 };
 
-export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
+export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions'];
 
 /**
  * Why a row was quarantined, or an optional column's value nulled (cells.ts): each code with what
@@ -136,14 +166,15 @@ export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', '
  */
 export const QUARANTINE_REASONS = [
   { code: 'malformed', doc: 'the row cannot be read as a row: wrong number of fields, a quote that never closes, bytes that are not valid text in the file\'s encoding, a JSON line that is not an object' },
-  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount' },
+  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount; a subscription\'s plan, mrr, start_date' },
   { code: 'unparseable', doc: 'a value cannot be read as its type: a date, timestamp, integer or number that does not parse (an int with a fraction, an infinite date)' },
-  { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (device, deployment, buyer_role, kind) or not in its format (currency: three letters); a module outside the catalog is the vendor\'s own module, not a bad value' },
-  { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10)' },
-  { code: 'after_as_of', doc: 'a timestamp or signup date after the end of the as-of day' },
+  { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (device, deployment, buyer_role, kind, status) or not in its format (currency: three letters); a subscription plan outside `ingest.plans` when that list is set; a module outside the catalog is the vendor\'s own module, not a bad value' },
+  { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10, seats < 0, mrr < 0)' },
+  { code: 'after_as_of', doc: 'a timestamp, signup date or subscription start date after the end of the as-of day (a subscription end date may be later: a scheduled end)' },
+  { code: 'end_before_start', doc: 'a subscription whose end (cancel) date is before its start date (an end on the start day is accepted)' },
   { code: 'duplicate_id', doc: 'a second customers row with a customer id already accepted (the first row in file order wins)' },
-  { code: 'customer_quarantined', doc: 'an event, transaction or feedback row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
-  { code: 'unknown_customer', doc: 'an event, transaction or feedback row whose customer id is not in the customers table at all' },
+  { code: 'customer_quarantined', doc: 'an event, transaction, feedback or subscription row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
+  { code: 'unknown_customer', doc: 'an event, transaction, feedback or subscription row whose customer id is not in the customers table at all' },
 ] as const;
 
 /** The closed or open value list of an enum column, or undefined for free text. */
@@ -212,6 +243,15 @@ export const BUILTIN_VALUE_MAPS: Readonly<Partial<Record<TableName, Readonly<Rec
       salary: 'payroll', wages: 'payroll', 工资: 'payroll',
       transfers: 'transfer', 转账: 'transfer',
       misc: 'other', 其他: 'other',
+    },
+  },
+  subscriptions: {
+    status: {
+      live: 'active', current: 'active', paid: 'active', renewed: 'active', 活跃: 'active', 有效: 'active', 生效: 'active', 正常: 'active', 在用: 'active',
+      trial: 'trialing', in_trial: 'trialing', free_trial: 'trialing', 试用: 'trialing', 试用中: 'trialing',
+      pause: 'paused', suspended: 'paused', on_hold: 'paused', frozen: 'paused', 暂停: 'paused', 冻结: 'paused',
+      canceled: 'cancelled', cancel: 'cancelled', churned: 'cancelled', terminated: 'cancelled', lost: 'cancelled', 取消: 'cancelled', 已取消: 'cancelled', 流失: 'cancelled', 退订: 'cancelled', 终止: 'cancelled',
+      expired: 'ended', end: 'ended', finished: 'ended', closed: 'ended', replaced: 'ended', upgraded: 'ended', downgraded: 'ended', inactive: 'ended', 到期: 'ended', 已到期: 'ended', 结束: 'ended', 已结束: 'ended',
     },
   },
 };

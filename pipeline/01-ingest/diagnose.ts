@@ -80,7 +80,8 @@ export function hintsFor(report: TableIngestReport): string[] {
     hints.push('rows are not valid UTF-8: if the file is GBK/GB18030 or Latin-1, set "ingest": {"csv": {"encoding": "gb18030"}} (or "latin1")');
   }
   for (const d of report.details) {
-    if (d.reason === 'bad_enum' && d.column && d.column !== 'currency') hints.push(`map your ${d.column} values in the config: "ingest": {"values": {"${report.table}": {"${d.column}": {${d.examples.slice(0, 2).map((x) => `"${x}": "<contract value>"`).join(', ')}}}}}`);
+    if (d.reason === 'bad_enum' && report.table === 'subscriptions' && d.column === 'plan') hints.push(`plans outside "ingest.plans" (e.g. ${d.examples.slice(0, 2).map((x) => JSON.stringify(x)).join(', ')}): add them to that list, or map them onto a listed plan in "ingest": {"values": {"subscriptions": {"plan": {...}}}}`);
+    else if (d.reason === 'bad_enum' && d.column && d.column !== 'currency') hints.push(`map your ${d.column} values in the config: "ingest": {"values": {"${report.table}": {"${d.column}": {${d.examples.slice(0, 2).map((x) => `"${x}": "<contract value>"`).join(', ')}}}}}`);
     const type = CONTRACT[report.table].columns.find((c) => c.name === d.column)?.type;
     const separated = type === 'number' || type === 'int' ? d.examples.find((x) => new RegExp(`^(?:${SEPARATED_NUMBER})$`).test(x.trim())) : undefined;
     if (d.reason === 'unparseable' && separated !== undefined) {

@@ -42,7 +42,7 @@ export interface IngestResult {
   quarantineReused?: boolean;
 }
 
-const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
+const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions'];
 
 /** What the quarantine folder's record says of the run: the command that ingests, and the clock. */
 export interface IngestRun {
@@ -51,8 +51,8 @@ export interface IngestRun {
 }
 
 /**
- * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
- * `feedback` with contract names and types; rows that break the contract go to
+ * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions`,
+ * `feedback` and `subscriptions` with contract names and types; rows that break the contract go to
  * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
  * the source row's own columns, once per input (quarantine.ts); a bad optional value is nulled
  * with its row kept and goes to `<table>.cells.csv` (cells.ts). Always
@@ -138,7 +138,7 @@ function locateSources(dataDir: string, params: IngestParams, logger: Logger): {
     throw new InputError(`neither usage_events nor transactions found in ${dataDir}`, ['finseg needs at least one behavioural table', 'name the file in the config: "ingest": {"files": {"transactions": "my_export.csv"}}']);
   }
   if (derive && !sources[derive]) throw new InputError(`customers are to be derived from ${derive}, but there is no ${derive} table in ${dataDir}`);
-  for (const t of absentTables) if (t !== 'feedback') logger.warn(`no ${t} table in ${dataDir}: features from it are dropped`);
+  for (const t of absentTables) if (CONTRACT[t].required) logger.warn(`no ${t} table in ${dataDir}: features from it are dropped`);
   return { sources, absentTables };
 }
 
@@ -165,8 +165,10 @@ async function stageAll(conn: DuckDBConnection, sources: Partial<Record<TableNam
 function quarantineTargetOf(root: string, sources: Partial<Record<TableName, TableSource>>, params: IngestParams, asOf: string): QuarantineTarget {
   const files = ORDER.flatMap((t) => (sources[t]?.files ?? []).map((f) => ({ label: t, path: f.path })));
   // The limit decides whether a run stops, not which rows are quarantined: validate (no limit) and train share a folder.
-  const { quarantineLimit: _limit, dataDir: _dir, ...settings } = params;
-  return new QuarantineTarget(root, files, { ...settings, asOf });
+  // A PostgreSQL source is read into files, whose content the fingerprint covers.
+  const { quarantineLimit: _limit, dataDir: _dir, plans, postgres: _postgres, ...settings } = params;
+  // Unset plans leave the fingerprint as it was before the setting existed, so earlier quarantine folders are reused.
+  return new QuarantineTarget(root, files, { ...settings, ...(plans ? { plans } : {}), asOf });
 }
 
 /** Each table's counts as the quarantine record keeps them. */

@@ -8,8 +8,8 @@ import { stemOf } from './sources.ts';
  * How `finseg init` tells which table a sample is: by its columns' names and values. An id, a
  * timestamp and an amount (or quantity × price) make transactions; an id, a timestamp and a
  * module, feature or event name make usage events; one row per id with attributes makes
- * customers; an id, a timestamp and a score or ticket count make feedback. The file or folder
- * name only breaks ties.
+ * customers; an id, a timestamp and a score or ticket count make feedback; an id, a plan, a
+ * monthly amount (MRR) and a start date make subscriptions. The file or folder name only breaks ties.
  */
 
 /** Names exports use for each contract column, as name keys (lower case letters, digits, CJK). */
@@ -34,6 +34,12 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   kind: ['kind', 'type', 'transactiontype', 'category', 'txntype', '类型'],
   nps: ['nps', 'npsscore', 'score', 'rating'],
   tickets: ['tickets', 'supporttickets', 'cases', 'ticketsopened'],
+  plan: ['plan', 'edition', 'product', 'tier', 'planname', 'subscriptionplan', 'package', 'sku', '套餐', '版本', '产品'],
+  seats: ['seats', 'licenses', 'licences', 'users', 'seatcount', 'quantity', 'qty', '用户数', '席位', '席位数', '许可数'],
+  mrr: ['mrr', 'monthlyamount', 'monthlyrecurringrevenue', 'monthlyfee', 'monthlyprice', 'monthlyrevenue', '月费', '月收入', '月度收入'],
+  start_date: ['startdate', 'startedat', 'start', 'begindate', 'subscriptionstart', 'periodstart', 'validfrom', 'effectivedate', '开始日期', '生效日期', '起始日期'],
+  end_date: ['enddate', 'canceldate', 'cancellationdate', 'canceledat', 'cancelledat', 'endedat', 'end', 'churndate', 'periodend', 'validto', 'expirydate', '结束日期', '取消日期', '到期日期'],
+  status: ['status', 'state', 'subscriptionstatus', '状态'],
 };
 
 /** File-name stems that hint at a table: used only to break a tie between equally good readings. */
@@ -42,6 +48,7 @@ const TABLE_STEMS: Readonly<Record<TableName, readonly string[]>> = {
   usage_events: ['usage', 'event', 'activity', 'log', 'click', '使用', '日志'],
   transactions: ['transaction', 'txn', 'sale', 'order', 'invoice', 'payment', 'ledger', 'retail', '交易', '订单'],
   feedback: ['feedback', 'nps', 'survey', 'ticket', '反馈'],
+  subscriptions: ['subscription', 'sub', 'plan', 'contract', 'licen', 'billing', 'mrr', '订阅', '合同'],
 };
 
 /** An id column name the synonyms miss (`member_no`, `id`) that names no other kind of thing (invoice, user, product). */
@@ -130,7 +137,12 @@ export function recognise(table: TableName, file: FileProfile): RoleFit {
   const need = (ok: boolean, what: string, want: string) => (ok ? found.push(what) : missing.push(want));
   const id = matched.get('customer_id');
   need(!!id, `id "${id?.name}"`, 'a customer id column (customer_id, account_id, client, …)');
-  if (table === 'customers') {
+  if (table === 'subscriptions') {
+    for (const [column, want] of [['plan', 'a plan or edition column'], ['mrr', 'an MRR (monthly amount) column'], ['start_date', 'a start date column']] as const) {
+      const c = matched.get(column);
+      need(!!c, `${column} "${c?.name}"`, want);
+    }
+  } else if (table === 'customers') {
     const perId = rowsPerId(id);
     if (id) need(perId <= ROWS_PER_ID_CUSTOMERS, 'one row per id', `one row per id (ids repeat ${perId.toFixed(1)} rows each)`);
     const attrs = [...matched.keys()].filter((k) => k !== 'customer_id');
@@ -153,11 +165,13 @@ export function recognise(table: TableName, file: FileProfile): RoleFit {
   const named = TABLE_STEMS[table].some((s) => nameKey(stemOf(file.rel)).includes(s)) ? 1 : 0;
   // One row per id is what tells an accounts file from a log that also has a date and a number.
   const unique = table === 'customers' && missing.length === 0 ? 15 : 0;
-  return { table, ok: missing.length === 0, score: 10 * found.length + 2 * matched.size + unique + named, found, missing };
+  // A monthly amount beside a plan and a start date is what tells a subscriptions file from a customers file with an edition column.
+  const recurring = table === 'subscriptions' && missing.length === 0 ? 15 : 0;
+  return { table, ok: missing.length === 0, score: 10 * found.length + 2 * matched.size + unique + recurring + named, found, missing };
 }
 
 /** The order roles are tried in; on an equal score the earlier one wins (an amount is the stronger evidence). */
-export const ROLE_ORDER: readonly TableName[] = ['transactions', 'usage_events', 'customers', 'feedback'];
+export const ROLE_ORDER: readonly TableName[] = ['transactions', 'usage_events', 'customers', 'feedback', 'subscriptions'];
 
 /** The reading of a sample that finds the most of what a table needs, among `tables`. */
 function closestOf(fits: readonly RoleFit[], tables: readonly TableName[]): RoleFit {

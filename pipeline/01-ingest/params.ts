@@ -85,6 +85,11 @@ export interface IngestParams {
   normaliseIds: boolean;
   /** Read the tables from a PostgreSQL database instead of files (01-ingest/postgres.ts); null = files. */
   postgres: PostgresSource | null;
+  /**
+   * The vendor's plan names (`subscriptions.plan`), compared ignoring case; a subscription row
+   * with another plan is quarantined as `bad_enum`. Null = every non-blank plan is accepted.
+   */
+  plans: string[] | null;
 }
 
 /** No mapping, detected CSV dialect, contract units, customers read as a table, as-of from the data, a 5% quarantine limit. */
@@ -102,6 +107,7 @@ export const defaultIngestParams: IngestParams = {
   quarantineLimit: 0.05,
   normaliseIds: false,
   postgres: null,
+  plans: null,
 };
 
 /** Multiplier from `units.annualRevenue` to the contract's thousands. */
@@ -261,6 +267,7 @@ export const ingestParamsRule: Rule<IngestParams> = v.pipe(
         tables: userMap(v.union([text('a table name', true), v.strictObject({ query: text('a SELECT query', true) })], expected('a table name or {"query": "SELECT …"}')), { keys: tableProblem }),
       }),
     ),
+    plans: orNull(listOf(text('a plan name', true), 'plan names')),
   }),
   crossCheck(ingestProblems),
 );

@@ -10,6 +10,7 @@ import type { Logger } from '../core/log.ts';
 import { deriveSeed, makeRng, type Rng } from '../core/random.ts';
 import { generateDataset, type Format, type GenerateParams, type GenerateSummary } from './generate.ts';
 import { CsvFile, formatDay } from './rows.ts';
+import { EDITIONS } from './archetypes.ts';
 import { epochDay } from './customers.ts';
 
 /**
@@ -37,11 +38,15 @@ export interface DirtySummary {
   counts: Partial<Record<TableName, Partial<Record<QuarantineReason, number>>>>;
   /** The as-of date under which every planted `after_as_of` is after it and no clean row is. */
   asOf: string;
+  /** The `ingest.plans` under which a planted unknown subscription plan is a `bad_enum` (without it every plan is accepted). */
+  plans: string[];
   file: string;
 }
 
-type Table = 'customers' | 'usage_events' | 'transactions';
-const TABLES: readonly Table[] = ['customers', 'usage_events', 'transactions'];
+type Table = 'customers' | 'usage_events' | 'transactions' | 'subscriptions';
+const TABLES: readonly Table[] = ['customers', 'usage_events', 'transactions', 'subscriptions'];
+/** A plan name no generated edition has. */
+const UNKNOWN_PLANS = ['Platinum', 'Legacy 2019', 'Free forever'];
 
 /** Values that no contract type parses (and that are not missing-value tokens). */
 const UNPARSEABLE: Readonly<Record<ColumnSpec['type'], readonly string[]>> = {
@@ -63,13 +68,17 @@ export function defectClasses(table: Table, format: Format): QuarantineReason[] 
   if (cols.some((c) => c.type !== 'string')) out.push('unparseable');
   if (cols.some((c) => c.allowed || c.pattern)) out.push('bad_enum');
   if (cols.some((c) => c.min !== undefined || c.max !== undefined)) out.push('out_of_range');
-  if (cols.some((c) => c.type === 'date' || (c.type === 'timestamp' && table !== 'customers'))) out.push('after_as_of');
+  if (cols.some(afterAsOfColumn(table))) out.push('after_as_of');
+  if (cols.some((c) => c.notBefore)) out.push('end_before_start');
   if (table === 'customers') out.push('duplicate_id');
   else out.push('unknown_customer');
   return out;
 }
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+
+/** The columns a date after the as-of day quarantines: dates, and timestamps outside customers, but not a date that may be a scheduled end. */
+const afterAsOfColumn = (table: Table) => (c: ColumnSpec) => (c.type === 'date' || (c.type === 'timestamp' && table !== 'customers')) && !c.mayFollowAsOf;
 
 /**
  * Corrupts one row for a reason: returns the new fields and the column it broke, or for
@@ -95,8 +104,9 @@ function corrupt(table: Table, reason: QuarantineReason, fields: string[], rng: 
     }
     case 'bad_enum': {
       // Closed value sets only: a module outside the catalog is the vendor's own module, not a defect.
-      const c = pick(rng, cols.filter((x) => x.allowed || x.pattern));
-      out[at(c.name)] = c.pattern ? pick(rng, ['US$', 'RMB¥', 'EURO']) : pick(rng, BAD_ENUM);
+      // A subscription's plan outside the declared plans (DirtySummary.plans) is the defect a vendor's export has most.
+      const c = table === 'subscriptions' && rng.next() < 0.5 ? cols[at('plan')]! : pick(rng, cols.filter((x) => x.allowed || x.pattern));
+      out[at(c.name)] = c.name === 'plan' ? pick(rng, UNKNOWN_PLANS) : c.pattern ? pick(rng, ['US$', 'RMB¥', 'EURO']) : pick(rng, BAD_ENUM);
       return { fields: out, column: c.name };
     }
     case 'out_of_range': {
@@ -106,10 +116,15 @@ function corrupt(table: Table, reason: QuarantineReason, fields: string[], rng: 
       return { fields: out, column: c.name };
     }
     case 'after_as_of': {
-      const c = pick(rng, cols.filter((x) => x.type === 'date' || (x.type === 'timestamp' && table !== 'customers')));
+      const c = pick(rng, cols.filter(afterAsOfColumn(table)));
       // At least a full day after the extract, so it is after the as-of day under either reading.
       const day = formatDay(extractDay + 2 + rng.int(40));
       out[at(c.name)] = c.type === 'date' ? day : `${day} 10:00:00`;
+      return { fields: out, column: c.name };
+    }
+    case 'end_before_start': {
+      const c = cols.find((x) => x.notBefore)!;
+      out[at(c.name)] = formatDay(epochDay(fields[at(c.notBefore!)]!) - 1 - rng.int(60));
       return { fields: out, column: c.name };
     }
     case 'unknown_customer':
@@ -188,7 +203,8 @@ async function csvToTextParquet(csv: string, parquet: string): Promise<void> {
  * a share `rate` of its rows; writes `defects.csv` and records the counts in `generate.json`.
  */
 export async function generateDirtyDataset(dir: string, params: GenerateParams, format: Format, rate: number, logger: Logger): Promise<GenerateSummary & { dirty: DirtySummary }> {
-  if (!(rate > 0 && rate * defectClasses('customers', 'csv').length <= 1)) throw new InputError(`--dirty must be a share above 0 and at most ${(1 / defectClasses('customers', 'csv').length).toFixed(3)}, got ${rate}`);
+  const most = Math.max(...TABLES.map((t) => defectClasses(t, 'csv').length));
+  if (!(rate > 0 && rate * most <= 1)) throw new InputError(`--dirty must be a share above 0 and at most ${(1 / most).toFixed(3)}, got ${rate}`);
   const summary = await generateDataset(dir, params, 'csv', logger);
   const extractDay = epochDay(params.asOf);
   const planted: PlantedDefect[] = [];
@@ -203,7 +219,7 @@ export async function generateDirtyDataset(dir: string, params: GenerateParams, 
     const byReason = (counts[d.table] ??= {});
     byReason[d.reason] = (byReason[d.reason] ?? 0) + 1;
   }
-  const dirty: DirtySummary = { rate, counts, asOf: formatDay(extractDay - 1), file };
+  const dirty: DirtySummary = { rate, counts, asOf: formatDay(extractDay - 1), plans: [...EDITIONS], file };
   const manifestPath = join(summary.dir, 'generate.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown> & { summary: GenerateSummary };
   const files = summary.files.map((f) => (format === 'parquet' ? f.replace(/\.csv$/, '.parquet').replace(/truth\.parquet$/, 'truth.csv') : f));

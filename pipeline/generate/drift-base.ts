@@ -11,7 +11,7 @@ import { InputError } from '../core/errors.ts';
 import type { ArchetypeName } from './archetypes.ts';
 import type { BaseCustomer } from './drift-moves.ts';
 import { ARCHETYPE_INDEX } from './drift-params.ts';
-import { csvColumns, GENERATE_MANIFEST_KIND, GENERATE_MANIFEST_VERSION, type Format, type GenerateParams } from './generate.ts';
+import { csvColumns, GENERATE_MANIFEST_KIND, GENERATE_MANIFEST_VERSION, type Format, type GeneratedTable, type GenerateParams } from './generate.ts';
 
 /** The base folder's generate.json params and table format; rejects a folder finseg generate did not write. */
 export function readBaseManifest(baseDir: string): { params: GenerateParams; format: Format } {
@@ -39,7 +39,7 @@ function tableSource(dir: string, table: 'customers' | 'usage_events' | 'transac
 }
 
 /** A DuckDB read_csv of a contract table written by the generator, with its declared column types. */
-export function csvSource(path: string, table: 'customers' | 'usage_events' | 'transactions'): string {
+export function csvSource(path: string, table: GeneratedTable): string {
   return `read_csv(${sqlString(path)}, header = true, nullstr = '', dateformat = '%Y-%m-%d', timestampformat = '%Y-%m-%d %H:%M:%S', columns = ${csvColumns(table)})`;
 }
 

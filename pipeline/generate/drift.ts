@@ -8,6 +8,7 @@ import { epochDay } from './customers.ts';
 import { createBaseViews, readBaseCustomers, readBaseManifest } from './drift-base.ts';
 import { arrivalDraws, drawMove, type Move } from './drift-moves.ts';
 import { defaultDriftParams, MOVEMENTS, SHIFTED_FEATURES, validateDriftParams, type DriftParams, type Movement } from './drift-params.ts';
+import { writeDriftSubscriptions } from './drift-subscriptions.ts';
 import { DRIFT_TMP_NAMES, tmpPath, writeActivity, writeCustomerTable, writeMovements, writeTruth, type SnapshotTarget } from './drift-write.ts';
 import { GENERATE_MANIFEST_KIND, GENERATE_MANIFEST_VERSION, type Format, type GenerateParams } from './generate.ts';
 
@@ -46,7 +47,7 @@ export interface DriftSummary {
   /** Customers per movement. */
   counts: Record<Movement, number>;
   shiftedFeatures: Record<string, string>;
-  rows: { customers: number; usage_events: number; transactions: number };
+  rows: { customers: number; usage_events: number; transactions: number; subscriptions?: number };
 }
 
 /** `date` plus `months` calendar months, clamped to the end of a shorter month ('2026-01-31' + 1 → '2026-02-28'). */
@@ -91,8 +92,9 @@ export async function generateDriftSnapshot(baseDir: string, outDir: string, opt
     const activity = await writeActivity(target, customers, moves, moverIdx, arrivals);
     const customerRows = await writeCustomerTable(target, customers, moves, moverIdx, arrivals);
     await writeTruth(target);
+    const subscriptions = await writeDriftSubscriptions(target, baseDir, base.format, customers, moves, arrivals);
 
-    const rows = { customers: customerRows, usage_events: activity.usage_events, transactions: activity.transactions };
+    const rows = { customers: customerRows, usage_events: activity.usage_events, transactions: activity.transactions, ...(subscriptions === null ? {} : { subscriptions }) };
     const summary: DriftSummary = {
       kind: 'finseg.drift',
       version: 1,
@@ -128,7 +130,9 @@ function movementCounts(moves: readonly Move[], arrivals: number): Record<Moveme
 /** Writes the snapshot's generate.json: the base's params moved to the new as-of date and size, and the drift summary. */
 function writeDriftManifest(baseParams: GenerateParams, summary: DriftSummary): void {
   const { dir, format: outFormat, asOf, rows } = summary;
-  const files = [...['customers', 'usage_events', 'transactions'].map((t) => join(dir, `${t}.${outFormat}`)), join(dir, 'truth.csv'), join(dir, 'movements.csv'), join(dir, 'generate.json')];
+  const tables = ['customers', 'usage_events', 'transactions', ...(rows.subscriptions === undefined ? [] : ['subscriptions'])];
+  const truths = rows.subscriptions === undefined ? [] : [join(dir, 'subscriptions_truth.csv')];
+  const files = [...tables.map((t) => join(dir, `${t}.${outFormat}`)), join(dir, 'truth.csv'), ...truths, join(dir, 'movements.csv'), join(dir, 'generate.json')];
   const manifest = {
     kind: GENERATE_MANIFEST_KIND,
     formatVersion: GENERATE_MANIFEST_VERSION,

@@ -8,10 +8,11 @@ import type { Logger } from '../core/log.ts';
 import { ARCHETYPE_SPECS } from './archetypes.ts';
 import { drawCustomers, epochDay } from './customers.ts';
 import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents } from './rows.ts';
+import { writeSubscriptions } from './subscriptions.ts';
 
 /**
  * The seeded synthetic data generator (DESIGN §8): draws customers from the archetypes in
- * archetypes.ts and writes the three contract tables plus the truth file. Same params, same
+ * archetypes.ts and writes the three contract tables, subscriptions (subscriptions.ts) and the truth files. Same params, same
  * bytes (CSV) or the same rows (Parquet).
  */
 
@@ -46,7 +47,7 @@ export type Format = 'parquet' | 'csv';
 export interface GenerateSummary {
   dir: string;
   format: Format;
-  rows: { customers: number; usage_events: number; transactions: number };
+  rows: { customers: number; usage_events: number; transactions: number; subscriptions: number };
   archetypeCounts: Record<string, number>;
   seed: number;
   files: string[];
@@ -78,14 +79,17 @@ export function validateGenerateParams(params: GenerateParams): void {
   if (problems.length > 0) throw new InputError('invalid generate parameters', problems);
 }
 
+/** The contract tables the generator writes. */
+export type GeneratedTable = 'customers' | 'usage_events' | 'transactions' | 'subscriptions';
+
 /** The read_csv column declaration for a contract table, so Parquet gets the contract's types. */
-export function csvColumns(table: 'customers' | 'usage_events' | 'transactions'): string {
+export function csvColumns(table: GeneratedTable): string {
   const entries = CONTRACT[table].columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCK_TYPES[c.type])}`);
   return `{${entries.join(', ')}}`;
 }
 
 /** Converts one generated CSV file to Parquet with the contract's column types, in row order. */
-async function csvToParquet(conn: DuckDBConnection, table: 'customers' | 'usage_events' | 'transactions', csvPath: string, parquetPath: string): Promise<void> {
+async function csvToParquet(conn: DuckDBConnection, table: GeneratedTable, csvPath: string, parquetPath: string): Promise<void> {
   await conn.run(
     `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, delim = ',', quote = '"', nullstr = '', ` +
       `dateformat = '%Y-%m-%d', timestampformat = '%Y-%m-%d %H:%M:%S', columns = ${csvColumns(table)})) ` +
@@ -94,8 +98,9 @@ async function csvToParquet(conn: DuckDBConnection, table: 'customers' | 'usage_
 }
 
 /**
- * Writes customers.<ext>, usage_events.<ext>, transactions.<ext> and truth.csv (customer_id,archetype)
- * into dir (created if missing), plus generate.json (params + summary).
+ * Writes customers.<ext>, usage_events.<ext>, transactions.<ext>, subscriptions.<ext>, truth.csv
+ * (customer_id,archetype) and subscriptions_truth.csv into dir (created if missing), plus
+ * generate.json (params + summary).
  */
 export async function generateDataset(dir: string, params: GenerateParams, format: Format, logger: Logger): Promise<GenerateSummary> {
   validateGenerateParams(params);
@@ -111,11 +116,12 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const archetypeCounts: Record<string, number> = Object.fromEntries(ARCHETYPE_SPECS.map((a) => [a.name, 0]));
   for (let i = 0; i < draws.n; i++) archetypeCounts[ARCHETYPE_SPECS[draws.archetype[i]!]!.name]! += 1;
 
-  const tables = ['customers', 'usage_events', 'transactions'] as const;
+  const tables = ['customers', 'usage_events', 'transactions', 'subscriptions'] as const;
   const finalPath = (table: string): string => join(outDir, `${table}.${format}`);
   // Parquet goes through a temporary CSV that DuckDB converts while the next table is drawn.
   const textPath = (table: string): string => (format === 'csv' ? finalPath(table) : join(outDir, `.${table}.generating.csv`));
-  const rows = { customers: 0, usage_events: 0, transactions: 0 };
+  const rows = { customers: 0, usage_events: 0, transactions: 0, subscriptions: 0 };
+  const subscriptionsTruthPath = join(outDir, 'subscriptions_truth.csv');
 
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
@@ -147,6 +153,8 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     convert('usage_events');
     write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
     convert('transactions');
+    write('subscriptions', (out) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath));
+    convert('subscriptions');
     await pending;
   } finally {
     conn?.closeSync();
@@ -166,10 +174,10 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     rows,
     archetypeCounts,
     seed: params.seed,
-    files: [...tables.map(finalPath), truthPath, manifestPath],
+    files: [...tables.map(finalPath), truthPath, subscriptionsTruthPath, manifestPath],
   };
   const manifest = { kind: GENERATE_MANIFEST_KIND, formatVersion: GENERATE_MANIFEST_VERSION, params, summary };
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  logger.info(`generate: wrote ${rows.customers} customers, ${rows.usage_events} events, ${rows.transactions} transactions to ${outDir}`);
+  logger.info(`generate: wrote ${rows.customers} customers, ${rows.usage_events} events, ${rows.transactions} transactions, ${rows.subscriptions} subscription periods to ${outDir}`);
   return summary;
 }

@@ -3,6 +3,7 @@ import { BUYER_ROLES, CONTRACT, DEPLOYMENTS, DEVICES, MODULES, TRANSACTION_KINDS
 import { deriveSeed, makeRng, type Rng } from '../core/random.ts';
 import { ARCHETYPE_SPECS, CNY_PER_UNIT, EDITIONS, HOME_CURRENCY, INDUSTRY_CODES, REGIONS, type TransactionKind } from './archetypes.ts';
 import { COMPILED_ARCHETYPES, type CustomerDraws } from './customers.ts';
+import { churnDayOf, momentBeforeChurn } from './churn-ramp.ts';
 import { pick, roundRandom, trendedPosition, uniform } from './sampling.ts';
 
 /**
@@ -49,6 +50,7 @@ const WRITTEN_COLUMNS: Readonly<Record<Exclude<TableName, 'feedback'>, readonly 
   ],
   usage_events: ['customer_id', 'ts', 'module', 'device', 'user_id', 'count'],
   transactions: ['customer_id', 'ts', 'amount', 'currency', 'kind'],
+  subscriptions: ['customer_id', 'plan', 'seats', 'mrr', 'currency', 'start_date', 'end_date', 'status'],
 };
 
 /** The CSV header line of a generated table, taken from the contract. */
@@ -126,15 +128,17 @@ function drawMoment(rng: Rng, start: number, span: number, trendPerDay: number, 
   return day * 86_400 + second;
 }
 
-/** Fills `out[0..count)` with sorted moments of one customer's activity. */
-function drawSortedMoments(rng: Rng, draws: CustomerDraws, i: number, count: number, out: Float64Array): Float64Array {
+/** Fills `out[0..count)` with sorted moments of one customer's activity (thinning toward the cancel day of a churner). */
+function drawSortedMoments(rng: Rng, draws: CustomerDraws, i: number, count: number, out: Float64Array, lastDay: number): Float64Array {
   const start = draws.activeStart[i]!;
   const span = draws.activeEnd[i]! - start;
   const trendPerDay = draws.trend[i]! / 365;
   const weekendKeep = ARCHETYPE_SPECS[draws.archetype[i]!]!.weekendActivity;
   const offHours = draws.offHoursShare[i]!;
   const moments = out.subarray(0, count);
-  for (let k = 0; k < count; k++) moments[k] = drawMoment(rng, start, span, trendPerDay, weekendKeep, offHours);
+  const churnDay = churnDayOf(draws, i, lastDay + 1);
+  const draw = () => drawMoment(rng, start, span, trendPerDay, weekendKeep, offHours);
+  for (let k = 0; k < count; k++) moments[k] = churnDay < 0 ? draw() : momentBeforeChurn(rng, churnDay, draw);
   return moments.sort();
 }
 
@@ -179,7 +183,7 @@ export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: n
     const count = roundRandom(rng, draws.eventRows[i]!);
     if (count === 0) continue;
     moments = grow(moments, count);
-    const sorted = drawSortedMoments(rng, draws, i, count, moments);
+    const sorted = drawSortedMoments(rng, draws, i, count, moments, lastDay);
     const id = draws.ids[i]!;
     const users = draws.users[i]!;
     let chunk = '';
@@ -215,7 +219,7 @@ export function writeTransactions(draws: CustomerDraws, seed: number, firstDay: 
     const count = roundRandom(rng, draws.transactionRows[i]!);
     if (count === 0) continue;
     moments = grow(moments, count);
-    const sorted = drawSortedMoments(rng, draws, i, count, moments);
+    const sorted = drawSortedMoments(rng, draws, i, count, moments, lastDay);
     const arch = COMPILED_ARCHETYPES[draws.archetype[i]!]!;
     const id = draws.ids[i]!;
     const scale = draws.amountScale[i]!;

@@ -31,7 +31,8 @@ export async function generateJob(request: GenerateRequest, logger: Logger): Pro
     }
     case 'dirty': {
       const summary = await generateDirtyDataset(request.out, request.params, request.format, request.rate, logger);
-      return `${JSON.stringify(summary.rows)} → ${summary.dir}\nplanted defects ${JSON.stringify(summary.dirty.counts)} → ${summary.dirty.file}\ncheck with: finseg validate --data ${summary.dir} --as-of ${summary.dirty.asOf}\n`;
+      return `${JSON.stringify(summary.rows)} → ${summary.dir}\nplanted defects ${JSON.stringify(summary.dirty.counts)} → ${summary.dirty.file}\ncheck with: finseg validate --data ${summary.dir} --as-of ${summary.dirty.asOf}\n` +
+        `(the planted unknown subscription plans count as bad_enum under a config with "ingest": {"plans": ${JSON.stringify(summary.dirty.plans)}}; without it every plan is accepted)\n`;
     }
     case 'dataset': {
       const summary = await generateDataset(request.out, request.params, request.format, logger);

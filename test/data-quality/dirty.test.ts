@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ingest, defaultIngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
 import { CONTRACT } from '../../pipeline/01-ingest/contract.ts';
+import { isCellLevel } from '../../pipeline/01-ingest/cells.ts';
 import { defectClasses, generateDirtyDataset, readPlantedDefects, type PlantedDefect } from '../../pipeline/generate/dirty.ts';
 import { defaultGenerateParams, type Format } from '../../pipeline/generate/generate.ts';
 import { openDuck, queryRows, sqlIdent, sqlString } from '../../pipeline/core/duck.ts';
@@ -23,8 +24,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const RATE = 0.02;
 const params = { ...defaultGenerateParams, customers: 1500, eventsPerCustomer: 25, seed: 17 };
 
-/** A planted defect in an optional column of the contract: its value is nulled, its row kept. */
-const isOptional = (d: PlantedDefect): boolean => d.column !== null && !CONTRACT[d.table].columns.find((c) => c.name === d.column)!.required;
+/** A planted defect in an optional column of the contract: its value is nulled, its row kept (a subscription's end date quarantines the row). */
+const isOptional = (d: PlantedDefect): boolean => d.column !== null && isCellLevel(CONTRACT[d.table].columns.find((c) => c.name === d.column)!);
+const TABLES = ['customers', 'usage_events', 'transactions', 'subscriptions'] as const;
 
 interface Run {
   dir: string;
@@ -46,12 +48,12 @@ interface Run {
 
 async function run(format: Format): Promise<Run> {
   const dir = join(root, format);
-  await generateDirtyDataset(dir, params, format, RATE, quietLogger);
+  const { dirty } = await generateDirtyDataset(dir, params, format, RATE, quietLogger);
   const planted = readPlantedDefects(dir);
   const qdir = join(root, `q-${format}`);
   const conn: DuckDBConnection = await openDuck();
   try {
-    const result = await ingest(conn, dir, { ...defaultIngestParams, asOf: '2026-09-29', quarantineLimit: 1 }, qdir, quietLogger);
+    const result = await ingest(conn, dir, { ...defaultIngestParams, asOf: '2026-09-29', quarantineLimit: 1, plans: dirty.plans }, qdir, quietLogger);
     const expected = new Map(planted.filter((d) => !isOptional(d)).map((d) => [`${d.table}:${d.line}`, d.reason as string]));
     // A customers row quarantined for a required value takes its customer's other rows with it:
     // customer_quarantined, or unknown_customer when the id itself is gone (blanked, or the row
@@ -62,7 +64,7 @@ async function run(format: Format): Promise<Run> {
       knockOn.set(d.customerId, { reason: d.reason === 'malformed' || (d.reason === 'missing_key' && d.column === 'customer_id') ? 'unknown_customer' : 'customer_quarantined', customerReason: d.reason });
     }
     const expectedFollowed: Record<string, Record<string, number>> = {};
-    for (const table of ['usage_events', 'transactions']) {
+    for (const table of TABLES.slice(1)) {
       const src = format === 'csv' ? `read_csv(${sqlString(join(dir, `${table}.csv`))}, all_varchar = true, strict_mode = false, null_padding = true)` : `read_parquet(${sqlString(join(dir, `${table}.parquet`))})`;
       // Generated lines hold no quoted newlines, so the n-th data row is on line n + 1 (row n in Parquet).
       const offset = format === 'csv' ? 1 : 0;
@@ -78,19 +80,19 @@ async function run(format: Format): Promise<Run> {
       }
     }
     const actual = new Map<string, string>();
-    for (const table of ['customers', 'usage_events', 'transactions']) {
+    for (const table of TABLES) {
       for (const r of await queryRows(conn, `SELECT line, reason FROM read_csv(${sqlString(join(result.quarantineDir!, `${table}.csv`))}, all_varchar = true)`)) actual.set(`${table}:${r.line}`, String(r.reason));
     }
     // An optional defect on a row that followed its customer goes with the row, not as a cell.
     const expectedCells = new Map(planted.filter((d) => isOptional(d) && !expected.has(`${d.table}:${d.line}`)).map((d) => [`${d.table}:${d.line}`, `${d.reason}:${d.column}`]));
     const actualCells = new Map<string, string>();
-    for (const table of ['customers', 'usage_events', 'transactions']) {
+    for (const table of TABLES) {
       const file = join(result.quarantineDir!, `${table}.cells.csv`);
       if (!existsSync(file)) continue;
       for (const r of await queryRows(conn, `SELECT line, reason, "column" FROM read_csv(${sqlString(file)}, all_varchar = true)`)) actualCells.set(`${table}:${r.line}`, `${r.reason}:${r.column}`);
     }
     const acceptedRows: Record<string, number> = {};
-    for (const table of ['customers', 'usage_events', 'transactions']) acceptedRows[table] = Number((await queryRows(conn, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
+    for (const table of TABLES) acceptedRows[table] = Number((await queryRows(conn, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
     for (const table of ['customers', 'usage_events', 'transactions']) acceptedRows[`${table}:nulls`] = 0;
     // Each customer with a planted optional defect is accepted, with that attribute missing.
     for (const d of planted.filter((x) => x.table === 'customers' && isOptional(x))) {
@@ -122,10 +124,15 @@ describe.each(['csv', 'parquet'] as const)('--dirty %s: precision and recall of 
   }, 120_000);
 
   it('plants every defect class of every table', () => {
-    for (const table of ['customers', 'usage_events', 'transactions'] as const) {
+    for (const table of TABLES) {
       const planted = new Set(r.planted.filter((d) => d.table === table).map((d) => d.reason));
       expect([...planted].sort()).toEqual([...defectClasses(table, format)].sort());
     }
+  });
+
+  it('plants the subscription defects of a billing export: end before start, negative MRR, unknown plan, unknown customer', () => {
+    const kinds = new Set(r.planted.filter((d) => d.table === 'subscriptions').map((d) => `${d.reason}:${d.column}`));
+    for (const k of ['end_before_start:end_date', 'out_of_range:mrr', 'bad_enum:plan', 'unknown_customer:customer_id']) expect(kinds).toContain(k);
   });
 
   it('plants each class in about RATE of the rows', () => {
@@ -153,7 +160,7 @@ describe.each(['csv', 'parquet'] as const)('--dirty %s: precision and recall of 
     const missing = [...r.expectedCells].filter(([k, v]) => r.actualCells.get(k) !== v);
     const extra = [...r.actualCells].filter(([k, v]) => r.expectedCells.get(k) !== v);
     expect({ missing, extra }).toEqual({ missing: [], extra: [] });
-    for (const table of ['customers', 'usage_events', 'transactions'] as const) {
+    for (const table of TABLES) {
       const byColumn: Record<string, number> = {};
       for (const [k, v] of r.expectedCells) if (k.startsWith(`${table}:`)) byColumn[v.split(':')[1]!] = (byColumn[v.split(':')[1]!] ?? 0) + 1;
       const t = r.result.tables[table]!;
@@ -173,7 +180,7 @@ describe.each(['csv', 'parquet'] as const)('--dirty %s: precision and recall of 
   });
 
   it('counts the rows that followed their customer by the reason of the customer\'s row', () => {
-    for (const table of ['usage_events', 'transactions'] as const) {
+    for (const table of TABLES.slice(1)) {
       const t = r.result.tables[table]!;
       expect({ table, followed: t.followed }).toEqual({ table, followed: r.expectedFollowed[table] ?? {} });
       expect(Object.values(t.followed ?? {}).reduce((a, b) => a + (b ?? 0), 0)).toBe(t.byReason.customer_quarantined ?? 0);

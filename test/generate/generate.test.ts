@@ -101,7 +101,9 @@ describe('generated tables follow the data contract', () => {
       'customers.csv',
       'usage_events.csv',
       'transactions.csv',
+      'subscriptions.csv',
       'truth.csv',
+      'subscriptions_truth.csv',
       'generate.json',
     ]);
     for (const table of TABLES) {
@@ -283,6 +285,8 @@ describe('CSV and Parquet', () => {
     expect(readdirSync(parquet.dir).sort()).toEqual([
       'customers.parquet',
       'generate.json',
+      'subscriptions.parquet',
+      'subscriptions_truth.csv',
       'transactions.parquet',
       'truth.csv',
       'usage_events.parquet',
