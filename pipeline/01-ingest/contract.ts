@@ -39,7 +39,7 @@ export interface TableSpec {
   readonly doc: string;
 }
 
-export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback';
+export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback' | 'subscriptions';
 
 /** The module catalog (DESIGN §3): usage events name one of these after value mapping. */
 export const MODULES = [
@@ -126,9 +126,24 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
       col('tickets', 'int', 'support tickets opened', { min: 0 }),
     ],
   },
+  subscriptions: {
+    name: 'subscriptions',
+    required: false,
+    doc: 'optional subscription periods: one row per period of a customer; a change of plan or seats ends one row and starts the next',
+    columns: [
+      col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
+      col('plan', 'string', 'plan or edition name', { required: true, mandatoryValue: true }),
+      col('seats', 'int', 'licensed seats', { min: 0 }),
+      col('mrr', 'number', 'monthly recurring revenue', { required: true, mandatoryValue: true, min: 0 }),
+      col('currency', 'string', 'ISO 4217 code (three letters)', { pattern: '^[A-Z]{3}$', normalise: 'upper' }),
+      col('start_date', 'date', 'first day of the period', { required: true, mandatoryValue: true }),
+      col('end_date', 'date', 'day the period ended (blank while active)'),
+      col('status', 'string', 'active | trialing | paused | cancelled | ended', { allowed: ['active', 'trialing', 'paused', 'cancelled', 'ended'] }),
+    ],
+  },
 };
 
-export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
+export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions'];
 
 /**
  * Why a row was quarantined, or an optional column's value nulled (cells.ts): each code with what

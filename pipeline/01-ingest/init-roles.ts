@@ -42,6 +42,7 @@ const TABLE_STEMS: Readonly<Record<TableName, readonly string[]>> = {
   usage_events: ['usage', 'event', 'activity', 'log', 'click', '使用', '日志'],
   transactions: ['transaction', 'txn', 'sale', 'order', 'invoice', 'payment', 'ledger', 'retail', '交易', '订单'],
   feedback: ['feedback', 'nps', 'survey', 'ticket', '反馈'],
+  subscriptions: ['subscription', 'plan', 'billing', 'mrr', '订阅'],
 };
 
 /** An id column name the synonyms miss (`member_no`, `id`) that names no other kind of thing (invoice, user, product). */
