@@ -214,3 +214,11 @@ export function valueBySegment(labels: Int32Array, k: number, revenue: CustomerR
   const basis: ValueBasis = { asOf: window.asOf, from: yearBefore(window.asOf), currency: window.currency, leftOutCustomers, leftOutRows, total: valueOf(all, all) };
   return { basis, segments: sums.map((s) => valueOf(s, all)) };
 }
+
+/** One log line of all customers' value: MRR, paying customers, NRR and what was left out. */
+export function valueLogLine(basis: ValueBasis): string {
+  const { total } = basis;
+  const nrr = total.nrr === null ? 'none (nobody paid 12 months before)' : `${(total.nrr * 100).toFixed(1)}%`;
+  const leftOut = basis.leftOutCustomers ? `; ${basis.leftOutCustomers} customers with rows in other currencies left out` : '';
+  return `value: MRR ${total.mrr.toFixed(0)}${basis.currency ? ` ${basis.currency}` : ''} from ${total.payingCustomers} paying customers; 12-month NRR ${nrr}${leftOut}`;
+}

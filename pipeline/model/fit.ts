@@ -16,7 +16,7 @@ import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { lensMeasurability } from '../06-categorize/measurability.ts';
 import { mapSegments } from '../07-map/segments.ts';
-import { valueBySegment, type CustomerRevenue, type ValueBasis } from '../07-map/value.ts';
+import { valueBySegment, valueLogLine, type CustomerRevenue, type ValueBasis } from '../07-map/value.ts';
 import { fitExplain, segmentEvidence } from '../08-explain/explain.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
 import { emptyTrends, trendsFromCounts, type MonthlyCounts } from '../09-drift/trends.ts';
@@ -169,7 +169,10 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
   fx.logger.info(`classify: held-out agreement with k-means ${(classifier.metrics.heldOutAccuracy * 100).toFixed(1)}%`);
 
   const { lenses, segments } = fitSegmentCards(input, geometry, reads, config, seeds);
-  if (reads.revenue) addSegmentValue(segments, assignment.labels, cluster.k, reads.revenue, input.features.asOf);
+  if (reads.revenue) {
+    const total = addSegmentValue(segments, assignment.labels, cluster.k, reads.revenue, input.features.asOf);
+    fx.logger.info(valueLogLine(total));
+  }
   fx.lap('lenses+map');
   const explain = fitExplanations(features, geometry, segments, config, seeds, fx);
   fx.lap('explain');
@@ -262,10 +265,11 @@ function fitSegmentCards(input: ModelInput, g: Geometry, reads: PerCustomerReads
 }
 
 /** Each card given its segment's value (card i is k-means segment i at fit time), and the totals on the state. */
-function addSegmentValue(segments: SegmentsState, labels: Int32Array, k: number, revenue: NonNullable<PerCustomerReads['revenue']>, asOf: string): void {
+function addSegmentValue(segments: SegmentsState, labels: Int32Array, k: number, revenue: NonNullable<PerCustomerReads['revenue']>, asOf: string): ValueBasis {
   const value = valueBySegment(labels, k, revenue.customers, { asOf, currency: revenue.currency });
   segments.cards = segments.cards.map((c, i) => ({ ...c, value: value.segments[i]! }));
   segments.value = value.basis;
+  return value.basis;
 }
 
 /** The threshold tree, and each card given its segment's stability and rules (the cards are replaced in `segments`). */
