@@ -144,8 +144,7 @@ ${s.stability !== null ? html`<div class="badges">${stabilityBadge(s, t)}</div>`
 <div><h4>${t.ui('distinguishing')}</h4>${distinguishingList(s, t)}</div>
 </div>
 ${rulesBlock(s, t)}
-${playbookBlock(s, t)}
-${valueCardRow(s.value, model.value.basis, t)}
+${playbookBlock(s, t)}${valueCardRow(s.value, model.value.basis, t)}
 ${lostModules(model, s, t)}
 ${risingRow(model, s, t)}
 ${feedbackRow(model, s, t)}
