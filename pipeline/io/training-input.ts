@@ -52,7 +52,7 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
     ? await readFeatureFile(conn, featureFile, { asOf: config.ingest.asOf, requiredFeatures: null, partition: null, missingValues: config.ingest.missingValues, quarantineLimit: config.ingest.quarantineLimit, quarantineDir: src.quarantineRoot, logger, ...(profile ? { source: profile.readAs } : {}) })
     : null;
   const ingested: IngestResult = fromFile
-    ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
+    ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback', 'subscriptions'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
     : // retrain reads its data through here too; the quarantine record names both "train".
       await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger, { command: 'train', now: () => new Date() });
   src.lap('ingest');
