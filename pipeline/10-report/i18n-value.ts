@@ -3,6 +3,7 @@ import type { Lang } from './i18n.ts';
 /** The report's words for the value per segment (07-map/value.ts), English and Chinese; `{name}` slots are filled by `valueSay`. */
 const VALUE_WORDS = {
   section: { en: 'Value per segment', zh: '各分群价值' },
+  cardTitle: { en: 'Value', zh: '价值' },
   lead: {
     en: 'Recurring revenue from the subscriptions table at {asOf}, in {currency}; churn, net revenue retention (NRR), expansion and contraction over the 12 months from {from}, as shares of the MRR of the customers paying then.',
     zh: '订阅表在 {asOf} 的经常性收入（{currency}）；流失、净收入留存（NRR）、扩展与收缩按 {from} 起 12 个月计算，以当时付费客户的 MRR 为基数。',

@@ -166,5 +166,5 @@ export function valueSection(view: ValueView, segments: readonly { id: number; n
 export function valueCardRow(v: SegmentValue | undefined, basis: ValueBasis | null, t: Texts): Raw {
   if (!v || !basis) return html``;
   const text = valueCardText(v, basis, t).replace(/^\*\*[^*]+\*\*\s*/, '');
-  return html`<div class="card-row"><h4>${valueSay(t.lang, 'section')}</h4><p>${text}</p></div>`;
+  return html`<div class="card-row"><h4>${valueSay(t.lang, 'cardTitle')}</h4><p>${text}</p></div>`;
 }

@@ -79,6 +79,6 @@ describe('value per segment in the report', () => {
     const page = reportHtml(model, t, [{ id: 'value', title: spec.title, wide: false, svg: '<svg></svg>' }], ALL);
     expect(page).toContain('<section id="value"><h2>Value per segment</h2>');
     expect(page).toContain('id="chart-value"');
-    expect(page.match(/<h4>Value per segment<\/h4>/g)).toHaveLength(2);
+    expect(page.match(/<h4>Value<\/h4>/g)).toHaveLength(2);
   });
 });
