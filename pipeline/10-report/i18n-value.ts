@@ -14,6 +14,7 @@ const VALUE_WORDS = {
     zh: '{customers} 个客户的 {rows} 条其他币种订阅记录未计入合计（离线时没有汇率）。',
   },
   absent: { en: 'Value per segment: no subscriptions table in this export.', zh: '各分群价值：本次导出没有订阅表。' },
+  absentLead: { en: 'No subscriptions table in this export, so no revenue, churn or retention per segment.', zh: '本次导出没有订阅表，因此没有各分群的收入、流失与留存。' },
   chart: { en: 'Share of customers against share of revenue (MRR)', zh: '客户占比与收入（MRR）占比' },
   chartCaption: { en: 'A segment above the diagonal holds more revenue than its share of customers.', zh: '位于对角线上方的分群，收入占比高于其客户占比。' },
   customerShare: { en: 'Share of customers', zh: '客户占比' },

@@ -149,7 +149,7 @@ export function valueSharesSpec(segments: readonly (SegmentKey & { value: Segmen
 /** The HTML section: basis, table and chart; the one sentence when the export had no subscriptions table; null otherwise. */
 export function valueSection(view: ValueView, segments: readonly { id: number; name: { en: string; zh: string }; value?: SegmentValue }[], t: Texts, chart: RenderedChart | undefined): { id: string; title: string; body: Raw } | null {
   const title = valueSay(t.lang, 'section');
-  if (!view.basis) return view.subscriptionsAbsent ? { id: 'value', title, body: html`<p class="lead">${valueSay(t.lang, 'absent')}</p>` } : null;
+  if (!view.basis) return view.subscriptionsAbsent ? { id: 'value', title, body: html`<p class="lead">${valueSay(t.lang, 'absentLead')}</p>` } : null;
   const head = TABLE_KEYS.map((k) => html`<th class="num">${valueSay(t.lang, k)}</th>`);
   const row = (label: string, v: SegmentValue) => html`<tr><th scope="row">${label}</th>${tableCells(v, t).map((c) => html`<td class="num">${c}</td>`)}</tr>`;
   const rows = segments.flatMap((s) => (s.value ? [row(`#${s.id} ${s.name[t.lang]}`, s.value)] : []));

@@ -116,6 +116,7 @@ describe('a train without a subscriptions table', () => {
     expect('value' in exported || exported.segments.some((s) => 'value' in s)).toBe(false);
     expect(readFileSync(join(report, 'segments.csv'), 'utf8').split('\n')[0]).not.toContain('mrr');
     expect(readFileSync(join(report, 'report.md'), 'utf8')).toContain('no subscriptions table in this export');
+    expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain('No subscriptions table in this export');
     expect(readFileSync(join(report, 'index.zh.html'), 'utf8')).toContain('本次导出没有订阅表');
   });
 });
