@@ -2,6 +2,7 @@ import { segmentColor } from './charts.ts';
 import { html, otherLang, type Raw } from './html-kit.ts';
 import type { Texts } from './i18n.ts';
 import { lensMeasured, type ReportModel, type ReportRule, type ReportSegment } from './model.ts';
+import { valueCardRow } from './value-view.ts';
 
 /** The segment cards of the page: names and size, the five lenses, what sets the segment apart, its rules, playbook and the optional rows. */
 
@@ -143,7 +144,7 @@ ${s.stability !== null ? html`<div class="badges">${stabilityBadge(s, t)}</div>`
 <div><h4>${t.ui('distinguishing')}</h4>${distinguishingList(s, t)}</div>
 </div>
 ${rulesBlock(s, t)}
-${playbookBlock(s, t)}
+${playbookBlock(s, t)}${valueCardRow(s.value, model.value.basis, t)}
 ${lostModules(model, s, t)}
 ${risingRow(model, s, t)}
 ${feedbackRow(model, s, t)}

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { LENS_NAMES, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { sqlString } from '../core/duck.ts';
 import type { ReportSegment } from './model.ts';
+import { VALUE_CSV_COLUMNS, valueCsvFields } from './value-view.ts';
 
 /**
  * The flat exports beside a report: `segments.csv` (one row per segment, rewritten by every
@@ -33,6 +34,7 @@ export function distinguishingValue(d: { standardisedDifference: number; perfect
 
 /** `segments.csv`: one row per segment with names, size, dominant lenses, top features and playbook. */
 export function segmentsCsv(segments: readonly ReportSegment[]): string {
+  const withValue = segments.some((s) => s.value);
   const lensCols = LENS_NAMES.flatMap((l) => [`${lensColumn(l)}_dominant`, `${lensColumn(l)}_dominant_share`, `${lensColumn(l)}_lift`]);
   const header = [
     'segment_id',
@@ -50,6 +52,8 @@ export function segmentsCsv(segments: readonly ReportSegment[]): string {
     'message_en',
     'message_zh',
     'example_customer_ids',
+    // Only when the bundle has value per segment (a subscriptions table): the file is otherwise unchanged.
+    ...(withValue ? VALUE_CSV_COLUMNS : []),
   ];
   const lines = [csvLine(header)];
   for (const s of segments) {
@@ -75,6 +79,7 @@ export function segmentsCsv(segments: readonly ReportSegment[]): string {
         s.playbook.message,
         s.playbook.zh.message,
         s.exampleCustomerIds.join(';'),
+        ...(withValue ? valueCsvFields(s.value) : []),
       ]),
     );
   }

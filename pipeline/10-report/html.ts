@@ -6,6 +6,7 @@ import { html, otherLang, Raw } from './html-kit.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import { lensMeasured, type ReportModel } from './model.ts';
 import { analysisSections, dataSection, driftSection, exportsSection, kpis, kSection, segmentsSection, type ExportFiles, type PageLinks, type Section } from './sections.ts';
+import { valueSection, valueSharesSpec } from './value-view.ts';
 import { feedbackSpec, lensCompositionSpec, moduleHeatmapSpec, profileHeatmapSpec, projectionSpec, segmentSizesSpec } from './segment-charts.ts';
 import { REPORT_CSS } from './style.ts';
 
@@ -59,6 +60,8 @@ export function reportChartSpecs(model: ReportModel, t: Texts): ChartSpec[] {
     const rates = abandonmentRates(model);
     if (rates) specs.push(moduleHeatmapSpec('abandonment', t.ui('abandonmentChart'), t.ui('abandonmentCaption', { min: ABANDON_MIN_USERS }), keys, moduleLabels, rates, 'orangered', t));
   }
+  const valued = model.segments.flatMap((s, i) => (s.value ? [{ ...keys[i]!, value: s.value }] : []));
+  if (valued.length) specs.push(valueSharesSpec(valued, t));
   if (profile?.feedback) specs.push(feedbackSpec(keys, profile.feedback.nps, profile.feedback.ticketsPerCustomer, t));
   if (model.trends) {
     const trends = model.trends;
@@ -88,6 +91,7 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
   const chart = (id: string) => charts.find((c) => c.id === id);
   const sections = [
     ...analysisSections(model, t, chart),
+    valueSection(model.value, model.segments, t, chart('value')),
     driftSection(model, t, chart),
     kSection(model, t, chart),
     segmentsSection(model, t),

@@ -1,6 +1,7 @@
 import type { LensMeasurability } from '../06-categorize/measurability.ts';
 import type { mapSegments } from '../07-map/segments.ts';
 import type { SegmentEvidence } from '../08-explain/explain.ts';
+import type { SegmentValue, ValueBasis } from '../07-map/value.ts';
 import type { SegmentProfile } from './profile.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { SegmentProfile } from './profile.ts';
  */
 
 /** A segment card as the report reads it: the map stage's card plus the explain stage's evidence when recorded. */
-export type ReportCard = ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence>;
+export type ReportCard = ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence> & { value?: SegmentValue };
 
 /** The segments state as the report reads it: the cards, the lens association and what train adds for the page. */
 export interface ReportSegments {
@@ -21,6 +22,8 @@ export interface ReportSegments {
   lensMeasurability?: LensMeasurability;
   /** What the HTML report draws (profiles, module use, PCA sample), when train computed it. */
   profile?: SegmentProfile;
+  /** The value per segment's basis and total (07-map/value.ts), when the export had subscriptions. */
+  value?: ValueBasis;
 }
 
 /** The manifest fields the Markdown report and the segments export read. */

@@ -5,6 +5,7 @@ import type { TrendsState } from '../09-drift/trends.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import type { ManifestView, ReportCard, ReportSegments } from './input.ts';
 import { lensMeasured, reportModel, type ReportModel } from './model.ts';
+import { valueCardText, valueMarkdown } from './value-view.ts';
 
 /**
  * `report.md` (English) and `report.zh.md` (Chinese): the report as Markdown, from the manifest
@@ -106,6 +107,7 @@ function cardMarkdown(c: ReportCard, model: ReportModel, w: MdTexts): string[] {
   const { t, say } = w;
   const out = [say('segmentTitle', { id: c.id, en: cell(c.name.en), zh: cell(c.name.zh) }), ''];
   out.push(say('segmentSize', { size: c.size, share: pct(c.share) }), '');
+  if (c.value && model.value.basis) out.push(valueCardText(c.value, model.value.basis, t), '');
   if (c.stability) out.push(say('stability', { j: num(c.stability.jaccard, 2), flag: c.stability.unstable ? say('unstableFlag') : '' }), '');
   out.push(say('lensHead'), '|---|---|---:|---:|');
   for (const l of c.lenses) {
@@ -230,7 +232,7 @@ export function reportMarkdown(
   for (const [lens, v] of Object.entries(segments.cramersV)) lines.push(`| ${t.lensName(lens)} | ${lensMeasured(model, lens) ? num(v) : t.ui('notMeasurableShort')} |`);
   const unmeasured = LENS_NAMES.filter((lens) => !lensMeasured(model, lens));
   if (unmeasured.length) lines.push('', ...unmeasured.map((lens) => `- ${t.lensName(lens)}${t.ui('colon')}${cell(t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs }))}`));
-  lines.push('');
+  lines.push('', ...valueMarkdown(model.value, segments.cards, t));
   for (const c of segments.cards) lines.push(...cardMarkdown(c, model, w));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
   if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));

@@ -3,6 +3,7 @@ import { comparisonOf, trendsOf, type ReportComparison, type ReportTrends } from
 import type { VendorModule } from './i18n.ts';
 import { arr, num, obj, str, type Json } from './json-view.ts';
 import { PROFILE_VERSION, type SegmentProfile } from './profile.ts';
+import type { ValueView } from './value-view.ts';
 
 /**
  * The report's reading of a bundle: one typed view over the manifest and the stored states,
@@ -87,6 +88,8 @@ export interface ReportModel {
   noClearStructure: boolean;
   comparison: ReportComparison | null;
   trends: ReportTrends | null;
+  /** Value per segment's basis (each segment's own is on the segment), or why there is none. */
+  value: ValueView;
 }
 
 /** Whether one lens could be measured from the export, and the column(s) that would make it measurable. */
@@ -138,6 +141,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     noClearStructure: obj(metrics.structure)?.clear === false,
     comparison: comparisonOf(states.comparison),
     trends: trendsOf(states.trends),
+    value: { basis: segments.value ?? null, subscriptionsAbsent: arr(input.absentTables).includes('subscriptions') },
   };
 }
 

@@ -38,6 +38,8 @@ export function segmentsExport(m: ManifestView, segments: ReportSegments): unkno
       ruleFidelity: m.metrics.explain?.fidelity ?? null,
     },
     lensMeasurability: reportModel(m, segments).lensMeasurability,
+    // Value per segment only when the export had subscriptions (07-map/value.ts): otherwise the export is unchanged.
+    ...(segments.value ? { value: segments.value } : {}),
     segments: segments.cards.map((c) => ({
       id: c.id,
       name: c.name,
@@ -49,6 +51,7 @@ export function segmentsExport(m: ManifestView, segments: ReportSegments): unkno
       exampleCustomerIds: c.exampleCustomerIds,
       stability: c.stability ?? null,
       explanation: c.explanation ?? null,
+      ...(c.value ? { value: c.value } : {}),
     })),
   };
 }

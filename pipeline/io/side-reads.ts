@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IngestResult } from '../01-ingest/ingest.ts';
 import { adjustedRandIndex } from '../04-cluster/metrics.ts';
+import { customerRevenueFrom, reportingCurrencySql, revenueQuery } from '../07-map/value.ts';
 import { prepareMonthlyUse, type TrendParams } from '../09-drift/trends.ts';
 import { feedbackFrom, feedbackQuery, moduleUseFrom, moduleUseQuery } from '../10-report/profile.ts';
-import { sqlString, startPerCustomer, type DuckQueue } from '../core/duck.ts';
+import { queryRows, sqlString, startPerCustomer, type DuckQueue } from '../core/duck.ts';
 import type { FitSidecars, PerCustomerReads, SegmentReads } from '../model/fit.ts';
 
 /** What the side reads need to know of the run. */
@@ -31,15 +32,24 @@ export function startSideReads(src: SideReadsSource): Pick<FitSidecars, 'perCust
   return { perCustomer: startPerCustomerReads(src), segmentReads: (labels, k) => startSegmentReads(src, labels, k) };
 }
 
-/** Module use and feedback per customer: one statement that DuckDB runs on its own threads (startPerCustomer says why one statement). */
+/**
+ * Module use, feedback and revenue per customer: one statement that DuckDB runs on its own threads
+ * (startPerCustomer says why one statement), then the subscriptions' reporting currency.
+ */
 function startPerCustomerReads(src: SideReadsSource): Promise<PerCustomerReads> {
   const usageRead = !src.ingested.absentTables.includes('usage_events');
   const feedbackRead = !src.ingested.absentTables.includes('feedback');
-  const queries = [...(usageRead ? [moduleUseQuery(src.ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : [])];
+  // Only an ingested subscriptions table (a feature file has no tables at all).
+  const revenueRead = src.ingested.tables.subscriptions !== undefined;
+  const queries = [...(usageRead ? [moduleUseQuery(src.ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : []), ...(revenueRead ? [revenueQuery(src.ingested.asOf)] : [])];
   if (!queries.length) return Promise.resolve({ moduleUse: null, feedback: null });
-  const reads = src.duck
-    .run(() => startPerCustomer(src.conn, src.customerIds, queries))
-    .then((cols) => ({ moduleUse: usageRead ? moduleUseFrom(cols) : null, feedback: feedbackRead ? feedbackFrom(cols) : null }));
+  const columns = src.duck.run(() => startPerCustomer(src.conn, src.customerIds, queries));
+  const currency = revenueRead ? src.duck.run(() => queryRows(src.conn, `SELECT ${reportingCurrencySql} AS currency`)) : Promise.resolve([]);
+  const reads = Promise.all([columns, currency]).then(([cols, rows]) => ({
+    moduleUse: usageRead ? moduleUseFrom(cols) : null,
+    feedback: feedbackRead ? feedbackFrom(cols) : null,
+    ...(revenueRead ? { revenue: { customers: customerRevenueFrom(cols), currency: (rows[0]?.currency as string | null | undefined) ?? null } } : {}),
+  }));
   // Awaited by the fit; a failure before then must not end the process.
   reads.catch(() => {});
   return reads;

@@ -16,6 +16,7 @@ import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { lensMeasurability } from '../06-categorize/measurability.ts';
 import { mapSegments } from '../07-map/segments.ts';
+import { valueBySegment, valueLogLine, type CustomerRevenue, type ValueBasis } from '../07-map/value.ts';
 import { fitExplain, segmentEvidence } from '../08-explain/explain.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
 import { emptyTrends, trendsFromCounts, type MonthlyCounts } from '../09-drift/trends.ts';
@@ -42,6 +43,8 @@ export interface ModelInput {
 export interface PerCustomerReads {
   moduleUse: ModuleUse | null;
   feedback: CustomerFeedback | null;
+  /** MRR at T and T−12m and seats per customer, and the reporting currency (07-map/value.ts); absent without a subscriptions table. */
+  revenue?: { customers: CustomerRevenue; currency: string | null };
 }
 
 /** Monthly active customers and module users per segment, and the usable month indices. */
@@ -105,6 +108,8 @@ export interface ModelMetrics {
   plantedArchetypeAri: number | null;
   explain: { fidelity: number; immFidelity: number; leaves: number };
   cramersV: Record<string, number>;
+  /** Value of all customers and its basis (07-map/value.ts); absent without a subscriptions table. */
+  value?: ValueBasis;
 }
 
 /** A fitted model: every bundle state plus what the fit knows of its training customers. */
@@ -164,6 +169,10 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
   fx.logger.info(`classify: held-out agreement with k-means ${(classifier.metrics.heldOutAccuracy * 100).toFixed(1)}%`);
 
   const { lenses, segments } = fitSegmentCards(input, geometry, reads, config, seeds);
+  if (reads.revenue) {
+    const total = addSegmentValue(segments, assignment.labels, cluster.k, reads.revenue, input.features.asOf);
+    fx.logger.info(valueLogLine(total));
+  }
   fx.lap('lenses+map');
   const explain = fitExplanations(features, geometry, segments, config, seeds, fx);
   fx.lap('explain');
@@ -184,6 +193,7 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
 
   const states: BundleStates = { 'preprocess.json': geometry.preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments, 'coldstart.json': coldStart, 'explain.json': explain, 'reference.json': reference, 'trends.json': trends };
   const metrics = modelMetrics(states, features.X.rows, geometry.silhouette, reported, truthAri);
+  if (segments.value) metrics.value = segments.value;
   return { states, config, seeds, input, labels: assignment.labels, reported, lenses, reduced: geometry.reduced, metrics, backend };
 }
 
@@ -252,6 +262,14 @@ function fitSegmentCards(input: ModelInput, g: Geometry, reads: PerCustomerReads
     seed: seeds.reportSample,
   });
   return { lenses, segments };
+}
+
+/** Each card given its segment's value (card i is k-means segment i at fit time), and the totals on the state. */
+function addSegmentValue(segments: SegmentsState, labels: Int32Array, k: number, revenue: NonNullable<PerCustomerReads['revenue']>, asOf: string): ValueBasis {
+  const value = valueBySegment(labels, k, revenue.customers, { asOf, currency: revenue.currency });
+  segments.cards = segments.cards.map((c, i) => ({ ...c, value: value.segments[i]! }));
+  segments.value = value.basis;
+  return value.basis;
 }
 
 /** The threshold tree, and each card given its segment's stability and rules (the cards are replaced in `segments`). */

@@ -23,6 +23,7 @@ import type { SegmentProfile } from '../10-report/profile.ts';
 import type { SegmentsState } from './types.ts';
 import type { FeatureFileReport } from '../02-features/feature-file.ts';
 import type { VendorModule } from '../02-features/catalog.ts';
+import { segmentValueSchema, valueBasisSchema } from './schema-value.ts';
 
 /** A finite number (JSON has no NaN or Infinity; null here means a corrupt value). */
 export const finite = v.pipe(v.number(), v.finite('expected a finite number'));
@@ -202,6 +203,7 @@ const segmentCard = v.object({
   exampleCustomerIds: strings,
   stability: v.optional(v.object({ jaccard: nanable, unstable: v.boolean() })),
   explanation: v.optional(v.object({ rules: strings, sql: v.string(), recall: nanable, precision: nanable })),
+  value: v.optional(segmentValueSchema),
 });
 
 const profileSchema = v.object({
@@ -228,6 +230,7 @@ export const segmentsSchema = v.object({
   lensMeasurability: v.optional(v.object({ size: lensMeasure, industry: lensMeasure, lifecycle: lensMeasure, technology: lensMeasure, buyerRole: lensMeasure })),
   lifecycleFit: v.optional(v.object({ spanDays: nullableNumber })),
   profile: v.optional(profileSchema),
+  value: v.optional(valueBasisSchema),
 }) satisfies v.GenericSchema<unknown, SegmentsState>;
 
 const treeLeaf = v.object({ kind: v.literal('leaf'), segment: integer(0), customers: v.number(), agreeing: v.number() });
@@ -381,6 +384,7 @@ const manifestMetrics = v.looseObject({
   plantedArchetypeAri: nullableNumber,
   explain: v.optional(v.object({ fidelity: nullableNumber, immFidelity: nullableNumber, leaves: v.number() })),
   cramersV: v.record(v.string(), nullableNumber),
+  value: v.optional(valueBasisSchema),
 });
 
 /** A retrain's summary of its comparison (`manifest.retrain`), read by the next retrain (nextSegmentId) and `models list`. */

@@ -5,6 +5,7 @@ import type { fitColdStart } from '../05-classify/coldstart.ts';
 import type { LifecycleFit } from '../06-categorize/lifecycle.ts';
 import type { LensMeasurability } from '../06-categorize/measurability.ts';
 import type { mapSegments } from '../07-map/segments.ts';
+import type { SegmentValue, ValueBasis } from '../07-map/value.ts';
 import type { fitExplain, SegmentEvidence } from '../08-explain/explain.ts';
 import type { fitDriftReference } from '../09-drift/reference.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
@@ -15,7 +16,7 @@ export interface SegmentsState {
   kind: 'finseg.segments';
   version: 1;
   /** The map stage's cards plus each segment's bootstrap stability and threshold-tree rules (absent in states built without them). */
-  cards: (ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence>)[];
+  cards: (ReturnType<typeof mapSegments>['cards'][number] & Partial<SegmentEvidence> & { value?: SegmentValue })[];
   cramersV: Record<string, number>;
   /** Per lens, whether the training customers' labels say anything (≥ 90% unknown = not measurable from this export). */
   lensMeasurability?: LensMeasurability;
@@ -23,6 +24,8 @@ export interface SegmentsState {
   lifecycleFit?: LifecycleFit;
   /** What the HTML report draws (profiles, module use, PCA sample), computed here because report never reads data. */
   profile?: SegmentProfile;
+  /** Value of all customers and what it was measured on (07-map/value.ts); absent without a subscriptions table. */
+  value?: ValueBasis;
 }
 
 /** Every fitted state a bundle stores, by file name: what fitModel returns and loadModel reads back. */
