@@ -44,6 +44,8 @@ const train = (dataDir: string, name: string) =>
 
 beforeAll(async () => {
   await generateDataset(plain, { ...defaultGenerateParams, customers: 300, seed: 11 }, 'csv', quietLogger);
+  // The generator writes a subscriptions table of its own; these trains use a hand-made one, or none.
+  rmSync(join(plain, 'subscriptions.csv'));
   ids = readFileSync(join(plain, 'customers.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
   cpSync(plain, withSubs, { recursive: true });
   writeFileSync(join(withSubs, 'subscriptions.csv'), subscriptionsCsv(ids));
