@@ -12,6 +12,9 @@ import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import { prepareMonthlyUse, type TrendParams } from '../09-drift/trends.ts';
 import { feedbackFrom, feedbackQuery, moduleUseFrom, moduleUseQuery } from '../10-report/profile.ts';
 import { sqlString, startPerCustomer, type DuckQueue } from '../core/duck.ts';
+import type { VendorModule } from '../02-features/catalog.ts';
+import { adoptionHoldoutFrom, adoptionHoldoutQuery, nextModuleCatalog } from '../07-map/next-module-fit.ts';
+import type { NextModuleParams } from '../07-map/next-module-params.ts';
 import type { FitSidecars, PerCustomerReads, SegmentReads } from '../model/fit.ts';
 
 /** What the side reads need to know of the run. */
@@ -24,6 +27,9 @@ export interface SideReadsSource {
   /** Where a truth.csv of planted archetypes is looked for. */
   dataDir: string;
   trends: TrendParams;
+  /** The vendor's named modules and the next-best-module settings: its evaluation's adoption masks are read here. */
+  vendorModules: readonly VendorModule[];
+  nextModule: NextModuleParams;
 }
 
 /** Starts the per-customer reads now and returns them, with the reads to start once the labels are known, as fit sidecars. */
@@ -35,11 +41,12 @@ export function startSideReads(src: SideReadsSource): Pick<FitSidecars, 'perCust
 function startPerCustomerReads(src: SideReadsSource): Promise<PerCustomerReads> {
   const usageRead = !src.ingested.absentTables.includes('usage_events');
   const feedbackRead = !src.ingested.absentTables.includes('feedback');
-  const queries = [...(usageRead ? [moduleUseQuery(src.ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : [])];
+  const adoption = usageRead ? [adoptionHoldoutQuery(src.ingested.asOf, nextModuleCatalog(src.vendorModules).modules, src.nextModule)] : [];
+  const queries = [...(usageRead ? [moduleUseQuery(src.ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : []), ...adoption];
   if (!queries.length) return Promise.resolve({ moduleUse: null, feedback: null });
   const reads = src.duck
     .run(() => startPerCustomer(src.conn, src.customerIds, queries))
-    .then((cols) => ({ moduleUse: usageRead ? moduleUseFrom(cols) : null, feedback: feedbackRead ? feedbackFrom(cols) : null }));
+    .then((cols) => ({ moduleUse: usageRead ? moduleUseFrom(cols) : null, feedback: feedbackRead ? feedbackFrom(cols) : null, adoption: usageRead ? adoptionHoldoutFrom(cols) : null }));
   // Awaited by the fit; a failure before then must not end the process.
   reads.catch(() => {});
   return reads;

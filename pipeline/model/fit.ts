@@ -16,6 +16,8 @@ import { fitClassifier } from '../05-classify/mlp.ts';
 import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/lenses.ts';
 import { lensMeasurability } from '../06-categorize/measurability.ts';
 import { mapSegments } from '../07-map/segments.ts';
+import { fitNextModule, type AdoptionHoldout } from '../07-map/next-module-fit.ts';
+import type { NextModuleEvaluation } from '../07-map/next-module.ts';
 import { fitExplain, segmentEvidence } from '../08-explain/explain.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
 import { emptyTrends, trendsFromCounts, type MonthlyCounts } from '../09-drift/trends.ts';
@@ -42,6 +44,8 @@ export interface ModelInput {
 export interface PerCustomerReads {
   moduleUse: ModuleUse | null;
   feedback: CustomerFeedback | null;
+  /** Module adoption as of T − h, before it and as of T, for next best module's evaluation; absent without usage events. */
+  adoption?: AdoptionHoldout | null;
 }
 
 /** Monthly active customers and module users per segment, and the usable month indices. */
@@ -79,6 +83,7 @@ export interface ModelSeeds {
   coldStart: number;
   reportSample: number;
   explain: number;
+  nextModule: number;
 }
 
 /** The manifest's `metrics` block: what the fit measured about itself. */
@@ -105,6 +110,8 @@ export interface ModelMetrics {
   plantedArchetypeAri: number | null;
   explain: { fidelity: number; immFidelity: number; leaves: number };
   cramersV: Record<string, number>;
+  /** Next best module's offline evaluation (hit rate at 3 against the popularity baseline); only with a nextmodule state, null without usage events to hold out. */
+  nextModule?: NextModuleEvaluation | null;
 }
 
 /** A fitted model: every bundle state plus what the fit knows of its training customers. */
@@ -140,6 +147,7 @@ export function modelSeeds(seed: number): ModelSeeds {
     coldStart: deriveSeed(seed, 'coldstart'),
     reportSample: deriveSeed(seed, 'report-sample'),
     explain: deriveSeed(seed, 'explain'),
+    nextModule: deriveSeed(seed, 'next-module'),
   };
 }
 
@@ -182,7 +190,10 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
   const trends = trendCounts ? trendsFromCounts(trendCounts.counts, segmentIds, trendCounts.months, config.drift.trends) : emptyTrends(segmentIds, config.drift.trends);
   fx.lap('drift-reference+trends');
 
+  const nextModule = fitNextModule({ X: features.X, featureNames: features.featureNames, labels: assignment.labels, k: cluster.k, vendorModules: input.vendorModules, holdout: reads.adoption ?? null }, config.nextModule, seeds.nextModule);
+  fx.lap('next-module');
   const states: BundleStates = { 'preprocess.json': geometry.preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments, 'coldstart.json': coldStart, 'explain.json': explain, 'reference.json': reference, 'trends.json': trends };
+  if (nextModule) states['nextmodule.json'] = nextModule;
   const metrics = modelMetrics(states, features.X.rows, geometry.silhouette, reported, truthAri);
   return { states, config, seeds, input, labels: assignment.labels, reported, lenses, reduced: geometry.reduced, metrics, backend };
 }
@@ -289,6 +300,7 @@ function modelMetrics(states: BundleStates, customers: number, silhouette: numbe
     plantedArchetypeAri: truthAri,
     explain: { fidelity: explain.fidelity, immFidelity: explain.immFidelity, leaves: explain.leaves },
     cramersV: states['segments.json'].cramersV,
+    ...(states['nextmodule.json'] ? { nextModule: states['nextmodule.json'].evaluation } : {}),
   };
 }
 
