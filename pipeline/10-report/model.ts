@@ -86,6 +86,8 @@ export interface ReportModel {
   /** The structure check found no k above its column-shuffled null (metrics.structure.clear false); false when not recorded. */
   noClearStructure: boolean;
   comparison: ReportComparison | null;
+  /** nextmodule.json as stored (read by next-module-view.ts); null when the bundle has none, undefined when the caller did not say. */
+  nextModule?: unknown;
   trends: ReportTrends | null;
 }
 
@@ -137,6 +139,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     ruleFidelity: explain.fidelity,
     noClearStructure: obj(metrics.structure)?.clear === false,
     comparison: comparisonOf(states.comparison),
+    ...(states.nextModule !== undefined ? { nextModule: states.nextModule } : {}),
     trends: trendsOf(states.trends),
   };
 }
