@@ -11,6 +11,8 @@ import { quietLogger } from '../../pipeline/core/log.ts';
 import { generateDriftSnapshot } from '../../pipeline/generate/drift.ts';
 import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
 import { trainJob, type TrainOutcome } from '../../pipeline/jobs/train.ts';
+import { loadModel } from '../../pipeline/model/load.ts';
+import { toJson } from '../../pipeline/registry/bundle.ts';
 
 /**
  * Next best module against what happened: a model fitted on a generated base snapshot recommends
@@ -89,6 +91,33 @@ beforeAll(async () => {
   }
 }, 600_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the nextmodule state and the score columns', () => {
+  it('round-trips through the bundle, with its evaluation in the manifest metrics', () => {
+    const loaded = loadModel(model.bundleDir);
+    const state = model.states['nextmodule.json']!;
+    expect(toJson(loaded.states['nextmodule.json'])).toBe(toJson(state));
+    expect(loaded.manifest.metrics.nextModule).toEqual(state.evaluation);
+    expect(state.evaluation!.customers).toBeGreaterThan(0);
+  });
+
+  it('writes next_modules and its evidence (module:peer share:lift) for every scored customer', async () => {
+    const conn = await openDuck();
+    try {
+      const rows = (await queryRows(conn, `SELECT next_modules, next_modules_evidence FROM read_csv('${scores}', header = true, all_varchar = true)`)) as { next_modules: string | null; next_modules_evidence: string | null }[];
+      const filled = rows.filter((r) => r.next_modules);
+      expect(filled.length / rows.length).toBeGreaterThan(0.95);
+      for (const r of filled) {
+        const names = r.next_modules!.split(';');
+        expect(names.length).toBeLessThanOrEqual(3);
+        expect(r.next_modules_evidence!.split(';').map((e) => e.split(':')[0])).toEqual(names);
+        for (const e of r.next_modules_evidence!.split(';')) expect(e).toMatch(/^[a-z_]+:(0|1)\.\d\d:\d+\.\d\d$/);
+      }
+    } finally {
+      conn.closeSync();
+    }
+  });
+});
 
 describe('next best module on the drifted snapshot', () => {
   it('evaluates enough customers who took up a module to tell the two apart', () => {
