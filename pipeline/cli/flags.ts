@@ -20,6 +20,7 @@ export const OPTIONS = {
   prefix: { type: 'string' },
   k: { type: 'string' },
   dirty: { type: 'string' },
+  'take-up': { type: 'string' },
   'as-of': { type: 'string' },
   lang: { type: 'string' },
   open: { type: 'boolean' },
