@@ -66,6 +66,8 @@ export interface ReportStates {
   comparison?: unknown;
   /** trends.json: monthly module adoption and its forecast per segment. */
   trends?: unknown;
+  /** nextmodule.json: next best module's most recommended modules and evaluation; null = the bundle has none (no module use). */
+  nextModule?: unknown;
 }
 
 /** Everything a report is written from. */
@@ -81,6 +83,7 @@ export interface ReportBundleStates {
   'cluster.json'?: unknown;
   'explain.json'?: unknown;
   'trends.json'?: unknown;
+  'nextmodule.json'?: unknown;
 }
 
 /** The report's input from a bundle's manifest and states by file name, with a retrain's comparison (parsed comparison.json) when there is one. */
@@ -88,6 +91,6 @@ export function reportInputOf(manifest: ManifestView, states: ReportBundleStates
   return {
     manifest,
     segments: states['segments.json'],
-    states: { cluster: states['cluster.json'], explain: states['explain.json'], comparison, trends: states['trends.json'] },
+    states: { cluster: states['cluster.json'], explain: states['explain.json'], comparison, trends: states['trends.json'], nextModule: states['nextmodule.json'] ?? null },
   };
 }

@@ -1,6 +1,7 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
+import { nextModuleMarkdown } from './next-module-view.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import type { ManifestView, ReportCard, ReportSegments } from './input.ts';
@@ -205,7 +206,7 @@ function inputMarkdown(m: ManifestView, model: ReportModel, { t, say }: MdTexts)
 export function reportMarkdown(
   m: ManifestView,
   segments: ReportSegments,
-  drift: { comparison?: Comparison | null; trends?: TrendsState | null } = {},
+  drift: { comparison?: Comparison | null; trends?: TrendsState | null; nextModule?: unknown } = {},
   lang: Lang = 'en',
   otherLanguage = false,
 ): string {
@@ -234,6 +235,7 @@ export function reportMarkdown(
   if (unmeasured.length) lines.push('', ...unmeasured.map((lens) => `- ${t.lensName(lens)}${t.ui('colon')}${cell(t.ui('notMeasurable', { needs: model.lensMeasurability![lens]!.needs }))}`));
   lines.push('', ...valueMarkdown(model.value, segments.cards, t));
   for (const c of segments.cards) lines.push(...cardMarkdown(c, model, w));
+  if (drift.nextModule !== undefined) lines.push(...nextModuleMarkdown(drift.nextModule, segments.cards.map((c) => c.name[lang]), lang));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
   if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));
   if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison));

@@ -87,6 +87,8 @@ export interface ReportModel {
   /** The structure check found no k above its column-shuffled null (metrics.structure.clear false); false when not recorded. */
   noClearStructure: boolean;
   comparison: ReportComparison | null;
+  /** nextmodule.json as stored (read by next-module-view.ts); null when the bundle has none, undefined when the caller did not say. */
+  nextModule?: unknown;
   trends: ReportTrends | null;
   /** Value per segment's basis (each segment's own is on the segment), or why there is none. */
   value: ValueView;
@@ -140,6 +142,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     ruleFidelity: explain.fidelity,
     noClearStructure: obj(metrics.structure)?.clear === false,
     comparison: comparisonOf(states.comparison),
+    ...(states.nextModule !== undefined ? { nextModule: states.nextModule } : {}),
     trends: trendsOf(states.trends),
     value: { basis: segments.value ?? null, subscriptionsAbsent: arr(input.absentTables).includes('subscriptions') },
   };

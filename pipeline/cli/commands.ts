@@ -62,6 +62,15 @@ async function demo(_flags: Flags, logger: Logger): Promise<number> {
   return 0;
 }
 
+/** `--take-up RATE` of generate --drift (drift-takeup.ts): a share of the unchanged customers that take up a peer's module; validated with the other drift settings. */
+function takeUpOption(flags: Flags): { takeUpRate?: number } {
+  const raw = flags['take-up'];
+  if (raw === undefined) return {};
+  const rate = Number(raw);
+  if (!Number.isFinite(rate)) throw new InputError(`--take-up must be a share such as 0.2, got ${JSON.stringify(raw)}`);
+  return { takeUpRate: rate };
+}
+
 /** The generate request the flags describe: --drift, --shape, --dirty or a plain data set. */
 function generateRequest(flags: Flags): GenerateRequest {
   const format = (flags.format ?? 'parquet') as Format;
@@ -76,7 +85,7 @@ function generateRequest(flags: Flags): GenerateRequest {
   if (flags.drift) {
     const from = need(flags, 'from', 'generate --drift');
     const out = need(flags, 'out', 'generate --drift');
-    const options = { ...(flags.months !== undefined ? { months: intFlag(flags, 'months', 3) } : {}), ...(flags.seed !== undefined ? { seed: intFlag(flags, 'seed', 0) } : {}) };
+    const options = { ...(flags.months !== undefined ? { months: intFlag(flags, 'months', 3) } : {}), ...(flags.seed !== undefined ? { seed: intFlag(flags, 'seed', 0) } : {}), ...takeUpOption(flags) };
     return { mode: 'drift', from, out, options, ...(flags.format === undefined ? {} : { format }) };
   }
   if (flags.shape !== undefined) {

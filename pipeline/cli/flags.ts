@@ -22,6 +22,7 @@ export const OPTIONS = {
   prefix: { type: 'string' },
   k: { type: 'string' },
   dirty: { type: 'string' },
+  'take-up': { type: 'string' },
   'as-of': { type: 'string' },
   dialect: { type: 'string' },
   lang: { type: 'string' },

@@ -42,7 +42,7 @@ Commands:
                                                        --cron "0 3 * * 1" retrain --data DIR [--registry models/] [--max-runs N]
   models      the registry: list | show V | promote V | rollback | prune   [--registry models/] [--json]
   quarantine  the quarantine folders: list [--json] | prune --keep N [--dry-run]   [--quarantine data/quarantine]
-  generate --drift  a later snapshot of a generated base  --from DIR --out DIR [--months 3] [--seed S]
+  generate --drift  a later snapshot of a generated base  --from DIR --out DIR [--months 3] [--seed S] [--take-up 0.2]
   generate --shape  vendor-shaped exports + outcomes.csv  --shape usage-only|transactions-only|both|all --out DIR
                     [--customers N] [--seed S]   (docs/export-shapes.md)
 

@@ -7,6 +7,7 @@ import { clusterParamsRule, defaultClusterParams, type ClusterParams } from '../
 import { classifierParamsRule, coldStartParamsRule, defaultClassifierParams, defaultColdStartParams, type ClassifierParams, type ColdStartParams } from '../05-classify/params.ts';
 import { defaultLensParams, lensParamsRule, type LensParams } from '../06-categorize/params.ts';
 import { playbookTableRule } from '../07-map/params.ts';
+import { defaultNextModuleParams, nextModuleParamsRule, type NextModuleParams } from '../07-map/next-module-params.ts';
 import { PLAYBOOK_TABLE, type PlaybookTable } from '../07-map/playbooks.ts';
 import { defaultExplainParams, explainParamsRule, type ExplainParams } from '../08-explain/params.ts';
 import { defaultDriftMonitorParams, defaultRetrainParams, driftMonitorParamsRule, retrainParamsRule, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
@@ -27,6 +28,8 @@ export interface FinsegConfig {
   lenses: LensParams;
   /** The product playbook per lens label (editions, modules, deployment, service, messages). */
   playbooks: PlaybookTable;
+  /** Next best module per customer: adoption threshold, peers, evaluation horizon. */
+  nextModule: NextModuleParams;
   /** The signup-attributes classifier for customers with too little history. */
   coldStart: ColdStartParams;
   /** The threshold tree that explains the segments in feature units. */
@@ -49,6 +52,7 @@ export function defaultConfig(): FinsegConfig {
     classify: defaultClassifierParams,
     lenses: defaultLensParams,
     playbooks: PLAYBOOK_TABLE,
+    nextModule: defaultNextModuleParams,
     coldStart: defaultColdStartParams,
     explain: defaultExplainParams,
     drift: defaultDriftMonitorParams,
@@ -71,6 +75,7 @@ const configRule: Rule<FinsegConfig> = settingsOf(defaultConfig(), {
   classify: classifierParamsRule,
   lenses: lensParamsRule,
   playbooks: playbookTableRule,
+  nextModule: nextModuleParamsRule,
   coldStart: coldStartParamsRule,
   explain: explainParamsRule,
   drift: driftMonitorParamsRule,

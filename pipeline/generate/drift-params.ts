@@ -32,6 +32,12 @@ export interface DriftParams {
   /** New customers, as a share of the base count; they sign up during the elapsed months. Default 0.06. */
   newCustomerRate: number;
   rules: MovementRule[];
+  /**
+   * Share of the unchanged, recently active customers that take up one module their most similar
+   * archetype peer uses (drift-takeup.ts), listed in take_ups.csv. Default 0: off, so the default
+   * snapshot is what it always was; the next-best-module test turns it on.
+   */
+  takeUpRate: number;
 }
 
 /**
@@ -56,6 +62,7 @@ export const defaultDriftParams: Omit<DriftParams, 'seed'> & { seed: number | nu
   seed: null,
   churnRate: 0.03,
   newCustomerRate: 0.06,
+  takeUpRate: 0,
   rules: DEFAULT_MOVEMENT_RULES.map((r) => ({ ...r })),
 };
 
@@ -94,7 +101,7 @@ export function validateDriftParams(params: DriftParams): void {
   const problems: string[] = [];
   if (!(Number.isInteger(params.months) && params.months >= 1 && params.months <= 12)) problems.push(`months: expected an integer in 1..12, got ${params.months}`);
   if (!Number.isInteger(params.seed) || params.seed < 0 || params.seed > 0xffffffff) problems.push(`seed: expected an integer in [0, 2^32), got ${params.seed}`);
-  for (const [name, v] of [['churnRate', params.churnRate], ['newCustomerRate', params.newCustomerRate]] as const) {
+  for (const [name, v] of [['churnRate', params.churnRate], ['newCustomerRate', params.newCustomerRate], ['takeUpRate', params.takeUpRate]] as const) {
     if (!(v >= 0 && v <= 1)) problems.push(`${name}: expected a share in [0, 1], got ${v}`);
   }
   for (const r of params.rules) {

@@ -15,6 +15,7 @@ import { DECLINE, GROWTH } from './drift-params.ts';
 import type { Format } from './generate.ts';
 import { CsvFile, writeCustomers, writeTransactions, writeUsageEvents } from './rows.ts';
 import { uniform } from './sampling.ts';
+import { takenUpModuleSql, type TakeUp } from './drift-takeup.ts';
 
 /** Where and for which period a drifted snapshot is written. */
 export interface SnapshotTarget {
@@ -31,7 +32,7 @@ export interface SnapshotTarget {
 }
 
 /** The temporary CSV files of a snapshot, removed once it is written. */
-export const DRIFT_TMP_NAMES = ['mover-events', 'arrival-events', 'arrival-transactions', 'mover-transactions', 'changes', 'arrival-customers'] as const;
+export const DRIFT_TMP_NAMES = ['mover-events', 'arrival-events', 'arrival-transactions', 'mover-transactions', 'changes', 'arrival-customers', 'take-ups'] as const;
 type TmpName = (typeof DRIFT_TMP_NAMES)[number];
 
 /** Path of a temporary CSV file in the output folder. */
@@ -62,7 +63,7 @@ export async function writeMovements(t: SnapshotTarget, customers: readonly Base
  * mover's last months replaced by the new-period rows (movers' new behaviour, arrivals' first
  * months). `moverIdx` lists the customers that grew, declined or adopted mobile. Returns the row counts.
  */
-export async function writeActivity(t: SnapshotTarget, customers: readonly BaseCustomer[], moves: readonly Move[], moverIdx: readonly number[], arrivals: CustomerDraws): Promise<{ usage_events: number; transactions: number }> {
+export async function writeActivity(t: SnapshotTarget, customers: readonly BaseCustomer[], moves: readonly Move[], moverIdx: readonly number[], arrivals: CustomerDraws, takeUps: readonly TakeUp[] = []): Promise<{ usage_events: number; transactions: number }> {
   const { conn, dir, format: outFormat, asOfBefore, periodStart, periodEnd } = t;
   const tmp = (name: TmpName) => tmpPath(dir, name);
   const redrawIdx = moverIdx.filter((i) => redrawsEvents(moves[i]!));
@@ -77,9 +78,17 @@ export async function writeActivity(t: SnapshotTarget, customers: readonly BaseC
   const shift = `INTERVAL ${elapsedDays} DAY`;
   const periodFrom = `(TIMESTAMP ${sqlString(asOfBefore)} - ${shift})`;
   const rows = { usage_events: 0, transactions: 0 };
+  if (takeUps.length) {
+    writeCsv(tmp('take-ups'), (out) => {
+      out.write('customer_id,taken\n');
+      for (const u of takeUps) out.write(`${u.id},${u.module}\n`);
+    });
+    await conn.run(`CREATE OR REPLACE TABLE take_ups AS SELECT * FROM read_csv(${sqlString(tmp('take-ups'))}, header = true, all_varchar = true)`);
+  }
   rows.usage_events = await copyOut(
     conn,
-    `SELECT customer_id, ts + ${shift} AS ts, module, device, user_id, "count" FROM base_events JOIN moves m USING (customer_id)
+    `SELECT customer_id, ts + ${shift} AS ts, ${takenUpModuleSql(periodFrom, takeUps.length > 0)} AS module, device, user_id, "count"
+       FROM base_events JOIN moves m USING (customer_id)${takeUps.length ? ' LEFT JOIN take_ups tu USING (customer_id)' : ''}
        WHERE m.movement <> 'churned' AND (NOT m.redraw OR ts < ${periodFrom})
      UNION ALL SELECT * FROM ${csvSource(tmp('mover-events'), 'usage_events')}
      UNION ALL SELECT * FROM ${csvSource(tmp('arrival-events'), 'usage_events')}

@@ -7,6 +7,7 @@ import { deriveSeed } from '../core/random.ts';
 import { epochDay } from './customers.ts';
 import { createBaseViews, readBaseCustomers, readBaseManifest } from './drift-base.ts';
 import { arrivalDraws, drawMove, type Move } from './drift-moves.ts';
+import { drawTakeUps } from './drift-takeup.ts';
 import { defaultDriftParams, MOVEMENTS, SHIFTED_FEATURES, validateDriftParams, type DriftParams, type Movement } from './drift-params.ts';
 import { writeDriftSubscriptions } from './drift-subscriptions.ts';
 import { DRIFT_TMP_NAMES, tmpPath, writeActivity, writeCustomerTable, writeMovements, writeTruth, type SnapshotTarget } from './drift-write.ts';
@@ -89,7 +90,9 @@ export async function generateDriftSnapshot(baseDir: string, outDir: string, opt
     const arrivals = arrivalDraws(Math.round(params.newCustomerRate * customers.length), params.seed, base.params, customers.length, periodStart, periodEnd);
     await writeMovements(target, customers, moves, arrivals);
     const moverIdx = moves.flatMap((m, i) => (m.movement === 'grew' || m.movement === 'declined' || m.movement === 'adopted_mobile' ? [i] : []));
-    const activity = await writeActivity(target, customers, moves, moverIdx, arrivals);
+    const takeUps = drawTakeUps(customers, moves, params.takeUpRate, params.seed);
+    if (takeUps.length) writeFileSync(join(dir, 'take_ups.csv'), `customer_id,module\n${takeUps.map((u) => `${u.id},${u.module}\n`).join('')}`);
+    const activity = await writeActivity(target, customers, moves, moverIdx, arrivals, takeUps);
     const customerRows = await writeCustomerTable(target, customers, moves, moverIdx, arrivals);
     await writeTruth(target);
     const subscriptions = await writeDriftSubscriptions(target, baseDir, base.format, customers, moves, arrivals);

@@ -13,6 +13,9 @@ import { customerRevenueFrom, reportingCurrencySql, revenueQuery } from '../07-m
 import { prepareMonthlyUse, type TrendParams } from '../09-drift/trends.ts';
 import { feedbackFrom, feedbackQuery, moduleUseFrom, moduleUseQuery } from '../10-report/profile.ts';
 import { queryRows, sqlString, startPerCustomer, type DuckQueue } from '../core/duck.ts';
+import type { VendorModule } from '../02-features/catalog.ts';
+import { adoptionHoldoutFrom, adoptionHoldoutQuery, nextModuleCatalog } from '../07-map/next-module-fit.ts';
+import type { NextModuleParams } from '../07-map/next-module-params.ts';
 import type { FitSidecars, PerCustomerReads, SegmentReads } from '../model/fit.ts';
 
 /** What the side reads need to know of the run. */
@@ -25,6 +28,9 @@ export interface SideReadsSource {
   /** Where a truth.csv of planted archetypes is looked for. */
   dataDir: string;
   trends: TrendParams;
+  /** The vendor's named modules and the next-best-module settings: its evaluation's adoption masks are read here. */
+  vendorModules: readonly VendorModule[];
+  nextModule: NextModuleParams;
 }
 
 /** Starts the per-customer reads now and returns them, with the reads to start once the labels are known, as fit sidecars. */
@@ -41,13 +47,15 @@ function startPerCustomerReads(src: SideReadsSource): Promise<PerCustomerReads> 
   const feedbackRead = !src.ingested.absentTables.includes('feedback');
   // Only an ingested subscriptions table (a feature file has no tables at all).
   const revenueRead = src.ingested.tables.subscriptions !== undefined;
-  const queries = [...(usageRead ? [moduleUseQuery(src.ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : []), ...(revenueRead ? [revenueQuery(src.ingested.asOf)] : [])];
+  const adoption = usageRead ? [adoptionHoldoutQuery(src.ingested.asOf, nextModuleCatalog(src.vendorModules).modules, src.nextModule)] : [];
+  const queries = [...(usageRead ? [moduleUseQuery(src.ingested.asOf)] : []), ...(feedbackRead ? [feedbackQuery] : []), ...(revenueRead ? [revenueQuery(src.ingested.asOf)] : []), ...adoption];
   if (!queries.length) return Promise.resolve({ moduleUse: null, feedback: null });
   const columns = src.duck.run(() => startPerCustomer(src.conn, src.customerIds, queries));
   const currency = revenueRead ? src.duck.run(() => queryRows(src.conn, `SELECT ${reportingCurrencySql} AS currency`)) : Promise.resolve([]);
   const reads = Promise.all([columns, currency]).then(([cols, rows]) => ({
     moduleUse: usageRead ? moduleUseFrom(cols) : null,
     feedback: feedbackRead ? feedbackFrom(cols) : null,
+    adoption: usageRead ? adoptionHoldoutFrom(cols) : null,
     ...(revenueRead ? { revenue: { customers: customerRevenueFrom(cols), currency: (rows[0]?.currency as string | null | undefined) ?? null } } : {}),
   }));
   // Awaited by the fit; a failure before then must not end the process.

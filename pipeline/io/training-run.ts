@@ -67,7 +67,7 @@ export async function openTrainingRun(opts: TrainingRunOptions): Promise<Trainin
     await registerCustomerIndex(conn, features.customerIds);
     lap('features');
     checkTrainingFeatures(features, read.ingested.asOf, logger);
-    const side = startSideReads({ conn, duck, ingested: read.ingested, customerIds: features.customerIds, dataDir: opts.dataDir, trends: config.drift.trends });
+    const side = startSideReads({ conn, duck, ingested: read.ingested, customerIds: features.customerIds, dataDir: opts.dataDir, trends: config.drift.trends, vendorModules: read.model.vendorModules, nextModule: config.nextModule });
     return { conn, input: read.model, sidecars: { backend, ...side, logger, lap }, inputRecord: () => inputRecord(read, opts.dataDir), close };
   } catch (e) {
     await close();

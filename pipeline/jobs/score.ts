@@ -16,6 +16,7 @@ import { profileFeatureFile } from '../02-features/profile-table.ts';
 import { initBackend } from '../05-classify/backend.ts';
 import { signupAttributes } from '../05-classify/coldstart.ts';
 import { categorize, LENS_NAMES } from '../06-categorize/lenses.ts';
+import { evidenceText, modulesText } from '../07-map/next-module.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { openDuck, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
@@ -218,6 +219,8 @@ function scoreColumns(scores: Scores, model: LoadedModel): ScoreColumn[] {
   const k = scores.probabilities.cols;
   const cards = model.states['segments.json'].cards;
   const rec = scores.recommendation;
+  const next = scores.nextModules;
+  const nextModules = model.states['nextmodule.json']?.modules ?? [];
   // Flags are empty (NULL) for cold-start rows: without behaviour there is no margin or novelty to
   // judge; a row moved out of an active segment has no margin either.
   const flag = (v: Uint8Array, alsoMoved = false) => (i: number) => (scores.coldStart[i] || (alsoMoved && (scores.movedFromActive[i] || scores.unplaced[i])) ? null : v[i] === 1);
@@ -249,6 +252,9 @@ function scoreColumns(scores: Scores, model: LoadedModel): ScoreColumn[] {
     coded('rec_deployment', (i) => rec.deployment[i] ?? null),
     coded('rec_lead_modules', (i) => rec.leadModules[i]!.join(';')),
     coded('rec_from_segment', (i) => rec.fromSegment[i]!.map(lensColumn).join(';')),
+    // Next best modules and their evidence (module:peer share:lift), null when the bundle has no nextmodule state.
+    coded('next_modules', (i) => (next ? modulesText(next[i]!, nextModules) : null)),
+    coded('next_modules_evidence', (i) => (next ? evidenceText(next[i]!, nextModules) : null)),
   ];
 }
 

@@ -12,6 +12,7 @@ import type { SignupAttributes } from '../05-classify/coldstart.ts';
 import { decideSegments, type SegmentDecision } from '../05-classify/segment-rule.ts';
 import type { CustomerLenses } from '../06-categorize/lenses.ts';
 import { dominantLensesOf, recommendCustomers, type Recommendations } from '../07-map/recommend.ts';
+import { adoptionMasks, recommendCustomerModules, type ModuleRecommendation } from '../07-map/next-module.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import type { Logger } from '../core/log.ts';
 import { sharedCopy, type Matrix } from '../core/matrix.ts';
@@ -59,6 +60,8 @@ export interface Scores {
   history: Float64Array;
   /** Per row: edition, deployment and lead modules from the segment's playbook and the customer's own lenses. */
   recommendation: Recommendations;
+  /** Per row: next best modules from its segment's peers (07-map/next-module.ts); null when the model has no nextmodule state. */
+  nextModules: ModuleRecommendation[] | null;
 }
 
 /** What cold start needs of a batch: signup attributes and history counts (usage events + transactions), each of length n. */
@@ -131,9 +134,11 @@ export async function applyModel(model: ApplicableModel, input: ApplyInput, opts
   }
   clock?.lap('coldstart');
   const recommendation = recommendFor(scores.segment, decision, lenses, model);
+  const nextState = model.states['nextmodule.json'];
+  const nextModules = nextState ? recommendCustomerModules(nextState, scores.segment, adoptionMasks(X, model.featureNames, nextState.features, nextState.params.minShare)) : null;
   clock?.lap('recommend');
   const { insufficientHistory, inactive, movedFromActive, unplaced } = decision;
-  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation };
+  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation, nextModules };
 }
 
 /** The batch's days since last activity, from the feature the model's activity profile names (null when it has none). */

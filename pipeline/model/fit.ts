@@ -17,6 +17,8 @@ import { categorize, fitLifecycle, type CustomerLenses } from '../06-categorize/
 import { lensMeasurability } from '../06-categorize/measurability.ts';
 import { mapSegments } from '../07-map/segments.ts';
 import { valueBySegment, valueLogLine, type CustomerRevenue, type ValueBasis } from '../07-map/value.ts';
+import { fitNextModule, type AdoptionHoldout } from '../07-map/next-module-fit.ts';
+import type { NextModuleEvaluation } from '../07-map/next-module.ts';
 import { fitExplain, segmentEvidence } from '../08-explain/explain.ts';
 import { fitDriftReference } from '../09-drift/reference.ts';
 import { emptyTrends, trendsFromCounts, type MonthlyCounts } from '../09-drift/trends.ts';
@@ -45,6 +47,8 @@ export interface PerCustomerReads {
   feedback: CustomerFeedback | null;
   /** MRR at T and T−12m and seats per customer, and the reporting currency (07-map/value.ts); absent without a subscriptions table. */
   revenue?: { customers: CustomerRevenue; currency: string | null };
+  /** Module adoption as of T − h, before it and as of T, for next best module's evaluation; absent without usage events. */
+  adoption?: AdoptionHoldout | null;
 }
 
 /** Monthly active customers and module users per segment, and the usable month indices. */
@@ -82,6 +86,7 @@ export interface ModelSeeds {
   coldStart: number;
   reportSample: number;
   explain: number;
+  nextModule: number;
 }
 
 /** The manifest's `metrics` block: what the fit measured about itself. */
@@ -110,6 +115,8 @@ export interface ModelMetrics {
   cramersV: Record<string, number>;
   /** Value of all customers and its basis (07-map/value.ts); absent without a subscriptions table. */
   value?: ValueBasis;
+  /** Next best module's offline evaluation (hit rate at 3 against the popularity baseline); only with a nextmodule state, null without usage events to hold out. */
+  nextModule?: NextModuleEvaluation | null;
 }
 
 /** A fitted model: every bundle state plus what the fit knows of its training customers. */
@@ -145,6 +152,7 @@ export function modelSeeds(seed: number): ModelSeeds {
     coldStart: deriveSeed(seed, 'coldstart'),
     reportSample: deriveSeed(seed, 'report-sample'),
     explain: deriveSeed(seed, 'explain'),
+    nextModule: deriveSeed(seed, 'next-module'),
   };
 }
 
@@ -191,7 +199,10 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
   const trends = trendCounts ? trendsFromCounts(trendCounts.counts, segmentIds, trendCounts.months, config.drift.trends) : emptyTrends(segmentIds, config.drift.trends);
   fx.lap('drift-reference+trends');
 
+  const nextModule = fitNextModule({ X: features.X, featureNames: features.featureNames, labels: assignment.labels, k: cluster.k, vendorModules: input.vendorModules, holdout: reads.adoption ?? null }, config.nextModule, seeds.nextModule);
+  fx.lap('next-module');
   const states: BundleStates = { 'preprocess.json': geometry.preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments, 'coldstart.json': coldStart, 'explain.json': explain, 'reference.json': reference, 'trends.json': trends };
+  if (nextModule) states['nextmodule.json'] = nextModule;
   const metrics = modelMetrics(states, features.X.rows, geometry.silhouette, reported, truthAri);
   if (segments.value) metrics.value = segments.value;
   return { states, config, seeds, input, labels: assignment.labels, reported, lenses, reduced: geometry.reduced, metrics, backend };
@@ -307,6 +318,7 @@ function modelMetrics(states: BundleStates, customers: number, silhouette: numbe
     plantedArchetypeAri: truthAri,
     explain: { fidelity: explain.fidelity, immFidelity: explain.immFidelity, leaves: explain.leaves },
     cramersV: states['segments.json'].cramersV,
+    ...(states['nextmodule.json'] ? { nextModule: states['nextmodule.json'].evaluation } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import { parseConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { loadBundle, readBundleFile, STATE_FILES } from '../registry/bundle.ts';
-import { comparisonSchema, manifestSchema, STATE_SCHEMAS, type Manifest } from './schema.ts';
+import { comparisonSchema, manifestSchema, nextModuleProblems, nextModuleSchema, STATE_SCHEMAS, type Manifest } from './schema.ts';
 import { crossProblems, fileProblems } from './state-checks.ts';
 import type { BundleStates } from './types.ts';
 
@@ -66,7 +66,7 @@ export function parseStateFile<S extends v.GenericSchema>(label: string, json: u
 }
 
 /** One state file's parsed JSON as its stage's type: kind, format version, schema and the file's own dimensions checked. `label` names it in errors. */
-export function parseState<N extends keyof BundleStates>(name: N, json: unknown, label: string = name): BundleStates[N] {
+export function parseState<N extends keyof typeof STATE_SCHEMAS>(name: N, json: unknown, label: string = name): BundleStates[N] {
   const state = parseStateFile(label, json, STATE_SCHEMAS[name], kindOf(STATE_SCHEMAS[name])) as BundleStates[N];
   const problems = fileProblems(name, state);
   if (problems.length > 0) throw new InputError(`${label}: ${problems[0]}`, problems.slice(1, 5));
@@ -92,6 +92,8 @@ export function loadModel(path: string): LoadedModel {
     const [first, ...rest] = problems;
     throw new InputError(`${join(dir, first!.file)}: ${first!.problem}`, rest.slice(0, 4).map((p) => `${p.file}: ${p.problem}`));
   }
+  const nextModule = readNextModule({ dir, manifest }, typed['cluster.json'].k);
+  if (nextModule) typed['nextmodule.json'] = nextModule;
   const config = parseConfig(manifest.config, `${manifestLabel} config`);
   readComparison({ dir, manifest });
   return { dir, manifest, states: typed, config, featureNames: manifest.features.names };
@@ -100,6 +102,23 @@ export function loadModel(path: string): LoadedModel {
 /** The text of an extra file the manifest lists (assignments.csv, comparison.json), checksum verified; null when the bundle has none. */
 export function readModelFile(model: Pick<LoadedModel, 'dir' | 'manifest'>, name: string): string | null {
   return readBundleFile(model, name);
+}
+
+/** The optional nextmodule.json, schema- and dimension-checked against the model's k segments; null when the bundle has none. */
+function readNextModule(model: Pick<LoadedModel, 'dir' | 'manifest'>, k: number): BundleStates['nextmodule.json'] | null {
+  const text = readModelFile(model, 'nextmodule.json');
+  if (text === null) return null;
+  const label = join(model.dir, 'nextmodule.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${label} is not valid JSON`, [String(e)]);
+  }
+  const state = parseStateFile(label, json, nextModuleSchema, kindOf(nextModuleSchema));
+  const problems = nextModuleProblems(state, k);
+  if (problems.length > 0) throw new InputError(`${label}: ${problems[0]}`, problems.slice(1, 5));
+  return state;
 }
 
 /** A retrain's comparison.json, schema-checked; null for a model written by train. */

@@ -10,6 +10,7 @@ import type { fitExplain, SegmentEvidence } from '../08-explain/explain.ts';
 import type { fitDriftReference } from '../09-drift/reference.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
 import type { SegmentProfile } from '../10-report/profile.ts';
+import type { NextModuleState } from '../07-map/next-module.ts';
 
 /** The segments state stored in a bundle: the cards and the lens association. */
 export interface SegmentsState {
@@ -38,4 +39,6 @@ export interface BundleStates {
   'explain.json': ReturnType<typeof fitExplain>;
   'reference.json': ReturnType<typeof fitDriftReference>;
   'trends.json': TrendsState;
+  /** Next best module (07-map/next-module.ts); absent when the training customers show no module use. */
+  'nextmodule.json'?: NextModuleState;
 }

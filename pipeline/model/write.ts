@@ -92,7 +92,9 @@ export function modelManifest(fitted: FittedModel, head: ModelHead, version: str
 export function writeModel(registry: string, fitted: FittedModel, head: ModelHead, extraFiles: Record<string, string> = {}): WrittenModel {
   const manifest = modelManifest(fitted, head, modelVersion(fitted, head.startedAt));
   const segmentIds = fitted.states['segments.json'].cards.map((c) => c.id);
-  const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...extraFiles };
+  // Optional states travel as checksummed extra files; loadModel reads them back by name.
+  const nextModule = fitted.states['nextmodule.json'];
+  const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...(nextModule ? { 'nextmodule.json': toJson(nextModule) } : {}), ...extraFiles };
   const bundleDir = writeBundle(registry, manifest, fitted.states, files);
   // Read back rather than rebuilt, so callers see the manifest exactly as stored (JSON's nulls for NaN).
   const written = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;

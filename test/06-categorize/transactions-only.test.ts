@@ -134,5 +134,9 @@ describe('lens measurability in a trained model', () => {
     expect(segments.lifecycleFit).toHaveProperty('spanDays');
     const exported = segmentsExport(outcome.manifest as unknown as ManifestView, segments) as { lensMeasurability: unknown };
     expect(exported.lensMeasurability).toEqual(segments.lensMeasurability);
+    // Next best module reads module use: a transactions-only export has none, so the bundle has no nextmodule state.
+    expect(outcome.states['nextmodule.json']).toBeUndefined();
+    expect(outcome.manifest.files).not.toHaveProperty(['nextmodule.json']);
+    expect(outcome.manifest.metrics).not.toHaveProperty('nextModule');
   }, 60_000);
 });
