@@ -39,7 +39,7 @@ export interface TableSpec {
   readonly doc: string;
 }
 
-export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback';
+export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback' | 'actions';
 
 /** The module catalog (DESIGN §3): usage events name one of these after value mapping. */
 export const MODULES = [
@@ -126,9 +126,20 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
       col('tickets', 'int', 'support tickets opened', { min: 0 }),
     ],
   },
+  actions: {
+    name: 'actions',
+    required: false,
+    doc: 'optional playbook actions: who was treated (or held out) by which campaign, when (finseg evaluate)',
+    columns: [
+      col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
+      col('action', 'string', 'campaign or play name (free text)', { required: true, mandatoryValue: true }),
+      col('date', 'date', 'day the customer was treated or held out', { required: true, mandatoryValue: true }),
+      col('variant', 'string', 'arm of the campaign; `evaluate.controlVariants` (default `control`) name the held-out arm', { required: true, mandatoryValue: true }),
+    ],
+  },
 };
 
-export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
+export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'actions'];
 
 /**
  * Why a row was quarantined, or an optional column's value nulled (cells.ts): each code with what
@@ -136,14 +147,14 @@ export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', '
  */
 export const QUARANTINE_REASONS = [
   { code: 'malformed', doc: 'the row cannot be read as a row: wrong number of fields, a quote that never closes, bytes that are not valid text in the file\'s encoding, a JSON line that is not an object' },
-  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount' },
+  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount, and an action\'s action, date and variant' },
   { code: 'unparseable', doc: 'a value cannot be read as its type: a date, timestamp, integer or number that does not parse (an int with a fraction, an infinite date)' },
   { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (device, deployment, buyer_role, kind) or not in its format (currency: three letters); a module outside the catalog is the vendor\'s own module, not a bad value' },
   { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10)' },
-  { code: 'after_as_of', doc: 'a timestamp or signup date after the end of the as-of day' },
+  { code: 'after_as_of', doc: 'a timestamp, signup date or action date after the end of the as-of day' },
   { code: 'duplicate_id', doc: 'a second customers row with a customer id already accepted (the first row in file order wins)' },
-  { code: 'customer_quarantined', doc: 'an event, transaction or feedback row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
-  { code: 'unknown_customer', doc: 'an event, transaction or feedback row whose customer id is not in the customers table at all' },
+  { code: 'customer_quarantined', doc: 'an event, transaction, feedback or action row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
+  { code: 'unknown_customer', doc: 'an event, transaction, feedback or action row whose customer id is not in the customers table at all' },
 ] as const;
 
 /** The closed or open value list of an enum column, or undefined for free text. */

@@ -41,7 +41,7 @@ export interface IngestResult {
   quarantineReused?: boolean;
 }
 
-const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback'];
+const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'actions'];
 
 /** What the quarantine folder's record says of the run: the command that ingests, and the clock. */
 export interface IngestRun {
@@ -50,8 +50,8 @@ export interface IngestRun {
 }
 
 /**
- * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions` and
- * `feedback` with contract names and types; rows that break the contract go to
+ * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions`,
+ * `feedback` and `actions` with contract names and types; rows that break the contract go to
  * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
  * the source row's own columns, once per input (quarantine.ts); a bad optional value is nulled
  * with its row kept and goes to `<table>.cells.csv` (cells.ts). Always
@@ -126,7 +126,7 @@ function locateSources(dataDir: string, params: IngestParams, logger: Logger): {
     throw new InputError(`neither usage_events nor transactions found in ${dataDir}`, ['finseg needs at least one behavioural table', 'name the file in the config: "ingest": {"files": {"transactions": "my_export.csv"}}']);
   }
   if (derive && !sources[derive]) throw new InputError(`customers are to be derived from ${derive}, but there is no ${derive} table in ${dataDir}`);
-  for (const t of absentTables) if (t !== 'feedback') logger.warn(`no ${t} table in ${dataDir}: features from it are dropped`);
+  for (const t of absentTables) if (t !== 'feedback' && t !== 'actions') logger.warn(`no ${t} table in ${dataDir}: features from it are dropped`);
   return { sources, absentTables };
 }
 

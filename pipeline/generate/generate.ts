@@ -1,13 +1,15 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { CONTRACT, type ColumnType } from '../01-ingest/contract.ts';
+import { CONTRACT, type ColumnType, type TableName } from '../01-ingest/contract.ts';
 import { sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { ARCHETYPE_SPECS } from './archetypes.ts';
 import { drawCustomers, epochDay } from './customers.ts';
 import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents } from './rows.ts';
+import { actionUsageHook, planActions, writeActions, writeActionsTruth } from './actions.ts';
+import { writeFeedback } from './feedback.ts';
 
 /**
  * The seeded synthetic data generator (DESIGN §8): draws customers from the archetypes in
@@ -46,7 +48,7 @@ export type Format = 'parquet' | 'csv';
 export interface GenerateSummary {
   dir: string;
   format: Format;
-  rows: { customers: number; usage_events: number; transactions: number };
+  rows: { customers: number; usage_events: number; transactions: number; feedback: number; actions: number };
   archetypeCounts: Record<string, number>;
   seed: number;
   files: string[];
@@ -79,13 +81,13 @@ export function validateGenerateParams(params: GenerateParams): void {
 }
 
 /** The read_csv column declaration for a contract table, so Parquet gets the contract's types. */
-export function csvColumns(table: 'customers' | 'usage_events' | 'transactions'): string {
+export function csvColumns(table: TableName): string {
   const entries = CONTRACT[table].columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCK_TYPES[c.type])}`);
   return `{${entries.join(', ')}}`;
 }
 
 /** Converts one generated CSV file to Parquet with the contract's column types, in row order. */
-async function csvToParquet(conn: DuckDBConnection, table: 'customers' | 'usage_events' | 'transactions', csvPath: string, parquetPath: string): Promise<void> {
+async function csvToParquet(conn: DuckDBConnection, table: TableName, csvPath: string, parquetPath: string): Promise<void> {
   await conn.run(
     `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, delim = ',', quote = '"', nullstr = '', ` +
       `dateformat = '%Y-%m-%d', timestampformat = '%Y-%m-%d %H:%M:%S', columns = ${csvColumns(table)})) ` +
@@ -94,8 +96,8 @@ async function csvToParquet(conn: DuckDBConnection, table: 'customers' | 'usage_
 }
 
 /**
- * Writes customers.<ext>, usage_events.<ext>, transactions.<ext> and truth.csv (customer_id,archetype)
- * into dir (created if missing), plus generate.json (params + summary).
+ * Writes customers.<ext>, usage_events.<ext>, transactions.<ext>, feedback.<ext>, actions.<ext>,
+ * truth.csv (customer_id,archetype) and actions_truth.csv (generate/actions.ts) into dir (created if missing), plus generate.json (params + summary).
  */
 export async function generateDataset(dir: string, params: GenerateParams, format: Format, logger: Logger): Promise<GenerateSummary> {
   validateGenerateParams(params);
@@ -111,11 +113,13 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const archetypeCounts: Record<string, number> = Object.fromEntries(ARCHETYPE_SPECS.map((a) => [a.name, 0]));
   for (let i = 0; i < draws.n; i++) archetypeCounts[ARCHETYPE_SPECS[draws.archetype[i]!]!.name]! += 1;
 
-  const tables = ['customers', 'usage_events', 'transactions'] as const;
+  const tables = ['customers', 'usage_events', 'transactions', 'feedback', 'actions'] as const;
   const finalPath = (table: string): string => join(outDir, `${table}.${format}`);
   // Parquet goes through a temporary CSV that DuckDB converts while the next table is drawn.
   const textPath = (table: string): string => (format === 'csv' ? finalPath(table) : join(outDir, `.${table}.generating.csv`));
-  const rows = { customers: 0, usage_events: 0, transactions: 0 };
+  const rows = { customers: 0, usage_events: 0, transactions: 0, feedback: 0, actions: 0 };
+  const actionPlan = planActions(draws, params.seed, asOfDay);
+  let npsEffects: (number | null)[] = [];
 
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
@@ -142,11 +146,19 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
 
     write('customers', (out) => writeCustomers(draws, out));
     convert('customers');
-    write('usage_events', (out) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out));
+    write('usage_events', (out) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out, actionUsageHook(actionPlan, draws, params.seed, asOfDay)));
     await pending;
     convert('usage_events');
     write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
     convert('transactions');
+    write('feedback', (out) => {
+      const feedback = writeFeedback(draws, actionPlan, params.seed, asOfDay, out);
+      npsEffects = feedback.npsEffects;
+      return feedback.rows;
+    });
+    convert('feedback');
+    write('actions', (out) => writeActions(actionPlan, draws, out));
+    convert('actions');
     await pending;
   } finally {
     conn?.closeSync();
@@ -158,6 +170,10 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const truth = new CsvFile(truthPath);
   writeTruth(draws, truth);
   truth.close();
+  const actionsTruthPath = join(outDir, 'actions_truth.csv');
+  const actionsTruth = new CsvFile(actionsTruthPath);
+  writeActionsTruth(actionPlan, npsEffects, actionsTruth);
+  actionsTruth.close();
 
   const manifestPath = join(outDir, 'generate.json');
   const summary: GenerateSummary = {
@@ -166,7 +182,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     rows,
     archetypeCounts,
     seed: params.seed,
-    files: [...tables.map(finalPath), truthPath, manifestPath],
+    files: [...tables.map(finalPath), truthPath, actionsTruthPath, manifestPath],
   };
   const manifest = { kind: GENERATE_MANIFEST_KIND, formatVersion: GENERATE_MANIFEST_VERSION, params, summary };
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
