@@ -5,6 +5,7 @@ import { driftSpec, kSelectionSpec, migrationSpec, trendsSpec } from './evidence
 import { html, otherLang, Raw } from './html-kit.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import { lensMeasured, type ReportModel } from './model.ts';
+import { evaluationSection } from './evaluation-view.ts';
 import { analysisSections, dataSection, driftSection, exportsSection, kpis, kSection, segmentsSection, type ExportFiles, type PageLinks, type Section } from './sections.ts';
 import { feedbackSpec, lensCompositionSpec, moduleHeatmapSpec, profileHeatmapSpec, projectionSpec, segmentSizesSpec } from './segment-charts.ts';
 import { REPORT_CSS } from './style.ts';
@@ -89,6 +90,7 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
   const sections = [
     ...analysisSections(model, t, chart),
     driftSection(model, t, chart),
+    model.evaluation ? evaluationSection(model.evaluation, t.lang) : null,
     kSection(model, t, chart),
     segmentsSection(model, t),
     dataSection(model, t),

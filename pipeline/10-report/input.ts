@@ -63,6 +63,8 @@ export interface ReportStates {
   comparison?: unknown;
   /** trends.json: monthly module adoption and its forecast per segment. */
   trends?: unknown;
+  /** evaluation.json from `finseg evaluate` (evaluation-view.ts), when the caller has one. */
+  evaluation?: unknown;
 }
 
 /** Everything a report is written from. */

@@ -1,4 +1,6 @@
 import type { ManifestView, ReportCard, ReportSegments, ReportStates } from './input.ts';
+import { evaluationOf } from './evaluation-view.ts';
+import type { Evaluation } from '../09-drift/evaluate.ts';
 import { comparisonOf, trendsOf, type ReportComparison, type ReportTrends } from './drift-view.ts';
 import type { VendorModule } from './i18n.ts';
 import { arr, num, obj, str, type Json } from './json-view.ts';
@@ -87,6 +89,8 @@ export interface ReportModel {
   noClearStructure: boolean;
   comparison: ReportComparison | null;
   trends: ReportTrends | null;
+  /** The action evaluation (finseg evaluate), when given. */
+  evaluation: Evaluation | null;
 }
 
 /** Whether one lens could be measured from the export, and the column(s) that would make it measurable. */
@@ -138,6 +142,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     noClearStructure: obj(metrics.structure)?.clear === false,
     comparison: comparisonOf(states.comparison),
     trends: trendsOf(states.trends),
+    evaluation: evaluationOf(states.evaluation),
   };
 }
 
