@@ -7,7 +7,6 @@ import { EVALUATION_KIND, EVALUATION_VERSION, type ActionComparison, type Effect
 import { html, type Raw } from './html-kit.ts';
 import type { Lang } from './i18n.ts';
 import { sayEvaluate, unavailableReason } from './i18n-evaluate.ts';
-import type { Section } from './sections.ts';
 
 /** The evaluation when `value` is one this report understands, else null. */
 export function evaluationOf(value: unknown): Evaluation | null {
@@ -87,7 +86,7 @@ export function evaluationMarkdown(ev: Evaluation, lang: Lang): string[] {
 }
 
 /** The page section of the evaluation. */
-export function evaluationSection(ev: Evaluation, lang: Lang): Section {
+export function evaluationSection(ev: Evaluation, lang: Lang): { id: string; title: string; body: Raw } {
   const tables: Raw[] = groups(ev).map(
     (g) => html`<h3>${actionHeading(ev, g.action, g.variant, lang)}</h3>
 <table class="data-table"><thead><tr>${headOf(lang).map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rowsOf(ev, g.comparisons, lang).map((r) => html`<tr>${r.map((x, i) => (i >= 2 && i <= 4 ? html`<td class="num">${x}</td>` : html`<td>${x}</td>`))}</tr>`)}</tbody></table>`,

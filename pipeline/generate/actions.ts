@@ -1,7 +1,7 @@
 import { CONTRACT, DEVICES, MODULES, type Module } from '../01-ingest/contract.ts';
 import { deriveSeed, makeRng } from '../core/random.ts';
 import type { CustomerDraws } from './customers.ts';
-import { formatDay, type CsvFile, type UsageHook } from './rows.ts';
+import { CsvFile, formatDay, type UsageHook } from './rows.ts';
 
 /**
  * Planted playbook actions (the feedback loop, `finseg evaluate`): a few campaigns, each sent to a
@@ -62,6 +62,8 @@ export interface ActionPlan {
   readonly usedAfter: Uint8Array;
   /** Per membership: the generator added adoption rows (treated, at risk, not a natural adopter, and the coin said so). */
   readonly forced: Uint8Array;
+  /** Per campaign: the planted NPS effect as evaluate measures it (generate/feedback.ts sets it; null without such members). */
+  npsEffects: (number | null)[];
 }
 
 /** Seeded campaign memberships: a customer active from 30 days before to 30 days after the action day is eligible. */
@@ -81,7 +83,7 @@ export function planActions(draws: CustomerDraws, seed: number, asOfDay: number)
     }
   });
   const n = memberships.length;
-  return { memberships, byCustomer, usedBefore: new Uint8Array(n), usedAfter: new Uint8Array(n), forced: new Uint8Array(n) };
+  return { memberships, byCustomer, usedBefore: new Uint8Array(n), usedAfter: new Uint8Array(n), forced: new Uint8Array(n), npsEffects: CAMPAIGNS.map(() => null) };
 }
 
 /**
@@ -168,8 +170,10 @@ export function adoptionTruth(plan: ActionPlan): (AdoptionTruth | null)[] {
   });
 }
 
-/** Writes actions_truth.csv: per campaign, its module, the planted uplifts and the effects evaluate should measure. */
-export function writeActionsTruth(plan: ActionPlan, npsEffects: readonly (number | null)[], out: CsvFile): number {
+/** Writes actions_truth.csv at `path`: per campaign, its module, the planted uplifts and the effects evaluate should measure; returns the path. */
+export function writeActionsTruth(plan: ActionPlan, path: string): string {
+  const out = new CsvFile(path);
+  const npsEffects = plan.npsEffects;
   out.write('action,module,action_date,window_days,adoption_uplift,natural_adoption_rate,expected_adoption_effect,nps_uplift,expected_nps_effect,treated,control\n');
   const truth = adoptionTruth(plan);
   CAMPAIGNS.forEach((c, k) => {
@@ -183,5 +187,6 @@ export function writeActionsTruth(plan: ActionPlan, npsEffects: readonly (number
         `${t ? t.naturalRate.toFixed(6) : ''},${t ? t.expectedEffect.toFixed(6) : 0},${c.npsUplift},${nps === null || nps === undefined ? '' : nps.toFixed(6)},${treated},${members.length - treated}\n`,
     );
   });
-  return CAMPAIGNS.length;
+  out.close();
+  return path;
 }

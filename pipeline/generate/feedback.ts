@@ -43,11 +43,11 @@ const clampAnswer = (latent: number): number => Math.min(10, Math.max(0, Math.ro
 
 /**
  * Writes feedback.csv text (customer_id, ts, nps, tickets): survey rows carry nps, ticket rows
- * tickets. Returns the row count and, per campaign, the planted NPS effect as evaluate measures
+ * tickets. Returns the row count; sets, per campaign, `plan.npsEffects`, the planted NPS effect as evaluate measures
  * it: over treated members with an answer before the action and one in [day, day + window), the
  * mean of (mean answer added by the campaign's uplift in the window); null without such members.
  */
-export function writeFeedback(draws: CustomerDraws, plan: ActionPlan, seed: number, asOfDay: number, out: CsvFile): { rows: number; npsEffects: (number | null)[] } {
+export function writeFeedback(draws: CustomerDraws, plan: ActionPlan, seed: number, asOfDay: number, out: CsvFile): number {
   out.write(`${CONTRACT.feedback.columns.map((c) => c.name).join(',')}\n`);
   const added = CAMPAIGNS.map(() => ({ sum: 0, n: 0 }));
   let rows = 0;
@@ -80,7 +80,8 @@ export function writeFeedback(draws: CustomerDraws, plan: ActionPlan, seed: numb
     for (const [, line] of lines) out.write(line);
     rows += lines.length;
   }
-  return { rows, npsEffects: added.map((a) => (a.n ? a.sum / a.n : null)) };
+  plan.npsEffects = added.map((a) => (a.n ? a.sum / a.n : null));
+  return rows;
 }
 
 const hour = (rng: Rng): string => `${String(9 + rng.int(9)).padStart(2, '0')}:${String(rng.int(60)).padStart(2, '0')}:00`;

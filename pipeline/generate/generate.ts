@@ -104,9 +104,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const outDir = resolve(dir);
   mkdirSync(outDir, { recursive: true });
   const asOfDay = epochDay(params.asOf);
-  const firstDay = asOfDay - params.historyDays;
-  const lastDay = asOfDay - 1;
-
+  const [firstDay, lastDay] = [asOfDay - params.historyDays, asOfDay - 1];
   logger.info(`generate: drawing ${params.customers} customers (seed ${params.seed})`);
   const draws = drawCustomers({ ...params, asOfDay });
 
@@ -119,7 +117,6 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const textPath = (table: string): string => (format === 'csv' ? finalPath(table) : join(outDir, `.${table}.generating.csv`));
   const rows = { customers: 0, usage_events: 0, transactions: 0, feedback: 0, actions: 0 };
   const actionPlan = planActions(draws, params.seed, asOfDay);
-  let npsEffects: (number | null)[] = [];
 
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
@@ -151,14 +148,9 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     convert('usage_events');
     write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
     convert('transactions');
-    write('feedback', (out) => {
-      const feedback = writeFeedback(draws, actionPlan, params.seed, asOfDay, out);
-      npsEffects = feedback.npsEffects;
-      return feedback.rows;
-    });
+    write('feedback', (out) => writeFeedback(draws, actionPlan, params.seed, asOfDay, out));
     convert('feedback');
-    write('actions', (out) => writeActions(actionPlan, draws, out));
-    convert('actions');
+    write('actions', (out) => writeActions(actionPlan, draws, out)), convert('actions');
     await pending;
   } finally {
     conn?.closeSync();
@@ -170,10 +162,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const truth = new CsvFile(truthPath);
   writeTruth(draws, truth);
   truth.close();
-  const actionsTruthPath = join(outDir, 'actions_truth.csv');
-  const actionsTruth = new CsvFile(actionsTruthPath);
-  writeActionsTruth(actionPlan, npsEffects, actionsTruth);
-  actionsTruth.close();
+  const actionsTruthPath = writeActionsTruth(actionPlan, join(outDir, 'actions_truth.csv'));
 
   const manifestPath = join(outDir, 'generate.json');
   const summary: GenerateSummary = {
