@@ -24,6 +24,7 @@ const E2E = [
   'test/10-report/html.test.ts',
   'test/10-report/export-shapes.test.ts',
   'test/generate/generate.test.ts',
+  'test/e2e/evaluate.test.ts',
 ];
 
 export default defineConfig({
