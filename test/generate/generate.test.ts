@@ -101,7 +101,10 @@ describe('generated tables follow the data contract', () => {
       'customers.csv',
       'usage_events.csv',
       'transactions.csv',
+      'feedback.csv',
+      'actions.csv',
       'truth.csv',
+      'actions_truth.csv',
       'generate.json',
     ]);
     for (const table of TABLES) {
@@ -281,7 +284,10 @@ describe('CSV and Parquet', () => {
   it('leaves no temporary CSV next to the Parquet files', async () => {
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(parquet.dir).sort()).toEqual([
+      'actions.parquet',
+      'actions_truth.csv',
       'customers.parquet',
+      'feedback.parquet',
       'generate.json',
       'transactions.parquet',
       'truth.csv',
