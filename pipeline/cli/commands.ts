@@ -51,6 +51,7 @@ async function demo(_flags: Flags, logger: Logger): Promise<number> {
       `  training data   ${result.trainData}`,
       `  model bundle    ${result.bundleDir}`,
       `  scores          ${result.scoresFile}`,
+      `  evaluation      ${result.evaluationFile}`,
       `  scores' drift   ${driftSummaryPath(result.scoresFile)}`,
       `  report          ${result.report.html}`,
       `  markdown        ${result.report.markdown}`,

@@ -17,6 +17,7 @@ export interface DemoResult {
   newData: string;
   bundleDir: string;
   scoresFile: string;
+  evaluationFile: string;
   report: ReportFiles;
   seconds: number;
 }
@@ -52,5 +53,5 @@ export async function demoJob(opts: { root: string; logger: Logger; now: () => D
   const evaluated = await evaluateJob({ modelPath: outcome.bundleDir, dataDir: trainData, actionsFile: null, scoresFile: null, outFile: null, config: null, quarantineDir: resolve(opts.root, 'data/quarantine'), logger });
   const input = modelReportInput(outcome.manifest, outcome.states);
   const report = await writeReport(outcome.bundleDir, { ...input, states: { ...input.states, evaluation: evaluated.evaluation } });
-  return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, report, seconds: (Date.now() - t0) / 1000 };
+  return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, evaluationFile: evaluated.outFile, report, seconds: (Date.now() - t0) / 1000 };
 }
