@@ -38,6 +38,12 @@ export async function evaluateJob(opts: EvaluateOptions): Promise<{ evaluation: 
   const config = structuredClone(opts.config ?? trainedSettings(model));
   if (opts.actionsFile) config.ingest.files = { ...config.ingest.files, actions: resolve(opts.actionsFile) };
   const params = evaluateParamsOf(config.evaluate);
+  if (config.profileTable.file) {
+    throw new InputError(`finseg evaluate cannot measure a profile-table export (${config.profileTable.file}): one row per customer has no dates before and after an action`, [
+      'evaluate reads dated tables: usage_events (adoption), subscriptions (churn), feedback (NPS), next to an actions table and a customers table',
+      'give --config a config without profileTable.file, for a data folder with those tables',
+    ]);
+  }
   const conn = await openDuck();
   try {
     const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineDir, opts.logger, { command: 'evaluate', now: () => new Date() });
