@@ -62,7 +62,8 @@ async function run(format: Format): Promise<Run> {
       knockOn.set(d.customerId, { reason: d.reason === 'malformed' || (d.reason === 'missing_key' && d.column === 'customer_id') ? 'unknown_customer' : 'customer_quarantined', customerReason: d.reason });
     }
     const expectedFollowed: Record<string, Record<string, number>> = {};
-    for (const table of ['usage_events', 'transactions']) {
+    // The generator's feedback and actions rows carry no planted defects of their own: they follow their customer only.
+    for (const table of ['usage_events', 'transactions', 'feedback', 'actions']) {
       const src = format === 'csv' ? `read_csv(${sqlString(join(dir, `${table}.csv`))}, all_varchar = true, strict_mode = false, null_padding = true)` : `read_parquet(${sqlString(join(dir, `${table}.parquet`))})`;
       // Generated lines hold no quoted newlines, so the n-th data row is on line n + 1 (row n in Parquet).
       const offset = format === 'csv' ? 1 : 0;
@@ -78,7 +79,8 @@ async function run(format: Format): Promise<Run> {
       }
     }
     const actual = new Map<string, string>();
-    for (const table of ['customers', 'usage_events', 'transactions']) {
+    for (const table of ['customers', 'usage_events', 'transactions', 'feedback', 'actions']) {
+      if (!existsSync(join(result.quarantineDir!, `${table}.csv`))) continue;
       for (const r of await queryRows(conn, `SELECT line, reason FROM read_csv(${sqlString(join(result.quarantineDir!, `${table}.csv`))}, all_varchar = true)`)) actual.set(`${table}:${r.line}`, String(r.reason));
     }
     // An optional defect on a row that followed its customer goes with the row, not as a cell.
@@ -90,7 +92,7 @@ async function run(format: Format): Promise<Run> {
       for (const r of await queryRows(conn, `SELECT line, reason, "column" FROM read_csv(${sqlString(file)}, all_varchar = true)`)) actualCells.set(`${table}:${r.line}`, `${r.reason}:${r.column}`);
     }
     const acceptedRows: Record<string, number> = {};
-    for (const table of ['customers', 'usage_events', 'transactions']) acceptedRows[table] = Number((await queryRows(conn, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
+    for (const table of ['customers', 'usage_events', 'transactions', 'feedback', 'actions']) acceptedRows[table] = Number((await queryRows(conn, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
     for (const table of ['customers', 'usage_events', 'transactions']) acceptedRows[`${table}:nulls`] = 0;
     // Each customer with a planted optional defect is accepted, with that attribute missing.
     for (const d of planted.filter((x) => x.table === 'customers' && isOptional(x))) {
