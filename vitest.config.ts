@@ -27,6 +27,7 @@ const E2E = [
   'test/10-report/export-shapes.test.ts',
   'test/generate/generate.test.ts',
   'test/generate/subscriptions.test.ts',
+  'test/e2e/evaluate.test.ts',
 ];
 
 export default defineConfig({

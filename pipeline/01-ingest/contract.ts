@@ -48,7 +48,7 @@ export interface TableSpec {
   readonly doc: string;
 }
 
-export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback' | 'subscriptions';
+export type TableName = 'customers' | 'usage_events' | 'transactions' | 'feedback' | 'subscriptions' | 'actions';
 
 /** The module catalog (DESIGN §3): usage events name one of these after value mapping. */
 export const MODULES = [
@@ -156,9 +156,20 @@ export const CONTRACT: Readonly<Record<TableName, TableSpec>> = {
       col('status', 'string', 'active | trialing | paused | cancelled | ended', { allowed: SUBSCRIPTION_STATUSES }),
     ],
   },
+  actions: {
+    name: 'actions',
+    required: false,
+    doc: 'optional playbook actions: who was treated (or held out) by which campaign, when (finseg evaluate)',
+    columns: [
+      col('customer_id', 'string', 'customer key', { required: true, mandatoryValue: true }),
+      col('action', 'string', 'campaign or play name (free text)', { required: true, mandatoryValue: true }),
+      col('date', 'date', 'day the customer was treated or held out', { required: true, mandatoryValue: true }),
+      col('variant', 'string', 'arm of the campaign; `evaluate.controlVariants` (default `control`) name the held-out arm', { required: true, mandatoryValue: true }),
+    ],
+  },
 };
 
-export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions'];
+export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions', 'actions'];
 
 /**
  * Why a row was quarantined, or an optional column's value nulled (cells.ts): each code with what
@@ -166,15 +177,15 @@ export const TABLE_NAMES: readonly TableName[] = ['customers', 'usage_events', '
  */
 export const QUARANTINE_REASONS = [
   { code: 'malformed', doc: 'the row cannot be read as a row: wrong number of fields, a quote that never closes, bytes that are not valid text in the file\'s encoding, a JSON line that is not an object' },
-  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount; a subscription\'s plan, mrr, start_date' },
+  { code: 'missing_key', doc: 'a column that must have a value is blank (or holds a missing-value token such as NA): customer_id, signup_date, ts, module, amount; a subscription\'s plan, mrr, start_date; an action\'s action, date and variant' },
   { code: 'unparseable', doc: 'a value cannot be read as its type: a date, timestamp, integer or number that does not parse (an int with a fraction, an infinite date)' },
   { code: 'bad_enum', doc: 'a value outside its allowed set after value mapping (device, deployment, buyer_role, kind, status) or not in its format (currency: three letters); a subscription plan outside `ingest.plans` when that list is set; a module outside the catalog is the vendor\'s own module, not a bad value' },
   { code: 'out_of_range', doc: 'a number outside its range (employees < 0, founded_year outside 1800..2100, count < 0, nps outside 0..10, seats < 0, mrr < 0)' },
-  { code: 'after_as_of', doc: 'a timestamp, signup date or subscription start date after the end of the as-of day (a subscription end date may be later: a scheduled end)' },
+  { code: 'after_as_of', doc: 'a timestamp, signup date, subscription start date or action date after the end of the as-of day (a subscription end date may be later: a scheduled end)' },
   { code: 'end_before_start', doc: 'a subscription whose end (cancel) date is before its start date (an end on the start day is accepted)' },
   { code: 'duplicate_id', doc: 'a second customers row with a customer id already accepted (the first row in file order wins)' },
-  { code: 'customer_quarantined', doc: 'an event, transaction, feedback or subscription row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
-  { code: 'unknown_customer', doc: 'an event, transaction, feedback or subscription row whose customer id is not in the customers table at all' },
+  { code: 'customer_quarantined', doc: 'an event, transaction, feedback, subscription or action row of a customer whose customers row was quarantined (for a bad required value: a bad optional value never takes the customer out)' },
+  { code: 'unknown_customer', doc: 'an event, transaction, feedback, subscription or action row whose customer id is not in the customers table at all' },
 ] as const;
 
 /** The closed or open value list of an enum column, or undefined for free text. */

@@ -42,7 +42,7 @@ export interface IngestResult {
   quarantineReused?: boolean;
 }
 
-const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions'];
+const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions', 'actions'];
 
 /** What the quarantine folder's record says of the run: the command that ingests, and the clock. */
 export interface IngestRun {
@@ -52,7 +52,7 @@ export interface IngestRun {
 
 /**
  * Loads the data folder into DuckDB tables `customers`, `usage_events`, `transactions`,
- * `feedback` and `subscriptions` with contract names and types; rows that break the contract go to
+ * `feedback`, `subscriptions` and `actions` with contract names and types; rows that break the contract go to
  * `<quarantineRoot>/<input fingerprint>/<table>.csv` with their source file, line, a reason and
  * the source row's own columns, once per input (quarantine.ts); a bad optional value is nulled
  * with its row kept and goes to `<table>.cells.csv` (cells.ts). Always

@@ -9,7 +9,8 @@ import { stemOf } from './sources.ts';
  * timestamp and an amount (or quantity × price) make transactions; an id, a timestamp and a
  * module, feature or event name make usage events; one row per id with attributes makes
  * customers; an id, a timestamp and a score or ticket count make feedback; an id, a plan, a
- * monthly amount (MRR) and a start date make subscriptions. The file or folder name only breaks ties.
+ * monthly amount (MRR) and a start date make subscriptions; an id, a date, an action and a
+ * variant make actions. The file or folder name only breaks ties.
  */
 
 /** Names exports use for each contract column, as name keys (lower case letters, digits, CJK). */
@@ -40,6 +41,9 @@ const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   start_date: ['startdate', 'startedat', 'start', 'begindate', 'subscriptionstart', 'periodstart', 'validfrom', 'effectivedate', '开始日期', '生效日期', '起始日期'],
   end_date: ['enddate', 'canceldate', 'cancellationdate', 'canceledat', 'cancelledat', 'endedat', 'end', 'churndate', 'periodend', 'validto', 'expirydate', '结束日期', '取消日期', '到期日期'],
   status: ['status', 'state', 'subscriptionstatus', '状态'],
+  action: ['action', 'campaign', 'play', 'playbook', 'campaignname', 'actionname', '活动', '营销活动'],
+  variant: ['variant', 'arm', 'group', 'testgroup', 'treatment', 'cohort', '分组', '组别'],
+  date: ['date', 'sentat', 'treatedat', 'actiondate', 'sentdate', 'senton', 'treateddate', '日期', '发送日期'],
 };
 
 /** File-name stems that hint at a table: used only to break a tie between equally good readings. */
@@ -49,6 +53,7 @@ const TABLE_STEMS: Readonly<Record<TableName, readonly string[]>> = {
   transactions: ['transaction', 'txn', 'sale', 'order', 'invoice', 'payment', 'ledger', 'retail', '交易', '订单'],
   feedback: ['feedback', 'nps', 'survey', 'ticket', '反馈'],
   subscriptions: ['subscription', 'sub', 'plan', 'contract', 'licen', 'billing', 'mrr', '订阅', '合同'],
+  actions: ['action', 'campaign', 'play', 'experiment', '活动'],
 };
 
 /** An id column name the synonyms miss (`member_no`, `id`) that names no other kind of thing (invoice, user, product). */
@@ -147,6 +152,11 @@ export function recognise(table: TableName, file: FileProfile): RoleFit {
     if (id) need(perId <= ROWS_PER_ID_CUSTOMERS, 'one row per id', `one row per id (ids repeat ${perId.toFixed(1)} rows each)`);
     const attrs = [...matched.keys()].filter((k) => k !== 'customer_id');
     need(attrs.length > 0, `attributes ${attrs.map((a) => `"${matched.get(a)!.name}"`).join(', ')}`, 'an attribute column (signup_date, industry, employees, region, edition, …)');
+  } else if (table === 'actions') {
+    for (const [column, want] of [['date', 'a date column'], ['action', 'an action or campaign column'], ['variant', 'a variant, arm or group column']] as const) {
+      const c = matched.get(column);
+      need(!!c, `${column} "${c?.name}"`, want);
+    }
   } else {
     const ts = matched.get('ts');
     need(!!ts, `timestamp "${ts?.name}"`, 'a timestamp column (values that read as dates)');
@@ -171,7 +181,7 @@ export function recognise(table: TableName, file: FileProfile): RoleFit {
 }
 
 /** The order roles are tried in; on an equal score the earlier one wins (an amount is the stronger evidence). */
-export const ROLE_ORDER: readonly TableName[] = ['transactions', 'usage_events', 'customers', 'feedback', 'subscriptions'];
+export const ROLE_ORDER: readonly TableName[] = ['transactions', 'usage_events', 'customers', 'feedback', 'subscriptions', 'actions'];
 
 /** The reading of a sample that finds the most of what a table needs, among `tables`. */
 function closestOf(fits: readonly RoleFit[], tables: readonly TableName[]): RoleFit {

@@ -6,6 +6,7 @@ import { html, otherLang, Raw } from './html-kit.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import { lensMeasured, type ReportModel } from './model.ts';
 import { nextModuleHtml } from './next-module-view.ts';
+import { evaluationSection } from './evaluation-view.ts';
 import { analysisSections, dataSection, driftSection, exportsSection, kpis, kSection, segmentsSection, type ExportFiles, type PageLinks, type Section } from './sections.ts';
 import { valueSection, valueSharesSpec } from './value-view.ts';
 import { feedbackSpec, lensCompositionSpec, moduleHeatmapSpec, profileHeatmapSpec, projectionSpec, segmentSizesSpec } from './segment-charts.ts';
@@ -95,6 +96,7 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
     valueSection(model.value, model.segments, t, chart('value')),
     model.nextModule !== undefined ? { id: 'next-module', ...nextModuleHtml(model.nextModule, model.segments.map((s) => s.name[t.lang]), t.lang) } : null,
     driftSection(model, t, chart),
+    model.evaluation ? evaluationSection(model.evaluation, t.lang) : null,
     kSection(model, t, chart),
     segmentsSection(model, t),
     dataSection(model, t),

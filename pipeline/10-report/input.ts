@@ -68,6 +68,8 @@ export interface ReportStates {
   trends?: unknown;
   /** nextmodule.json: next best module's most recommended modules and evaluation; null = the bundle has none (no module use). */
   nextModule?: unknown;
+  /** evaluation.json from `finseg evaluate` (evaluation-view.ts), when the caller has one. */
+  evaluation?: unknown;
 }
 
 /** Everything a report is written from. */

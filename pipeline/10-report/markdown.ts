@@ -2,6 +2,7 @@ import { LENS_NAMES } from '../06-categorize/lenses.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
 import { nextModuleMarkdown } from './next-module-view.ts';
+import { evaluationMarkdown, evaluationOf } from './evaluation-view.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import type { ManifestView, ReportCard, ReportSegments } from './input.ts';
@@ -206,7 +207,7 @@ function inputMarkdown(m: ManifestView, model: ReportModel, { t, say }: MdTexts)
 export function reportMarkdown(
   m: ManifestView,
   segments: ReportSegments,
-  drift: { comparison?: Comparison | null; trends?: TrendsState | null; nextModule?: unknown } = {},
+  drift: { comparison?: Comparison | null; trends?: TrendsState | null; nextModule?: unknown; evaluation?: unknown } = {},
   lang: Lang = 'en',
   otherLanguage = false,
 ): string {
@@ -239,5 +240,7 @@ export function reportMarkdown(
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
   if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));
   if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison));
+  const evaluation = evaluationOf(drift.evaluation);
+  if (evaluation) lines.push(...evaluationMarkdown(evaluation, lang));
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,6 @@
 import type { ManifestView, ReportCard, ReportSegments, ReportStates } from './input.ts';
+import { evaluationOf } from './evaluation-view.ts';
+import type { Evaluation } from '../09-drift/evaluate.ts';
 import { comparisonOf, trendsOf, type ReportComparison, type ReportTrends } from './drift-view.ts';
 import type { VendorModule } from './i18n.ts';
 import { arr, num, obj, str, type Json } from './json-view.ts';
@@ -92,6 +94,8 @@ export interface ReportModel {
   trends: ReportTrends | null;
   /** Value per segment's basis (each segment's own is on the segment), or why there is none. */
   value: ValueView;
+  /** The action evaluation (finseg evaluate), when given. */
+  evaluation: Evaluation | null;
 }
 
 /** Whether one lens could be measured from the export, and the column(s) that would make it measurable. */
@@ -145,6 +149,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     ...(states.nextModule !== undefined ? { nextModule: states.nextModule } : {}),
     trends: trendsOf(states.trends),
     value: { basis: segments.value ?? null, subscriptionsAbsent: arr(input.absentTables).includes('subscriptions') },
+    evaluation: evaluationOf(states.evaluation),
   };
 }
 

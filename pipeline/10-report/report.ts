@@ -106,7 +106,7 @@ export async function writeReport(bundleDir: string, input: ReportInput, options
   const assignmentsCsv = join(dir, 'assignments.csv');
   const assignmentsParquet = join(dir, 'assignments.parquet');
   // The drift stage's Markdown sections take its own state types; the caller verified the files.
-  const drift = { comparison: (states.comparison ?? null) as Comparison | null, trends: (states.trends ?? null) as TrendsState | null, nextModule: states.nextModule ?? null };
+  const drift = { comparison: (states.comparison ?? null) as Comparison | null, trends: (states.trends ?? null) as TrendsState | null, nextModule: states.nextModule ?? null, evaluation: states.evaluation };
   writeAtomically(json, toJson(segmentsExport(manifest, segments)));
   const model = reportModel(manifest, segments, states);
   writeAtomically(csv, segmentsCsv(model.segments));

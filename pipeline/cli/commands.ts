@@ -25,6 +25,7 @@ import { SCORE_EXIT_DRIFTED, scoreJob } from '../jobs/score.ts';
 import { driftJob } from '../jobs/drift.ts';
 import { driftSummaryPath } from '../09-drift/scoring.ts';
 import { reportJob } from '../jobs/report.ts';
+import { evaluateJob } from '../jobs/evaluate.ts';
 import { modelsJob } from '../jobs/models.ts';
 import { mergeScoresJob } from '../jobs/merge-scores.ts';
 import { quarantineJob } from '../jobs/quarantine.ts';
@@ -51,6 +52,7 @@ async function demo(_flags: Flags, logger: Logger): Promise<number> {
       `  training data   ${result.trainData}`,
       `  model bundle    ${result.bundleDir}`,
       `  scores          ${result.scoresFile}`,
+      `  evaluation      ${result.evaluationFile}`,
       `  scores' drift   ${driftSummaryPath(result.scoresFile)}`,
       `  report          ${result.report.html}`,
       `  markdown        ${result.report.markdown}`,
@@ -216,10 +218,29 @@ async function featuresSql(flags: Flags): Promise<number> {
 async function report(flags: Flags): Promise<number> {
   const modelPath = need(flags, 'model', 'report');
   if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
-  const files = await reportJob(modelPath, { lang: langFlag(flags) });
+  const files = await reportJob(modelPath, { lang: langFlag(flags) }, flags.evaluation ?? null);
   // --open prints only the page's file URL, for a browser or `xdg-open "$(finseg report … --open)"`.
   if (flags.open) process.stdout.write(`${pathToFileURL(resolve(files.html)).href}\n`);
   else process.stdout.write(`${[files.html, files.markdown, files.json, files.csv, files.assignmentsCsv, files.assignmentsParquet].filter(Boolean).join('\n')}\n`);
+  return 0;
+}
+
+async function evaluate(flags: Flags, logger: Logger): Promise<number> {
+  const modelPath = need(flags, 'model', 'evaluate');
+  if (!existsSync(modelPath)) throw new InputError(`--model ${modelPath} does not exist`);
+  const config = flags.config ? loadConfig(flags.config) : null;
+  if (config && flags['as-of'] !== undefined) config.ingest = withAsOf(config.ingest, flags['as-of']);
+  const result = await evaluateJob({
+    modelPath,
+    dataDir: need(flags, 'data', 'evaluate'),
+    actionsFile: flags.actions ?? null,
+    scoresFile: flags.scores ?? null,
+    outFile: flags.out ?? null,
+    config,
+    quarantineDir: quarantineRoot(flags),
+    logger,
+  });
+  process.stdout.write(`${result.outFile}\n${result.markdownFile}\n`);
   return 0;
 }
 
@@ -287,6 +308,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   features,
   'features-sql': featuresSql,
   report,
+  evaluate,
   retrain,
   schedule,
   models,

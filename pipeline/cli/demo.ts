@@ -7,6 +7,7 @@ import { writeReport, type ReportFiles } from '../10-report/report.ts';
 import { modelReportInput } from '../model/report-input.ts';
 import { trainJob } from '../jobs/train.ts';
 import { scoreJob } from '../jobs/score.ts';
+import { evaluateJob } from '../jobs/evaluate.ts';
 
 /** Size of the batch of new customers the demo scores. */
 const DEMO_NEW_CUSTOMERS = 2000;
@@ -16,11 +17,12 @@ export interface DemoResult {
   newData: string;
   bundleDir: string;
   scoresFile: string;
+  evaluationFile: string;
   report: ReportFiles;
   seconds: number;
 }
 
-/** generate → train → score a batch of new customers (another seed, other ids) → report. */
+/** generate → train → score a batch of new customers (another seed, other ids) → evaluate the planted campaigns → report. */
 export async function demoJob(opts: { root: string; logger: Logger; now: () => Date }): Promise<DemoResult> {
   const t0 = Date.now();
   const { logger } = opts;
@@ -47,7 +49,9 @@ export async function demoJob(opts: { root: string; logger: Logger; now: () => D
   const scoresFile = resolve(opts.root, 'data/scores/demo-new-customers.parquet');
   await scoreJob({ modelPath: outcome.bundleDir, dataDir: newData, outFile: scoresFile, config: null, quarantineDir: resolve(opts.root, 'data/quarantine'), logger });
 
-  logger.info('demo 4/4: writing the report');
-  const report = await writeReport(outcome.bundleDir, modelReportInput(outcome.manifest, outcome.states));
-  return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, report, seconds: (Date.now() - t0) / 1000 };
+  logger.info('demo 4/4: measuring the planted campaigns (finseg evaluate) and writing the report');
+  const evaluated = await evaluateJob({ modelPath: outcome.bundleDir, dataDir: trainData, actionsFile: null, scoresFile: null, outFile: null, config: null, quarantineDir: resolve(opts.root, 'data/quarantine'), logger });
+  const input = modelReportInput(outcome.manifest, outcome.states);
+  const report = await writeReport(outcome.bundleDir, { ...input, states: { ...input.states, evaluation: evaluated.evaluation } });
+  return { trainData, newData, bundleDir: outcome.bundleDir, scoresFile, evaluationFile: evaluated.outFile, report, seconds: (Date.now() - t0) / 1000 };
 }

@@ -11,6 +11,8 @@ export const OPTIONS = {
   model: { type: 'string' },
   features: { type: 'string' },
   scores: { type: 'string' },
+  actions: { type: 'string' },
+  evaluation: { type: 'string' },
   strict: { type: 'boolean' },
   partition: { type: 'string' },
   parts: { type: 'string' },

@@ -34,8 +34,12 @@ Commands:
   features    write the feature table of a data folder --data DIR --out FILE.parquet|.csv [--config FILE] [--as-of D]
               [--model DIR: a table to score with this bundle, measured with its feature settings and home currency]
   features-sql  print the feature SQL for an engine  --as-of YYYY-MM-DD --dialect duckdb|spark|trino|postgres [--config FILE] [--model DIR]   (docs/scale-out.md)
-  report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open]
+  report      write the HTML report and its exports    --model DIR [--lang en|zh] [--open] [--evaluation FILE]
               (--lang en: index.html + report.md; zh: index.zh.html + report.zh.md; train writes both)
+  evaluate    measure each action's effect (treatment − control) per segment, with 95% intervals
+                                                       --model DIR --data DIR [--actions FILE] [--scores FILE] [--out FILE]
+              (adoption, churn, NPS after the action; writes evaluation.json + .md, default in the
+              bundle's report folder, where finseg report shows it; report --evaluation FILE names another)
   retrain     train a candidate, compare it with production, promote it if the gates pass
                                                        --data DIR [--registry models/] [--config FILE]
   schedule    run retrain on a cron expression, one JSON line per run
@@ -109,6 +113,6 @@ function reportError(e: unknown, debug: boolean): number {
 /** Runs one command; an unknown name is bad usage. */
 async function run(command: string, flags: Flags, logger: Logger, args: string[] = []): Promise<number> {
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!handler) throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, drift, features, features-sql, report, retrain, schedule, models, quarantine; run finseg --help']);
+  if (!handler) throw new InputError(`unknown command "${command}"`, ['commands: demo, generate, init, validate, train, score, drift, features, features-sql, report, evaluate, retrain, schedule, models, quarantine; run finseg --help']);
   return handler(flags, logger, args);
 }

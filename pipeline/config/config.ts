@@ -11,6 +11,7 @@ import { defaultNextModuleParams, nextModuleParamsRule, type NextModuleParams } 
 import { PLAYBOOK_TABLE, type PlaybookTable } from '../07-map/playbooks.ts';
 import { defaultExplainParams, explainParamsRule, type ExplainParams } from '../08-explain/params.ts';
 import { defaultDriftMonitorParams, defaultRetrainParams, driftMonitorParamsRule, retrainParamsRule, type DriftMonitorParams, type RetrainParams } from '../09-drift/params.ts';
+import { evaluateParamsRule, type EvaluateParams } from '../09-drift/evaluate-params.ts';
 import { InputError } from '../core/errors.ts';
 import { integer, parseSettings, settingsOf, type Rule } from '../core/settings.ts';
 
@@ -38,6 +39,8 @@ export interface FinsegConfig {
   drift: DriftMonitorParams;
   /** Retraining: promotion gates, segment-id matching, stability resampling, registry retention. */
   retrain: RetrainParams;
+  /** `finseg evaluate` (09-drift/evaluate-params.ts); absent unless the config file sets it. */
+  evaluate?: EvaluateParams | undefined;
 }
 
 /** Defaults live next to their meaning in each stage; this only gathers them. */
@@ -57,6 +60,7 @@ export function defaultConfig(): FinsegConfig {
     explain: defaultExplainParams,
     drift: defaultDriftMonitorParams,
     retrain: defaultRetrainParams,
+    evaluate: undefined,
   });
 }
 
@@ -80,6 +84,7 @@ const configRule: Rule<FinsegConfig> = settingsOf(defaultConfig(), {
   explain: explainParamsRule,
   drift: driftMonitorParamsRule,
   retrain: retrainParamsRule,
+  evaluate: evaluateParamsRule,
 });
 
 /**

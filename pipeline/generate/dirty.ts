@@ -210,7 +210,8 @@ export async function generateDirtyDataset(dir: string, params: GenerateParams, 
   const planted: PlantedDefect[] = [];
   for (const table of TABLES) await dirtyTable(summary.dir, table, rate, params.seed, extractDay, format, planted);
   if (format === 'parquet') {
-    for (const table of TABLES) await csvToTextParquet(join(summary.dir, `${table}.csv`), join(summary.dir, `${table}.parquet`));
+    // feedback and actions get no defects of their own, but the folder stays in one format.
+    for (const table of [...TABLES, 'feedback', 'actions']) await csvToTextParquet(join(summary.dir, `${table}.csv`), join(summary.dir, `${table}.parquet`));
   }
   const file = join(summary.dir, 'defects.csv');
   writeFileSync(file, `table,line,reason,column,customer_id\n${planted.map((d) => `${d.table},${d.line},${d.reason},${d.column ?? ''},${d.customerId}`).join('\n')}${planted.length ? '\n' : ''}`);

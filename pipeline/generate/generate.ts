@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { CONTRACT, type ColumnType } from '../01-ingest/contract.ts';
+import { CONTRACT, type ColumnType, type TableName } from '../01-ingest/contract.ts';
 import { sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -9,6 +9,8 @@ import { ARCHETYPE_SPECS } from './archetypes.ts';
 import { drawCustomers, epochDay } from './customers.ts';
 import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents } from './rows.ts';
 import { writeSubscriptions } from './subscriptions.ts';
+import { actionUsageHook, planActions, writeActions, writeActionsTruth } from './actions.ts';
+import { writeFeedback } from './feedback.ts';
 
 /**
  * The seeded synthetic data generator (DESIGN §8): draws customers from the archetypes in
@@ -47,7 +49,7 @@ export type Format = 'parquet' | 'csv';
 export interface GenerateSummary {
   dir: string;
   format: Format;
-  rows: { customers: number; usage_events: number; transactions: number; subscriptions: number };
+  rows: { customers: number; usage_events: number; transactions: number; subscriptions: number; feedback: number; actions: number };
   archetypeCounts: Record<string, number>;
   seed: number;
   files: string[];
@@ -83,13 +85,13 @@ export function validateGenerateParams(params: GenerateParams): void {
 export type GeneratedTable = 'customers' | 'usage_events' | 'transactions' | 'subscriptions';
 
 /** The read_csv column declaration for a contract table, so Parquet gets the contract's types. */
-export function csvColumns(table: GeneratedTable): string {
+export function csvColumns(table: TableName): string {
   const entries = CONTRACT[table].columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCK_TYPES[c.type])}`);
   return `{${entries.join(', ')}}`;
 }
 
 /** Converts one generated CSV file to Parquet with the contract's column types, in row order. */
-async function csvToParquet(conn: DuckDBConnection, table: GeneratedTable, csvPath: string, parquetPath: string): Promise<void> {
+async function csvToParquet(conn: DuckDBConnection, table: TableName, csvPath: string, parquetPath: string): Promise<void> {
   await conn.run(
     `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, delim = ',', quote = '"', nullstr = '', ` +
       `dateformat = '%Y-%m-%d', timestampformat = '%Y-%m-%d %H:%M:%S', columns = ${csvColumns(table)})) ` +
@@ -97,31 +99,35 @@ async function csvToParquet(conn: DuckDBConnection, table: GeneratedTable, csvPa
   );
 }
 
+/** How many customers each archetype drew. */
+function countArchetypes(draws: ReturnType<typeof drawCustomers>): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(ARCHETYPE_SPECS.map((a) => [a.name, 0]));
+  for (let i = 0; i < draws.n; i++) counts[ARCHETYPE_SPECS[draws.archetype[i]!]!.name]! += 1;
+  return counts;
+}
+
 /**
- * Writes customers.<ext>, usage_events.<ext>, transactions.<ext>, subscriptions.<ext>, truth.csv
- * (customer_id,archetype) and subscriptions_truth.csv into dir (created if missing), plus
- * generate.json (params + summary).
+ * Writes customers.<ext>, usage_events.<ext>, transactions.<ext>, subscriptions.<ext>,
+ * feedback.<ext>, actions.<ext>, truth.csv (customer_id,archetype), subscriptions_truth.csv and
+ * actions_truth.csv (generate/actions.ts) into dir (created if missing), plus generate.json
+ * (params + summary).
  */
 export async function generateDataset(dir: string, params: GenerateParams, format: Format, logger: Logger): Promise<GenerateSummary> {
   validateGenerateParams(params);
   const outDir = resolve(dir);
   mkdirSync(outDir, { recursive: true });
   const asOfDay = epochDay(params.asOf);
-  const firstDay = asOfDay - params.historyDays;
-  const lastDay = asOfDay - 1;
-
+  const [firstDay, lastDay] = [asOfDay - params.historyDays, asOfDay - 1];
   logger.info(`generate: drawing ${params.customers} customers (seed ${params.seed})`);
   const draws = drawCustomers({ ...params, asOfDay });
 
-  const archetypeCounts: Record<string, number> = Object.fromEntries(ARCHETYPE_SPECS.map((a) => [a.name, 0]));
-  for (let i = 0; i < draws.n; i++) archetypeCounts[ARCHETYPE_SPECS[draws.archetype[i]!]!.name]! += 1;
-
-  const tables = ['customers', 'usage_events', 'transactions', 'subscriptions'] as const;
+  const tables = ['customers', 'usage_events', 'transactions', 'subscriptions', 'feedback', 'actions'] as const;
   const finalPath = (table: string): string => join(outDir, `${table}.${format}`);
   // Parquet goes through a temporary CSV that DuckDB converts while the next table is drawn.
   const textPath = (table: string): string => (format === 'csv' ? finalPath(table) : join(outDir, `.${table}.generating.csv`));
-  const rows = { customers: 0, usage_events: 0, transactions: 0, subscriptions: 0 };
+  const rows = { customers: 0, usage_events: 0, transactions: 0, subscriptions: 0, feedback: 0, actions: 0 };
   const subscriptionsTruthPath = join(outDir, 'subscriptions_truth.csv');
+  const actionPlan = planActions(draws, params.seed, asOfDay);
 
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
@@ -148,13 +154,17 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
 
     write('customers', (out) => writeCustomers(draws, out));
     convert('customers');
-    write('usage_events', (out) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out));
+    write('usage_events', (out) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out, actionUsageHook(actionPlan, draws, params.seed, asOfDay)));
     await pending;
     convert('usage_events');
     write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
     convert('transactions');
     write('subscriptions', (out) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath));
     convert('subscriptions');
+    write('feedback', (out) => writeFeedback(draws, actionPlan, params.seed, asOfDay, out));
+    convert('feedback');
+    write('actions', (out) => writeActions(actionPlan, draws, out));
+    convert('actions');
     await pending;
   } finally {
     conn?.closeSync();
@@ -166,15 +176,15 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   const truth = new CsvFile(truthPath);
   writeTruth(draws, truth);
   truth.close();
-
+  const actionsTruthPath = writeActionsTruth(actionPlan, join(outDir, 'actions_truth.csv'));
   const manifestPath = join(outDir, 'generate.json');
   const summary: GenerateSummary = {
     dir: outDir,
     format,
     rows,
-    archetypeCounts,
+    archetypeCounts: countArchetypes(draws),
     seed: params.seed,
-    files: [...tables.map(finalPath), truthPath, subscriptionsTruthPath, manifestPath],
+    files: [...tables.map(finalPath), truthPath, subscriptionsTruthPath, actionsTruthPath, manifestPath],
   };
   const manifest = { kind: GENERATE_MANIFEST_KIND, formatVersion: GENERATE_MANIFEST_VERSION, params, summary };
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -35,7 +35,7 @@ export class CsvFile {
 }
 
 /** The columns each writer emits, in order; checked against CONTRACT so the two cannot drift apart. */
-const WRITTEN_COLUMNS: Readonly<Record<Exclude<TableName, 'feedback'>, readonly string[]>> = {
+const WRITTEN_COLUMNS: Readonly<Record<Exclude<TableName, 'feedback' | 'actions'>, readonly string[]>> = {
   customers: [
     'customer_id',
     'signup_date',
@@ -170,8 +170,19 @@ export function writeTruth(draws: CustomerDraws, out: CsvFile): number {
   return draws.n;
 }
 
+/**
+ * Sees each customer's drawn events and may add rows after them (generate/actions.ts: a treated
+ * customer adopting the promoted module), so every drawn row stays as it would be without it.
+ */
+export interface UsageHook {
+  /** One drawn event of customer i: module index into MODULES, epoch seconds. */
+  row(i: number, module: number, seconds: number): void;
+  /** CSV rows (usage_events columns) to write after customer i's drawn rows, and how many. */
+  after(i: number): { text: string; rows: number };
+}
+
 /** Writes usage_events.csv text, customer by customer in time order; returns the row count. */
-export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: number, lastDay: number, out: CsvFile): number {
+export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: number, lastDay: number, out: CsvFile, hook?: UsageHook): number {
   out.write(headerOf('usage_events'));
   const clock = new TimestampFormatter(firstDay, lastDay);
   const M = MODULES.length;
@@ -181,7 +192,10 @@ export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: n
   for (let i = 0; i < draws.n; i++) {
     const rng = makeRng(deriveSeed(seed, `${draws.ids[i]}:events`));
     const count = roundRandom(rng, draws.eventRows[i]!);
-    if (count === 0) continue;
+    if (count === 0) {
+      rows += appendHooked(hook, i, out);
+      continue;
+    }
     moments = grow(moments, count);
     const sorted = drawSortedMoments(rng, draws, i, count, moments, lastDay);
     const id = draws.ids[i]!;
@@ -201,11 +215,20 @@ export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: n
       let actions = 1;
       if (rng.next() < (isApi ? 0.35 : 0.12)) actions = 2 + Math.floor(-(isApi ? 8 : 1.5) * Math.log(1 - rng.next()));
       chunk += `${id},${clock.format(sorted[k]!)},${MODULES[module]},${DEVICES[device]},${user},${actions}\n`;
+      hook?.row(i, module, sorted[k]!);
     }
     out.write(chunk);
-    rows += count;
+    rows += count + appendHooked(hook, i, out);
   }
   return rows;
+}
+
+/** Writes the hook's rows for customer i (after its drawn ones); returns how many. */
+function appendHooked(hook: UsageHook | undefined, i: number, out: CsvFile): number {
+  if (!hook) return 0;
+  const extra = hook.after(i);
+  if (extra.rows > 0) out.write(extra.text);
+  return extra.rows;
 }
 
 /** Writes transactions.csv text, customer by customer in time order; returns the row count. */

@@ -102,8 +102,11 @@ describe('generated tables follow the data contract', () => {
       'usage_events.csv',
       'transactions.csv',
       'subscriptions.csv',
+      'feedback.csv',
+      'actions.csv',
       'truth.csv',
       'subscriptions_truth.csv',
+      'actions_truth.csv',
       'generate.json',
     ]);
     for (const table of TABLES) {
@@ -283,7 +286,10 @@ describe('CSV and Parquet', () => {
   it('leaves no temporary CSV next to the Parquet files', async () => {
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(parquet.dir).sort()).toEqual([
+      'actions.parquet',
+      'actions_truth.csv',
       'customers.parquet',
+      'feedback.parquet',
       'generate.json',
       'subscriptions.parquet',
       'subscriptions_truth.csv',
