@@ -118,7 +118,8 @@ export function actionUsageHook(plan: ActionPlan, draws: CustomerDraws, seed: nu
         const convert = rng.next() < c.adoptionUplift;
         if (!mb.treated || !c.module || plan.usedBefore[m] || plan.usedAfter[m] || !convert) continue;
         plan.forced[m] = 1;
-        const last = Math.min(asOfDay, mb.day + TRUTH_WINDOW_DAYS) - 1;
+        // Never after the customer's cancel day (generate/churn-ramp.ts): a churner has no use after it.
+        const last = Math.min(asOfDay, mb.day + TRUTH_WINDOW_DAYS, draws.activeEnd[i]!) - 1;
         const count = 2 + rng.int(5);
         for (let k = 0; k < count; k++) {
           // The first use falls in the window; later ones may too.
