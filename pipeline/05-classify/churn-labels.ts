@@ -81,19 +81,23 @@ export function alignLabels(customerIds: readonly string[], labels: ChurnLabels)
 export const SUBSCRIPTIONS_TRUTH = 'subscriptions_truth.csv';
 
 /**
- * ROC AUC of `risk` (shape (customerIds.length)) against the planted churners of
- * `<dataDir>/subscriptions_truth.csv` (column churned_90d, or churned; 1 = planted churner);
- * null without that file or with one class only.
+ * The planted churners of `<dataDir>/subscriptions_truth.csv` (column churned_90d, or churned;
+ * 1 or true = planted churner); null without that file or column.
  */
-export async function plantedChurnAuc(conn: DuckDBConnection, dataDir: string, customerIds: readonly string[], risk: Float64Array): Promise<number | null> {
+export async function readPlantedChurn(conn: DuckDBConnection, dataDir: string): Promise<ChurnLabels | null> {
   const path = join(dataDir, SUBSCRIPTIONS_TRUTH);
   if (!existsSync(path)) return null;
   const reader = `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
   const columns = (await queryRows(conn, `DESCRIBE SELECT * FROM ${reader}`)).map((r) => String(r.column_name));
   const column = ['churned_90d', 'churned'].find((c) => columns.includes(c));
-  if (!column) return null;
-  const truth = await readColumns(conn, `SELECT customer_id, CASE WHEN trim(${sqlIdent(column)}) IN ('1', 'true') THEN 1 ELSE 0 END AS churned FROM ${reader}`, ['customer_id']);
-  const aligned = alignLabels(customerIds, { customerIds: truth.text.customer_id as string[], churned: Uint8Array.from(truth.numeric.churned!) });
+  if (!column || !columns.includes('customer_id')) return null;
+  const truth = await readColumns(conn, `SELECT customer_id, CASE WHEN lower(trim(${sqlIdent(column)})) IN ('1', 'true') THEN 1 ELSE 0 END AS churned FROM ${reader} ORDER BY customer_id`, ['customer_id']);
+  return { customerIds: truth.text.customer_id as string[], churned: Uint8Array.from(truth.numeric.churned!) };
+}
+
+/** ROC AUC of `risk` (shape (customerIds.length)) against planted churners; null when fewer than both classes match. */
+export function plantedChurnAuc(customerIds: readonly string[], risk: Float64Array, planted: ChurnLabels): number | null {
+  const aligned = alignLabels(customerIds, planted);
   const auc = rocAuc(Float64Array.from(aligned.rows, (r) => risk[r]!), aligned.labels);
   return Number.isNaN(auc) ? null : auc;
 }

@@ -112,16 +112,16 @@ function newtonSystem(X: Matrix, y: ArrayLike<number>, z: Float64Array, theta: F
     for (let a = 0; a < p; a++) {
       const xa = x[a]!;
       if (xa === 0) continue;
-      gradient[a] += r * xa;
+      gradient[a] = gradient[a]! + r * xa;
       const wa = w * xa;
       const rowA = a * p;
-      for (let b = 0; b <= a; b++) hessian[rowA + b] += wa * x[b]!;
+      for (let b = 0; b <= a; b++) hessian[rowA + b] = hessian[rowA + b]! + wa * x[b]!;
     }
   }
   for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) hessian[b * p + a] = hessian[a * p + b]!;
   for (let j = 0; j < X.cols; j++) {
-    gradient[j] += l2 * theta[j]!;
-    hessian[j * p + j] += l2;
+    gradient[j] = gradient[j]! + l2 * theta[j]!;
+    hessian[j * p + j] = hessian[j * p + j]! + l2;
   }
   return { gradient, hessian };
 }

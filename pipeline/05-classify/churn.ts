@@ -9,6 +9,7 @@ import { quantile } from '../core/quantiles.ts';
 import { applyExpansion, fitExpansion, type ChurnExpansion } from './churn-expand.ts';
 import { applyPlatt, fitLogistic, fitPlatt, linearScores, type PlattFit } from './churn-logistic.ts';
 import { brierScore, calibrationTable, rocAuc, stratifiedFolds, topDecile, type CalibrationBin } from './churn-metrics.ts';
+import type { ChurnLabels } from './churn-labels.ts';
 import type { ChurnParams } from './churn-params.ts';
 
 /** Where the churn label came from: a subscriptions table (a forward backtest) or a profile table's column (a snapshot). */
@@ -25,6 +26,13 @@ export interface ChurnInput {
   /** 1 = churned, 0 = stayed, shape (rows). */
   labels: Uint8Array;
   source: ChurnLabelSource;
+}
+
+/** What the churn fit needs from the edge: its training rows, and a generated folder's planted churners. */
+export interface ChurnTraining {
+  input: ChurnInput;
+  /** Planted churners (subscriptions_truth.csv) to measure the out-of-fold risk against; null outside generated data. */
+  planted: ChurnLabels | null;
 }
 
 /** The backtest of a churn model: out-of-fold measures over every training row. */
@@ -103,8 +111,8 @@ function rowsOf(X: Matrix, take: readonly number[]): Matrix {
   return out;
 }
 
-/** Fits the churn model and its backtest (seeded folds); churnUnfittable must be null for the labels. */
-export function fitChurn(input: ChurnInput, params: ChurnParams, seed: number): ChurnState {
+/** Fits the churn model and its backtest (seeded folds); churnUnfittable must be null for the labels. Also returns the calibrated out-of-fold risk per training row, shape (rows). */
+export function fitChurn(input: ChurnInput, params: ChurnParams, seed: number): { state: ChurnState; outOfFoldRisk: Float64Array } {
   const n = input.labels.length;
   const fold = stratifiedFolds(input.labels, params.folds, seed);
   const oof = new Float64Array(n);
@@ -137,7 +145,8 @@ export function fitChurn(input: ChurnInput, params: ChurnParams, seed: number): 
     calibration: calibrationTable(risk, input.labels, 10),
   };
   const all = fitOn(input, Array.from({ length: n }, (_, i) => i), params);
-  return { kind: 'finseg.churn', version: 1, source: input.source, ...all, l2: params.l2, platt, backtest, topDecileThreshold: null, segments: [], plantedAuc: null };
+  const state: ChurnState = { kind: 'finseg.churn', version: 1, source: input.source, ...all, l2: params.l2, platt, backtest, topDecileThreshold: null, segments: [], plantedAuc: null };
+  return { state, outOfFoldRisk: risk };
 }
 
 /** Calibrated churn risk per row of X (shape (rows, names.length)), shape (rows). */

@@ -5,6 +5,7 @@ import { defaultFeatureParams, defaultProfileTableParams, featureParamsRule, pro
 import { defaultPreprocessParams, preprocessParamsRule, type PreprocessParams } from '../03-preprocess/params.ts';
 import { clusterParamsRule, defaultClusterParams, type ClusterParams } from '../04-cluster/params.ts';
 import { classifierParamsRule, coldStartParamsRule, defaultClassifierParams, defaultColdStartParams, type ClassifierParams, type ColdStartParams } from '../05-classify/params.ts';
+import { churnParamsRule, defaultChurnParams, type ChurnParams } from '../05-classify/churn-params.ts';
 import { defaultLensParams, lensParamsRule, type LensParams } from '../06-categorize/params.ts';
 import { playbookTableRule } from '../07-map/params.ts';
 import { PLAYBOOK_TABLE, type PlaybookTable } from '../07-map/playbooks.ts';
@@ -35,6 +36,8 @@ export interface FinsegConfig {
   drift: DriftMonitorParams;
   /** Retraining: promotion gates, segment-id matching, stability resampling, registry retention. */
   retrain: RetrainParams;
+  /** The churn propensity model (docs/churn.md). */
+  churn: ChurnParams;
 }
 
 /** Defaults live next to their meaning in each stage; this only gathers them. */
@@ -53,6 +56,7 @@ export function defaultConfig(): FinsegConfig {
     explain: defaultExplainParams,
     drift: defaultDriftMonitorParams,
     retrain: defaultRetrainParams,
+    churn: defaultChurnParams,
   });
 }
 
@@ -75,6 +79,7 @@ const configRule: Rule<FinsegConfig> = settingsOf(defaultConfig(), {
   explain: explainParamsRule,
   drift: driftMonitorParamsRule,
   retrain: retrainParamsRule,
+  churn: churnParamsRule,
 });
 
 /**

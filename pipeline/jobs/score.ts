@@ -249,6 +249,8 @@ function scoreColumns(scores: Scores, model: LoadedModel): ScoreColumn[] {
     coded('rec_deployment', (i) => rec.deployment[i] ?? null),
     coded('rec_lead_modules', (i) => rec.leadModules[i]!.join(';')),
     coded('rec_from_segment', (i) => rec.fromSegment[i]!.map(lensColumn).join(';')),
+    // Empty when the bundle has no churn model (docs/churn.md).
+    column('churn_risk', 'DOUBLE', (i) => scores.churnRisk?.[i] ?? null),
   ];
 }
 

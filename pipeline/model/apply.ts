@@ -5,6 +5,7 @@
  * decides each segment, and the playbook gives each customer a recommendation. Pure apart from
  * the optional helper thread: no file, env or clock access (the clock is passed in).
  */
+import { applyChurn } from '../05-classify/churn.ts';
 import { checkPreprocessColumns } from '../03-preprocess/preprocess.ts';
 import { assignmentFlags, assignmentOf, checkCentroidDimensions } from '../04-cluster/cluster.ts';
 import type { FeatureParams } from '../02-features/params.ts';
@@ -59,6 +60,8 @@ export interface Scores {
   history: Float64Array;
   /** Per row: edition, deployment and lead modules from the segment's playbook and the customer's own lenses. */
   recommendation: Recommendations;
+  /** Calibrated P(churn within the model's horizon) per row (05-classify/churn.ts); null when the bundle has no churn model. */
+  churnRisk?: Float64Array | null;
 }
 
 /** What cold start needs of a batch: signup attributes and history counts (usage events + transactions), each of length n. */
@@ -133,7 +136,10 @@ export async function applyModel(model: ApplicableModel, input: ApplyInput, opts
   const recommendation = recommendFor(scores.segment, decision, lenses, model);
   clock?.lap('recommend');
   const { insufficientHistory, inactive, movedFromActive, unplaced } = decision;
-  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation };
+  const churn = model.states['churn.json'];
+  // The batch's own features as of its own as-of date, the columns the churn model was fitted on.
+  const churnRisk = churn ? applyChurn(churn, X, model.featureNames) : null;
+  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation, churnRisk };
 }
 
 /** The batch's days since last activity, from the feature the model's activity profile names (null when it has none). */

@@ -23,6 +23,7 @@ import type { SegmentProfile } from '../10-report/profile.ts';
 import type { SegmentsState } from './types.ts';
 import type { FeatureFileReport } from '../02-features/feature-file.ts';
 import type { VendorModule } from '../02-features/catalog.ts';
+import { churnSchema } from './schema-churn.ts';
 
 /** A finite number (JSON has no NaN or Infinity; null here means a corrupt value). */
 export const finite = v.pipe(v.number(), v.finite('expected a finite number'));
@@ -443,4 +444,5 @@ export const STATE_SCHEMAS = {
   'explain.json': explainSchema,
   'reference.json': referenceSchema,
   'trends.json': trendsSchema,
+  'churn.json': churnSchema,
 } as const;

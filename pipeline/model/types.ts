@@ -9,6 +9,7 @@ import type { fitExplain, SegmentEvidence } from '../08-explain/explain.ts';
 import type { fitDriftReference } from '../09-drift/reference.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
 import type { SegmentProfile } from '../10-report/profile.ts';
+import type { ChurnState } from '../05-classify/churn.ts';
 
 /** The segments state stored in a bundle: the cards and the lens association. */
 export interface SegmentsState {
@@ -35,4 +36,6 @@ export interface BundleStates {
   'explain.json': ReturnType<typeof fitExplain>;
   'reference.json': ReturnType<typeof fitDriftReference>;
   'trends.json': TrendsState;
+  /** The churn propensity model, when the export had a churn label (docs/churn.md). */
+  'churn.json'?: ChurnState;
 }

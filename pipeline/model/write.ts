@@ -92,7 +92,8 @@ export function modelManifest(fitted: FittedModel, head: ModelHead, version: str
 export function writeModel(registry: string, fitted: FittedModel, head: ModelHead, extraFiles: Record<string, string> = {}): WrittenModel {
   const manifest = modelManifest(fitted, head, modelVersion(fitted, head.startedAt));
   const segmentIds = fitted.states['segments.json'].cards.map((c) => c.id);
-  const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...extraFiles };
+  const churn = fitted.states['churn.json'];
+  const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...(churn ? { 'churn.json': toJson(churn) } : {}), ...extraFiles };
   const bundleDir = writeBundle(registry, manifest, fitted.states, files);
   // Read back rather than rebuilt, so callers see the manifest exactly as stored (JSON's nulls for NaN).
   const written = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;
