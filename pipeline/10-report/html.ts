@@ -1,4 +1,5 @@
 import { LENS_LABELS, LENS_NAMES } from '../06-categorize/lenses.ts';
+import { churnSection } from './churn-view.ts';
 import { ABANDON_MIN_USERS } from './cards.ts';
 import { renderCharts, segmentLabel, type ChartSpec, type RenderedChart, type SegmentKey } from './charts.ts';
 import { driftSpec, kSelectionSpec, migrationSpec, trendsSpec } from './evidence-charts.ts';
@@ -88,6 +89,7 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
   const chart = (id: string) => charts.find((c) => c.id === id);
   const sections = [
     ...analysisSections(model, t, chart),
+    churnSection(model.churn, t, new Map(model.segments.map((s) => [s.id, s.name[t.lang]]))),
     driftSection(model, t, chart),
     kSection(model, t, chart),
     segmentsSection(model, t),

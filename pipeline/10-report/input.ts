@@ -63,6 +63,8 @@ export interface ReportStates {
   comparison?: unknown;
   /** trends.json: monthly module adoption and its forecast per segment. */
   trends?: unknown;
+  /** churn.json: the churn model's backtest and risk per segment. */
+  churn?: unknown;
 }
 
 /** Everything a report is written from. */
@@ -78,6 +80,7 @@ export interface ReportBundleStates {
   'cluster.json'?: unknown;
   'explain.json'?: unknown;
   'trends.json'?: unknown;
+  'churn.json'?: unknown;
 }
 
 /** The report's input from a bundle's manifest and states by file name, with a retrain's comparison (parsed comparison.json) when there is one. */
@@ -85,6 +88,6 @@ export function reportInputOf(manifest: ManifestView, states: ReportBundleStates
   return {
     manifest,
     segments: states['segments.json'],
-    states: { cluster: states['cluster.json'], explain: states['explain.json'], comparison, trends: states['trends.json'] },
+    states: { cluster: states['cluster.json'], explain: states['explain.json'], comparison, trends: states['trends.json'], churn: states['churn.json'] },
   };
 }

@@ -1,4 +1,5 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
+import { churnMarkdown, type ChurnView } from './churn-view.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
@@ -203,7 +204,7 @@ function inputMarkdown(m: ManifestView, model: ReportModel, { t, say }: MdTexts)
 export function reportMarkdown(
   m: ManifestView,
   segments: ReportSegments,
-  drift: { comparison?: Comparison | null; trends?: TrendsState | null } = {},
+  drift: { comparison?: Comparison | null; trends?: TrendsState | null; churn?: ChurnView | null } = {},
   lang: Lang = 'en',
   otherLanguage = false,
 ): string {
@@ -234,6 +235,7 @@ export function reportMarkdown(
   for (const c of segments.cards) lines.push(...cardMarkdown(c, model, w));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
   if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));
+  if (drift.churn) lines.push(...churnMarkdown(drift.churn, new Map(segments.cards.map((c) => [c.id, c.name[lang]])), lang));
   if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison));
   return `${lines.join('\n')}\n`;
 }

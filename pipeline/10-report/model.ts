@@ -1,4 +1,5 @@
 import type { ManifestView, ReportCard, ReportSegments, ReportStates } from './input.ts';
+import { churnOf, type ChurnView } from './churn-view.ts';
 import { comparisonOf, trendsOf, type ReportComparison, type ReportTrends } from './drift-view.ts';
 import type { VendorModule } from './i18n.ts';
 import { arr, num, obj, str, type Json } from './json-view.ts';
@@ -87,6 +88,8 @@ export interface ReportModel {
   noClearStructure: boolean;
   comparison: ReportComparison | null;
   trends: ReportTrends | null;
+  /** The churn model (churn.json), when the export had a churn label. */
+  churn: ChurnView | null;
 }
 
 /** Whether one lens could be measured from the export, and the column(s) that would make it measurable. */
@@ -138,6 +141,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     noClearStructure: obj(metrics.structure)?.clear === false,
     comparison: comparisonOf(states.comparison),
     trends: trendsOf(states.trends),
+    churn: churnOf(states.churn),
   };
 }
 
