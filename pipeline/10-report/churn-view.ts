@@ -4,9 +4,8 @@
  * top decile, Brier score) and the calibration table, read defensively from `churn.json`.
  */
 import type { ChurnState } from '../05-classify/churn.ts';
-import { html } from './html-kit.ts';
+import { html, type Raw } from './html-kit.ts';
 import type { Lang, Texts } from './i18n.ts';
-import type { Section } from './sections.ts';
 
 /** The churn state as the report reads it; null when the bundle has none or another kind. */
 export type ChurnView = ChurnState;
@@ -74,8 +73,8 @@ export function churnMarkdown(c: ChurnView, names: ReadonlyMap<number, string>, 
   return [`## ${say(lang, 'title')}`, '', p.lead, '', p.facts, ...(p.planted ? ['', p.planted] : []), '', `### ${p.perSegment}`, '', ...table(p.head, p.rows), '', `### ${say(lang, 'calibration')}`, '', ...table(p.calHead, p.calRows), ''];
 }
 
-/** The churn section of the HTML page; null without a churn model. */
-export function churnSection(c: ChurnView | null, t: Texts, names: ReadonlyMap<number, string>): Section | null {
+/** The churn section of the HTML page (a sections.ts Section); null without a churn model. */
+export function churnSection(c: ChurnView | null, t: Texts, names: ReadonlyMap<number, string>): { id: string; title: string; body: Raw } | null {
   if (!c) return null;
   const p = parts(c, t.lang, names);
   const table = (head: string[], rows: string[][]) => html`<table><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((x) => html`<td>${x}</td>`)}</tr>`)}</tbody></table>`;
