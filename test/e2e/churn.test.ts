@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TABLE_NAMES } from '../../pipeline/01-ingest/contract.ts';
@@ -55,6 +55,8 @@ let cleanScores: string;
 
 beforeAll(async () => {
   await generateDataset(dataDir, { ...defaultGenerateParams, customers: 1200, seed: 31 }, 'csv', quietLogger);
+  // This test plants its own churn: any subscriptions the generator writes are removed first.
+  for (const f of readdirSync(dataDir)) if (f.startsWith('subscriptions')) rmSync(join(dataDir, f));
   // Without a churn label first: no churn model, an empty churn_risk column.
   const clean = await trainJob({ dataDir, registry: join(work, 'clean'), config, configSource: 'defaults', quarantineRoot: join(work, 'q'), logger: quietLogger, now: () => new Date('2026-10-01T00:00:00Z') });
   expect(clean.states['churn.json']).toBeUndefined();
