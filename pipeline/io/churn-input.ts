@@ -48,7 +48,8 @@ export async function readChurnTraining(src: ChurnSource): Promise<ChurnTraining
   if (!params.enabled) return null;
   const read = src.fromProfile ? await profileRows(src) : (await hasSubscriptions(src.conn, src.ingested)) ? await subscriptionRows(src) : null;
   if (!read) {
-    if (!src.fromProfile || params.labelColumn === null) logger.info('churn: no subscriptions table or churn.labelColumn, so no churn model');
+    if (!src.fromProfile && params.labelColumn !== null) logger.warn(`churn: churn.labelColumn "${params.labelColumn}" is read only from a profile table (profileTable.file); no subscriptions table either, so no churn model`);
+    else logger.info('churn: no subscriptions table or churn.labelColumn, so no churn model');
     return null;
   }
   const why = churnUnfittable(read.input.labels, params);
