@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TABLE_NAMES } from '../../pipeline/01-ingest/contract.ts';
@@ -136,5 +136,20 @@ describe('churn model from a profile table label column', () => {
     const scored = await scoreJob({ modelPath: trained.bundleDir, dataDir: dir, outFile: join(dir, 'scores.csv'), config: null, quarantineDir: null, logger: quietLogger });
     expect(scored.scores.churnRisk).toHaveLength(800);
     for (const r of scored.scores.churnRisk!) expect(r >= 0 && r <= 1).toBe(true);
+  });
+});
+
+describe('churn model on the generator’s own subscriptions (once `finseg generate` writes them)', () => {
+  it('records the AUC against the planted churners of subscriptions_truth.csv in churn.json and the manifest', async (ctx) => {
+    const dir = join(work, 'generated');
+    await generateDataset(dir, { ...defaultGenerateParams, customers: 1500, seed: 32 }, 'csv', quietLogger);
+    if (!existsSync(join(dir, 'subscriptions_truth.csv'))) return ctx.skip();
+    const trained = await trainJob({ dataDir: dir, registry: join(dir, 'models'), config, configSource: 'defaults', quarantineRoot: join(dir, 'q'), logger: quietLogger, now: () => new Date('2026-10-01T00:00:00Z') });
+    const state = trained.states['churn.json']!;
+    expect(state.source.kind).toBe('subscriptions');
+    const metrics = (trained.manifest.metrics as unknown as { churn: { plantedAuc: number | null } }).churn;
+    console.info(`generated subscriptions: 5-fold AUC ${state.backtest.auc.toFixed(3)}, AUC against planted churners ${String(metrics.plantedAuc)}`);
+    expect(metrics.plantedAuc).toBe(state.plantedAuc);
+    expect(state.plantedAuc).toBeGreaterThan(0.5);
   });
 });
