@@ -14,6 +14,14 @@ export const MAX_CATEGORIES = 30;
 
 /** Column names that hold an outcome: compared with the segments afterwards, never used to make them. */
 const OUTCOME = /^(churn|churned|churnflag|exited|attrited|attrition|cancelled|canceled|label|target|outcome|converted|lost|won)$/;
+/** Outcome names that mean a customer left: proposed as the churn model's label (churn.labelColumn). */
+const CHURN_OUTCOME = /^(churn|churned|churnflag|exited|attrited|attrition|cancelled|canceled)$/;
+
+/** The first left-out column whose name says churn, proposed as `churn.labelColumn`; null when none. */
+export function churnLabelOf(excluded: readonly string[]): string | null {
+  return excluded.find((c) => CHURN_OUTCOME.test(nameKey(c))) ?? null;
+}
+
 /** Names of row numbers, ranks and codes: unique integers that measure nothing. */
 const CODE_NAME = /(^|_)(id|num|number|no|rank|index|idx|row|key|code|resultnumber)$/i;
 /** A profile table needs this many measure or category columns besides its key. */

@@ -1,4 +1,5 @@
 import { LENS_LABELS, LENS_NAMES } from '../06-categorize/lenses.ts';
+import { churnSection } from './churn-view.ts';
 import { ABANDON_MIN_USERS } from './cards.ts';
 import { renderCharts, segmentLabel, type ChartSpec, type RenderedChart, type SegmentKey } from './charts.ts';
 import { driftSpec, kSelectionSpec, migrationSpec, trendsSpec } from './evidence-charts.ts';
@@ -95,6 +96,7 @@ export function reportHtml(model: ReportModel, t: Texts, charts: readonly Render
     ...analysisSections(model, t, chart),
     valueSection(model.value, model.segments, t, chart('value')),
     model.nextModule !== undefined ? { id: 'next-module', ...nextModuleHtml(model.nextModule, model.segments.map((s) => s.name[t.lang]), t.lang) } : null,
+    churnSection(model.churn, t, new Map(model.segments.map((s) => [s.id, s.name[t.lang]]))),
     driftSection(model, t, chart),
     model.evaluation ? evaluationSection(model.evaluation, t.lang) : null,
     kSection(model, t, chart),

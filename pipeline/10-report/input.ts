@@ -70,6 +70,8 @@ export interface ReportStates {
   nextModule?: unknown;
   /** evaluation.json from `finseg evaluate` (evaluation-view.ts), when the caller has one. */
   evaluation?: unknown;
+  /** churn.json: the churn model's backtest and risk per segment. */
+  churn?: unknown;
 }
 
 /** Everything a report is written from. */
@@ -86,6 +88,7 @@ export interface ReportBundleStates {
   'explain.json'?: unknown;
   'trends.json'?: unknown;
   'nextmodule.json'?: unknown;
+  'churn.json'?: unknown;
 }
 
 /** The report's input from a bundle's manifest and states by file name, with a retrain's comparison (parsed comparison.json) when there is one. */
@@ -93,6 +96,6 @@ export function reportInputOf(manifest: ManifestView, states: ReportBundleStates
   return {
     manifest,
     segments: states['segments.json'],
-    states: { cluster: states['cluster.json'], explain: states['explain.json'], comparison, trends: states['trends.json'], nextModule: states['nextmodule.json'] ?? null },
+    states: { cluster: states['cluster.json'], explain: states['explain.json'], comparison, trends: states['trends.json'], nextModule: states['nextmodule.json'] ?? null, churn: states['churn.json'] },
   };
 }

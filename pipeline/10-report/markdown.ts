@@ -1,4 +1,5 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
+import { churnMarkdown, type ChurnView } from './churn-view.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
 import { nextModuleMarkdown } from './next-module-view.ts';
@@ -207,7 +208,7 @@ function inputMarkdown(m: ManifestView, model: ReportModel, { t, say }: MdTexts)
 export function reportMarkdown(
   m: ManifestView,
   segments: ReportSegments,
-  drift: { comparison?: Comparison | null; trends?: TrendsState | null; nextModule?: unknown; evaluation?: unknown } = {},
+  drift: { comparison?: Comparison | null; trends?: TrendsState | null; nextModule?: unknown; evaluation?: unknown; churn?: ChurnView | null } = {},
   lang: Lang = 'en',
   otherLanguage = false,
 ): string {
@@ -239,6 +240,7 @@ export function reportMarkdown(
   if (drift.nextModule !== undefined) lines.push(...nextModuleMarkdown(drift.nextModule, segments.cards.map((c) => c.name[lang]), lang));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
   if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));
+  if (drift.churn) lines.push(...churnMarkdown(drift.churn, new Map(segments.cards.map((c) => [c.id, c.name[lang]])), lang));
   if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison));
   const evaluation = evaluationOf(drift.evaluation);
   if (evaluation) lines.push(...evaluationMarkdown(evaluation, lang));

@@ -1,6 +1,7 @@
 import type { ManifestView, ReportCard, ReportSegments, ReportStates } from './input.ts';
 import { evaluationOf } from './evaluation-view.ts';
 import type { Evaluation } from '../09-drift/evaluate.ts';
+import { churnOf, type ChurnView } from './churn-view.ts';
 import { comparisonOf, trendsOf, type ReportComparison, type ReportTrends } from './drift-view.ts';
 import type { VendorModule } from './i18n.ts';
 import { arr, num, obj, str, type Json } from './json-view.ts';
@@ -96,6 +97,8 @@ export interface ReportModel {
   value: ValueView;
   /** The action evaluation (finseg evaluate), when given. */
   evaluation: Evaluation | null;
+  /** The churn model (churn.json), when the export had a churn label. */
+  churn: ChurnView | null;
 }
 
 /** Whether one lens could be measured from the export, and the column(s) that would make it measurable. */
@@ -150,6 +153,7 @@ export function reportModel(manifest: ManifestView, segments: ReportSegments, st
     trends: trendsOf(states.trends),
     value: { basis: segments.value ?? null, subscriptionsAbsent: arr(input.absentTables).includes('subscriptions') },
     evaluation: evaluationOf(states.evaluation),
+    churn: churnOf(states.churn),
   };
 }
 

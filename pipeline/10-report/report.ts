@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { churnOf } from './churn-view.ts';
 import { join } from 'node:path';
 import type { Comparison } from '../09-drift/compare.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
@@ -106,7 +107,7 @@ export async function writeReport(bundleDir: string, input: ReportInput, options
   const assignmentsCsv = join(dir, 'assignments.csv');
   const assignmentsParquet = join(dir, 'assignments.parquet');
   // The drift stage's Markdown sections take its own state types; the caller verified the files.
-  const drift = { comparison: (states.comparison ?? null) as Comparison | null, trends: (states.trends ?? null) as TrendsState | null, nextModule: states.nextModule ?? null, evaluation: states.evaluation };
+  const drift = { comparison: (states.comparison ?? null) as Comparison | null, trends: (states.trends ?? null) as TrendsState | null, nextModule: states.nextModule ?? null, evaluation: states.evaluation, churn: churnOf(states.churn) };
   writeAtomically(json, toJson(segmentsExport(manifest, segments)));
   const model = reportModel(manifest, segments, states);
   writeAtomically(csv, segmentsCsv(model.segments));

@@ -5,6 +5,7 @@ import { defaultFeatureParams, defaultProfileTableParams, featureParamsRule, pro
 import { defaultPreprocessParams, preprocessParamsRule, type PreprocessParams } from '../03-preprocess/params.ts';
 import { clusterParamsRule, defaultClusterParams, type ClusterParams } from '../04-cluster/params.ts';
 import { classifierParamsRule, coldStartParamsRule, defaultClassifierParams, defaultColdStartParams, type ClassifierParams, type ColdStartParams } from '../05-classify/params.ts';
+import { churnParamsRule, defaultChurnParams, type ChurnParams } from '../05-classify/churn-params.ts';
 import { defaultLensParams, lensParamsRule, type LensParams } from '../06-categorize/params.ts';
 import { playbookTableRule } from '../07-map/params.ts';
 import { defaultNextModuleParams, nextModuleParamsRule, type NextModuleParams } from '../07-map/next-module-params.ts';
@@ -41,6 +42,8 @@ export interface FinsegConfig {
   retrain: RetrainParams;
   /** `finseg evaluate` (09-drift/evaluate-params.ts); absent unless the config file sets it. */
   evaluate?: EvaluateParams | undefined;
+  /** The churn propensity model (docs/churn.md). */
+  churn: ChurnParams;
 }
 
 /** Defaults live next to their meaning in each stage; this only gathers them. */
@@ -61,6 +64,7 @@ export function defaultConfig(): FinsegConfig {
     drift: defaultDriftMonitorParams,
     retrain: defaultRetrainParams,
     evaluate: undefined,
+    churn: defaultChurnParams,
   });
 }
 
@@ -85,6 +89,7 @@ const configRule: Rule<FinsegConfig> = settingsOf(defaultConfig(), {
   drift: driftMonitorParamsRule,
   retrain: retrainParamsRule,
   evaluate: evaluateParamsRule,
+  churn: churnParamsRule,
 });
 
 /**

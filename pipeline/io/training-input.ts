@@ -10,12 +10,14 @@ import { computeFeatures, resolveHomeCurrency, resolveVendorModules, type Featur
 import { readFeatureFile, type FeatureFileResult } from '../02-features/feature-file.ts';
 import { profileFeatureFile, type ProfileFeatureFile } from '../02-features/profile-table.ts';
 import { dropUninformative } from '../02-features/select.ts';
+import { profileWithoutLabel } from '../05-classify/churn-params.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { fingerprintPath } from '../registry/bundle.ts';
 import type { Logger } from '../core/log.ts';
 import { InputError } from '../core/errors.ts';
 import type { ModelInput } from '../model/fit.ts';
 import type { InputRecord } from '../model/write.ts';
+import { readChurnTraining } from './churn-input.ts';
 
 /** Where the training customers come from. */
 export interface TrainingSource {
@@ -44,7 +46,7 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
   const { config, logger } = src;
   logger.info(`train: reading ${src.featureFile ?? src.dataDir}`);
   // A profile table (a per-customer snapshot) is read as the feature table it is turned into.
-  const profile = !src.featureFile && config.profileTable.file ? await profileFeatureFile(conn, src.dataDir, config.profileTable, null) : null;
+  const profile = !src.featureFile && config.profileTable.file ? await profileFeatureFile(conn, src.dataDir, profileWithoutLabel(config.profileTable, config.churn), null) : null;
   keep.profile = profile;
   const featureFile = src.featureFile ?? profile?.path;
   // A feature table stands for ingest + features: no event tables are read, so module use, feedback and trends are left out.
@@ -62,7 +64,11 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
   const vendorModules = fromFile || ingested.absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, ingested.asOf, config.features);
   // Constant, near-constant and duplicate columns are dropped here, at fit time only: score computes the bundle's names.
   const features = dropUninformative(fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables));
-  return { model: { features, vendorModules, homeCurrency }, ingested, fromFile, profile };
+  const model: ModelInput = { features, vendorModules, homeCurrency };
+  // Churn labels (a subscriptions table or a profile table's label column) train the churn model beside the segments.
+  const churn = await readChurnTraining({ conn, dataDir: src.dataDir, config, ingested, model, fromProfile: profile !== null, logger });
+  if (churn) model.churn = churn;
+  return { model, ingested, fromFile, profile };
 }
 
 /** Logs what was read and the dropped columns; refuses too few customers to segment. */

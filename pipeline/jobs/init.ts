@@ -13,7 +13,7 @@ import { normaliseIndustryCode } from '../06-categorize/lenses.ts';
 import { defaultLensParams } from '../06-categorize/params.ts';
 import { openDuck } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
-import { proposeProfileTable, type ProfileProposal } from '../01-ingest/init-profile.ts';
+import { churnLabelOf, proposeProfileTable, type ProfileProposal } from '../01-ingest/init-profile.ts';
 
 /**
  * `finseg init --data DIR`: samples every file and folder in a data folder (rows spread over all
@@ -285,9 +285,23 @@ function profileProposal(profiles: readonly FileProfile[], relativeDataDir: stri
       ...proposal.slice,
       ...('annual_revenue' in proposal.slice.attributes ? { $comment_revenueUnit: 'The revenue column is read in units of currency; set revenueUnit to thousands or millions if the export says so.', revenueUnit: 'units' } : {}),
     },
+    ...churnProposal(proposal.slice.exclude, notes),
   };
   const samples: InitResult['samples'] = {};
   return { config, text: `${JSON.stringify(config, null, 2)}\n`, notes, samples, unrecognised: [] };
+}
+
+/** The `churn` slice when a left-out column names churn: it labels the churn model (docs/churn.md), never a feature. */
+function churnProposal(excluded: readonly string[], notes: string[]): Record<string, unknown> {
+  const labelColumn = churnLabelOf(excluded);
+  if (!labelColumn) return {};
+  notes.push(`"${labelColumn}" proposed as the churn label (churn.labelColumn): a churn model is fitted on the profile features, a snapshot association, not a forward backtest`);
+  return {
+    churn: {
+      $comment: `"${labelColumn}" labels the churn model: yes / true / 1 / churned (any case) = churned, any other value = stayed, blank = left out. It stays out of the features and the segments.`,
+      labelColumn,
+    },
+  };
 }
 
 /** Writes a proposed config to `out` (never over an existing file). */

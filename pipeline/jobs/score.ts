@@ -255,6 +255,8 @@ function scoreColumns(scores: Scores, model: LoadedModel): ScoreColumn[] {
     // Next best modules and their evidence (module:peer share:lift), null when the bundle has no nextmodule state.
     coded('next_modules', (i) => (next ? modulesText(next[i]!, nextModules) : null)),
     coded('next_modules_evidence', (i) => (next ? evidenceText(next[i]!, nextModules) : null)),
+    // Empty when the bundle has no churn model (docs/churn.md).
+    column('churn_risk', 'DOUBLE', (i) => scores.churnRisk?.[i] ?? null),
   ];
 }
 

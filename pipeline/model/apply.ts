@@ -5,6 +5,7 @@
  * decides each segment, and the playbook gives each customer a recommendation. Pure apart from
  * the optional helper thread: no file, env or clock access (the clock is passed in).
  */
+import { applyChurn } from '../05-classify/churn.ts';
 import { checkPreprocessColumns } from '../03-preprocess/preprocess.ts';
 import { assignmentFlags, assignmentOf, checkCentroidDimensions } from '../04-cluster/cluster.ts';
 import type { FeatureParams } from '../02-features/params.ts';
@@ -62,6 +63,8 @@ export interface Scores {
   recommendation: Recommendations;
   /** Per row: next best modules from its segment's peers (07-map/next-module.ts); null when the model has no nextmodule state. */
   nextModules: ModuleRecommendation[] | null;
+  /** Calibrated P(churn within the model's horizon) per row (05-classify/churn.ts); null when the bundle has no churn model. */
+  churnRisk?: Float64Array | null;
 }
 
 /** What cold start needs of a batch: signup attributes and history counts (usage events + transactions), each of length n. */
@@ -138,7 +141,10 @@ export async function applyModel(model: ApplicableModel, input: ApplyInput, opts
   const nextModules = nextState ? recommendCustomerModules(nextState, scores.segment, adoptionMasks(X, model.featureNames, nextState.features, nextState.params.minShare)) : null;
   clock?.lap('recommend');
   const { insufficientHistory, inactive, movedFromActive, unplaced } = decision;
-  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation, nextModules };
+  const churn = model.states['churn.json'];
+  // The batch's own features as of its own as-of date, the columns the churn model was fitted on.
+  const churnRisk = churn ? applyChurn(churn, X, model.featureNames) : null;
+  return { customerIds, ...scores, nearest: decision.nearest, secondSegment, margin, ambiguous, novel, lenses, coldStart: decision.coldStart, insufficientHistory, inactive, movedFromActive, unplaced, history: Float64Array.from(history), recommendation, nextModules, churnRisk };
 }
 
 /** The batch's days since last activity, from the feature the model's activity profile names (null when it has none). */

@@ -27,6 +27,8 @@ import type { FinsegConfig } from '../config/config.ts';
 import { quietLogger, type Logger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
+import type { ChurnTraining } from '../05-classify/churn.ts';
+import { churnMetrics, fitChurnState, type ChurnMetrics } from './churn-fit.ts';
 import { lensInputFrom } from './lens-input.ts';
 import { fitSegmentRule, type ReportedSegments } from './segment-rule.ts';
 import type { BundleStates, SegmentsState } from './types.ts';
@@ -39,6 +41,8 @@ export interface ModelInput {
   vendorModules: VendorModule[];
   /** The currency foreign_share was measured against, recorded so score measures against the same. */
   homeCurrency: string | null;
+  /** The churn model's training rows, when the export has a churn label (io/churn-input.ts). */
+  churn?: ChurnTraining | null;
 }
 
 /** Module use and feedback per training customer, in feature-table row order; null where the export has no such table. */
@@ -117,6 +121,8 @@ export interface ModelMetrics {
   value?: ValueBasis;
   /** Next best module's offline evaluation (hit rate at 3 against the popularity baseline); only with a nextmodule state, null without usage events to hold out. */
   nextModule?: NextModuleEvaluation | null;
+  /** The churn model's backtest, when there is one. */
+  churn?: ChurnMetrics;
 }
 
 /** A fitted model: every bundle state plus what the fit knows of its training customers. */
@@ -201,9 +207,13 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
 
   const nextModule = fitNextModule({ X: features.X, featureNames: features.featureNames, labels: assignment.labels, k: cluster.k, vendorModules: input.vendorModules, holdout: reads.adoption ?? null }, config.nextModule, seeds.nextModule);
   fx.lap('next-module');
+  const churn = input.churn ? fitChurnState(input.churn, features, assignment.labels, segmentIds, config.churn, config.seed, fx.logger) : null;
+  if (churn) fx.lap('churn');
+
   const states: BundleStates = { 'preprocess.json': geometry.preprocess, 'cluster.json': cluster, 'classifier.json': classifier, 'segments.json': segments, 'coldstart.json': coldStart, 'explain.json': explain, 'reference.json': reference, 'trends.json': trends };
   if (nextModule) states['nextmodule.json'] = nextModule;
-  const metrics = modelMetrics(states, features.X.rows, geometry.silhouette, reported, truthAri);
+  if (churn) states['churn.json'] = churn;
+  const metrics = { ...modelMetrics(states, features.X.rows, geometry.silhouette, reported, truthAri), ...(churn ? { churn: churnMetrics(churn) } : {}) };
   if (segments.value) metrics.value = segments.value;
   return { states, config, seeds, input, labels: assignment.labels, reported, lenses, reduced: geometry.reduced, metrics, backend };
 }

@@ -86,6 +86,9 @@ export function loadModel(path: string): LoadedModel {
   const manifest = manifestResult.output;
   const states = {} as Record<keyof BundleStates, unknown>;
   for (const name of STATE_FILES) states[name] = parseState(name, bundle.states[name], join(dir, name));
+  // Optional states are extra files: a bundle without one has no such model.
+  const churn = readModelFile({ dir, manifest }, 'churn.json');
+  if (churn !== null) states['churn.json'] = parseState('churn.json', JSON.parse(churn), join(dir, 'churn.json'));
   const typed = states as BundleStates;
   const problems = crossProblems(typed, manifest.features.names);
   if (problems.length > 0) {

@@ -24,6 +24,7 @@ import type { SegmentsState } from './types.ts';
 import { segmentValueSchema, valueBasisSchema } from './schema-value.ts';
 import { bilingual, displayObject, finite, integer, isRecord, nanable, nullableNumber, numbers, positive, strings } from './schema-kit.ts';
 export { nextModuleSchema, nextModuleProblems } from './schema-nextmodule.ts';
+import { churnSchema } from './schema-churn.ts';
 
 export { finite, integer, nanable } from './schema-kit.ts';
 export { manifestSchema, type Manifest, type ManifestHead } from './schema-manifest.ts';
@@ -331,4 +332,5 @@ export const STATE_SCHEMAS = {
   'explain.json': explainSchema,
   'reference.json': referenceSchema,
   'trends.json': trendsSchema,
+  'churn.json': churnSchema,
 } as const;

@@ -10,6 +10,7 @@ import { CATEGORICAL, NUMERIC, type ColdStartState } from '../05-classify/coldst
 import type { ExplainState } from '../08-explain/explain.ts';
 import type { TreeNode } from '../08-explain/tree.ts';
 import type { BundleStates } from './types.ts';
+import { churnProblems } from './schema-churn.ts';
 
 /** One problem of one file. */
 export interface StateProblem {
@@ -107,6 +108,7 @@ export function fileProblems<N extends keyof BundleStates>(name: N, state: Bundl
   if (states['classifier.json']) return classifierProblems(states['classifier.json']);
   if (states['coldstart.json']) return coldStartProblems(states['coldstart.json']);
   if (states['explain.json']) return explainProblems(states['explain.json']);
+  if (states['churn.json']) return churnProblems(states['churn.json']);
   return [];
 }
 

@@ -11,6 +11,7 @@ import type { fitDriftReference } from '../09-drift/reference.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
 import type { SegmentProfile } from '../10-report/profile.ts';
 import type { NextModuleState } from '../07-map/next-module.ts';
+import type { ChurnState } from '../05-classify/churn.ts';
 
 /** The segments state stored in a bundle: the cards and the lens association. */
 export interface SegmentsState {
@@ -41,4 +42,6 @@ export interface BundleStates {
   'trends.json': TrendsState;
   /** Next best module (07-map/next-module.ts); absent when the training customers show no module use. */
   'nextmodule.json'?: NextModuleState;
+  /** The churn propensity model, when the export had a churn label (docs/churn.md). */
+  'churn.json'?: ChurnState;
 }

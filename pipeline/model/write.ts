@@ -93,8 +93,8 @@ export function writeModel(registry: string, fitted: FittedModel, head: ModelHea
   const manifest = modelManifest(fitted, head, modelVersion(fitted, head.startedAt));
   const segmentIds = fitted.states['segments.json'].cards.map((c) => c.id);
   // Optional states travel as checksummed extra files; loadModel reads them back by name.
-  const nextModule = fitted.states['nextmodule.json'];
-  const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...(nextModule ? { 'nextmodule.json': toJson(nextModule) } : {}), ...extraFiles };
+  const optional = (['nextmodule.json', 'churn.json'] as const).filter((name) => fitted.states[name] !== undefined);
+  const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...Object.fromEntries(optional.map((name) => [name, toJson(fitted.states[name])])), ...extraFiles };
   const bundleDir = writeBundle(registry, manifest, fitted.states, files);
   // Read back rather than rebuilt, so callers see the manifest exactly as stored (JSON's nulls for NaN).
   const written = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;

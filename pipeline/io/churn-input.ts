@@ -1,0 +1,111 @@
+/**
+ * The churn model's training rows, read at the edge beside the training customers: from a
+ * subscriptions table (features as of T − h, label churned in (T − h, T]) or from a profile
+ * table's label column (the snapshot's features, its label). docs/churn.md defines both.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { IngestResult } from '../01-ingest/ingest.ts';
+import { computeFeatures } from '../02-features/features.ts';
+import { alignLabels, daysBefore, profileChurnLabels, readPlantedChurn, subscriptionChurnLabels } from '../05-classify/churn-labels.ts';
+import { churnUnfittable, type ChurnInput, type ChurnTraining } from '../05-classify/churn.ts';
+import type { FinsegConfig } from '../config/config.ts';
+import { queryRows } from '../core/duck.ts';
+import type { Logger } from '../core/log.ts';
+import type { Matrix } from '../core/matrix.ts';
+import type { ModelInput } from '../model/fit.ts';
+
+/** Where the churn labels may come from. */
+export interface ChurnSource {
+  conn: DuckDBConnection;
+  dataDir: string;
+  config: FinsegConfig;
+  ingested: IngestResult;
+  /** The training customers (the model's features, as of T). */
+  model: ModelInput;
+  /** True when the customers came from a profile table. */
+  fromProfile: boolean;
+  logger: Logger;
+}
+
+/** True when DuckDB holds a non-empty `subscriptions` table (the optional contract table). */
+async function hasSubscriptions(conn: DuckDBConnection, ingested: IngestResult): Promise<boolean> {
+  if ((ingested.absentTables as readonly string[]).includes('subscriptions')) return false;
+  const found = await queryRows(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'subscriptions'`);
+  if (Number(found[0]?.n ?? 0) === 0) return false;
+  return Number((await queryRows(conn, `SELECT count(*) AS n FROM subscriptions`))[0]?.n ?? 0) > 0;
+}
+
+function rowsOf(X: Matrix, take: readonly number[]): Matrix {
+  const out: Matrix = { rows: take.length, cols: X.cols, data: new Float64Array(take.length * X.cols) };
+  take.forEach((r, i) => out.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols));
+  return out;
+}
+
+/** The churn training rows, or null (said in the log) when the export has no churn label or too few of either class. */
+export async function readChurnTraining(src: ChurnSource): Promise<ChurnTraining | null> {
+  const { config, logger } = src;
+  const params = config.churn;
+  if (!params.enabled) return null;
+  const read = src.fromProfile ? await profileRows(src) : (await hasSubscriptions(src.conn, src.ingested)) ? await subscriptionRows(src) : null;
+  if (!read) {
+    if (!src.fromProfile && params.labelColumn !== null) logger.warn(`churn: churn.labelColumn "${params.labelColumn}" is read only from a profile table (profileTable.file); no subscriptions table either, so no churn model`);
+    else logger.info('churn: no subscriptions table or churn.labelColumn, so no churn model');
+    return null;
+  }
+  const why = churnUnfittable(read.input.labels, params);
+  if (why) {
+    logger.warn(`churn: no churn model: ${why}`);
+    return null;
+  }
+  return read;
+}
+
+/** The profile table's own features and its label column. */
+async function profileRows(src: ChurnSource): Promise<ChurnTraining | null> {
+  const { config } = src;
+  const column = config.churn.labelColumn;
+  if (column === null) return null;
+  const p = config.profileTable;
+  const labels = await profileChurnLabels(src.conn, src.dataDir, p.file!, p.key!, column, config.churn.positiveValues);
+  const { features } = src.model;
+  const aligned = alignLabels(features.customerIds, labels);
+  const input: ChurnInput = {
+    X: rowsOf(features.X, aligned.rows),
+    featureNames: features.featureNames,
+    customerIds: aligned.rows.map((r) => features.customerIds[r]!),
+    labels: aligned.labels,
+    source: {
+      kind: 'profileColumn',
+      column,
+      positiveValues: config.churn.positiveValues,
+      asOf: features.asOf,
+      definition: `"${column}" in ${p.file} is one of ${config.churn.positiveValues.join(' / ')} (any case): a snapshot, the features and the label measured at the same time`,
+    },
+  };
+  return { input, planted: null };
+}
+
+/** Features as of T − h over the same staged tables, labels churned in (T − h, T]. */
+async function subscriptionRows(src: ChurnSource): Promise<ChurnTraining> {
+  const { conn, config, model } = src;
+  const asOf = src.ingested.asOf;
+  const from = daysBefore(asOf, config.churn.horizonDays);
+  const labels = await subscriptionChurnLabels(conn, from, asOf);
+  // The model's own columns, so score measures the same ones on a batch as of its own date.
+  const past = await computeFeatures(conn, from, { ...config.features, homeCurrency: model.homeCurrency, vendorModules: model.vendorModules }, src.ingested.absentTables, model.features.featureNames);
+  const aligned = alignLabels(past.customerIds, labels);
+  const input: ChurnInput = {
+    X: rowsOf(past.X, aligned.rows),
+    featureNames: past.featureNames,
+    customerIds: aligned.rows.map((r) => past.customerIds[r]!),
+    labels: aligned.labels,
+    source: {
+      kind: 'subscriptions',
+      horizonDays: config.churn.horizonDays,
+      trainingAsOf: from,
+      labelAsOf: asOf,
+      definition: `customers with MRR > 0 on ${from}; churned = MRR 0 on ${asOf} (MRR at d = the summed mrr of the subscription rows active at d)`,
+    },
+  };
+  return { input, planted: await readPlantedChurn(conn, src.dataDir) };
+}
