@@ -10,7 +10,7 @@ import { parseConfig, type FinsegConfig } from '../config/config.ts';
 import { InputError } from '../core/errors.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import { loadBundle, readBundleFile, STATE_FILES } from '../registry/bundle.ts';
-import { comparisonSchema, manifestSchema, nextModuleProblems, nextModuleSchema, STATE_SCHEMAS, type Manifest } from './schema.ts';
+import { comparisonSchema, manifestSchema, OPTIONAL_STATES, STATE_SCHEMAS, type Manifest } from './schema.ts';
 import { crossProblems, fileProblems } from './state-checks.ts';
 import type { BundleStates } from './types.ts';
 
@@ -87,16 +87,16 @@ export function loadModel(path: string): LoadedModel {
   const states = {} as Record<keyof BundleStates, unknown>;
   for (const name of STATE_FILES) states[name] = parseState(name, bundle.states[name], join(dir, name));
   // Optional states are extra files: a bundle without one has no such model.
-  const churn = readModelFile({ dir, manifest }, 'churn.json');
-  if (churn !== null) states['churn.json'] = parseState('churn.json', JSON.parse(churn), join(dir, 'churn.json'));
+  for (const name of OPTIONAL_STATES) {
+    const text = readModelFile({ dir, manifest }, name);
+    if (text !== null) states[name] = parseState(name, parseJsonFile(text, join(dir, name)), join(dir, name));
+  }
   const typed = states as BundleStates;
   const problems = crossProblems(typed, manifest.features.names);
   if (problems.length > 0) {
     const [first, ...rest] = problems;
     throw new InputError(`${join(dir, first!.file)}: ${first!.problem}`, rest.slice(0, 4).map((p) => `${p.file}: ${p.problem}`));
   }
-  const nextModule = readNextModule({ dir, manifest }, typed['cluster.json'].k);
-  if (nextModule) typed['nextmodule.json'] = nextModule;
   const config = parseConfig(manifest.config, `${manifestLabel} config`);
   readComparison({ dir, manifest });
   return { dir, manifest, states: typed, config, featureNames: manifest.features.names };
@@ -107,21 +107,12 @@ export function readModelFile(model: Pick<LoadedModel, 'dir' | 'manifest'>, name
   return readBundleFile(model, name);
 }
 
-/** The optional nextmodule.json, schema- and dimension-checked against the model's k segments; null when the bundle has none. */
-function readNextModule(model: Pick<LoadedModel, 'dir' | 'manifest'>, k: number): BundleStates['nextmodule.json'] | null {
-  const text = readModelFile(model, 'nextmodule.json');
-  if (text === null) return null;
-  const label = join(model.dir, 'nextmodule.json');
-  let json: unknown;
+function parseJsonFile(text: string, label: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new InputError(`${label} is not valid JSON`, [String(e)]);
   }
-  const state = parseStateFile(label, json, nextModuleSchema, kindOf(nextModuleSchema));
-  const problems = nextModuleProblems(state, k);
-  if (problems.length > 0) throw new InputError(`${label}: ${problems[0]}`, problems.slice(1, 5));
-  return state;
 }
 
 /** A retrain's comparison.json, schema-checked; null for a model written by train. */

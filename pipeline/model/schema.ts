@@ -23,7 +23,7 @@ import type { SegmentProfile } from '../10-report/profile.ts';
 import type { SegmentsState } from './types.ts';
 import { segmentValueSchema, valueBasisSchema } from './schema-value.ts';
 import { bilingual, displayObject, finite, integer, isRecord, nanable, nullableNumber, numbers, positive, strings } from './schema-kit.ts';
-export { nextModuleSchema, nextModuleProblems } from './schema-nextmodule.ts';
+import { nextModuleSchema } from './schema-nextmodule.ts';
 import { churnSchema } from './schema-churn.ts';
 
 export { finite, integer, nanable } from './schema-kit.ts';
@@ -333,4 +333,8 @@ export const STATE_SCHEMAS = {
   'reference.json': referenceSchema,
   'trends.json': trendsSchema,
   'churn.json': churnSchema,
+  'nextmodule.json': nextModuleSchema,
 } as const;
+
+/** The states a bundle may leave out (a model the export could not fit): written and read as checksummed extra files. */
+export const OPTIONAL_STATES = ['nextmodule.json', 'churn.json'] as const;

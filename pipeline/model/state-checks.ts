@@ -4,6 +4,7 @@
  * A state that passes its schema but fails here would score garbage or crash mid-run, so
  * loadModel refuses it up front. Each check returns problems as "path: message".
  */
+import { nextModuleProblems } from './schema-nextmodule.ts';
 import { expectedWeightSpecs } from '../05-classify/network.ts';
 import type { ClassifierState } from '../05-classify/mlp.ts';
 import { CATEGORICAL, NUMERIC, type ColdStartState } from '../05-classify/coldstart.ts';
@@ -131,5 +132,6 @@ export function crossProblems(states: BundleStates, featureNames: readonly strin
     ['reference.json', 'segmentShares', states['reference.json'].segmentShares.length],
   ];
   for (const [file, what, n] of perSegment) if (n !== k) add(file, `${what}: ${n} segments, cluster.json has k = ${k}`);
+  if (states['nextmodule.json']) for (const problem of nextModuleProblems(states['nextmodule.json'], k)) add('nextmodule.json', problem);
   return out;
 }

@@ -11,6 +11,7 @@ import type { FeatureFileReport } from '../02-features/feature-file.ts';
 import { runtimeInfo } from '../core/runtime.ts';
 import { BUNDLE_FORMAT_VERSION, sha256, toJson, writeBundle, type Manifest, type ManifestHead } from '../registry/bundle.ts';
 import type { FittedModel } from './fit.ts';
+import { OPTIONAL_STATES } from './schema.ts';
 
 /** The manifest's `input` block: what the model was trained on (keys in manifest order). */
 export interface InputRecord {
@@ -93,7 +94,7 @@ export function writeModel(registry: string, fitted: FittedModel, head: ModelHea
   const manifest = modelManifest(fitted, head, modelVersion(fitted, head.startedAt));
   const segmentIds = fitted.states['segments.json'].cards.map((c) => c.id);
   // Optional states travel as checksummed extra files; loadModel reads them back by name.
-  const optional = (['nextmodule.json', 'churn.json'] as const).filter((name) => fitted.states[name] !== undefined);
+  const optional = OPTIONAL_STATES.filter((name) => fitted.states[name] !== undefined);
   const files = { 'assignments.csv': assignmentsCsv(fitted.input.features.customerIds, fitted.labels, segmentIds), ...Object.fromEntries(optional.map((name) => [name, toJson(fitted.states[name])])), ...extraFiles };
   const bundleDir = writeBundle(registry, manifest, fitted.states, files);
   // Read back rather than rebuilt, so callers see the manifest exactly as stored (JSON's nulls for NaN).
