@@ -37,7 +37,7 @@ function risingTrends() {
     Int32Array.from([0, 0, 0, 1, 1, 1]),
     [0, 1],
     months,
-    { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25 },
+    { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25, holdoutMonths: 3, seasonPeriod: 12 },
   );
 }
 
