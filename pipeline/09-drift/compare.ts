@@ -9,6 +9,7 @@ import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import type { Bilingual } from '../07-map/playbooks.ts';
 import { evaluateGates, type GateResult } from './gates.ts';
 import { carryOverIds, type IdCarryOver, type KnownSegment, type SegmentIdentity } from './matching.ts';
+import { markovMixForecast, type MixForecast } from './forecast-mix.ts';
 import { migrationMatrix, type MigrationMatrix } from './migration.ts';
 import type { DriftMonitorParams, RetrainParams } from './params.ts';
 import { psi, type DriftReference, type InputDrift } from './psi.ts';
@@ -77,6 +78,8 @@ export interface Comparison {
   /** The gates' decision; whether the registry's production pointer moved is recorded by the registry. */
   decision: 'promote' | 'hold';
   reasons: string[];
+  /** The segment mix one retrain interval ahead from the migration matrix (forecast-mix.ts); null for a first model. */
+  mixForecast: MixForecast | null;
 }
 
 /** The kind of comparison.json. */
@@ -144,6 +147,7 @@ export function compareWithProduction(production: ProductionModel | null, candid
     gates: decision.gates,
     decision: decision.promote ? 'promote' : 'hold',
     reasons: decision.reasons,
+    mixForecast: markovMixForecast(migration, new Map(carry.segments.map((s) => [s.id, candidateShares[s.candidateIndex]!]))),
   };
 }
 
@@ -170,6 +174,7 @@ function firstModel(candidate: CandidateModel, candidateShares: number[], metric
     gates: decision.gates,
     decision: decision.promote ? 'promote' : 'hold',
     reasons: decision.reasons,
+    mixForecast: null,
   };
 }
 

@@ -307,6 +307,8 @@ export const comparisonSchema = v.object({
   gates: v.array(displayObject<Comparison['gates'][number]>()),
   decision: v.picklist(['promote', 'hold']),
   reasons: strings,
+  // Optional: comparisons written before the mix forecast have none.
+  mixForecast: v.optional(v.nullable(v.object({ ids: numbers, now: numbers, next: numbers, transition: v.array(numbers) })), null),
 }) satisfies v.GenericSchema<unknown, Comparison>;
 
 // In the order ingest writes the keys (stage.ts, derive.ts, then accept.ts): valibot outputs the
