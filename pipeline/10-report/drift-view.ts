@@ -25,6 +25,8 @@ export interface ReportComparison {
   /** Share of customers present in both models who kept their segment id. */
   sameIdShare: number | null;
   gates: { gate: string; status: string; reason: string }[];
+  /** The one-step Markov forecast of the segment mix, per segment id (ids as numbers); empty when absent. */
+  mixForecast: { id: number; now: number; next: number }[];
 }
 
 /** A module's monthly adoption in a segment and its next-quarter forecast. */
@@ -35,13 +37,17 @@ export interface ReportTrendSeries {
   slopePerMonth: number;
   latest: number | null;
   forecast: { months: string[]; mean: number; low: number; high: number };
+  /** The backtest's chosen model, its MASE and the verdict (rising / falling). */
+  model: string;
+  mase: number | null;
+  verdict: string;
 }
 
 /** The modules rising fastest per segment (trends.json), with their series. */
 export interface ReportTrends {
   months: string[];
   intervalLevel: number | null;
-  /** Per segment index (the position in `segments`): its rising modules, steepest first. */
+  /** Per segment index (the position in `segments`): its significantly rising, then falling, modules. */
   rising: Map<number, ReportTrendSeries[]>;
 }
 
@@ -91,10 +97,22 @@ export function comparisonOf(json: unknown): ReportComparison | null {
       const o = obj(g);
       return o ? [{ gate: String(o.gate), status: String(o.status), reason: String(o.reason ?? '') }] : [];
     }),
+    mixForecast: mixOf(obj(c.mixForecast)),
   };
 }
 
-/** The rising modules per segment from trends.json; null when absent or no segment has a rising module. */
+function mixOf(f: Record<string, unknown> | null): ReportComparison['mixForecast'] {
+  const now = arr(f?.now);
+  const next = arr(f?.next);
+  return arr(f?.ids).flatMap((id, i) => {
+    const a = num(now[i]);
+    const b = num(next[i]);
+    const n = num(id);
+    return a !== null && b !== null && n !== null ? [{ id: n, now: a, next: b }] : [];
+  });
+}
+
+/** The significantly rising and falling modules per segment from trends.json; null when absent or no segment has one. */
 export function trendsOf(json: unknown): ReportTrends | null {
   const t = obj(json);
   if (!t || t.kind !== 'finseg.trends') return null;
@@ -105,14 +123,15 @@ export function trendsOf(json: unknown): ReportTrends | null {
     const index = num(o?.segmentIndex);
     if (!o || index === null) continue;
     const adoptionOf = new Map(arr(o.modules).map((m) => [String(obj(m)?.module), arr(obj(m)?.adoption).map((x) => num(x))]));
-    const series = arr(o.rising).flatMap((r) => {
+    const series = [...arr(o.rising), ...arr(o.falling)].flatMap((r) => {
       const q = obj(r);
       const f = obj(q?.forecast);
       const slope = num(q?.slopePerMonth);
       const mean = num(f?.mean);
       if (!q || !f || slope === null || mean === null) return [];
       const module = String(q.module);
-      return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast: { months: arr(f.months).map(String), mean, low: num(f.low) ?? mean, high: num(f.high) ?? mean } }];
+      const forecast = { months: arr(f.months).map(String), mean, low: num(f.low) ?? mean, high: num(f.high) ?? mean };
+      return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast, model: String(f.model ?? ''), mase: num(f.mase), verdict: String(f.verdict ?? 'rising') }];
     });
     if (series.length) rising.set(index, series);
   }

@@ -1,6 +1,7 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
 import type { Comparison } from '../09-drift/compare.ts';
-import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
+import { comparisonMarkdown } from '../09-drift/markdown.ts';
+import { mixForecastMarkdown, trendsMarkdown } from './forecast-markdown.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
 import { texts, type Lang, type Texts } from './i18n.ts';
 import type { ManifestView, ReportCard, ReportSegments } from './input.ts';
@@ -8,8 +9,9 @@ import { lensMeasured, reportModel, type ReportModel } from './model.ts';
 
 /**
  * `report.md` (English) and `report.zh.md` (Chinese): the report as Markdown, from the manifest
- * and the segments state. The retraining comparison and the adoption trends are the drift
- * stage's sections (09-drift/markdown.ts) and stay in English in both files.
+ * and the segments state. The retraining comparison is the drift stage's section
+ * (09-drift/markdown.ts) and stays in English in both files; the trends and forecasts are in the
+ * report's language (forecast-markdown.ts).
  */
 
 type Words = Record<Lang, string>;
@@ -233,7 +235,8 @@ export function reportMarkdown(
   lines.push('');
   for (const c of segments.cards) lines.push(...cardMarkdown(c, model, w));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
-  if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));
-  if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison));
+  const names = new Map(segments.cards.map((c) => [c.id, c.name[lang]]));
+  if (drift.trends) lines.push(...trendsMarkdown(drift.trends, names, t));
+  if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison), ...mixForecastMarkdown(drift.comparison, names, t));
   return `${lines.join('\n')}\n`;
 }

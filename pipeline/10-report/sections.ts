@@ -1,4 +1,5 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
+import { forecastText } from './i18n-forecast.ts';
 import { segmentCard } from './cards.ts';
 import type { RenderedChart } from './charts.ts';
 import { figure, html, type Raw } from './html-kit.ts';
@@ -135,8 +136,23 @@ export function driftSection(model: ReportModel, t: Texts, chart: ChartLookup): 
     title: t.ui('driftSection'),
     body: html`<p class="lead">${t.ui('comparedWith')} <code>${c.production}</code>${facts.length ? ` · ${facts.join(' · ')}` : ''}</p>
 ${c.gates.length ? html`<ul class="gates">${c.gates.map((g) => html`<li><span class="gate ${g.status}">${gateStatus(g.status, t)}</span>${g.reason}</li>`)}</ul>` : ''}
-<div class="charts">${figure(chart('drift'))}${figure(chart('migration'))}</div>`,
+<div class="charts">${figure(chart('drift'))}${figure(chart('migration'))}</div>
+${mixForecastTable(model, t)}`,
   };
+}
+
+/** The one-step Markov forecast of the segment mix (comparison.json), as a small table. */
+function mixForecastTable(model: ReportModel, t: Texts): Raw | string {
+  const mix = model.comparison?.mixForecast ?? [];
+  if (!mix.length) return '';
+  const name = new Map(model.segments.map((s) => [s.id, s.name[t.lang]]));
+  return html`<h3>${forecastText(t.lang, 'mixTitle').replace(/^#+ /, '')}</h3><p class="lead">${forecastText(t.lang, 'mixLead')}</p><div class="chart-body"><table class="data-table"><thead><tr>${forecastText(t.lang, 'mixHead')
+    .split('|')
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map((h, i) => html`<th${i ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${mix.map(
+    (m) => html`<tr><td>#${m.id} ${name.get(m.id) ?? ''}</td><td class="num">${t.fmt.percent(m.now, 1)}</td><td class="num">${t.fmt.percent(m.next, 1)}</td><td class="num">${t.fmt.signed((m.next - m.now) * 100, 1)} pp</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 /** The k-selection evidence (chart, rule, table), when the bundle recorded the k search. */
