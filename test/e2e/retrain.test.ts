@@ -164,7 +164,7 @@ describe('retraining on a snapshot three months later', () => {
     expect(md).toContain(`## Comparison with production ${unchanged.version}`);
     expect(md).toContain(`Agreement with production: adjusted Rand index **${drifted.comparison.agreement!.ari.toFixed(3)}**`);
     expect(md).toMatch(/\| device_mobile_share \| feature \| 0\.\d{3} \| drifted \|/);
-    expect(md).toContain('## Module adoption trends');
+    expect(md).toContain('## Module adoption and usage trends');
     expect(listVersions(registry).map((v) => v.version)).toEqual([first.version, unchanged.version, drifted.version]);
     expect(productionVersion(registry)).toBe(drifted.status === 'promoted' ? drifted.version : unchanged.version);
   });
