@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { linearTrendForecast, tQuantile975 } from '../../pipeline/09-drift/forecast.ts';
 import { MODULES } from '../../pipeline/01-ingest/contract.ts';
+import { InputError } from '../../pipeline/core/errors.ts';
+import { parseState } from '../../pipeline/model/load.ts';
 import { defaultTrendParams, fitTrends, trendsFromCounts, usableMonths } from '../../pipeline/09-drift/trends.ts';
 
 describe('linear-trend forecast', () => {
@@ -100,5 +102,22 @@ describe('module adoption trends', () => {
     expect(s.volume.forecast!.mean).toBe(5);
     expect(s.volume.forecast!.verdict).toBe('flat');
     expect(trends.backtest.seasonal).toBe(false);
+  });
+
+  it('round-trips through the trends.json schema, and a version-1 file says "retrain needed"', () => {
+    const months = Array.from({ length: 12 }, (_, t) => 2025 * 12 + t);
+    const used = new Float64Array(12 * MODULES.length);
+    for (let t = 0; t < 12; t++) used[t * MODULES.length] = 10 + (t % 3);
+    const trends = trendsFromCounts({ active: new Float64Array(12).fill(20), used, users: new Float64Array(12).fill(20), events: new Float64Array(12).fill(90) }, [0], months, defaultTrendParams);
+    const json = JSON.parse(JSON.stringify(trends));
+    expect(JSON.stringify(parseState('trends.json', json))).toBe(JSON.stringify(trends));
+    let older: unknown = null;
+    try {
+      parseState('trends.json', { ...json, version: 1 });
+    } catch (e) {
+      older = e;
+    }
+    expect(older).toBeInstanceOf(InputError);
+    expect((older as InputError).detail.join()).toMatch(/retrain needed/);
   });
 });
