@@ -1,7 +1,8 @@
 /**
  * The Markdown section of a model's report that this stage owns: the comparison with the
- * production it was retrained against (the forecasts are rendered by 10-report/forecast-markdown.ts). Plain functions from the
- * stored states to lines, so the report (10-report) only places them.
+ * production it was retrained against (the forecasts are rendered, in the report's language, by
+ * 10-report/forecast-markdown.ts). Plain functions from the stored states to lines, so the
+ * report (10-report) only places them.
  */
 import type { Comparison } from './compare.ts';
 import type { MigrationLabel } from './migration.ts';

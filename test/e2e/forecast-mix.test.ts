@@ -1,0 +1,75 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { totalVariation } from '../../pipeline/09-drift/forecast-mix.ts';
+import { parseConfig } from '../../pipeline/config/config.ts';
+import { quietLogger } from '../../pipeline/core/log.ts';
+import { generateDriftSnapshot } from '../../pipeline/generate/drift.ts';
+import { defaultGenerateParams, generateDataset } from '../../pipeline/generate/generate.ts';
+import { retrainJob, type RetrainOutcome } from '../../pipeline/jobs/retrain.ts';
+import { productionVersion, setProduction } from '../../pipeline/registry/registry.ts';
+
+/**
+ * The Markov forecast of the segment mix checked against what happened. Three generated
+ * snapshots a quarter apart: the base, `generate --drift` from it, and `generate --drift` again
+ * from that (the same planted movements, movements.csv, drawn a second time). A model trained on
+ * the base is production; the retrain on the second snapshot forecasts the mix one step ahead
+ * from the base → second migration; the third snapshot's customers, assigned by that retrained
+ * model (its share of them as production in the next retrain), are what happened. The check:
+ * the forecast is closer to the observed later mix (total variation distance) than "no change",
+ * today's mix carried forward. New and churned customers are in the observed mix but not in the
+ * Markov step, which models movement between segments only.
+ */
+const work = mkdtempSync(join(tmpdir(), 'finseg-mix-'));
+const registry = join(work, 'models');
+let clock = Date.parse('2026-10-05T03:00:00Z');
+const now = () => new Date((clock += 60_000));
+// A drift of a drift numbers its new customers from the base count again, so the first drift's new ids repeat:
+// both copies are quarantined as duplicate_id (5.8% of the customers, over the 5% default stop).
+const config = parseConfig({ ingest: { quarantineLimit: 0.1 } });
+const retrain = (dataDir: string) => retrainJob({ dataDir, registry, config, configSource: 'test', quarantineRoot: join(work, 'quarantine'), logger: quietLogger, now });
+
+let second: RetrainOutcome;
+let third: RetrainOutcome;
+
+beforeAll(async () => {
+  const [base, later, latest] = ['base', 'later', 'latest'].map((d) => join(work, d)) as [string, string, string];
+  await generateDataset(base, { ...defaultGenerateParams, customers: 2500, seed: 23 }, 'parquet', quietLogger);
+  await generateDriftSnapshot(base, later, {}, quietLogger);
+  await generateDriftSnapshot(later, latest, {}, quietLogger);
+  await retrain(base);
+  second = await retrain(later);
+  // The forecast was made by the second model: it must be production when the third snapshot arrives, whatever its gates said.
+  if (productionVersion(registry) !== second.version) setProduction(registry, second.version, 'promote', 'test', 'the forecasting model', now());
+  third = await retrain(latest);
+}, 900_000);
+
+describe('the Markov segment-mix forecast on generate --drift data', () => {
+  it('is recorded in the retrain comparison: shares summing to 1 over the candidate ids, a stochastic P', () => {
+    const f = second.comparison.mixForecast!;
+    expect(f.ids).toEqual(second.comparison.segments.map((s) => s.id).sort((a, b) => a - b));
+    expect(f.now.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+    expect(f.next.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+    for (const row of f.transition) expect(row.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+  });
+
+  it('is closer to the mix that happened a quarter later than "no change"', () => {
+    const f = second.comparison.mixForecast!;
+    const observed = new Map(third.comparison.shares.map((s) => [s.id, s.productionNow ?? 0]));
+    const later = f.ids.map((id) => observed.get(id) ?? 0);
+    expect(later.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+    const forecastTv = totalVariation(f.next, later);
+    const stayTv = totalVariation(f.now, later);
+    console.log(`mix forecast TVD ${forecastTv.toFixed(4)} vs no change ${stayTv.toFixed(4)}`);
+    expect(forecastTv).toBeLessThan(stayTv);
+  });
+
+  it('shows the forecast in the report', () => {
+    expect(readFileSync(second.report.markdown, 'utf8')).toContain('### Segment mix forecast');
+  });
+});
+
+describe.sequential('cleanup', () => {
+  it('removes the work folder', () => rmSync(work, { recursive: true, force: true }));
+});
