@@ -49,6 +49,10 @@ export interface ReportTrends {
   intervalLevel: number | null;
   /** Per segment index (the position in `segments`): its significantly rising, then falling, modules. */
   rising: Map<number, ReportTrendSeries[]>;
+  /** Per segment index: usage volume (events per active customer) last month and its forecast; absent without one. */
+  volume: Map<number, { last: number | null; mean: number; low: number; high: number; model: string; mase: number | null; verdict: string }>;
+  /** Months of history, held-out months, season length and whether seasonal models were candidates. */
+  backtest: { months: number; holdout: number; period: number; seasonal: boolean } | null;
 }
 
 const migrationLabel = (x: unknown): string => String(x);
@@ -118,6 +122,7 @@ export function trendsOf(json: unknown): ReportTrends | null {
   if (!t || t.kind !== 'finseg.trends') return null;
   const months = arr(t.months).map(String);
   const rising = new Map<number, ReportTrendSeries[]>();
+  const volume: ReportTrends['volume'] = new Map();
   for (const seg of arr(t.segments)) {
     const o = obj(seg);
     const index = num(o?.segmentIndex);
@@ -134,6 +139,15 @@ export function trendsOf(json: unknown): ReportTrends | null {
       return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast, model: String(f.model ?? ''), mase: num(f.mase), verdict: String(f.verdict ?? 'rising') }];
     });
     if (series.length) rising.set(index, series);
+    const vol = obj(o.volume);
+    const vf = obj(vol?.forecast);
+    const vMean = num(vf?.mean);
+    const perActive = arr(vol?.eventsPerActive);
+    if (vf && vMean !== null) {
+      volume.set(index, { last: num(perActive[perActive.length - 1]), mean: vMean, low: num(vf.low) ?? vMean, high: num(vf.high) ?? vMean, model: String(vf.model ?? ''), mase: num(vf.mase), verdict: String(vf.verdict ?? 'flat') });
+    }
   }
-  return rising.size ? { months, intervalLevel: num(t.intervalLevel), rising } : null;
+  const b = obj(t.backtest);
+  const backtest = b ? { months: months.length, holdout: num(b.holdoutMonths) ?? 0, period: num(b.seasonPeriod) ?? 0, seasonal: b.seasonal === true } : null;
+  return rising.size ? { months, intervalLevel: num(t.intervalLevel), rising, volume, backtest } : null;
 }

@@ -1,5 +1,5 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
-import { forecastText } from './i18n-forecast.ts';
+import { forecastModelName, forecastText } from './i18n-forecast.ts';
 import { segmentCard } from './cards.ts';
 import type { RenderedChart } from './charts.ts';
 import { figure, html, type Raw } from './html-kit.ts';
@@ -118,7 +118,7 @@ ${notMeasurableList(model, t)}
     sections.push({ id: 'modules', title: t.ui('modulesSection'), body: html`<p class="lead">${t.ui('modulesLead', { days })}</p><div class="charts">${figure(chart('adoption'))}${figure(chart('abandonment'))}</div>` });
   }
   if (chart('feedback')) sections.push({ id: 'feedback', title: t.ui('feedbackSection'), body: html`<p class="lead">${t.ui('feedbackLead')}</p><div class="charts">${figure(chart('feedback'))}</div>` });
-  if (chart('trends')) sections.push({ id: 'trends', title: t.ui('trendsSection'), body: html`<p class="lead">${t.ui('trendsLead')}</p><div class="charts">${figure(chart('trends'))}</div>` });
+  if (chart('trends')) sections.push({ id: 'trends', title: t.ui('trendsSection'), body: html`<p class="lead">${t.ui('trendsLead')}</p>${seasonLine(model, t)}<div class="charts">${figure(chart('trends'))}</div>${volumeTable(model, t)}` });
   return sections;
 }
 
@@ -209,4 +209,30 @@ export function exportsSection(t: Texts, exportsPresent: ExportFiles, links: Pag
       .filter(([key]) => exportsPresent[key])
       .map(([, file, key]) => html`<li><a href="${file}">${file}</a><span>${t.ui(key)}</span></li>`)}</ul>`,
   };
+}
+
+/** Whether the seasonal models could be candidates, in words. */
+function seasonLine(model: ReportModel, t: Texts): Raw | string {
+  const b = model.trends?.backtest;
+  if (!b) return '';
+  const note = forecastText(t.lang, b.seasonal ? 'seasonYes' : 'seasonNo', { months: b.months, period: b.period, holdout: b.holdout });
+  return html`<p class="rule">${forecastText(t.lang, 'season', { note })}</p>`;
+}
+
+/** Usage volume per segment: events per active customer last month, the next quarter's forecast, its model, MASE and verdict. */
+function volumeTable(model: ReportModel, t: Texts): Raw | string {
+  const volume = model.trends?.volume;
+  if (!volume?.size) return '';
+  const head = forecastText(t.lang, 'volumeHead')
+    .split('|')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const rows = model.segments.flatMap((s) => {
+    const v = volume.get(s.index);
+    if (!v) return [];
+    return [
+      html`<tr><td>#${s.id} ${s.name[t.lang]}</td><td class="num">${t.fmt.decimal(v.last, 1)}</td><td>${forecastModelName(t.lang, v.model)}</td><td class="num">${t.fmt.decimal(v.mase, 2)}</td><td class="num">${t.fmt.decimal(v.mean, 1)} (${t.fmt.decimal(v.low, 1)}–${t.fmt.decimal(v.high, 1)})</td><td>${forecastText(t.lang, v.verdict === 'rising' ? 'rising' : v.verdict === 'falling' ? 'falling' : 'flat')}</td></tr>`,
+    ];
+  });
+  return html`<h3>${forecastText(t.lang, 'volume')}</h3><div class="chart-body"><table class="data-table"><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }

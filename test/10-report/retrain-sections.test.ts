@@ -33,7 +33,8 @@ function risingTrends() {
     }
   });
   return fitTrends(
-    { customer: Int32Array.from(customer), month: Int32Array.from(month), mask: Int32Array.from(mask) },
+    // Five usage events per customer and month: a flat volume of 5 events per active customer.
+    { customer: Int32Array.from(customer), month: Int32Array.from(month), mask: Int32Array.from(mask), events: Int32Array.from(customer, () => 5) },
     Int32Array.from({ length: 27 }, (_, c) => (c < 24 ? 0 : 1)),
     [0, 1],
     months,
@@ -124,6 +125,10 @@ describe('retrain sections of the report', () => {
     // 1/24 a month (the hand-computed slope above) is 4.2 percentage points; the model and its MASE follow the interval.
     expect(page).toContain('Significant changes</h4><p><span class="rise">Invoicing rising <strong>+4.2 pp/month</strong>');
     expect(page).toContain('naive with drift, MASE 0.00');
+    // Usage volume: 5 events per active customer every month, flat, in a table of its own; a year of data has no seasonal models.
+    expect(page).toContain('<h3>Usage volume</h3>');
+    expect(page).toMatch(/<td class="num">5\.0<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td class="num">5\.0 \(5\.0–5\.0\)<\/td><td>flat<\/td>/);
+    expect(page).toContain('only non-seasonal models');
     const zh = await renderReportHtml(model, 'zh', ALL);
     expect(zh).toContain('显著变化');
     expect(zh).toContain('带漂移的朴素');
