@@ -147,8 +147,20 @@ export function compareWithProduction(production: ProductionModel | null, candid
     gates: decision.gates,
     decision: decision.promote ? 'promote' : 'hold',
     reasons: decision.reasons,
-    mixForecast: markovMixForecast(migration, new Map(carry.segments.map((s) => [s.id, candidateShares[s.candidateIndex]!]))),
+    mixForecast: productionMixForecast(production, candidate.customerIds, productionNow),
   };
+}
+
+/**
+ * The Markov forecast in production's segmentation: P from the movement of customers between
+ * production's training assignments and production's assignment of them today (one model on both
+ * sides, so P is customer movement only; the candidate's migration matrix also holds the change of
+ * model, which a second step would apply again), `now` production's share of today's customers.
+ */
+function productionMixForecast(production: ProductionModel, customerIds: readonly string[], productionNow: number[]): MixForecast {
+  const ids = production.segments.map((s) => s.id);
+  const movement = migrationMatrix(production.trainingAssignments, customerIds, Int32Array.from(production.labelsNow, (l) => ids[l]!), ids, ids);
+  return markovMixForecast(movement, new Map(ids.map((id, p) => [id, productionNow[p]!])));
 }
 
 /** The first model of a registry: judged by the absolute gates alone, its ids its indices. */

@@ -1,17 +1,17 @@
 /**
- * A forecast of the segment mix one retrain interval ahead from the migration matrix (one Markov
- * step): share_next = share_now × P, where P[i][j] is the share of the customers in segment i at
- * production's training who are in segment j today, counted over customers present in both
- * (customers who left, `gone`, and customers who arrived, `new`, are left out, so the step
- * models movement between segments, not churn or acquisition). A segment with no such row (new
- * in this model, or empty then) is assumed to keep its customers. The step is the time between
- * the two trainings: a quarter when the model is retrained quarterly.
+ * A forecast of the segment mix one retrain interval ahead from a migration matrix (one Markov
+ * step): share_next = share_now × P, where P[i][j] is the share of the customers in segment i
+ * then who are in segment j now, counted over customers present in both (customers who left,
+ * `gone`, and customers who arrived, `new`, are left out, so the step models movement between
+ * segments, not churn or acquisition). A segment with no such row (new, or empty then) is assumed
+ * to keep its customers. Retrain feeds it production's own movement (compare.ts): the step is the
+ * time between production's training and today, a quarter when the model is retrained quarterly.
  */
 import type { MigrationMatrix } from './migration.ts';
 
 /** The Markov forecast of the segment mix, stored in comparison.json as `mixForecast`. */
 export interface MixForecast {
-  /** The candidate's segment ids, ascending: the order of every array here. */
+  /** The segment ids (production's, at a retrain), ascending: the order of every array here. */
   ids: number[];
   /** Share of today's customers in each segment, shape (k). */
   now: number[];
@@ -21,7 +21,7 @@ export interface MixForecast {
   transition: number[][];
 }
 
-/** The one-step Markov forecast from the migration matrix and today's share per candidate id (`nowShares`, keyed by id). */
+/** The one-step Markov forecast from a migration matrix and today's share per segment id (`nowShares`, keyed by the matrix's column ids). */
 export function markovMixForecast(migration: MigrationMatrix, nowShares: ReadonlyMap<number, number>): MixForecast {
   const ids = [...nowShares.keys()].sort((a, b) => a - b);
   const column = new Map(migration.to.map((l, c) => [l, c]));

@@ -64,15 +64,17 @@ export function trendsMarkdown(trends: TrendsState, names: ReadonlyMap<number, s
   return out;
 }
 
-/** "Segment mix forecast": today's share and the one-step Markov forecast per segment id; nothing for a first model. */
+/** "Segment mix forecast": production's share today and the one-step Markov forecast per production segment id; nothing for a first model. */
 export function mixForecastMarkdown(c: Comparison, names: ReadonlyMap<number, string>, t: Texts): string[] {
   const f = c.mixForecast;
   if (!f) return [];
   const lang = t.lang;
   const out = [forecastText(lang, 'mixTitle'), '', forecastText(lang, 'mixLead'), '', forecastText(lang, 'mixHead'), '|---|---:|---:|---:|'];
+  // The forecast is in production's segments: their names as production had them, today's where a name is missing.
+  const named = new Map(c.shares.map((r) => [r.id, r.name[lang]]));
   f.ids.forEach((id, i) => {
     const change = (f.next[i]! - f.now[i]!) * 100;
-    out.push(`| ${cell(`${id} ${names.get(id) ?? ''}`.trim())} | ${t.fmt.percent(f.now[i]!, 1)} | ${t.fmt.percent(f.next[i]!, 1)} | ${t.fmt.signed(change, 1)} pp |`);
+    out.push(`| ${cell(`${id} ${named.get(id) ?? names.get(id) ?? ''}`.trim())} | ${t.fmt.percent(f.now[i]!, 1)} | ${t.fmt.percent(f.next[i]!, 1)} | ${t.fmt.signed(change, 1)} pp |`);
   });
   out.push('');
   return out;

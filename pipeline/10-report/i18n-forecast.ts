@@ -30,8 +30,8 @@ const FORECAST = {
   flat: { en: 'flat', zh: '持平' },
   mixTitle: { en: '### Segment mix forecast', zh: '### 分群结构预测' },
   mixLead: {
-    en: 'One Markov step of the migration matrix: next = today × P, where P is how the customers present in both models moved between segments since production was trained (new and departed customers left out). It forecasts the mix one retrain interval ahead, assuming the same movement continues.',
-    zh: '迁移矩阵的一步马尔可夫预测：下期 = 当前 × P，其中 P 为两个模型中都出现的客户自生产模型训练以来在分群间的流动（不含新增和流失客户）。假设同样的流动持续，预测再经过一个重训周期后的分群结构。',
+    en: "One Markov step: next = today × P, where P is how production's customers moved between its segments from its training to today (the same model on both sides, so P is customer movement, not model change; new and departed customers left out). It forecasts the mix in production's segments one retrain interval ahead, assuming the same movement continues.",
+    zh: '一步马尔可夫预测：下期 = 当前 × P，其中 P 为生产模型的客户从其训练时到今天在各分群间的流动（两端使用同一模型，因此 P 只反映客户流动而非模型变化；不含新增和流失客户）。假设同样的流动持续，预测再经过一个重训周期后生产模型各分群的占比。',
   },
   mixHead: { en: '| segment | share today | forecast share | change |', zh: '| 分群 | 当前占比 | 预测占比 | 变化 |' },
   mixChart: { en: 'Segment mix: today and one step ahead', zh: '分群结构：当前与下一期预测' },
