@@ -11,8 +11,8 @@ const FORECAST = {
   trendsTitle: { en: '## Module adoption and usage trends', zh: '## 模块采用率与使用量趋势' },
   noHistory: { en: 'No usage history to build monthly series from.', zh: '没有可用于构建月度序列的使用记录。' },
   trendsLead: {
-    en: 'Monthly series {from} – {to}: adoption (share of a segment\'s active customers using a module that month) and usage volume (events per customer with any usage that month). Each series is forecast for {h1} – {h2} by the model that did best on its last {holdout} months (MASE against the naive forecast; below 1 beats it). A module is called rising or falling only when the 95% interval of the next quarter\'s mean excludes the last observed quarter and the trend is significant at 5%.',
-    zh: '月度序列 {from} – {to}：采用率（分群中当月活跃客户使用该模块的比例）与使用量（当月有使用记录的客户人均事件数）。每条序列用在最近 {holdout} 个月回测表现最好的模型预测 {h1} – {h2}（MASE 以朴素预测为基准；小于 1 即优于朴素预测）。只有当下季度均值的 95% 区间不包含最近一个季度的实际值、且趋势在 5% 水平上显著时，才标记为上升或下降。',
+    en: 'Monthly series {from} – {to}: adoption (share of a segment\'s active customers using a module that month) and usage volume (events per customer with any usage that month). Each series is forecast for {h1} – {h2} by the model that did best on its last {holdout} months (MASE: its mean absolute error there over the in-sample one-step error of the naive forecast; below 1 is better than that). A module is called rising or falling only when the 95% interval of the next quarter\'s mean excludes the last observed quarter and the trend is significant at 5%.',
+    zh: '月度序列 {from} – {to}：采用率（分群中当月活跃客户使用该模块的比例）与使用量（当月有使用记录的客户人均事件数）。每条序列用在最近 {holdout} 个月回测表现最好的模型预测 {h1} – {h2}（MASE：回测月份的平均绝对误差除以朴素预测在样本内的一步平均绝对误差；小于 1 即优于该基准）。只有当下季度均值的 95% 区间不包含最近一个季度的实际值、且趋势在 5% 水平上显著时，才标记为上升或下降。',
   },
   season: { en: 'Seasonality: {note}.', zh: '季节性：{note}。' },
   seasonNo: {
