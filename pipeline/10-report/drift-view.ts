@@ -2,7 +2,7 @@ import { arr, num, obj, str } from './json-view.ts';
 
 /**
  * The drift stage's parts of the report view: what a retrain recorded against production
- * (comparison.json) and the rising modules per segment (trends.json), each either well-formed
+ * (comparison.json) and the significant trends per segment (trends.json), each either well-formed
  * or null so the renderers never probe raw JSON.
  */
 

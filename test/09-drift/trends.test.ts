@@ -42,7 +42,7 @@ describe('module adoption trends', () => {
     expect(months[11]).toBe(2026 * 12 + 8); // September 2026
   });
 
-  it('turns monthly module use into adoption shares, slopes, forecasts and the fastest-rising modules', () => {
+  it('turns monthly module use into adoption shares, slopes and backtested forecasts; a one-off step is not a trend', () => {
     const m0 = 2026 * 12;
     const months = Array.from({ length: 6 }, (_, t) => m0 + t);
     // Segment 0 (id 4): customers 0 and 1 active every month, both on general_ledger (bit 0);

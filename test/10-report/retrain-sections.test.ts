@@ -90,7 +90,7 @@ describe('retrain sections of the report', () => {
   const { manifest, segments } = twoSegments(true);
   const trends = risingTrends();
 
-  it('reads the rising modules per segment position from trends.json', () => {
+  it('reads the significant movers per segment position from trends.json', () => {
     const model = reportModel(manifest, segments, { trends: JSON.parse(JSON.stringify(trends)) });
     const rising = model.trends!.rising;
     expect([...rising.keys()]).toEqual([0]);
