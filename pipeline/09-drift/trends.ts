@@ -195,6 +195,8 @@ export interface MonthlyCounts {
 
 /** Why the seasonal candidates could or could not be fitted, for readers of trends.json and the report. */
 function seasonNote(months: number, params: TrendParams): { seasonal: boolean; note: string } {
+  // Transaction-only exports, profile tables and feature tables have no usage events, hence no months.
+  if (months === 0) return { seasonal: false, note: 'no usage events: no monthly series to forecast' };
   const fitted = months - params.holdoutMonths;
   if (fitted > params.seasonPeriod)
     return { seasonal: true, note: `${months} months: the ${params.seasonPeriod}-month season is among the candidates (seasonal naive${fitted >= 2 * params.seasonPeriod + 1 ? ', Holt-Winters' : ''})` };
