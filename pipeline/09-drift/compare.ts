@@ -9,6 +9,7 @@ import { adjustedRandIndex } from '../04-cluster/metrics.ts';
 import type { Bilingual } from '../07-map/playbooks.ts';
 import { evaluateGates, type GateResult } from './gates.ts';
 import { carryOverIds, type IdCarryOver, type KnownSegment, type SegmentIdentity } from './matching.ts';
+import { markovMixForecast, type MixForecast } from './forecast-mix.ts';
 import { migrationMatrix, type MigrationMatrix } from './migration.ts';
 import type { DriftMonitorParams, RetrainParams } from './params.ts';
 import { psi, type DriftReference, type InputDrift } from './psi.ts';
@@ -77,6 +78,8 @@ export interface Comparison {
   /** The gates' decision; whether the registry's production pointer moved is recorded by the registry. */
   decision: 'promote' | 'hold';
   reasons: string[];
+  /** The segment mix one retrain interval ahead from the migration matrix (forecast-mix.ts); null for a first model. */
+  mixForecast: MixForecast | null;
 }
 
 /** The kind of comparison.json. */
@@ -144,7 +147,20 @@ export function compareWithProduction(production: ProductionModel | null, candid
     gates: decision.gates,
     decision: decision.promote ? 'promote' : 'hold',
     reasons: decision.reasons,
+    mixForecast: productionMixForecast(production, candidate.customerIds, productionNow),
   };
+}
+
+/**
+ * The Markov forecast in production's segmentation: P from the movement of customers between
+ * production's training assignments and production's assignment of them today (one model on both
+ * sides, so P is customer movement only; the candidate's migration matrix also holds the change of
+ * model, which a second step would apply again), `now` production's share of today's customers.
+ */
+function productionMixForecast(production: ProductionModel, customerIds: readonly string[], productionNow: number[]): MixForecast {
+  const ids = production.segments.map((s) => s.id);
+  const movement = migrationMatrix(production.trainingAssignments, customerIds, Int32Array.from(production.labelsNow, (l) => ids[l]!), ids, ids);
+  return markovMixForecast(movement, new Map(ids.map((id, p) => [id, productionNow[p]!])));
 }
 
 /** The first model of a registry: judged by the absolute gates alone, its ids its indices. */
@@ -170,6 +186,7 @@ function firstModel(candidate: CandidateModel, candidateShares: number[], metric
     gates: decision.gates,
     decision: decision.promote ? 'promote' : 'hold',
     reasons: decision.reasons,
+    mixForecast: null,
   };
 }
 

@@ -1,11 +1,11 @@
 /**
- * The Markdown sections of a model's report that this stage owns: the comparison with the
- * production it was retrained against, and the module-adoption trends. Plain functions from the
- * stored states to lines, so the report (10-report) only places them.
+ * The Markdown section of a model's report that this stage owns: the comparison with the
+ * production it was retrained against (the forecasts are rendered, in the report's language, by
+ * 10-report/forecast-markdown.ts). Plain functions from the stored states to lines, so the
+ * report (10-report) only places them.
  */
 import type { Comparison } from './compare.ts';
 import type { MigrationLabel } from './migration.ts';
-import type { TrendsState } from './trends.ts';
 
 const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(digits)}%`);
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
@@ -62,29 +62,5 @@ export function comparisonMarkdown(c: Comparison): string[] {
     m.counts.forEach((row, r) => out.push(`| ${label(m.from[r]!)} | ${row.map((n, j) => (n === 0 ? '·' : `${n} (${pct(m.shares[r]![j], 0)})`)).join(' | ')} |`));
     out.push('');
   }
-  return out;
-}
-
-/** "## Module adoption trends": per segment, the fastest-rising modules with their next-quarter forecast. */
-export function trendsMarkdown(t: TrendsState, names: ReadonlyMap<number, string>): string[] {
-  const out: string[] = ['## Module adoption trends', ''];
-  if (t.months.length === 0) return [...out, 'No usage history to build monthly series from.', ''];
-  out.push(
-    `Monthly adoption ${t.months[0]} – ${t.months[t.months.length - 1]} (share of a segment's active customers using a module that month) and the ${t.horizon.length}-month forecast ${t.horizon[0] ?? ''} – ${t.horizon[t.horizon.length - 1] ?? ''}: ${t.method}.`,
-    '',
-    '| segment | rising module | latest | change per month | next quarter (95% interval) |',
-    '|---|---|---:|---:|---|',
-  );
-  for (const s of [...t.segments].sort((a, b) => a.segmentId - b.segmentId)) {
-    const name = `${s.segmentId} ${cell(names.get(s.segmentId) ?? '')}`.trim();
-    if (s.rising.length === 0) {
-      out.push(`| ${name} | no module rising | | | |`);
-      continue;
-    }
-    for (const r of s.rising) {
-      out.push(`| ${name} | ${r.module} | ${pct(r.latest)} | ${r.slopePerMonth >= 0 ? '+' : ''}${(r.slopePerMonth * 100).toFixed(2)} pp | ${pct(r.forecast.mean)} (${pct(r.forecast.low)} – ${pct(r.forecast.high)}) |`);
-    }
-  }
-  out.push('', 'trends.json in the bundle holds every series and forecast.', '');
   return out;
 }

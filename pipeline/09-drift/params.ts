@@ -102,6 +102,9 @@ export const driftMonitorParamsRule: Rule<DriftMonitorParams> = settingsOf(defau
     topModules: integer(1),
     // Every calendar month has at least 28 days to cover.
     minCoveredDays: integer(1, 28),
+    holdoutMonths: integer(1),
+    // 1 turns the seasonal candidates off.
+    seasonPeriod: integer(1),
   }),
   scoring: settingsOf(defaultDriftMonitorParams.scoring, {
     psiWarn: number({ min: 0, minOpen: true }),

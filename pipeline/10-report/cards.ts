@@ -1,4 +1,5 @@
 import { segmentColor } from './charts.ts';
+import { forecastModelName, forecastText } from './i18n-forecast.ts';
 import { html, otherLang, type Raw } from './html-kit.ts';
 import type { Texts } from './i18n.ts';
 import { lensMeasured, type ReportModel, type ReportRule, type ReportSegment } from './model.ts';
@@ -92,13 +93,13 @@ function feedbackRow(model: ReportModel, s: ReportSegment, t: Texts): Raw {
   return html`<div class="card-row"><h4>${t.ui('feedback')}</h4><p>${t.ui('nps')} <strong>${nps === null || nps === undefined ? '–' : t.fmt.signed(nps, 0)}</strong> (${t.fmt.integer(f.respondents[s.index] ?? 0)} ${t.ui('respondents')}) · ${t.ui('tickets')} <strong>${t.fmt.decimal(f.ticketsPerCustomer[s.index] ?? 0, 2)}</strong></p></div>`;
 }
 
-/** The segment's fastest-rising modules: change per month and the next quarter's forecast with its interval. */
+/** The segment's significantly rising or falling modules: verdict, change per month, the next quarter's forecast with its interval, the model and its MASE. */
 function risingRow(model: ReportModel, s: ReportSegment, t: Texts): Raw {
   const series = model.trends?.rising.get(s.index);
   if (!series?.length) return html``;
   return html`<div class="card-row"><h4>${t.ui('rising')}</h4><p>${series.map(
     (r, i) =>
-      html`${i ? ' · ' : ''}<span class="rise">${t.module(r.module)} <strong>${t.fmt.signed(r.slopePerMonth * 100, Math.abs(r.slopePerMonth) < 0.001 ? 2 : 1)} ${t.ui('ppPerMonth')}</strong> → ${t.fmt.percent(r.forecast.mean, 0)} <span class="of">(${t.fmt.percent(r.forecast.low, 0)}–${t.fmt.percent(r.forecast.high, 0)})</span></span>`,
+      html`${i ? ' · ' : ''}<span class="rise">${t.module(r.module)} ${forecastText(t.lang, r.verdict === 'falling' ? 'falling' : 'rising')} <strong>${t.fmt.signed(r.slopePerMonth * 100, Math.abs(r.slopePerMonth) < 0.001 ? 2 : 1)} ${t.ui('ppPerMonth')}</strong> → ${t.fmt.percent(r.forecast.mean, 0)} <span class="of">(${t.fmt.percent(r.forecast.low, 0)}–${t.fmt.percent(r.forecast.high, 0)}; ${forecastText(t.lang, 'modelMase', { model: forecastModelName(t.lang, r.model), mase: t.fmt.decimal(r.mase, 2) })})</span></span>`,
   )}</p></div>`;
 }
 

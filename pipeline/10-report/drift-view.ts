@@ -2,7 +2,7 @@ import { arr, num, obj, str } from './json-view.ts';
 
 /**
  * The drift stage's parts of the report view: what a retrain recorded against production
- * (comparison.json) and the rising modules per segment (trends.json), each either well-formed
+ * (comparison.json) and the significant trends per segment (trends.json), each either well-formed
  * or null so the renderers never probe raw JSON.
  */
 
@@ -25,6 +25,8 @@ export interface ReportComparison {
   /** Share of customers present in both models who kept their segment id. */
   sameIdShare: number | null;
   gates: { gate: string; status: string; reason: string }[];
+  /** The one-step Markov forecast of the segment mix, per segment id (ids as numbers); empty when absent. */
+  mixForecast: { id: number; now: number; next: number }[];
 }
 
 /** A module's monthly adoption in a segment and its next-quarter forecast. */
@@ -35,14 +37,22 @@ export interface ReportTrendSeries {
   slopePerMonth: number;
   latest: number | null;
   forecast: { months: string[]; mean: number; low: number; high: number };
+  /** The backtest's chosen model, its MASE and the verdict (rising / falling). */
+  model: string;
+  mase: number | null;
+  verdict: string;
 }
 
 /** The modules rising fastest per segment (trends.json), with their series. */
 export interface ReportTrends {
   months: string[];
   intervalLevel: number | null;
-  /** Per segment index (the position in `segments`): its rising modules, steepest first. */
+  /** Per segment index (the position in `segments`): its significantly rising, then falling, modules. */
   rising: Map<number, ReportTrendSeries[]>;
+  /** Per segment index: usage volume (events per active customer) last month and its forecast; absent without one. */
+  volume: Map<number, { last: number | null; mean: number; low: number; high: number; model: string; mase: number | null; verdict: string }>;
+  /** Months of history, held-out months, season length and whether seasonal models were candidates. */
+  backtest: { months: number; holdout: number; period: number; seasonal: boolean } | null;
 }
 
 const migrationLabel = (x: unknown): string => String(x);
@@ -91,30 +101,53 @@ export function comparisonOf(json: unknown): ReportComparison | null {
       const o = obj(g);
       return o ? [{ gate: String(o.gate), status: String(o.status), reason: String(o.reason ?? '') }] : [];
     }),
+    mixForecast: mixOf(obj(c.mixForecast)),
   };
 }
 
-/** The rising modules per segment from trends.json; null when absent or no segment has a rising module. */
+function mixOf(f: Record<string, unknown> | null): ReportComparison['mixForecast'] {
+  const now = arr(f?.now);
+  const next = arr(f?.next);
+  return arr(f?.ids).flatMap((id, i) => {
+    const a = num(now[i]);
+    const b = num(next[i]);
+    const n = num(id);
+    return a !== null && b !== null && n !== null ? [{ id: n, now: a, next: b }] : [];
+  });
+}
+
+/** The significantly rising and falling modules per segment from trends.json; null when absent or no segment has one. */
 export function trendsOf(json: unknown): ReportTrends | null {
   const t = obj(json);
   if (!t || t.kind !== 'finseg.trends') return null;
   const months = arr(t.months).map(String);
   const rising = new Map<number, ReportTrendSeries[]>();
+  const volume: ReportTrends['volume'] = new Map();
   for (const seg of arr(t.segments)) {
     const o = obj(seg);
     const index = num(o?.segmentIndex);
     if (!o || index === null) continue;
     const adoptionOf = new Map(arr(o.modules).map((m) => [String(obj(m)?.module), arr(obj(m)?.adoption).map((x) => num(x))]));
-    const series = arr(o.rising).flatMap((r) => {
+    const series = [...arr(o.rising), ...arr(o.falling)].flatMap((r) => {
       const q = obj(r);
       const f = obj(q?.forecast);
       const slope = num(q?.slopePerMonth);
       const mean = num(f?.mean);
       if (!q || !f || slope === null || mean === null) return [];
       const module = String(q.module);
-      return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast: { months: arr(f.months).map(String), mean, low: num(f.low) ?? mean, high: num(f.high) ?? mean } }];
+      const forecast = { months: arr(f.months).map(String), mean, low: num(f.low) ?? mean, high: num(f.high) ?? mean };
+      return [{ module, adoption: adoptionOf.get(module) ?? [], slopePerMonth: slope, latest: num(q.latest), forecast, model: String(f.model ?? ''), mase: num(f.mase), verdict: String(f.verdict ?? 'rising') }];
     });
     if (series.length) rising.set(index, series);
+    const vol = obj(o.volume);
+    const vf = obj(vol?.forecast);
+    const vMean = num(vf?.mean);
+    const perActive = arr(vol?.eventsPerActive);
+    if (vf && vMean !== null) {
+      volume.set(index, { last: num(perActive[perActive.length - 1]), mean: vMean, low: num(vf.low) ?? vMean, high: num(vf.high) ?? vMean, model: String(vf.model ?? ''), mase: num(vf.mase), verdict: String(vf.verdict ?? 'flat') });
+    }
   }
-  return rising.size ? { months, intervalLevel: num(t.intervalLevel), rising } : null;
+  const b = obj(t.backtest);
+  const backtest = b ? { months: months.length, holdout: num(b.holdoutMonths) ?? 0, period: num(b.seasonPeriod) ?? 0, seasonal: b.seasonal === true } : null;
+  return rising.size ? { months, intervalLevel: num(t.intervalLevel), rising, volume, backtest } : null;
 }

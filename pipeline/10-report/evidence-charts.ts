@@ -108,14 +108,14 @@ export function migrationSpec(
   };
 }
 
-/** One segment's rising modules for the trends chart: monthly adoption and the next-quarter forecast. */
+/** One segment's significantly rising or falling modules for the trends chart: monthly adoption and the next-quarter forecast. */
 export interface TrendPanel {
   segment: SegmentKey;
   series: readonly { module: string; adoption: readonly (number | null)[]; forecast: { months: readonly string[]; mean: number; low: number; high: number } }[];
 }
 
 /**
- * Monthly adoption of each segment's fastest-rising modules, one panel per segment: the observed
+ * Monthly adoption of each segment's significantly changing modules, one panel per segment: the observed
  * line solid, the forecast quarter dashed from the last month to its mean, its interval shaded.
  */
 export function trendsSpec(panels: readonly TrendPanel[], months: readonly string[], moduleLabel: (m: string) => string, t: Texts): ChartSpec {

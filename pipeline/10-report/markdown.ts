@@ -1,7 +1,8 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
 import { churnMarkdown, type ChurnView } from './churn-view.ts';
 import type { Comparison } from '../09-drift/compare.ts';
-import { comparisonMarkdown, trendsMarkdown } from '../09-drift/markdown.ts';
+import { comparisonMarkdown } from '../09-drift/markdown.ts';
+import { mixForecastMarkdown, trendsMarkdown } from './forecast-markdown.ts';
 import { nextModuleMarkdown } from './next-module-view.ts';
 import { evaluationMarkdown, evaluationOf } from './evaluation-view.ts';
 import type { TrendsState } from '../09-drift/trends.ts';
@@ -12,8 +13,9 @@ import { valueCardText, valueMarkdown } from './value-view.ts';
 
 /**
  * `report.md` (English) and `report.zh.md` (Chinese): the report as Markdown, from the manifest
- * and the segments state. The retraining comparison and the adoption trends are the drift
- * stage's sections (09-drift/markdown.ts) and stay in English in both files.
+ * and the segments state. The retraining comparison is the drift stage's section
+ * (09-drift/markdown.ts) and stays in English in both files; the trends and forecasts are in the
+ * report's language (forecast-markdown.ts).
  */
 
 type Words = Record<Lang, string>;
@@ -239,9 +241,10 @@ export function reportMarkdown(
   for (const c of segments.cards) lines.push(...cardMarkdown(c, model, w));
   if (drift.nextModule !== undefined) lines.push(...nextModuleMarkdown(drift.nextModule, segments.cards.map((c) => c.name[lang]), lang));
   // Retraining's comparison (comparison.json) and the adoption trends (trends.json), when the bundle has them.
-  if (drift.trends) lines.push(...trendsMarkdown(drift.trends, new Map(segments.cards.map((c) => [c.id, c.name[lang]]))));
-  if (drift.churn) lines.push(...churnMarkdown(drift.churn, new Map(segments.cards.map((c) => [c.id, c.name[lang]])), lang));
-  if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison));
+  const names = new Map(segments.cards.map((c) => [c.id, c.name[lang]]));
+  if (drift.trends) lines.push(...trendsMarkdown(drift.trends, names, t));
+  if (drift.churn) lines.push(...churnMarkdown(drift.churn, names, lang));
+  if (drift.comparison) lines.push(...comparisonMarkdown(drift.comparison), ...mixForecastMarkdown(drift.comparison, names, t));
   const evaluation = evaluationOf(drift.evaluation);
   if (evaluation) lines.push(...evaluationMarkdown(evaluation, lang));
   return `${lines.join('\n')}\n`;

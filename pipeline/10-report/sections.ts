@@ -1,4 +1,5 @@
 import { LENS_NAMES } from '../06-categorize/lenses.ts';
+import { forecastModelName, forecastText } from './i18n-forecast.ts';
 import { segmentCard } from './cards.ts';
 import type { RenderedChart } from './charts.ts';
 import { figure, html, type Raw } from './html-kit.ts';
@@ -117,7 +118,7 @@ ${notMeasurableList(model, t)}
     sections.push({ id: 'modules', title: t.ui('modulesSection'), body: html`<p class="lead">${t.ui('modulesLead', { days })}</p><div class="charts">${figure(chart('adoption'))}${figure(chart('abandonment'))}</div>` });
   }
   if (chart('feedback')) sections.push({ id: 'feedback', title: t.ui('feedbackSection'), body: html`<p class="lead">${t.ui('feedbackLead')}</p><div class="charts">${figure(chart('feedback'))}</div>` });
-  if (chart('trends')) sections.push({ id: 'trends', title: t.ui('trendsSection'), body: html`<p class="lead">${t.ui('trendsLead')}</p><div class="charts">${figure(chart('trends'))}</div>` });
+  if (chart('trends')) sections.push({ id: 'trends', title: t.ui('trendsSection'), body: html`<p class="lead">${t.ui('trendsLead')}</p>${seasonLine(model, t)}<div class="charts">${figure(chart('trends'))}</div>${volumeTable(model, t)}` });
   return sections;
 }
 
@@ -135,8 +136,23 @@ export function driftSection(model: ReportModel, t: Texts, chart: ChartLookup): 
     title: t.ui('driftSection'),
     body: html`<p class="lead">${t.ui('comparedWith')} <code>${c.production}</code>${facts.length ? ` · ${facts.join(' · ')}` : ''}</p>
 ${c.gates.length ? html`<ul class="gates">${c.gates.map((g) => html`<li><span class="gate ${g.status}">${gateStatus(g.status, t)}</span>${g.reason}</li>`)}</ul>` : ''}
-<div class="charts">${figure(chart('drift'))}${figure(chart('migration'))}</div>`,
+<div class="charts">${figure(chart('drift'))}${figure(chart('migration'))}</div>
+${mixForecastTable(model, t)}`,
   };
+}
+
+/** The one-step Markov forecast of the segment mix (comparison.json), as a small table. */
+function mixForecastTable(model: ReportModel, t: Texts): Raw | string {
+  const mix = model.comparison?.mixForecast ?? [];
+  if (!mix.length) return '';
+  const name = new Map(model.segments.map((s) => [s.id, s.name[t.lang]]));
+  return html`<h3>${forecastText(t.lang, 'mixTitle').replace(/^#+ /, '')}</h3><p class="lead">${forecastText(t.lang, 'mixLead')}</p><div class="chart-body"><table class="data-table"><thead><tr>${forecastText(t.lang, 'mixHead')
+    .split('|')
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map((h, i) => html`<th${i ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${mix.map(
+    (m) => html`<tr><td>#${m.id} ${name.get(m.id) ?? ''}</td><td class="num">${t.fmt.percent(m.now, 1)}</td><td class="num">${t.fmt.percent(m.next, 1)}</td><td class="num">${t.fmt.signed((m.next - m.now) * 100, 1)} pp</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 /** The k-selection evidence (chart, rule, table), when the bundle recorded the k search. */
@@ -193,4 +209,30 @@ export function exportsSection(t: Texts, exportsPresent: ExportFiles, links: Pag
       .filter(([key]) => exportsPresent[key])
       .map(([, file, key]) => html`<li><a href="${file}">${file}</a><span>${t.ui(key)}</span></li>`)}</ul>`,
   };
+}
+
+/** Whether the seasonal models could be candidates, in words. */
+function seasonLine(model: ReportModel, t: Texts): Raw | string {
+  const b = model.trends?.backtest;
+  if (!b) return '';
+  const note = forecastText(t.lang, b.seasonal ? 'seasonYes' : 'seasonNo', { months: b.months, period: b.period, holdout: b.holdout });
+  return html`<p class="rule">${forecastText(t.lang, 'season', { note })}</p>`;
+}
+
+/** Usage volume per segment: events per active customer last month, the next quarter's forecast, its model, MASE and verdict. */
+function volumeTable(model: ReportModel, t: Texts): Raw | string {
+  const volume = model.trends?.volume;
+  if (!volume?.size) return '';
+  const head = forecastText(t.lang, 'volumeHead')
+    .split('|')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const rows = model.segments.flatMap((s) => {
+    const v = volume.get(s.index);
+    if (!v) return [];
+    return [
+      html`<tr><td>#${s.id} ${s.name[t.lang]}</td><td class="num">${t.fmt.decimal(v.last, 1)}</td><td>${forecastModelName(t.lang, v.model)}</td><td class="num">${t.fmt.decimal(v.mase, 2)}</td><td class="num">${t.fmt.decimal(v.mean, 1)} (${t.fmt.decimal(v.low, 1)}–${t.fmt.decimal(v.high, 1)})</td><td>${forecastText(t.lang, v.verdict === 'rising' ? 'rising' : v.verdict === 'falling' ? 'falling' : 'flat')}</td></tr>`,
+    ];
+  });
+  return html`<h3>${forecastText(t.lang, 'volume')}</h3><div class="chart-body"><table class="data-table"><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }

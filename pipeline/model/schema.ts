@@ -17,7 +17,7 @@ import { LENS_NAMES } from '../06-categorize/labels.ts';
 import type { ExplainState } from '../08-explain/explain.ts';
 import type { TreeNode } from '../08-explain/tree.ts';
 import type { DriftReference } from '../09-drift/psi.ts';
-import type { TrendsState } from '../09-drift/trends.ts';
+import { trendsSchema } from './schema-trends.ts';
 import type { Comparison } from '../09-drift/compare.ts';
 import type { SegmentProfile } from '../10-report/profile.ts';
 import type { SegmentsState } from './types.ts';
@@ -277,27 +277,6 @@ export const referenceSchema = v.object({
   flagShares: v.optional(v.object({ novel: finite, ambiguous: finite })),
 }) satisfies v.GenericSchema<unknown, DriftReference>;
 
-const forecast = v.object({ months: strings, mean: v.number(), low: v.number(), high: v.number() });
-
-/** trends.json: monthly module adoption per segment and its forecasts. */
-export const trendsSchema = v.object({
-  kind: v.literal('finseg.trends'),
-  version: v.literal(1),
-  method: v.string(),
-  intervalLevel: v.literal(0.95),
-  months: strings,
-  horizon: strings,
-  segments: v.array(
-    v.object({
-      segmentIndex: integer(0),
-      segmentId: integer(0),
-      activeCustomers: v.array(v.number()),
-      modules: v.array(v.object({ module: v.string(), adoption: v.array(nullableNumber), slopePerMonth: nullableNumber, forecast: v.nullable(forecast) })),
-      rising: v.array(v.object({ module: v.string(), slopePerMonth: v.number(), latest: nullableNumber, forecast })),
-    }),
-  ),
-}) satisfies v.GenericSchema<unknown, TrendsState>;
-
 /** comparison.json (a retrain's extra file): the decision and what it rests on; drift, migration and gates are display data. */
 export const comparisonSchema = v.object({
   kind: v.literal('finseg.comparison'),
@@ -320,6 +299,8 @@ export const comparisonSchema = v.object({
   gates: v.array(displayObject<Comparison['gates'][number]>()),
   decision: v.picklist(['promote', 'hold']),
   reasons: strings,
+  // Optional: comparisons written before the mix forecast have none.
+  mixForecast: v.optional(v.nullable(v.object({ ids: numbers, now: numbers, next: numbers, transition: v.array(numbers) })), null),
 }) satisfies v.GenericSchema<unknown, Comparison>;
 
 /** The schema of each state file, by file name. */

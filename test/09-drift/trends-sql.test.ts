@@ -40,8 +40,9 @@ describe('module-adoption trends counted in SQL', () => {
       const first = await readColumns(conn, `SELECT CAST(CAST(min(ts) AS DATE) AS VARCHAR) AS d FROM usage_events WHERE ts < ${end}`, ['d']);
       const rows = await readColumns(
         conn,
-        `SELECT customer_id, (year(ts) * 12 + month(ts) - 1)::INTEGER AS month, bit_or(1 << (list_position(${catalog}, module) - 1))::INTEGER AS mask
-           FROM usage_events WHERE ts < ${end} AND list_position(${catalog}, module) IS NOT NULL GROUP BY ALL`,
+        `SELECT customer_id, (year(ts) * 12 + month(ts) - 1)::INTEGER AS month,
+                coalesce(bit_or(1 << (list_position(${catalog}, module) - 1)), 0)::INTEGER AS mask, count(*)::INTEGER AS events
+           FROM usage_events WHERE ts < ${end} GROUP BY ALL`,
         ['customer_id'],
       );
       const index = new Map(customerIds.map((id, i) => [id, i]));
@@ -49,6 +50,7 @@ describe('module-adoption trends counted in SQL', () => {
         customer: Int32Array.from(rows.text.customer_id!, (id) => index.get(id!)!),
         month: Int32Array.from(rows.numeric.month!),
         mask: Int32Array.from(rows.numeric.mask!),
+        events: Int32Array.from(rows.numeric.events!),
       };
       reference = fitTrends(use, labels, segmentIds, usableMonths(first.text.d![0]!, ingested.asOf, defaultTrendParams.minCoveredDays), defaultTrendParams);
     } finally {
@@ -64,5 +66,6 @@ describe('module-adoption trends counted in SQL', () => {
     expect(fast.months.length).toBeGreaterThanOrEqual(defaultTrendParams.minMonths);
     expect(fast.segments.every((s) => s.activeCustomers.some((a) => a > 0))).toBe(true);
     expect(fast.segments.some((s) => s.modules.some((m) => m.forecast !== null))).toBe(true);
+    expect(fast.segments.every((s) => s.volume.eventsPerActive.some((v) => v !== null && v > 0))).toBe(true);
   });
 });

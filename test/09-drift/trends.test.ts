@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { linearTrendForecast, tQuantile975 } from '../../pipeline/09-drift/forecast.ts';
-import { defaultTrendParams, fitTrends, usableMonths } from '../../pipeline/09-drift/trends.ts';
+import { MODULES } from '../../pipeline/01-ingest/contract.ts';
+import { InputError } from '../../pipeline/core/errors.ts';
+import { parseState } from '../../pipeline/model/load.ts';
+import { defaultTrendParams, fitTrends, trendsFromCounts, usableMonths } from '../../pipeline/09-drift/trends.ts';
 
 describe('linear-trend forecast', () => {
   it('extrapolates an exact line with a zero-width interval', () => {
@@ -39,7 +42,7 @@ describe('module adoption trends', () => {
     expect(months[11]).toBe(2026 * 12 + 8); // September 2026
   });
 
-  it('turns monthly module use into adoption shares, slopes, forecasts and the fastest-rising modules', () => {
+  it('turns monthly module use into adoption shares, slopes and backtested forecasts; a one-off step is not a trend', () => {
     const m0 = 2026 * 12;
     const months = Array.from({ length: 6 }, (_, t) => m0 + t);
     // Segment 0 (id 4): customers 0 and 1 active every month, both on general_ledger (bit 0);
@@ -61,13 +64,60 @@ describe('module adoption trends', () => {
     // slope = Σ(t - 2.5)(y - 0.25) / Σ(t - 2.5)² = 2.25 / 17.5
     expect(s0.modules[1]!.slopePerMonth).toBeCloseTo(2.25 / 17.5, 12);
     expect(s0.modules[0]!.slopePerMonth).toBeCloseTo(0, 12);
-    expect(s0.rising.map((r) => r.module)).toEqual(['receivables_payables']);
-    expect(s0.rising[0]!.latest).toBe(0.5);
-    expect(s0.rising[0]!.forecast.high).toBeLessThanOrEqual(1);
+    // One step up three months ago is not a significant trend: the backtest keeps the naive forecast (0.5), nothing is rising.
+    expect(s0.modules[1]!.forecast!.model).toBe('naive');
+    expect(s0.modules[1]!.forecast!.mean).toBe(0.5);
+    expect(s0.modules[1]!.forecast!.verdict).toBe('flat');
+    expect(s0.rising).toEqual([]);
+    // Without per-row events there is no volume series.
+    expect(s0.volume.forecast).toBeNull();
     // Months with nobody active leave gaps: no forecast, nothing rising.
     const s1 = trends.segments[1]!;
     expect(s1.modules[0]!.adoption).toEqual([1, 1, 1, null, null, null]);
     expect(s1.modules[0]!.forecast).toBeNull();
     expect(s1.rising).toEqual([]);
+  });
+
+  it('calls an exact linear rise rising, lists it, and forecasts the usage volume per active customer', () => {
+    const T = 12;
+    const M = MODULES.length;
+    const months = Array.from({ length: T }, (_, t) => 2025 * 12 + t);
+    // One segment, 20 active customers a month; module 1 used by 2 + t of them: share (2 + t) / 20, +5 pp a month.
+    const active = new Float64Array(T).fill(20);
+    const used = new Float64Array(T * M);
+    for (let t = 0; t < T; t++) used[t * M + 1] = 2 + t;
+    // Volume: 100 events a month over 20 customers with any usage: 5 per customer, flat.
+    const trends = trendsFromCounts({ active, used, users: new Float64Array(T).fill(20), events: new Float64Array(T).fill(100) }, [0], months, defaultTrendParams);
+    const s = trends.segments[0]!;
+    expect(s.rising.map((r) => r.module)).toEqual([MODULES[1]]);
+    const f = s.rising[0]!.forecast;
+    // An exact line: naive with drift is exact in the backtest (MASE 0); next quarter (14 + 15 + 16) / 20 = 0.75; last quarter 0.6.
+    expect(f.model).toBe('naive_drift');
+    expect(f.mase).toBe(0);
+    expect(f.mean).toBeCloseTo(0.75, 12);
+    expect(f.reference).toBeCloseTo(0.6, 12);
+    expect(f.verdict).toBe('rising');
+    expect(s.falling).toEqual([]);
+    expect(s.volume.eventsPerActive).toEqual(new Array(T).fill(5));
+    expect(s.volume.forecast!.mean).toBe(5);
+    expect(s.volume.forecast!.verdict).toBe('flat');
+    expect(trends.backtest.seasonal).toBe(false);
+  });
+
+  it('round-trips through the trends.json schema, and a version-1 file says "retrain needed"', () => {
+    const months = Array.from({ length: 12 }, (_, t) => 2025 * 12 + t);
+    const used = new Float64Array(12 * MODULES.length);
+    for (let t = 0; t < 12; t++) used[t * MODULES.length] = 10 + (t % 3);
+    const trends = trendsFromCounts({ active: new Float64Array(12).fill(20), used, users: new Float64Array(12).fill(20), events: new Float64Array(12).fill(90) }, [0], months, defaultTrendParams);
+    const json = JSON.parse(JSON.stringify(trends));
+    expect(JSON.stringify(parseState('trends.json', json))).toBe(JSON.stringify(trends));
+    let older: unknown = null;
+    try {
+      parseState('trends.json', { ...json, version: 1 });
+    } catch (e) {
+      older = e;
+    }
+    expect(older).toBeInstanceOf(InputError);
+    expect((older as InputError).detail.join()).toMatch(/retrain needed/);
   });
 });

@@ -18,26 +18,27 @@ import { twoSegments } from './hand-model.ts';
 const ALL = { segmentsJson: true, segmentsCsv: true, assignmentsCsv: true, assignmentsParquet: true, reportMd: true };
 const INVOICING = MODULES.indexOf('invoicing');
 
-/** Twelve months of six customers: segment 0 adopts invoicing one customer every few months, segment 1 never does. */
+/** Twelve months of 27 customers: segment 0 (24 customers) adopts invoicing one customer a month, segment 1 (3) never does. */
 function risingTrends() {
   const months = Array.from({ length: 12 }, (_, i) => 2025 * 12 + 9 + i); // 2025-10 .. 2026-09
   const customer: number[] = [];
   const month: number[] = [];
   const mask: number[] = [];
   months.forEach((m, t) => {
-    for (let c = 0; c < 6; c++) {
+    for (let c = 0; c < 27; c++) {
       customer.push(c);
       month.push(m);
-      // Customer c of segment 0 (c < 3) starts invoicing in month 3c + 2; everyone uses the general ledger.
-      mask.push(1 | (c < 3 && t >= 3 * c + 2 ? 1 << INVOICING : 0));
+      // Customer c of segment 0 (c < 12) starts invoicing in month c; everyone uses the general ledger.
+      mask.push(1 | (c < 12 && t >= c ? 1 << INVOICING : 0));
     }
   });
   return fitTrends(
-    { customer: Int32Array.from(customer), month: Int32Array.from(month), mask: Int32Array.from(mask) },
-    Int32Array.from([0, 0, 0, 1, 1, 1]),
+    // Five usage events per customer and month: a flat volume of 5 events per active customer.
+    { customer: Int32Array.from(customer), month: Int32Array.from(month), mask: Int32Array.from(mask), events: Int32Array.from(customer, () => 5) },
+    Int32Array.from({ length: 27 }, (_, c) => (c < 24 ? 0 : 1)),
     [0, 1],
     months,
-    { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25 },
+    { minMonths: 6, horizonMonths: 3, topModules: 3, minCoveredDays: 25, holdoutMonths: 3, seasonPeriod: 12 },
   );
 }
 
@@ -81,13 +82,15 @@ const comparison: Comparison = {
   gates: [{ gate: 'agreement', value: 0.87, threshold: 0.8, status: 'pass', reason: 'ARI 0.87 >= 0.8 <ok>' }],
   decision: 'promote',
   reasons: [],
+  // One Markov step by hand: (0.5, 0.5) × [[1, 0], [1/3, 2/3]] = (2/3, 1/3).
+  mixForecast: { ids: [0, 1], now: [0.5, 0.5], next: [2 / 3, 1 / 3], transition: [[1, 0], [1 / 3, 2 / 3]] },
 } as unknown as Comparison;
 
 describe('retrain sections of the report', () => {
   const { manifest, segments } = twoSegments(true);
   const trends = risingTrends();
 
-  it('reads the rising modules per segment position from trends.json', () => {
+  it('reads the significant movers per segment position from trends.json', () => {
     const model = reportModel(manifest, segments, { trends: JSON.parse(JSON.stringify(trends)) });
     const rising = model.trends!.rising;
     expect([...rising.keys()]).toEqual([0]);
@@ -95,9 +98,12 @@ describe('retrain sections of the report', () => {
     expect(rising.get(0)![0]!.adoption).toEqual(trends.segments[0]!.modules[INVOICING]!.adoption);
     expect(rising.get(0)![0]!.forecast.months).toEqual(['2026-10', '2026-11', '2026-12']);
     // By hand: adoption is 0, 0, then 1/3 from month 2, 2/3 from month 5, 1 from month 8 (months 0..11).
-    // Least squares: Σ(x − 5.5)·3y = 43.5 and Σ(x − 5.5)² = 143, so the slope is 43.5 / 143 / 3 a month.
-    expect(rising.get(0)![0]!.adoption).toEqual([0, 0, 1 / 3, 1 / 3, 1 / 3, 2 / 3, 2 / 3, 2 / 3, 1, 1, 1, 1].map((x) => expect.closeTo(x, 4)));
-    expect(rising.get(0)![0]!.slopePerMonth).toBeCloseTo(43.5 / 143 / 3, 12);
+    // By hand: adoption (t + 1) / 24, an exact line of 1/24 a month, which naive with drift forecasts exactly.
+    expect(rising.get(0)![0]!.adoption).toEqual(Array.from({ length: 12 }, (_, t) => expect.closeTo((t + 1) / 24, 12)));
+    expect(rising.get(0)![0]!.slopePerMonth).toBeCloseTo(1 / 24, 12);
+    expect(rising.get(0)![0]!.model).toBe('naive_drift');
+    expect(rising.get(0)![0]!.mase).toBe(0);
+    expect(rising.get(0)![0]!.verdict).toBe('rising');
   });
 
   it('adds the trends, drift and migration charts, and the decision with its gates', async () => {
@@ -116,11 +122,16 @@ describe('retrain sections of the report', () => {
     expect(page).toContain('83.3% of customers kept their segment id');
     expect(page).toContain('<span class="gate pass">pass</span>ARI 0.87 &gt;= 0.8 &lt;ok&gt;');
     // The card of the rising segment names its module and the forecast.
-    expect(page).toMatch(/Rising demand<\/h4><p><span class="rise">Invoicing <strong>\+[\d.]+ pp\/month<\/strong>/);
-    // 43.5 / 143 / 3 a month (the hand-computed slope above) is 10.1 percentage points.
-    expect(page).toContain('<span class="rise">Invoicing <strong>+10.1 pp/month</strong>');
+    // 1/24 a month (the hand-computed slope above) is 4.2 percentage points; the model and its MASE follow the interval.
+    expect(page).toContain('Significant changes</h4><p><span class="rise">Invoicing rising <strong>+4.2 pp/month</strong>');
+    expect(page).toContain('naive with drift, MASE 0.00');
+    // Usage volume: 5 events per active customer every month, flat, in a table of its own; a year of data has no seasonal models.
+    expect(page).toContain('<h3>Usage volume</h3>');
+    expect(page).toMatch(/<td class="num">5\.0<\/td><td>[^<]+<\/td><td class="num">[^<]+<\/td><td class="num">5\.0 \(5\.0–5\.0\)<\/td><td>flat<\/td>/);
+    expect(page).toContain('only non-seasonal models');
     const zh = await renderReportHtml(model, 'zh', ALL);
-    expect(zh).toContain('需求上升');
+    expect(zh).toContain('显著变化');
+    expect(zh).toContain('带漂移的朴素');
     expect(zh).toContain('与上一版本模型的变化');
   });
 
@@ -132,14 +143,22 @@ describe('retrain sections of the report', () => {
       writeFileSync(join(dir, 'trends.json'), JSON.stringify(trends));
       const bare = await writeReport(dir, { manifest, segments, states: {} }, { lang: 'en' });
       expect(readFileSync(bare.html, 'utf8')).not.toMatch(/<section id="(drift|trends)">/);
-      expect(readFileSync(bare.markdown, 'utf8')).not.toMatch(/## (Comparison with production|Module adoption trends)/);
+      expect(readFileSync(bare.markdown, 'utf8')).not.toMatch(/## (Comparison with production|Module adoption and usage trends)/);
       const full = await writeReport(dir, { manifest, segments, states: { comparison, trends } }, { lang: 'en' });
       const page = readFileSync(full.html, 'utf8');
       expect(page).toContain('<section id="drift">');
       expect(page).toContain('<section id="trends">');
       const md = readFileSync(full.markdown, 'utf8');
       expect(md).toContain('## Comparison with production 20261001-030000-<b>"prod"');
-      expect(md).toContain('## Module adoption trends');
+      expect(md).toContain('## Module adoption and usage trends');
+      expect(md).toContain('### Segment mix forecast');
+      expect(md).toMatch(/\| 0 [^|]*\| 50\.0% \| 66\.7% \| \+16\.7 pp \|/);
+      expect(page).toContain('<td class="num">66.7%</td><td class="num">+16.7 pp</td>');
+      const zh = await writeReport(join(dir, 'zh'), { manifest, segments, states: { comparison, trends } }, { lang: 'zh' });
+      const zhMd = readFileSync(zh.markdown, 'utf8');
+      expect(zhMd).toContain('## 模块采用率与使用量趋势');
+      expect(zhMd).toContain('### 分群结构预测');
+      expect(zhMd).toContain('上升');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

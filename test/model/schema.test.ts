@@ -37,7 +37,7 @@ describe('state schemas', () => {
     expect(parseState('reference.json', reference)).toEqual(reference);
     expect(() => parseState('reference.json', { ...reference, numeric: {} })).toThrowError('reference.json: numeric: expected Array, got Object');
     expect(() => parseState('reference.json', { ...reference, segmentShares: [0.5, null] })).toThrowError('reference.json: segmentShares[1]: expected number, got null');
-    const trends = { kind: 'finseg.trends', version: 1, method: 'm', intervalLevel: 0.95, months: [], horizon: [], segments: [] };
+    const trends = { kind: 'finseg.trends', version: 2, method: 'm', intervalLevel: 0.95, months: [], horizon: [], backtest: { holdoutMonths: 3, seasonPeriod: 12, seasonal: false, note: 'n' }, segments: [] };
     expect(parseState('trends.json', trends)).toEqual(trends);
     expect(() => parseState('trends.json', { ...trends, intervalLevel: 0.9 })).toThrowError(/^trends\.json: intervalLevel: expected 0\.95, got 0\.9$/);
     const segments = { kind: 'finseg.segments', version: 1, cards: [], cramersV: { size: null } };
