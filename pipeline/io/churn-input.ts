@@ -27,11 +27,13 @@ export interface ChurnSource {
   logger: Logger;
 }
 
-/** True when DuckDB holds a non-empty `subscriptions` table (the optional contract table). */
+/**
+ * True when ingest accepted a non-empty `subscriptions` table (the optional contract table). Asked
+ * of the ingest result, not of DuckDB's catalogue: a Parquet table is accepted as a view over the
+ * file, which duckdb_tables() does not list; a feature-file train has no tables at all.
+ */
 async function hasSubscriptions(conn: DuckDBConnection, ingested: IngestResult): Promise<boolean> {
-  if ((ingested.absentTables as readonly string[]).includes('subscriptions')) return false;
-  const found = await queryRows(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'subscriptions'`);
-  if (Number(found[0]?.n ?? 0) === 0) return false;
+  if ((ingested.absentTables as readonly string[]).includes('subscriptions') || ingested.tables.subscriptions === undefined) return false;
   return Number((await queryRows(conn, `SELECT count(*) AS n FROM subscriptions`))[0]?.n ?? 0) > 0;
 }
 

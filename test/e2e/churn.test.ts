@@ -140,9 +140,10 @@ describe('churn model from a profile table label column', () => {
 });
 
 describe('churn model on the generator’s own subscriptions', () => {
+  // Parquet: ingest accepts a Parquet table as a view over the file, which the churn read must find too.
   it('records the AUC against the planted churners of subscriptions_truth.csv in churn.json and the manifest', async () => {
     const dir = join(work, 'generated');
-    await generateDataset(dir, { ...defaultGenerateParams, customers: 1500, seed: 32 }, 'csv', quietLogger);
+    await generateDataset(dir, { ...defaultGenerateParams, customers: 1500, seed: 32 }, 'parquet', quietLogger);
     expect(existsSync(join(dir, 'subscriptions_truth.csv'))).toBe(true);
     const trained = await trainJob({ dataDir: dir, registry: join(dir, 'models'), config, configSource: 'defaults', quarantineRoot: join(dir, 'q'), logger: quietLogger, now: () => new Date('2026-10-01T00:00:00Z') });
     const state = trained.states['churn.json']!;
