@@ -118,25 +118,52 @@ export function sortedLines(lines: Float64Array): (line: number) => boolean {
   };
 }
 
+/** How a CSV file was read: its dialect, and whether records were split by quotes or (a quote never closed) by lines. */
+export interface CsvShape {
+  dialect: Dialect;
+  mode: 'quoted' | 'lines';
+}
+
 /**
  * CSV/TSV (optionally gzipped) → a CSV with `__file`, `__line` prefixed to every record, in the
  * source's dialect; with `keep`, only the records it accepts (the quarantine's original rows).
+ * `known` is the shape an earlier pass over the same file found (staging, for the quarantine's
+ * read-back): neither sniffed nor tried in quoted mode again, so the records are the same.
  */
-export async function normaliseCsv(file: SourceFile, fileIndex: number, csv: CsvParams, out: string | (CopySink & { readonly path: string }), malformed: MalformedSink, keep: LineFilter = null): Promise<NormalisedFile> {
+export async function normaliseCsv(
+  file: SourceFile,
+  fileIndex: number,
+  csv: CsvParams,
+  out: string | (CopySink & { readonly path: string }),
+  malformed: MalformedSink,
+  keep: LineFilter = null,
+  known: CsvShape | null = null,
+): Promise<NormalisedFile> {
   const sink = typeof out === 'string' ? ownFile(out) : out;
-  const { sample, complete } = await sampleOf(file, csv.encoding);
+  const stream: ReadText = (bytes) => utf8Chunks(file, csv.encoding, bytes);
+  if (known) {
+    const again = await scanCsv(file, fileIndex, stream, known.dialect, known.mode, sink, malformed, keep);
+    if (again) return again;
+  }
+  const sampleBytes: ByteInfo = { encoding: 'utf-8', bom: false };
+  const { sample, complete } = await sampleOf(file, csv.encoding, undefined, sampleBytes);
   if (sample.length === 0) throw new InputError(`${file.path} is empty: expected a header line with column names`);
   const dialect = detectDialect(sample.toString('utf8'), complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
-  const first = await scanCsv(file, fileIndex, csv, dialect, 'quoted', sink, malformed, keep);
+  // A sample that holds the whole file (a small part) is the file: it is not read again.
+  const read: ReadText = complete ? (bytes) => (Object.assign(bytes, sampleBytes), [sample]) : stream;
+  const first = await scanCsv(file, fileIndex, read, dialect, 'quoted', sink, malformed, keep);
   if (first) return first;
   // A quote never closed: read every physical line as a record so one bad line costs one row.
-  return (await scanCsv(file, fileIndex, csv, dialect, 'lines', sink, malformed, keep))!;
+  return (await scanCsv(file, fileIndex, read, dialect, 'lines', sink, malformed, keep))!;
 }
+
+/** A file's text as UTF-8 chunks, noting its encoding and byte-order mark in `bytes`. */
+type ReadText = (bytes: ByteInfo) => AsyncIterable<Buffer> | Iterable<Buffer>;
 
 async function scanCsv(
   file: SourceFile,
   fileIndex: number,
-  csv: CsvParams,
+  read: ReadText,
   dialect: Dialect,
   mode: 'quoted' | 'lines',
   sink: CopySink & { readonly path: string },
@@ -178,7 +205,7 @@ async function scanCsv(
   });
   let done = false;
   try {
-    for await (const chunk of utf8Chunks(file, csv.encoding, bytes)) {
+    for await (const chunk of read(bytes)) {
       if (!scanner.push(chunk)) break;
     }
     if (!scanner.unterminated) scanner.end();

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines, type NormalisedFile } from './normalise.ts';
+import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines, type CsvShape, type NormalisedFile } from './normalise.ts';
 import { SharedCopies } from './scan-groups.ts';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
@@ -110,11 +110,11 @@ export class QuarantineTarget {
 /**
  * Creates TEMP TABLE `target (__file, __line, <the source files' own columns as text>)` holding
  * the rows at the (file index, line) pairs `linesSql` selects, read again from the source files:
- * text and Arrow through the normaliser with a line filter (CSV parts with the same header into
- * one shared copy, one scan), Parquet by row number. Files with differing columns are combined by name. Only quarantined rows are read back, so nothing of the
+ * text and Arrow through the normaliser with a line filter (CSV in the shape staging found, `csvShapes`
+ * by file index, and parts with the same header into one shared copy, one scan), Parquet by row number. Files with differing columns are combined by name. Only quarantined rows are read back, so nothing of the
  * accepted rows is held.
  */
-export async function stageOriginalRows(conn: DuckDBConnection, files: readonly SourceFile[], linesSql: string, csv: CsvParams, target: string): Promise<void> {
+export async function stageOriginalRows(conn: DuckDBConnection, files: readonly SourceFile[], csvShapes: readonly (CsvShape | null)[], linesSql: string, csv: CsvParams, target: string): Promise<void> {
   const wanted = await readColumns(conn, `SELECT __file, __line FROM (${linesSql}) ORDER BY __file, __line`);
   const byFile = new Map<number, number[]>();
   for (let i = 0; i < wanted.rowCount; i++) {
@@ -140,7 +140,7 @@ export async function stageOriginalRows(conn: DuckDBConnection, files: readonly 
           continue;
         }
         if (file.format === 'csv') {
-          const n = await normaliseCsv(file, index, csv, copies.sinkFor(file), sink, keep);
+          const n = await normaliseCsv(file, index, csv, copies.sinkFor(file), sink, keep, csvShapes[index] ?? null);
           csvCopies.set(n.path, n);
           continue;
         }

@@ -108,11 +108,11 @@ export async function* utf8Chunks(file: SourceFile, encoding: string, info?: Byt
   }
 }
 
-/** Up to `bytes` bytes from the start of a file (decoded), for sniffing; the whole file when it is smaller. */
-export async function sampleOf(file: SourceFile, encoding: string, bytes = 1 << 16): Promise<{ sample: Buffer; complete: boolean }> {
+/** Up to `bytes` bytes from the start of a file (decoded), for sniffing; the whole file when it is smaller (`info` as utf8Chunks fills it). */
+export async function sampleOf(file: SourceFile, encoding: string, bytes = 1 << 16, info?: ByteInfo): Promise<{ sample: Buffer; complete: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
-  const it = utf8Chunks(file, encoding);
+  const it = utf8Chunks(file, encoding, info);
   for await (const chunk of it) {
     parts.push(chunk);
     size += chunk.length;
@@ -216,10 +216,15 @@ export function detectDialect(sample: string, complete: boolean, opts: { delimit
   const quotes = opts.quote ? [opts.quote] : ['"', "'"];
   let best: Dialect = { delimiter: delimiters[0]!, quote: quotes[0]! };
   let bestScore = -1;
+  // Counting is most of the cost on a folder of small parts, so a count that cannot differ is not
+  // made again: a delimiter absent from the sample splits nothing (one field, never chosen), and
+  // under a quote absent from the sample the counts are those of no quote at all.
+  const countsOf = new Map<string, number[]>();
   for (const quote of quotes) {
     for (const delimiter of delimiters) {
-      if (delimiter === quote) continue;
-      const counts = lines.map((l) => countFields(l, { delimiter, quote }));
+      if (delimiter === quote || !sample.includes(delimiter)) continue;
+      const key = `${delimiter}\u0000${sample.includes(quote) ? quote : ''}`;
+      const counts = countsOf.get(key) ?? countsOf.set(key, lines.map((l) => countFields(l, { delimiter, quote }))).get(key)!;
       const tally = new Map<number, number>();
       for (const c of counts) tally.set(c, (tally.get(c) ?? 0) + 1);
       let modal = 1;
