@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { RecordBatchReader, Type, type DataType, type Vector } from 'apache-arrow';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
-import { FileWriter, RecordScanner, csvField, displayText, detectDialect, quotesBalanced, sampleOf, splitRecord, utf8Chunks, type ByteInfo, type Dialect } from './text.ts';
+import { FileWriter, RecordScanner, csvField, displayText, detectDialectBytes, quotesBalanced, sampleOf, splitRecord, utf8Chunks, type ByteInfo, type Dialect } from './text.ts';
 import { InputError } from '../core/errors.ts';
 
 /**
@@ -148,7 +148,7 @@ export async function normaliseCsv(
   const sampleBytes: ByteInfo = { encoding: 'utf-8', bom: false };
   const { sample, complete } = await sampleOf(file, csv.encoding, undefined, sampleBytes);
   if (sample.length === 0) throw new InputError(`${file.path} is empty: expected a header line with column names`);
-  const dialect = detectDialect(sample.toString('utf8'), complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
+  const dialect = detectDialectBytes(sample, complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
   // A sample that holds the whole file (a small part) is the file: it is not read again.
   const read: ReadText = complete ? (bytes) => (Object.assign(bytes, sampleBytes), [sample]) : stream;
   const first = await scanCsv(file, fileIndex, read, dialect, 'quoted', sink, malformed, keep);
