@@ -305,17 +305,23 @@ function columnFormatter(vector: Vector, type: DataType): (i: number) => string 
   }
 }
 
-/** Arrow IPC (file or stream) → CSV with `__file`, `__line` (the 1-based row number), one record batch at a time (only the rows `keep` accepts). */
-export async function normaliseArrow(file: SourceFile, fileIndex: number, outPath: string, keep: LineFilter = null): Promise<NormalisedFile> {
-  const writer = new FileWriter(outPath);
+/**
+ * Arrow IPC (file or stream) → CSV with `__file`, `__line` (the 1-based row number), one record
+ * batch at a time (only the rows `keep` accepts); into a file of its own, or a copy shared with
+ * the other parts of the same schema (scan-groups.ts).
+ */
+export async function normaliseArrow(file: SourceFile, fileIndex: number, out: string | (CopySink & { readonly path: string }), keep: LineFilter = null): Promise<NormalisedFile> {
+  const sink = typeof out === 'string' ? ownFile(out) : out;
+  let writer: FileWriter | null = null;
   let records = 0;
   let columns: string[] = [];
+  let done = false;
   try {
     const reader = await RecordBatchReader.from(createReadStream(file.path, { highWaterMark: 1 << 20 }));
     await reader.open();
     if (!reader.schema) throw new Error('no schema');
     columns = headerNames(reader.schema.fields.map((f) => f.name));
-    writer.text(['__file', '__line', ...columns].map(csvField).join(',') + '\n');
+    writer = sink.open(columns, ARROW_DIALECT);
     for await (const batch of reader) {
       const formatters = batch.schema.fields.map((f, j) => columnFormatter(batch.getChildAt(j)!, f.type));
       let chunk = '';
@@ -332,6 +338,7 @@ export async function normaliseArrow(file: SourceFile, fileIndex: number, outPat
       }
       writer.text(chunk);
     }
+    done = true;
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -340,7 +347,10 @@ export async function normaliseArrow(file: SourceFile, fileIndex: number, outPat
     if (err.code && err.code in fsErrors) throw new InputError(`cannot read ${file.path}: ${fsErrors[err.code]}`);
     throw new InputError(`cannot read ${file.path} as Arrow IPC: the file is truncated or not an Arrow IPC file or stream`, [`arrow: ${err.message}`, `read ${records} rows before the error`]);
   } finally {
-    writer.close();
+    sink.close(done);
   }
-  return { path: outPath, kind: 'csv', columns, dialect: { delimiter: ',', quote: '"' }, records, malformed: 0, ranges: [], bytes: { encoding: 'binary', bom: false }, mode: 'quoted' };
+  return { path: sink.path, kind: 'csv', columns, dialect: ARROW_DIALECT, records, malformed: 0, ranges: [], bytes: { encoding: 'binary', bom: false }, mode: 'quoted' };
 }
+
+/** The dialect Arrow rows are written in (csvField quotes a field when it has to). */
+const ARROW_DIALECT: Dialect = { delimiter: ',', quote: '"' };

@@ -20,8 +20,8 @@ import { InputError } from '../core/errors.ts';
  * The first half of ingesting a table: every file of it read into `raw_<table>` (`__file`,
  * `__line`, the contract columns as text or native types), rows that are not rows recorded in
  * `malformed_<table>` (rejects.ts), and the file paths by index in `files_<table>`. Text, JSON
- * Lines and Arrow files are normalised: CSV parts with the same header into one shared copy read
- * by one scan (scan-groups.ts), JSON Lines and Arrow file by file. Parquet alone is read in place.
+ * Lines and Arrow files are normalised: CSV or Arrow parts with the same header into one shared
+ * copy read by one scan (scan-groups.ts), JSON Lines file by file. Parquet alone is read in place.
  */
 
 /** Column names in a file, and the native SQL type of each (VARCHAR for text formats). */
@@ -274,7 +274,7 @@ async function prepareFile(
   const normalised =
     file.format === 'csv' ? await normaliseCsv(file, index, params.csv, copies.sinkFor(file), sidecar)
     : file.format === 'jsonl' ? await normaliseJsonl(file, index, params.csv, out, sidecar)
-    : await normaliseArrow(file, index, out);
+    : await normaliseArrow(file, index, copies.sinkFor(file));
   let names: string[];
   if (normalised.kind === 'csv') names = normalised.columns!;
   else {
@@ -289,7 +289,7 @@ async function prepareFile(
     }
   }
   const types = new Map<string, string>([...names.map((n) => [n, 'VARCHAR'] as const), ...partitionTypes]);
-  // A normalised CSV is read by its group's scan (scan-groups.ts).
+  // A normalised CSV (or Arrow) copy is read by its group's scan (scan-groups.ts).
   let reader: string | null = null;
   if (normalised.kind === 'jsonl') {
     const columns = [`'__file': 'BIGINT'`, `'__line': 'BIGINT'`, ...names.map((n) => `${sqlString(n)}: 'VARCHAR'`)].join(', ');
