@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { RecordBatchReader, Type, type DataType, type Vector } from 'apache-arrow';
+import { detectDialectBytes } from './dialect.ts';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
-import { FileWriter, RecordScanner, csvField, displayText, detectDialectBytes, quotesBalanced, sampleOf, splitRecord, utf8Chunks, type ByteInfo, type Dialect } from './text.ts';
+import { FileWriter, RecordScanner, csvField, displayText, quotesBalanced, sampleOf, splitRecord, utf8Chunks, type ByteInfo, type Dialect } from './text.ts';
 import { InputError } from '../core/errors.ts';
 
 /**

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { ingest, defaultIngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
-import { countFields, splitRecord } from '../../pipeline/01-ingest/text.ts';
+import { countFields } from '../../pipeline/01-ingest/dialect.ts';
+import { splitRecord } from '../../pipeline/01-ingest/text.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 
