@@ -12,7 +12,8 @@
  * quarantine is written every time as on a first run) `repeats` times after one warm-up, the two
  * layouts alternating; then, unless --no-cli, `finseg validate` is run on each in its own process
  * (start-up included, as a user times it). The fastest and the median run of each are printed,
- * with the ratio parts / one file.
+ * with the ratio parts / one file, and for the in-process ingest its CPU time (JS and DuckDB
+ * threads), which a machine shared with other work disturbs less than the wall time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,13 +130,16 @@ async function onlineRetailLayouts(): Promise<Layouts> {
   return { name: 'online-retail (20,000 transaction lines by invoice day, customers derived)', one, parts, files: r.files, rows: r.rows, params, config };
 }
 
-/** Seconds of one in-process ingest, with a fresh DuckDB and quarantine folder. */
-async function timeIngest(dataDir: string, params: IngestParams): Promise<number> {
+/** Seconds of one in-process ingest, with a fresh DuckDB and quarantine folder; its CPU seconds go to `cpu`. */
+async function timeIngest(dataDir: string, params: IngestParams, cpu: number[]): Promise<number> {
   const quarantine = mkdtempSync(join(tmpdir(), 'finseg-bench-quarantine-'));
   const conn = await openDuck();
   try {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await ingest(conn, dataDir, { ...params, quarantineLimit: Number.POSITIVE_INFINITY }, quarantine, quietLogger);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
     return (performance.now() - t0) / 1000;
   } finally {
     conn.closeSync();
@@ -184,8 +188,12 @@ async function main(): Promise<void> {
     const layouts = name === 'generated' ? await generatedLayouts(opts) : name === 'online-retail' ? await onlineRetailLayouts() : null;
     if (!layouts) throw new Error(`unknown data set ${name}; use generated, online-retail`);
     process.stdout.write(`${layouts.name}: ${layouts.rows} rows, ${layouts.files} part files; ${opts.repeats} runs each, after a warm-up\n`);
-    const ingestTimes = await alternate(opts.repeats, (l) => timeIngest(l === 'one' ? layouts.one : layouts.parts, layouts.params));
+    // CPU seconds (JS and DuckDB's threads) per layout: on a machine shared with other work they vary less than the wall time.
+    const cpu = { one: [] as number[], parts: [] as number[] };
+    const ingestTimes = await alternate(opts.repeats, (l) => timeIngest(l === 'one' ? layouts.one : layouts.parts, layouts.params, cpu[l]));
     process.stdout.write(`${line('ingest (in-process)', ingestTimes)}\n`);
+    // The warm-up of each layout is left out, as for the wall times.
+    process.stdout.write(`${line('ingest, CPU time', { one: cpu.one.slice(1), parts: cpu.parts.slice(1) })}\n`);
     if (opts.cli) {
       const cli = await alternate(opts.repeats, (l) => timeValidate(layouts[l], layouts.config[l]));
       process.stdout.write(`${line('finseg validate', cli)}\n`);

@@ -150,7 +150,7 @@ async function acceptRows(conn: DuckDBConnection, staged: Staged, split: SplitCh
  */
 async function writeQuarantine(conn: DuckDBConnection, staged: Staged, quarantine: QuarantineTarget, params: IngestParams): Promise<void> {
   await quarantine.writeOnce(`${staged.table}.csv`, async (tmp) => {
-    await stageOriginalRows(conn, staged.sources, `SELECT __file, __line FROM quarantined WHERE __reason <> 'malformed'`, params.csv, 'original_rows');
+    await stageOriginalRows(conn, staged.sources, staged.csvShapes, `SELECT __file, __line FROM quarantined WHERE __reason <> 'malformed'`, params.csv, 'original_rows');
     const original = await originalColumnItems(conn, 'original_rows', 'o');
     await copyRejectedRows(conn, tmp, {
       rows: 'quarantined',

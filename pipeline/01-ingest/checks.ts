@@ -261,8 +261,8 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
     }
   }
   for (const p of plans) {
-    if (p.spec.min !== undefined) checks.push({ when: `(${typed(p)} < ${p.spec.min})`, reason: 'out_of_range', column: p.spec.name, detail: `${p.spec.name} must be at least ${p.spec.min}` });
-    if (p.spec.max !== undefined) checks.push({ when: `(${typed(p)} > ${p.spec.max})`, reason: 'out_of_range', column: p.spec.name, detail: `${p.spec.name} must be at most ${p.spec.max}` });
+    const range = rangeCheck(p, typed(p));
+    if (range) checks.push(range);
   }
   const end = `(DATE ${sqlString(asOf)} + INTERVAL 1 DAY)`;
   for (const p of plans) {
@@ -274,6 +274,31 @@ export function localChecks(table: TableName, plans: readonly ColumnPlan[], asOf
     if (other) checks.push({ when: `(${typed(p)} < ${typed(other)})`, reason: 'end_before_start', column: p.spec.name, detail: `${p.spec.name} is before ${other.spec.name}` });
   }
   return checks;
+}
+
+/**
+ * The out-of-range check of a column with a minimum, a maximum or both: one check, as a row is
+ * quarantined under one reason per column. With both bounds its detail names the bound the value
+ * breaks (a founding year 2145 "must be at most 2100", not "at least 1800"), read again from the
+ * value shown, which is the raw value as text.
+ */
+export function rangeCheck(p: ColumnPlan, typed: string): Check | null {
+  const { name, min, max } = p.spec;
+  const below = min === undefined ? null : `${typed} < ${min}`;
+  const above = max === undefined ? null : `${typed} > ${max}`;
+  const atLeast = `${name} must be at least ${min}`;
+  const atMost = `${name} must be at most ${max}`;
+  if (below === null && above === null) return null;
+  const when = `(${[below, above].filter((c) => c !== null).join(' OR ')})`;
+  if (above === null) return { when, reason: 'out_of_range', column: name, detail: atLeast };
+  if (below === null) return { when, reason: 'out_of_range', column: name, detail: atMost };
+  const detailOf = (value: string) => {
+    // Parsed as the column's number, before its unit scale, as the typed value was.
+    const parsed = p.rawType === 'VARCHAR' ? numberSql(`trim(${value})`, p.numberFormat) : `TRY_CAST(${value} AS DOUBLE)`;
+    const number = p.scale === 1 ? parsed : `(${parsed} * ${p.scale})`;
+    return `(CASE WHEN ${number} > ${max} THEN ${sqlString(atMost)} ELSE ${sqlString(atLeast)} END)`;
+  };
+  return { when, reason: 'out_of_range', column: name, detail: `${name} must be between ${min} and ${max}`, detailOf };
 }
 
 /** Common date layouts of exports, tried when a date column does not parse as ISO. */

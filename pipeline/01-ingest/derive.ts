@@ -64,6 +64,7 @@ export async function deriveCustomers(conn: DuckDBConnection, from: Staged, para
     extra: [],
     files: from.files,
     sources: from.sources,
+    csvShapes: from.csvShapes,
     sourceNames,
     malformed: 0,
     inPlace: false,

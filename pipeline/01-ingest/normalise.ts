@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { RecordBatchReader, Type, type DataType, type Vector } from 'apache-arrow';
+import { detectDialectBytes } from './dialect.ts';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
-import { FileWriter, RecordScanner, csvField, displayText, detectDialect, quotesBalanced, sampleOf, splitRecord, utf8Chunks, type ByteInfo, type Dialect } from './text.ts';
+import { FileWriter, RecordScanner, csvField, displayText, quotesBalanced, sampleOf, splitRecord, utf8Chunks, type ByteInfo, type Dialect } from './text.ts';
 import { InputError } from '../core/errors.ts';
 
 /**
@@ -118,25 +119,52 @@ export function sortedLines(lines: Float64Array): (line: number) => boolean {
   };
 }
 
+/** How a CSV file was read: its dialect, and whether records were split by quotes or (a quote never closed) by lines. */
+export interface CsvShape {
+  dialect: Dialect;
+  mode: 'quoted' | 'lines';
+}
+
 /**
  * CSV/TSV (optionally gzipped) → a CSV with `__file`, `__line` prefixed to every record, in the
  * source's dialect; with `keep`, only the records it accepts (the quarantine's original rows).
+ * `known` is the shape an earlier pass over the same file found (staging, for the quarantine's
+ * read-back): neither sniffed nor tried in quoted mode again, so the records are the same.
  */
-export async function normaliseCsv(file: SourceFile, fileIndex: number, csv: CsvParams, out: string | (CopySink & { readonly path: string }), malformed: MalformedSink, keep: LineFilter = null): Promise<NormalisedFile> {
+export async function normaliseCsv(
+  file: SourceFile,
+  fileIndex: number,
+  csv: CsvParams,
+  out: string | (CopySink & { readonly path: string }),
+  malformed: MalformedSink,
+  keep: LineFilter = null,
+  known: CsvShape | null = null,
+): Promise<NormalisedFile> {
   const sink = typeof out === 'string' ? ownFile(out) : out;
-  const { sample, complete } = await sampleOf(file, csv.encoding);
+  const stream: ReadText = (bytes) => utf8Chunks(file, csv.encoding, bytes);
+  if (known) {
+    const again = await scanCsv(file, fileIndex, stream, known.dialect, known.mode, sink, malformed, keep);
+    if (again) return again;
+  }
+  const sampleBytes: ByteInfo = { encoding: 'utf-8', bom: false };
+  const { sample, complete } = await sampleOf(file, csv.encoding, undefined, sampleBytes);
   if (sample.length === 0) throw new InputError(`${file.path} is empty: expected a header line with column names`);
-  const dialect = detectDialect(sample.toString('utf8'), complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
-  const first = await scanCsv(file, fileIndex, csv, dialect, 'quoted', sink, malformed, keep);
+  const dialect = detectDialectBytes(sample, complete, { delimiter: csv.delimiter, quote: csv.quote, tsv: file.tsv });
+  // A sample that holds the whole file (a small part) is the file: it is not read again.
+  const read: ReadText = complete ? (bytes) => (Object.assign(bytes, sampleBytes), [sample]) : stream;
+  const first = await scanCsv(file, fileIndex, read, dialect, 'quoted', sink, malformed, keep);
   if (first) return first;
   // A quote never closed: read every physical line as a record so one bad line costs one row.
-  return (await scanCsv(file, fileIndex, csv, dialect, 'lines', sink, malformed, keep))!;
+  return (await scanCsv(file, fileIndex, read, dialect, 'lines', sink, malformed, keep))!;
 }
+
+/** A file's text as UTF-8 chunks, noting its encoding and byte-order mark in `bytes`. */
+type ReadText = (bytes: ByteInfo) => AsyncIterable<Buffer> | Iterable<Buffer>;
 
 async function scanCsv(
   file: SourceFile,
   fileIndex: number,
-  csv: CsvParams,
+  read: ReadText,
   dialect: Dialect,
   mode: 'quoted' | 'lines',
   sink: CopySink & { readonly path: string },
@@ -178,7 +206,7 @@ async function scanCsv(
   });
   let done = false;
   try {
-    for await (const chunk of utf8Chunks(file, csv.encoding, bytes)) {
+    for await (const chunk of read(bytes)) {
       if (!scanner.push(chunk)) break;
     }
     if (!scanner.unterminated) scanner.end();
@@ -278,17 +306,23 @@ function columnFormatter(vector: Vector, type: DataType): (i: number) => string 
   }
 }
 
-/** Arrow IPC (file or stream) → CSV with `__file`, `__line` (the 1-based row number), one record batch at a time (only the rows `keep` accepts). */
-export async function normaliseArrow(file: SourceFile, fileIndex: number, outPath: string, keep: LineFilter = null): Promise<NormalisedFile> {
-  const writer = new FileWriter(outPath);
+/**
+ * Arrow IPC (file or stream) → CSV with `__file`, `__line` (the 1-based row number), one record
+ * batch at a time (only the rows `keep` accepts); into a file of its own, or a copy shared with
+ * the other parts of the same schema (scan-groups.ts).
+ */
+export async function normaliseArrow(file: SourceFile, fileIndex: number, out: string | (CopySink & { readonly path: string }), keep: LineFilter = null): Promise<NormalisedFile> {
+  const sink = typeof out === 'string' ? ownFile(out) : out;
+  let writer: FileWriter | null = null;
   let records = 0;
   let columns: string[] = [];
+  let done = false;
   try {
     const reader = await RecordBatchReader.from(createReadStream(file.path, { highWaterMark: 1 << 20 }));
     await reader.open();
     if (!reader.schema) throw new Error('no schema');
     columns = headerNames(reader.schema.fields.map((f) => f.name));
-    writer.text(['__file', '__line', ...columns].map(csvField).join(',') + '\n');
+    writer = sink.open(columns, ARROW_DIALECT);
     for await (const batch of reader) {
       const formatters = batch.schema.fields.map((f, j) => columnFormatter(batch.getChildAt(j)!, f.type));
       let chunk = '';
@@ -305,6 +339,7 @@ export async function normaliseArrow(file: SourceFile, fileIndex: number, outPat
       }
       writer.text(chunk);
     }
+    done = true;
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -313,7 +348,10 @@ export async function normaliseArrow(file: SourceFile, fileIndex: number, outPat
     if (err.code && err.code in fsErrors) throw new InputError(`cannot read ${file.path}: ${fsErrors[err.code]}`);
     throw new InputError(`cannot read ${file.path} as Arrow IPC: the file is truncated or not an Arrow IPC file or stream`, [`arrow: ${err.message}`, `read ${records} rows before the error`]);
   } finally {
-    writer.close();
+    sink.close(done);
   }
-  return { path: outPath, kind: 'csv', columns, dialect: { delimiter: ',', quote: '"' }, records, malformed: 0, ranges: [], bytes: { encoding: 'binary', bom: false }, mode: 'quoted' };
+  return { path: sink.path, kind: 'csv', columns, dialect: ARROW_DIALECT, records, malformed: 0, ranges: [], bytes: { encoding: 'binary', bom: false }, mode: 'quoted' };
 }
+
+/** The dialect Arrow rows are written in (csvField quotes a field when it has to). */
+const ARROW_DIALECT: Dialect = { delimiter: ',', quote: '"' };

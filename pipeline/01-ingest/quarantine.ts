@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines, type NormalisedFile } from './normalise.ts';
+import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, sortedLines, type CsvShape, type NormalisedFile } from './normalise.ts';
 import { SharedCopies } from './scan-groups.ts';
 import type { CsvParams } from './params.ts';
 import type { SourceFile } from './sources.ts';
@@ -110,11 +110,11 @@ export class QuarantineTarget {
 /**
  * Creates TEMP TABLE `target (__file, __line, <the source files' own columns as text>)` holding
  * the rows at the (file index, line) pairs `linesSql` selects, read again from the source files:
- * text and Arrow through the normaliser with a line filter (CSV parts with the same header into
- * one shared copy, one scan), Parquet by row number. Files with differing columns are combined by name. Only quarantined rows are read back, so nothing of the
+ * text and Arrow through the normaliser with a line filter (CSV in the shape staging found, `csvShapes`
+ * by file index; CSV or Arrow parts with the same header into one shared copy, one scan), Parquet by row number. Files with differing columns are combined by name. Only quarantined rows are read back, so nothing of the
  * accepted rows is held.
  */
-export async function stageOriginalRows(conn: DuckDBConnection, files: readonly SourceFile[], linesSql: string, csv: CsvParams, target: string): Promise<void> {
+export async function stageOriginalRows(conn: DuckDBConnection, files: readonly SourceFile[], csvShapes: readonly (CsvShape | null)[], linesSql: string, csv: CsvParams, target: string): Promise<void> {
   const wanted = await readColumns(conn, `SELECT __file, __line FROM (${linesSql}) ORDER BY __file, __line`);
   const byFile = new Map<number, number[]>();
   for (let i = 0; i < wanted.rowCount; i++) {
@@ -125,7 +125,7 @@ export async function stageOriginalRows(conn: DuckDBConnection, files: readonly 
   const work = mkdtempSync(join(tmpdir(), 'finseg-quarantine-'));
   const selects: string[] = [];
   const text = `CAST(COLUMNS(* EXCLUDE (__file, __line)) AS VARCHAR)`;
-  // CSV parts with the same header share one copy, read by one scan (scan-groups.ts); the records dropped as malformed are not read back.
+  // CSV or Arrow parts with the same header share one copy, read by one scan (scan-groups.ts); the records dropped as malformed are not read back.
   const copies = new SharedCopies(work, 'copy');
   const csvCopies = new Map<string, NormalisedFile>();
   const sink = new MalformedSink(join(work, 'malformed.csv'));
@@ -139,15 +139,14 @@ export async function stageOriginalRows(conn: DuckDBConnection, files: readonly 
             FROM read_parquet(${sqlString(file.path)}, file_row_number = true) WHERE file_row_number + 1 IN (SELECT __line FROM (${linesSql}) WHERE __file = ${index})`);
           continue;
         }
-        if (file.format === 'csv') {
-          const n = await normaliseCsv(file, index, csv, copies.sinkFor(file), sink, keep);
+        if (file.format === 'csv' || file.format === 'arrow') {
+          const n = file.format === 'csv' ? await normaliseCsv(file, index, csv, copies.sinkFor(file), sink, keep, csvShapes[index] ?? null) : await normaliseArrow(file, index, copies.sinkFor(file), keep);
           csvCopies.set(n.path, n);
           continue;
         }
-        const out = join(work, `${index}.${file.format === 'jsonl' ? 'jsonl' : 'csv'}`);
-        const n = file.format === 'jsonl' ? await normaliseJsonl(file, index, csv, out, sink, keep) : await normaliseArrow(file, index, out, keep);
-        if (n.kind === 'csv') csvCopies.set(n.path, n);
-        else if (statSync(out).size > 0) {
+        const out = join(work, `${index}.jsonl`);
+        const n = await normaliseJsonl(file, index, csv, out, sink, keep);
+        if (statSync(out).size > 0) {
           // Declared as text, a nested value reads as its JSON, as ingest staged it.
           const reader = (columns: string) => `read_json(${sqlString(out)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_RECORD_BYTES}${columns})`;
           const names = (await queryRows(conn, `DESCRIBE SELECT * FROM ${reader('')}`)).map((r) => String(r.column_name)).filter((c) => c !== '__file' && c !== '__line');

@@ -6,7 +6,7 @@ import { blankExpr, nativeTypeFits, sourceColumns, type ColumnPlan } from './che
 import { EXTRA_PREFIX } from './derive.ts';
 import { closestNames } from './names.ts';
 import { numberSql } from './numbers.ts';
-import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, type NormalisedFile } from './normalise.ts';
+import { MalformedSink, normaliseArrow, normaliseCsv, normaliseJsonl, type CsvShape, type NormalisedFile } from './normalise.ts';
 import type { ColumnSource, IngestParams } from './params.ts';
 import { collectJsonRejects, collectRejects } from './rejects.ts';
 import { csvCopyReader, scanGroups, SharedCopies } from './scan-groups.ts';
@@ -20,8 +20,8 @@ import { InputError } from '../core/errors.ts';
  * The first half of ingesting a table: every file of it read into `raw_<table>` (`__file`,
  * `__line`, the contract columns as text or native types), rows that are not rows recorded in
  * `malformed_<table>` (rejects.ts), and the file paths by index in `files_<table>`. Text, JSON
- * Lines and Arrow files are normalised: CSV parts with the same header into one shared copy read
- * by one scan (scan-groups.ts), JSON Lines and Arrow file by file. Parquet alone is read in place.
+ * Lines and Arrow files are normalised: CSV or Arrow parts with the same header into one shared
+ * copy read by one scan (scan-groups.ts), JSON Lines file by file. Parquet alone is read in place.
  */
 
 /** Column names in a file, and the native SQL type of each (VARCHAR for text formats). */
@@ -48,7 +48,8 @@ interface StagedColumn {
 
 /** The select items of one file's columns, and what was found while making them. */
 interface Projection {
-  items: (p: PreparedFile, cast: boolean) => string[];
+  /** `files`: how many files share these columns (a scan group), each counted where a column is present. */
+  items: (p: PreparedFile, cast: boolean, files?: number) => string[];
   /** In how many files each column is present. */
   presentIn: Map<string, number>;
   /** The source column name each column was first found under (for messages). */
@@ -85,6 +86,7 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
   const all: StagedColumn[] = [...plans.map((p) => ({ plan: p, name: p.spec.name })), ...extra.map((p) => ({ plan: p, name: `${EXTRA_PREFIX}${p.spec.name}` }))];
   const projection = projector(all, table, params);
   let staged: { read: number; malformed: number; inPlace: boolean };
+  let csvShapes: (CsvShape | null)[] = [];
   try {
     // Normalise text and Arrow files first, so column types are known for every file before the raw table is made.
     const prepared: PreparedFile[] = [];
@@ -97,6 +99,7 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
       copies.close();
     }
     chooseRawTypes(all, prepared);
+    csvShapes = prepared.map((p) => (p.file.format === 'csv' && p.normalised ? { dialect: p.normalised.dialect, mode: p.normalised.mode } : null));
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(`malformed_${table}`)} (__file INTEGER, __line BIGINT, __detail VARCHAR, __text VARCHAR)`);
     const inPlace = prepared.length > 0 && prepared.every((p) => p.normalised === null);
     if (inPlace) staged = { read: await stageInPlace(conn, source, prepared, projection.items), malformed: 0, inPlace };
@@ -118,6 +121,7 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
     extra,
     files,
     sources: source.files,
+    csvShapes,
     sourceNames: projection.sourceNames,
     malformed: staged.malformed,
     inPlace: staged.inPlace,
@@ -132,10 +136,10 @@ export async function stageTable(conn: DuckDBConnection, source: TableSource, pl
 function projector(all: readonly StagedColumn[], table: TableName, params: IngestParams): Projection {
   const presentIn = new Map<string, number>(all.map((c) => [c.name, 0]));
   const sourceNames = new Map<string, string>();
-  const items = (p: PreparedFile, cast: boolean): string[] =>
+  const items = (p: PreparedFile, cast: boolean, files = 1): string[] =>
     all.map(({ plan, name }) => {
       const expr = columnExpr(plan, p.cols, p.file.path, table, name.startsWith(EXTRA_PREFIX), params);
-      if (expr.present) presentIn.set(name, presentIn.get(name)! + 1);
+      if (expr.present) presentIn.set(name, presentIn.get(name)! + files);
       if (expr.label && !sourceNames.has(name)) sourceNames.set(name, expr.label);
       return `${cast ? `CAST(${expr.sql} AS ${plan.rawType})` : expr.sql} AS ${sqlIdent(name)}`;
     });
@@ -206,7 +210,7 @@ async function stageCopies(
     const where = p.normalised?.kind === 'jsonl' ? 'WHERE __line IS NOT NULL' : '';
     // Outside the try: a missing required column is its own InputError, not an unreadable file.
     // Every file of the group has the same columns, so one projection serves; each file still counts where a column is present.
-    const exprs = group.files.map((f) => items(f, false))[0]!;
+    const exprs = items(p, false, group.files.length);
     let rows: number;
     try {
       rows = (await conn.run(`INSERT INTO ${raw} BY NAME SELECT ${provenance}, ${exprs.join(', ')} FROM ${reader} ${where}`)).rowsChanged;
@@ -270,7 +274,7 @@ async function prepareFile(
   const normalised =
     file.format === 'csv' ? await normaliseCsv(file, index, params.csv, copies.sinkFor(file), sidecar)
     : file.format === 'jsonl' ? await normaliseJsonl(file, index, params.csv, out, sidecar)
-    : await normaliseArrow(file, index, out);
+    : await normaliseArrow(file, index, copies.sinkFor(file));
   let names: string[];
   if (normalised.kind === 'csv') names = normalised.columns!;
   else {
@@ -285,7 +289,7 @@ async function prepareFile(
     }
   }
   const types = new Map<string, string>([...names.map((n) => [n, 'VARCHAR'] as const), ...partitionTypes]);
-  // A normalised CSV is read by its group's scan (scan-groups.ts).
+  // A normalised CSV (or Arrow) copy is read by its group's scan (scan-groups.ts).
   let reader: string | null = null;
   if (normalised.kind === 'jsonl') {
     const columns = [`'__file': 'BIGINT'`, `'__line': 'BIGINT'`, ...names.map((n) => `${sqlString(n)}: 'VARCHAR'`)].join(', ');

@@ -1,6 +1,7 @@
 import type { QuarantineReason, TableName } from './contract.ts';
 import type { ColumnPlan } from './checks.ts';
 import type { RejectedDetail } from './quarantine-rows.ts';
+import type { CsvShape } from './normalise.ts';
 import type { SourceFile } from './sources.ts';
 
 /** The shapes ingestion passes between its steps (stage.ts, derive.ts, accept.ts) and reports. */
@@ -48,6 +49,8 @@ export interface Staged {
   files: string[];
   /** The files read, in the order of their index (`__file`): the quarantine reads its rows' original columns back from them. */
   sources: readonly SourceFile[];
+  /** By file index, the shape staging read each CSV file in (null for other formats), so the quarantine reads rows back without sniffing again. */
+  csvShapes: readonly (CsvShape | null)[];
   report: TableIngestReport;
   /** For each contract column, the source column names per file (for messages). */
   sourceNames: Map<string, string>;

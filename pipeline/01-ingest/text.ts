@@ -6,8 +6,8 @@ import { InputError } from '../core/errors.ts';
 
 /**
  * Byte-level reading of text tables (CSV, TSV, JSON Lines, gzipped or not) as a stream:
- * decompression, encodings and byte-order marks, dialect detection, and a record scanner that
- * knows each record's physical line number. Nothing here holds more than one chunk and one
+ * decompression, encodings and byte-order marks, and a record scanner that knows each record's
+ * physical line number (dialect detection is in dialect.ts). Nothing here holds more than one chunk and one
  * record in memory, so a 50M-row file streams through in constant memory.
  */
 
@@ -108,11 +108,11 @@ export async function* utf8Chunks(file: SourceFile, encoding: string, info?: Byt
   }
 }
 
-/** Up to `bytes` bytes from the start of a file (decoded), for sniffing; the whole file when it is smaller. */
-export async function sampleOf(file: SourceFile, encoding: string, bytes = 1 << 16): Promise<{ sample: Buffer; complete: boolean }> {
+/** Up to `bytes` bytes from the start of a file (decoded), for sniffing; the whole file when it is smaller (`info` as utf8Chunks fills it). */
+export async function sampleOf(file: SourceFile, encoding: string, bytes = 1 << 16, info?: ByteInfo): Promise<{ sample: Buffer; complete: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
-  const it = utf8Chunks(file, encoding);
+  const it = utf8Chunks(file, encoding, info);
   for await (const chunk of it) {
     parts.push(chunk);
     size += chunk.length;
@@ -152,32 +152,6 @@ export function splitRecord(text: string, d: Dialect): string[] {
   return out;
 }
 
-/** How many fields `splitRecord` finds in a line, without building them (dialect detection tries eight dialects on every file). */
-export function countFields(text: string, d: Dialect): number {
-  // An astral delimiter or quote is two UTF-16 units, which splitRecord never matches one at a time.
-  if (d.delimiter.length !== 1 || d.quote.length !== 1) return splitRecord(text, d).length;
-  const delimiter = d.delimiter.charCodeAt(0);
-  const quote = d.quote.charCodeAt(0);
-  let n = 1;
-  let inQuote = false;
-  let fieldStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inQuote) {
-      if (ch === quote) {
-        if (text.charCodeAt(i + 1) === quote) i++;
-        else inQuote = false;
-      }
-    } else if (ch === delimiter) {
-      n++;
-      fieldStart = true;
-      continue;
-    } else if (ch === quote && fieldStart) inQuote = true;
-    fieldStart = false;
-  }
-  return n;
-}
-
 /** True when every quote that opens a field in this record also closes. */
 export function quotesBalanced(buf: Buffer, start: number, end: number, d: number, q: number): boolean {
   let inQuote = false;
@@ -199,39 +173,6 @@ export function quotesBalanced(buf: Buffer, start: number, end: number, d: numbe
     fieldStart = false;
   }
   return !inQuote;
-}
-
-const DELIMITERS = [',', '\t', ';', '|'];
-
-/**
- * The delimiter and quote of a CSV sample: the pair under which the first lines split into the
- * most consistent number of fields (more than one), preferring comma and double quote on ties.
- * A configured delimiter or quote is taken as given.
- */
-export function detectDialect(sample: string, complete: boolean, opts: { delimiter: string | null; quote: string | null; tsv: boolean }): Dialect {
-  let lines = sample.split('\n');
-  if (!complete) lines = lines.slice(0, -1);
-  lines = lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').slice(0, 200);
-  const delimiters = opts.delimiter ? [opts.delimiter] : opts.tsv ? ['\t'] : DELIMITERS;
-  const quotes = opts.quote ? [opts.quote] : ['"', "'"];
-  let best: Dialect = { delimiter: delimiters[0]!, quote: quotes[0]! };
-  let bestScore = -1;
-  for (const quote of quotes) {
-    for (const delimiter of delimiters) {
-      if (delimiter === quote) continue;
-      const counts = lines.map((l) => countFields(l, { delimiter, quote }));
-      const tally = new Map<number, number>();
-      for (const c of counts) tally.set(c, (tally.get(c) ?? 0) + 1);
-      let modal = 1;
-      let modalN = 0;
-      for (const [c, n] of tally) if (n > modalN || (n === modalN && c > modal)) [modal, modalN] = [c, n];
-      if (modal < 2) continue;
-      // Consistency first (a stray semicolon in a comma file does not win), then more fields.
-      const score = (modalN / counts.length) * 1e6 + Math.min(modal, 999_999) / 1e3;
-      if (score > bestScore + 1e-9) [best, bestScore] = [{ delimiter, quote }, score];
-    }
-  }
-  return best;
 }
 
 /**

@@ -48,7 +48,7 @@ describe('which checks are cell-level', () => {
     expect(split.cells.map((g) => [g.column, g.checks.map((c) => c.reason)])).toEqual([
       ['employees', ['unparseable', 'out_of_range']],
       ['annual_revenue', ['unparseable', 'out_of_range']],
-      ['founded_year', ['unparseable', 'out_of_range', 'out_of_range']],
+      ['founded_year', ['unparseable', 'out_of_range']],
       ['deployment', ['bad_enum']],
       ['buyer_role', ['bad_enum']],
     ]);
@@ -115,6 +115,22 @@ describe('a bad optional value is a nulled cell; a bad required value a quaranti
     expect(text).toContain('usage_events: optional values nulled (rows kept) by reason');
     expect(text).toMatch(/ +out_of_range +count +1 +"-3"/);
     expect(text).toContain("customer_quarantined rows by the reason of their customer's row: unparseable 1");
+  });
+});
+
+describe('the detail of an out-of-range value', () => {
+  it('names the bound the value breaks: founded_year (1800..2100) above and below, nps (0..10), a single-bound count', async () => {
+    const dir = folder('bounds', {
+      'customers.csv': ['customer_id,signup_date,founded_year', 'A,2025-01-01,2145', 'B,2025-01-01,1799', 'C,2025-01-01,2100', 'D,2025-01-01,1800'].join('\n'),
+      'usage_events.csv': ['customer_id,ts,module,count', 'A,2026-09-01 10:00:00,tax,-1'].join('\n'),
+      'feedback.csv': ['customer_id,ts,nps', 'A,2026-09-01 10:00:00,11', 'B,2026-09-01 10:00:00,-2', 'C,2026-09-01 10:00:00,10'].join('\n'),
+    });
+    const { result } = await run(dir, 'SELECT 1');
+    // The contract's bounds (contract.ts): founded_year 1800..2100, nps 0..10, count >= 0; the bounds themselves pass.
+    const details = (table: string) => readFileSync(join(result.quarantineDir!, `${table}.cells.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(1, 6).join(' | '));
+    expect(details('customers')).toEqual(['2 | out_of_range | founded_year | 2145 | founded_year must be at most 2100', '3 | out_of_range | founded_year | 1799 | founded_year must be at least 1800']);
+    expect(details('feedback')).toEqual(['2 | out_of_range | nps | 11 | nps must be at most 10', '3 | out_of_range | nps | -2 | nps must be at least 0']);
+    expect(details('usage_events')).toEqual(['2 | out_of_range | count | -1 | count must be at least 0']);
   });
 });
 

@@ -3,8 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { ingest, defaultIngestParams, type IngestResult } from '../../pipeline/01-ingest/ingest.ts';
-import { countFields, splitRecord } from '../../pipeline/01-ingest/text.ts';
+import { countFields } from '../../pipeline/01-ingest/dialect.ts';
+import { splitRecord } from '../../pipeline/01-ingest/text.ts';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { quietLogger } from '../../pipeline/core/log.ts';
 
@@ -122,6 +124,41 @@ describe('a folder of CSV parts (one scan per header)', () => {
       expect(await accepted(other)).toEqual(await accepted(conn));
     } finally {
       other.closeSync();
+    }
+  });
+});
+
+describe('a folder of Arrow parts (one scan per schema)', () => {
+  it('names each quarantined row by its own part and row number, a part with its own column order included', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'finseg-arrow-parts-'));
+    const conn = await openDuck();
+    try {
+      mkdirSync(join(root, 'data', 'transactions'), { recursive: true });
+      writeFileSync(join(root, 'data', 'customers.csv'), CUSTOMERS);
+      const part = (name: string, columns: Record<string, string[]>) => writeFileSync(join(root, 'data', 'transactions', name), Buffer.from(tableToIPC(tableFromArrays(columns), 'file')));
+      // Row 2 an unparseable amount.
+      part('2026-09-01.arrow', { customer_id: ['A', 'B', 'C'], ts: ['2026-09-01 10:00:00', '2026-09-01 11:00:00', '2026-09-01 12:00:00'], amount: ['10', 'abc', '30'] });
+      // Another column order; row 1 an unknown customer.
+      part('2026-09-02.arrow', { amount: ['40', '50'], ts: ['2026-09-02 10:00:00', '2026-09-02 11:00:00'], customer_id: ['Z', 'A'] });
+      // The first schema again; row 3 an unknown customer, row 1 a timestamp no parser reads.
+      part('2026-09-03.arrow', { customer_id: ['C', 'B', 'Q'], ts: ['notatime', '2026-09-03 11:00:00', '2026-09-03 12:00:00'], amount: ['70', '80', '90'] });
+      const result = await ingest(conn, join(root, 'data'), params, join(root, 'quarantine'), quietLogger);
+      expect(result.tables.transactions).toMatchObject({ files: 3, read: 8, accepted: 4, quarantined: 4 });
+      const rows = await queryRows(
+        conn,
+        `SELECT source_file, line, reason, "column", customer_id, amount FROM read_csv(${sqlString(join(result.quarantineDir!, 'transactions.csv'))}, all_varchar = true) ORDER BY source_file, CAST(line AS INT)`,
+      );
+      expect(rows.map((r) => [String(r.source_file).split('/').pop(), r.line, r.reason, r.column, r.customer_id, r.amount].join(' | '))).toEqual([
+        '2026-09-01.arrow | 2 | unparseable | amount | B | abc',
+        '2026-09-02.arrow | 1 | unknown_customer | customer_id | Z | 40',
+        '2026-09-03.arrow | 1 | unparseable | ts | C | 70',
+        '2026-09-03.arrow | 3 | unknown_customer | customer_id | Q | 90',
+      ]);
+      const kept = await queryRows(conn, `SELECT customer_id || ' ' || CAST(CAST(amount AS INTEGER) AS VARCHAR) AS k FROM transactions ORDER BY k`);
+      expect(kept.map((r) => r.k)).toEqual(['A 10', 'A 50', 'B 80', 'C 30']);
+    } finally {
+      conn.closeSync();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -3,9 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { RecordScanner, detectDialect, quotesBalanced, splitRecord, utf8Chunks, type Dialect } from '../../pipeline/01-ingest/text.ts';
+import { RecordScanner, quotesBalanced, splitRecord, utf8Chunks, type Dialect } from '../../pipeline/01-ingest/text.ts';
+import { detectDialect, detectDialectBytes } from '../../pipeline/01-ingest/dialect.ts';
 import { headerNames } from '../../pipeline/01-ingest/normalise.ts';
 import { InputError } from '../../pipeline/core/errors.ts';
+import { makeRng } from '../../pipeline/core/random.ts';
 
 const comma: Dialect = { delimiter: ',', quote: '"' };
 
@@ -69,6 +71,33 @@ describe('dialect detection', () => {
     expect(detectDialect('a\tb\tc\n1\t2\t3\n', true, { delimiter: null, quote: null, tsv: false }).delimiter).toBe('\t');
     expect(detectDialect('a|b\n1|2\n3|4\n', true, { delimiter: null, quote: null, tsv: false }).delimiter).toBe('|');
     expect(detectDialect("id,name\n1,'Smith, J'\n2,'Li, Q'\n", true, { delimiter: null, quote: null, tsv: false })).toEqual({ delimiter: ',', quote: "'" });
+  });
+
+  it('gives on the bytes the dialect the plain text detection gives, on 3,000 random samples', () => {
+    // Pieces that matter to detection: every candidate delimiter and quote, doubled quotes, CR, blank
+    // and Unicode-blank lines, multi-byte characters, invalid UTF-8 (a lone 0xff byte).
+    const pieces = [',', ';', '\t', '|', '"', "'", '""', 'a', 'bc', ' ', '\r', '\n', '\n', '\n', '\r\n', 'é', '\u3000', '\u00a0', '中', '，'];
+    const rng = makeRng(16);
+    const optionSets = [
+      { delimiter: null, quote: null, tsv: false },
+      { delimiter: null, quote: null, tsv: true },
+      { delimiter: ';', quote: null, tsv: false },
+      { delimiter: null, quote: "'", tsv: false },
+      { delimiter: '，', quote: null, tsv: false },
+    ];
+    const differ: string[] = [];
+    for (let k = 0; k < 3000; k++) {
+      const parts: Buffer[] = [];
+      const n = 1 + rng.int(60);
+      for (let i = 0; i < n; i++) parts.push(rng.next() < 0.02 ? Buffer.from([0xff]) : Buffer.from(pieces[rng.int(pieces.length)]!));
+      const bytes = Buffer.concat(parts);
+      const complete = rng.next() < 0.5;
+      const opts = optionSets[rng.int(optionSets.length)]!;
+      const plain = detectDialect(bytes.toString('utf8'), complete, opts);
+      const fast = detectDialectBytes(bytes, complete, opts);
+      if (plain.delimiter !== fast.delimiter || plain.quote !== fast.quote) differ.push(JSON.stringify({ text: bytes.toString('utf8'), complete, opts, plain, fast }));
+    }
+    expect(differ).toEqual([]);
   });
 
   it('takes a configured delimiter as given, and tab for a .tsv', () => {
