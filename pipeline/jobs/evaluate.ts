@@ -92,8 +92,9 @@ async function loadSegments(conn: DuckDBConnection, model: LoadedModel, scoresFi
 /** The members' outcomes and the comparisons; an InputError when no action has a control arm. */
 async function measure(conn: DuckDBConnection, model: LoadedModel, ingested: IngestResult, params: EvaluateParams, segmentSource: string, opts: EvaluateOptions): Promise<Evaluation> {
   const has = (t: string) => !ingested.absentTables.includes(t as never);
-  // The subscriptions table is optional in the contract; a data folder without one has an empty table or none.
-  const subscriptions = has('subscriptions') && Number((await queryRows(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'subscriptions'`))[0]!.n) > 0;
+  // The subscriptions table is optional in the contract; ingest lists it as absent when the folder has none
+  // (asked of the ingest result: a Parquet table is accepted as a view, which duckdb_tables() does not list).
+  const subscriptions = has('subscriptions') && ingested.tables.subscriptions !== undefined && Number((await queryRows(conn, 'SELECT count(*) AS n FROM subscriptions'))[0]!.n) > 0;
   const available: OutcomeAvailability = {
     adoption: has('usage_events') ? null : 'no usage_events table',
     churn: subscriptions ? null : 'no subscriptions table',

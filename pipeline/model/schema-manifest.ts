@@ -56,6 +56,9 @@ const manifestMetrics = v.looseObject({
   plantedArchetypeAri: nullableNumber,
   explain: v.optional(v.object({ fidelity: nullableNumber, immFidelity: nullableNumber, leaves: v.number() })),
   cramersV: v.record(v.string(), nullableNumber),
+  // Declared in the order fitModel writes them (display data, checked in their own state files), so a manifest reads back as written.
+  nextModule: v.optional(v.unknown()),
+  churn: v.optional(v.unknown()),
   value: v.optional(valueBasisSchema),
 });
 

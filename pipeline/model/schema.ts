@@ -190,9 +190,10 @@ const segmentCard = v.object({
   playbook,
   behaviour: displayObject<SegmentsState['cards'][number]['behaviour']>(),
   exampleCustomerIds: strings,
+  // Where the fit puts it (lenses and map, before explain adds stability and rules): a bundle read back is the bundle as written.
+  value: v.optional(segmentValueSchema),
   stability: v.optional(v.object({ jaccard: nanable, unstable: v.boolean() })),
   explanation: v.optional(v.object({ rules: strings, sql: v.string(), recall: nanable, precision: nanable })),
-  value: v.optional(segmentValueSchema),
 });
 
 const profileSchema = v.object({

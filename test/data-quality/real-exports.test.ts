@@ -49,7 +49,7 @@ describe('Online Retail sample (examples/online-retail.json)', () => {
     expect(r.result.tables.transactions).toMatchObject({ read: 20000, accepted: 14922, quarantined: 5078, byReason: { missing_key: 5078 } });
     expect(r.result.tables.customers).toMatchObject({ read: 3049, accepted: 3049, quarantined: 0, derivedFrom: 'transactions', sourceRows: 14922 });
     for (const t of Object.values(r.result.tables)) expect(t.read).toBe(t.accepted + t.quarantined);
-    expect(r.result.absentTables).toEqual(['usage_events', 'feedback', 'subscriptions']);
+    expect(r.result.absentTables).toEqual(['usage_events', 'feedback', 'subscriptions', 'actions']);
     expect(r.result.asOf).toBe('2011-12-09');
   });
 

@@ -47,7 +47,11 @@ describe('finseg evaluate on generated data with planted effects', () => {
       expect(overall.nps!.high!, `${t.action} nps`).toBeGreaterThanOrEqual(nps);
       if (Number(t.adoption_uplift) > 0) expect(overall.adoption!.verdict).toBe('higher');
     }
-    expect(evaluation.unavailable).toEqual({ adoption: null, churn: 'no subscriptions table', nps: null });
+    // The generator writes a subscriptions table, so churn is measured too; no campaign plants an effect on it.
+    expect(evaluation.unavailable).toEqual({ adoption: null, churn: null, nps: null });
+    const placebo = evaluation.comparisons.find((c) => c.action === 'newsletter' && c.variant === 'treatment' && c.segment === null)!;
+    expect(placebo.churn!.low!).toBeLessThanOrEqual(0);
+    expect(placebo.churn!.high!).toBeGreaterThanOrEqual(0);
     expect(evaluation.actions.find((a) => a.action === 'newsletter')!.module).toBeNull();
     expect(evaluation.actions.find((a) => a.action === 'invoicing_upsell')!.module).toBe('invoicing');
     // Every member of the training data has a segment from the train run.

@@ -61,7 +61,8 @@ beforeAll(async () => {
   }
   const gen = await finseg(['generate', '--out', files, '--customers', '300', '--seed', '61', '--format', 'csv', '--quiet']);
   if (gen.code !== 0) throw new Error(gen.stderr);
-  rmSync(join(files, 'truth.csv'));
+  // The database holds the three tables features are built from; the generator's other tables and truth files stay out of both.
+  for (const extra of ['truth.csv', 'subscriptions.csv', 'subscriptions_truth.csv', 'feedback.csv', 'actions.csv', 'actions_truth.csv']) rmSync(join(files, extra), { force: true });
   // Two bad rows, in the files and in the database alike: a transaction without an amount, an event of an unknown customer.
   appendFileSync(join(files, 'transactions.csv'), 'C000001,2026-09-01 10:00:00,,CNY,sale\n');
   appendFileSync(join(files, 'usage_events.csv'), 'NOBODY,2026-09-01 10:00:00,invoicing,web,NOBODY-u1,1\n');
