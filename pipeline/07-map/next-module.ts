@@ -152,10 +152,20 @@ export function recommendModules(seg: NextModuleSegment, mask: number, neighbour
   const nearest = nearestPeers(seg.peers, mask, neighbours);
   if (nearest.length === 0) return NONE;
   const users = new Array<number>(m).fill(0);
-  for (const p of nearest) for (let j = 0; j < m; j++) if (seg.peers[p]! & (1 << j)) users[j]!++;
+  // Votes weighted by similarity (Jaccard index): the closest peers' modules count most, and the
+  // finer score breaks the ties a count over 25 peers leaves.
+  const votes = new Array<number>(m).fill(0);
+  for (const p of nearest) {
+    const weight = popcount(mask & seg.peers[p]!) / popcount(mask | seg.peers[p]!);
+    for (let j = 0; j < m; j++)
+      if (seg.peers[p]! & (1 << j)) {
+        users[j]!++;
+        votes[j]! += weight;
+      }
+  }
   const candidates: number[] = [];
   for (let j = 0; j < m; j++) if (!(mask & (1 << j)) && seg.adoption[j]! > 0) candidates.push(j);
-  candidates.sort((a, b) => users[b]! - users[a]! || seg.adoption[b]! - seg.adoption[a]! || a - b);
+  candidates.sort((a, b) => votes[b]! - votes[a]! || seg.adoption[b]! - seg.adoption[a]! || a - b);
   const modules = candidates.slice(0, topN);
   const peerShare = modules.map((j) => round(users[j]! / nearest.length));
   return { modules, peerShare, lift: modules.map((j, r) => round(peerShare[r]! / seg.adoption[j]!, 2)) };
