@@ -139,9 +139,14 @@ describe('retraining on a snapshot three months later', () => {
       expect(movers.length, movement).toBe(drift.counts[movement]);
       const destination = mode(movers.map((c) => after.get(c)!));
       expect(destination.value, movement).toBe(home(archetype));
-      expect(destination.share, movement).toBeGreaterThanOrEqual(0.85);
+      // Declining firms in the base now include churners whose use thins out to their cancel day
+      // (generate/churn-ramp.ts), which pulls the declining segment's centre further from a firm
+      // that has declined for three months only; measured 0.80 here, and 0.77 of them left their
+      // segment (both 0.85+ before churn was planted): a fifth of the new decliners still sit with
+      // the mid-size manufacturers they resembled.
+      expect(destination.share, movement).toBeGreaterThanOrEqual(movement === 'declined' ? 0.75 : 0.85);
       // They left the segment they were in.
-      expect(movers.filter((c) => before.get(c) !== after.get(c)).length / movers.length, movement).toBeGreaterThanOrEqual(0.85);
+      expect(movers.filter((c) => before.get(c) !== after.get(c)).length / movers.length, movement).toBeGreaterThanOrEqual(movement === 'declined' ? 0.75 : 0.85);
     }
     // Going mobile-first changes the channel, not the business: most keep their segment.
     const adopters = of('adopted_mobile');
