@@ -6,7 +6,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IngestResult } from '../01-ingest/ingest.ts';
 import { computeFeatures } from '../02-features/features.ts';
-import { alignLabels, daysBefore, profileChurnLabels, readPlantedChurn, subscriptionChurnLabels } from '../05-classify/churn-labels.ts';
+import { alignLabels, daysBefore, profileChurnLabels, readPlantedChurn, subscriptionChurnLabels, type ChurnLabels } from '../05-classify/churn-labels.ts';
+import type { FeatureTable } from '../02-features/features.ts';
 import { churnUnfittable, type ChurnInput, type ChurnTraining } from '../05-classify/churn.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { queryRows } from '../core/duck.ts';
@@ -35,6 +36,12 @@ export interface ChurnSource {
 async function hasSubscriptions(conn: DuckDBConnection, ingested: IngestResult): Promise<boolean> {
   if ((ingested.absentTables as readonly string[]).includes('subscriptions') || ingested.tables.subscriptions === undefined) return false;
   return Number((await queryRows(conn, `SELECT count(*) AS n FROM subscriptions`))[0]?.n ?? 0) > 0;
+}
+
+/** The feature rows of the labelled customers, in feature-table order, with their labels. */
+function labelledRows(features: Pick<FeatureTable, 'X' | 'featureNames' | 'customerIds'>, labels: ChurnLabels, source: ChurnInput['source']): ChurnInput {
+  const aligned = alignLabels(features.customerIds, labels);
+  return { X: rowsOf(features.X, aligned.rows), featureNames: features.featureNames, customerIds: aligned.rows.map((r) => features.customerIds[r]!), labels: aligned.labels, source };
 }
 
 function rowsOf(X: Matrix, take: readonly number[]): Matrix {
@@ -69,21 +76,13 @@ async function profileRows(src: ChurnSource): Promise<ChurnTraining | null> {
   if (column === null) return null;
   const p = config.profileTable;
   const labels = await profileChurnLabels(src.conn, src.dataDir, p.file!, p.key!, column, config.churn.positiveValues);
-  const { features } = src.model;
-  const aligned = alignLabels(features.customerIds, labels);
-  const input: ChurnInput = {
-    X: rowsOf(features.X, aligned.rows),
-    featureNames: features.featureNames,
-    customerIds: aligned.rows.map((r) => features.customerIds[r]!),
-    labels: aligned.labels,
-    source: {
-      kind: 'profileColumn',
-      column,
-      positiveValues: config.churn.positiveValues,
-      asOf: features.asOf,
-      definition: `"${column}" in ${p.file} is one of ${config.churn.positiveValues.join(' / ')} (any case): a snapshot, the features and the label measured at the same time`,
-    },
-  };
+  const input = labelledRows(src.model.features, labels, {
+    kind: 'profileColumn',
+    column,
+    positiveValues: config.churn.positiveValues,
+    asOf: src.model.features.asOf,
+    definition: `"${column}" in ${p.file} is one of ${config.churn.positiveValues.join(' / ')} (any case): a snapshot, the features and the label measured at the same time`,
+  });
   return { input, planted: null };
 }
 
@@ -95,19 +94,12 @@ async function subscriptionRows(src: ChurnSource): Promise<ChurnTraining> {
   const labels = await subscriptionChurnLabels(conn, from, asOf);
   // The model's own columns, so score measures the same ones on a batch as of its own date.
   const past = await computeFeatures(conn, from, { ...config.features, homeCurrency: model.homeCurrency, vendorModules: model.vendorModules }, src.ingested.absentTables, model.features.featureNames);
-  const aligned = alignLabels(past.customerIds, labels);
-  const input: ChurnInput = {
-    X: rowsOf(past.X, aligned.rows),
-    featureNames: past.featureNames,
-    customerIds: aligned.rows.map((r) => past.customerIds[r]!),
-    labels: aligned.labels,
-    source: {
-      kind: 'subscriptions',
-      horizonDays: config.churn.horizonDays,
-      trainingAsOf: from,
-      labelAsOf: asOf,
-      definition: `customers with MRR > 0 on ${from}; churned = MRR 0 on ${asOf} (MRR at d = the summed mrr of the subscription rows active at d)`,
-    },
-  };
+  const input = labelledRows(past, labels, {
+    kind: 'subscriptions',
+    horizonDays: config.churn.horizonDays,
+    trainingAsOf: from,
+    labelAsOf: asOf,
+    definition: `customers with MRR > 0 on ${from}; churned = MRR 0 on ${asOf} (MRR at d = the summed mrr of the subscription rows active at d)`,
+  });
   return { input, planted: await readPlantedChurn(conn, src.dataDir) };
 }

@@ -1,23 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { writeFolder } from '../helpers/folder.ts';
+import { finsegCli } from '../helpers/cli.ts';
 
 /** File-level errors through the real CLI: one line naming the file and problem, indented detail, exit code 2, a stack trace only with --debug. */
-const bin = join(import.meta.dirname, '../../bin/finseg.mjs');
 const root = mkdtempSync(join(tmpdir(), 'finseg-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function finseg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [bin, ...args], { cwd: root }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+const finseg = (...args: string[]) => finsegCli(args, { cwd: root });
 
 const folder = (name: string, files: Record<string, string | Buffer>): string => writeFolder(root, name, files);
 

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { openDuck, queryRows, sqlString } from '../../pipeline/core/duck.ts';
 import { partitionOf } from '../../pipeline/core/partition.ts';
+import { finsegCli } from '../helpers/cli.ts';
 
 /**
  * Partitioned scoring as a scheduler runs it (docs/scale-out.md): n separate processes, each
@@ -13,21 +12,11 @@ import { partitionOf } from '../../pipeline/core/partition.ts';
  * `merge-scores`, which must give the unpartitioned run's file byte for byte, and must refuse a
  * set of parts with a partition missing, one twice, or a part holding another's customers.
  */
-const run = promisify(execFile);
-const BIN = resolve('bin/finseg.mjs');
 const work = mkdtempSync(join(tmpdir(), 'finseg-merge-'));
 const N = 3;
 let bundle = '';
 
-async function finseg(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const finseg = (args: string[], env: Record<string, string> = {}) => finsegCli(args, { env });
 
 async function mustRun(args: string[], env: Record<string, string> = {}): Promise<string> {
   const r = await finseg(args, env);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { PG_MISSING, pgBin, pgTestsRun, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { finsegCli } from '../helpers/cli.ts';
 
 /**
  * Reading an export straight from the vendor's PostgreSQL (`ingest.postgres`, docs/data-contract
@@ -14,22 +13,12 @@ import { PG_MISSING, pgBin, pgTestsRun, startPostgres, type TestPostgres } from 
  * with exit code 2 and one line naming the setting; a password written into the config is refused
  * (the config is stored in every bundle).
  */
-const run = promisify(execFile);
-const BIN = resolve('bin/finseg.mjs');
 const work = mkdtempSync(join(tmpdir(), 'finseg-pg-ingest-'));
 const files = join(work, 'files');
 let server: TestPostgres | null = null;
 let startError: string | null = null;
 
-async function finseg(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const finseg = (args: string[], env: Record<string, string> = {}) => finsegCli(args, { env });
 
 /** The config reading the vendor's tables: their names for the contract's columns, events through a query. */
 function pgConfig(name: string, tables: Record<string, unknown>, url?: string): string {
