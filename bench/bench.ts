@@ -6,8 +6,12 @@
  * their own processes (bench/job.ts) so each reports its own wall time per stage and peak RSS,
  * then the Python reference (bench/reference.py, pandas + scikit-learn) on the same data with
  * finseg's k and restarts, and prints per stage both times and their ratio (reference / ours:
- * above 1 means finseg is faster). With --repeats N every job runs N times and the best time
- * per stage is kept: the machine may be shared, so single runs are noisy.
+ * above 1 means finseg is faster). After the two tables it prints the whole-job comparison (train
+ * and score totals against the reference's, in the job and as process wall time), the stages
+ * only finseg runs with their sum, and the scan floor measured in the same run (bench/floor.ts:
+ * DuckDB's per-customer count(*) over the same usage_events.parquet) with features ÷ floor
+ * (bench/summary.ts). With --repeats N every job runs N times and the best time per stage is
+ * kept: the machine may be shared, so single runs are noisy.
  *
  * Results go to stdout and to .finseg-cache/bench/results-<sizes>.json.
  */
@@ -18,18 +22,13 @@ import { cpus, totalmem } from 'node:os';
 import { stderrLogger } from '../pipeline/core/log.ts';
 import { generateDataset } from '../pipeline/generate/generate.ts';
 import { exportColumns } from './export-columns.ts';
+import type { FloorResult } from './floor.ts';
 import { BENCH_SIZES } from './sizes.ts';
+import { stageTable, summaryJson, summaryLines, type JobResult } from './summary.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CACHE = join(ROOT, '.finseg-cache', 'bench');
 const PYTHON = '/usr/bin/python3';
-
-interface JobResult {
-  stages: Record<string, number>;
-  totalSeconds: number;
-  peakRssMiB: number;
-  [key: string]: unknown;
-}
 
 function parseArgs(argv: string[]): { sizes: string[]; repeats: number; reference: boolean } {
   const out = { sizes: ['S', 'L'], repeats: 1, reference: true };
@@ -44,20 +43,22 @@ function parseArgs(argv: string[]): { sizes: string[]; repeats: number; referenc
   return out;
 }
 
-/** Runs a command, streams its stderr through, and parses the last stdout line as JSON. */
+/** Runs a command, streams its stderr through, and parses the last stdout line as JSON (plus the process's wall time). */
 function run(command: string, args: string[]): Promise<JobResult> {
   return new Promise((resolveRun, reject) => {
+    const started = performance.now();
     const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
+      const wallSeconds = (performance.now() - started) / 1000;
       if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
       const last = stdout.trim().split('\n').at(-1) ?? '';
       try {
         const parsed = JSON.parse(last) as JobResult & { timings?: JobResult };
         // finseg jobs nest their timings; the reference puts them at the top level.
-        resolveRun(parsed.timings ? { ...parsed, ...parsed.timings } : parsed);
+        resolveRun({ ...parsed, ...parsed.timings, wallSeconds });
       } catch {
         reject(new Error(`${command} ${args.join(' ')} printed no JSON result: ${last.slice(0, 200)}`));
       }
@@ -88,6 +89,7 @@ function bestOf(results: JobResult[]): JobResult {
     stages,
     totalSeconds: Math.min(...results.map((r) => r.totalSeconds)),
     peakRssMiB: Math.min(...results.map((r) => r.peakRssMiB)),
+    wallSeconds: Math.min(...results.map((r) => r.wallSeconds ?? Infinity)),
     runs: results.length,
   };
 }
@@ -96,27 +98,6 @@ async function repeat(times: number, job: () => Promise<JobResult>): Promise<Job
   const results: JobResult[] = [];
   for (let r = 0; r < times; r++) results.push(await job());
   return bestOf(results);
-}
-
-/** Stages compared with the reference; the others are finseg-only (lenses, report, bundle). */
-const COMPARED: Record<'train' | 'score', string[]> = {
-  train: ['features', 'preprocess', 'cluster', 'classify'],
-  score: ['features', 'preprocess', 'assign', 'classify', 'write'],
-};
-
-function table(size: string, job: 'train' | 'score', ours: JobResult, reference: JobResult | null): string[] {
-  const stages = [...new Set([...Object.keys(ours.stages), ...Object.keys(reference?.stages ?? {})])];
-  const fmt = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(2));
-  const lines = [`${size} ${job}: stage | finseg s | reference s | reference / finseg`];
-  for (const s of stages) {
-    const a = ours.stages[s];
-    const b = reference?.stages[s];
-    const ratio = a !== undefined && b !== undefined && COMPARED[job].includes(s) ? `${(b / a).toFixed(2)}x` : s === 'ingest' ? 'not comparable' : '';
-    lines.push(`  ${s.padEnd(12)} ${fmt(a).padStart(9)} ${fmt(b).padStart(12)}   ${ratio}`);
-  }
-  lines.push(`  ${'total'.padEnd(12)} ${fmt(ours.totalSeconds).padStart(9)} ${fmt(reference?.totalSeconds).padStart(12)}`);
-  lines.push(`  ${'peak RSS MiB'.padEnd(12)} ${ours.peakRssMiB.toFixed(0).padStart(9)} ${(reference ? reference.peakRssMiB.toFixed(0) : '—').padStart(12)}`);
-  return lines;
 }
 
 async function main(): Promise<void> {
@@ -149,13 +130,22 @@ async function main(): Promise<void> {
       refTrain = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'train', columns, model, ...work]));
       refScore = await repeat(opts.repeats, () => run(PYTHON, [join(ROOT, 'bench/reference.py'), 'score', columns, model, join(CACHE, size, 'reference-scores.csv')]));
     }
-    (results.sizes as Record<string, unknown>)[size] = { params: BENCH_SIZES[size], finseg: { train, score }, reference: { train: refTrain, score: refScore } };
-    const lines = [...table(size, 'train', train, refTrain), ...table(size, 'score', score, refScore)];
+    // After both pipelines, so the file is as warm in the page cache as it was for their feature stages.
+    const floor = (await repeat(opts.repeats, () => tsx('bench/job.ts', ['floor', data]))) as unknown as FloorResult;
+    (results.sizes as Record<string, unknown>)[size] = {
+      params: BENCH_SIZES[size],
+      finseg: { train, score },
+      reference: { train: refTrain, score: refScore },
+      floor,
+      summary: summaryJson(train, score, refTrain, refScore, floor),
+    };
+    const lines = [...stageTable(size, 'train', train, refTrain), ...stageTable(size, 'score', score, refScore)];
     lines.push(
       `  ${size}: k = ${train.k}, held-out agreement finseg ${(Number((train.classifier as { heldOutAccuracy: number }).heldOutAccuracy) * 100).toFixed(2)}% ` +
         `(trained on ${(train.classifier as { nTrain: number }).nTrain} rows)` +
         (refTrain ? `, reference ${(Number(refTrain.heldOutAccuracy) * 100).toFixed(2)}% (${refTrain.nTrain} rows)` : ''),
     );
+    lines.push(...summaryLines(size, train, score, refTrain, refScore, floor));
     process.stdout.write(`${lines.join('\n')}\n\n`);
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   }
