@@ -4,10 +4,10 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CONTRACT, type ColumnType, type TableName } from '../01-ingest/contract.ts';
 import { sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
-import type { Logger } from '../core/log.ts';
+import { progressOf, type Logger } from '../core/log.ts';
 import { ARCHETYPE_SPECS } from './archetypes.ts';
 import { drawCustomers, epochDay } from './customers.ts';
-import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents } from './rows.ts';
+import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents, type GenerateProgress } from './rows.ts';
 import { writeSubscriptions } from './subscriptions.ts';
 import { actionUsageHook, planActions, writeActions, writeActionsTruth } from './actions.ts';
 import { writeFeedback } from './feedback.ts';
@@ -142,26 +142,27 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
       const c = conn;
       pending = pending.then(() => csvToParquet(c, table, textPath(table), finalPath(table))).then(() => rmSync(textPath(table)));
     };
-    const write = (table: (typeof tables)[number], body: (out: CsvFile) => number): void => {
+    // A bar per table on a terminal (customers written of all); nothing on a pipe or with --quiet.
+    const write = (table: (typeof tables)[number], body: (out: CsvFile, onProgress?: GenerateProgress) => number): void => {
       const out = new CsvFile(textPath(table));
       try {
-        rows[table] = body(out);
+        rows[table] = body(out, progressOf(logger, `generate ${table}`));
       } finally {
         out.close();
       }
       logger.info(`generate: ${table}: ${rows[table]} rows`);
     };
 
-    write('customers', (out) => writeCustomers(draws, out));
+    write('customers', (out, onProgress) => writeCustomers(draws, out, onProgress));
     convert('customers');
-    write('usage_events', (out) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out, actionUsageHook(actionPlan, draws, params.seed, asOfDay)));
+    write('usage_events', (out, onProgress) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out, actionUsageHook(actionPlan, draws, params.seed, asOfDay), onProgress));
     await pending;
     convert('usage_events');
-    write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
+    write('transactions', (out, onProgress) => writeTransactions(draws, params.seed, firstDay, lastDay, out, onProgress));
     convert('transactions');
-    write('subscriptions', (out) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath));
+    write('subscriptions', (out, onProgress) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath, onProgress));
     convert('subscriptions');
-    write('feedback', (out) => writeFeedback(draws, actionPlan, params.seed, asOfDay, out));
+    write('feedback', (out, onProgress) => writeFeedback(draws, actionPlan, params.seed, asOfDay, out, onProgress));
     convert('feedback');
     write('actions', (out) => writeActions(actionPlan, draws, out));
     convert('actions');
