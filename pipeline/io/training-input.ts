@@ -13,7 +13,7 @@ import { dropUninformative } from '../02-features/select.ts';
 import { profileWithoutLabel } from '../05-classify/churn-params.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { fingerprintPath } from '../registry/bundle.ts';
-import type { Logger } from '../core/log.ts';
+import { progressOf, type Logger } from '../core/log.ts';
 import { InputError } from '../core/errors.ts';
 import type { ModelInput } from '../model/fit.ts';
 import type { InputRecord } from '../model/write.ts';
@@ -56,7 +56,7 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
   const ingested: IngestResult = fromFile
     ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback', 'subscriptions'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
     : // retrain reads its data through here too; the quarantine record names both "train".
-      await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger, { command: 'train', now: () => new Date() });
+      await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger, { command: 'train', now: () => new Date(), onProgress: progressOf(logger, 'ingest') });
   src.lap('ingest');
   // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
   const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
