@@ -13,6 +13,7 @@ import { dropUninformative } from '../02-features/select.ts';
 import { profileWithoutLabel } from '../05-classify/churn-params.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { fingerprintPath } from '../registry/bundle.ts';
+import { withQueryProgress } from '../core/duck-progress.ts';
 import { progressOf, type Logger } from '../core/log.ts';
 import { InputError } from '../core/errors.ts';
 import type { ModelInput } from '../model/fit.ts';
@@ -63,7 +64,9 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
   // Likewise the vendor modules with a share of their own; a feature table names none (its vendor shares are read as they are).
   const vendorModules = fromFile || ingested.absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, ingested.asOf, config.features);
   // Constant, near-constant and duplicate columns are dropped here, at fit time only: score computes the bundle's names.
-  const features = dropUninformative(fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables));
+  const features = dropUninformative(
+    fromFile ? fromFile.features : await withQueryProgress(conn, progressOf(logger, 'features'), () => computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables)),
+  );
   const model: ModelInput = { features, vendorModules, homeCurrency };
   // Churn labels (a subscriptions table or a profile table's label column) train the churn model beside the segments.
   const churn = await readChurnTraining({ conn, dataDir: src.dataDir, config, ingested, model, fromProfile: profile !== null, logger });

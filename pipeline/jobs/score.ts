@@ -21,6 +21,7 @@ import type { FinsegConfig } from '../config/config.ts';
 import { openDuck, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { partitionSql, type Partition } from '../core/partition.ts';
+import { withQueryProgress } from '../core/duck-progress.ts';
 import { progressOf, type Logger } from '../core/log.ts';
 import { applyModel, bundleFeatureParams, scoreStates, type Scores } from '../model/apply.ts';
 import { loadModel, trainedSettings, type LoadedModel } from '../model/load.ts';
@@ -143,7 +144,7 @@ export async function scoringFeatures(
       // (Ingest writes customers as a table, in file order; events may stay views over Parquet.)
       if (partition) await conn.run(`DELETE FROM customers WHERE ${partitionSql('customer_id', partition.count)} <> ${partition.index}`);
       clock?.lap('ingest');
-      features = await computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames, onAggregated);
+      features = await withQueryProgress(conn, progressOf(opts.logger, 'features'), () => computeFeatures(conn, ingested.asOf, bundleFeatureParams(model), ingested.absentTables, model.featureNames, onAggregated));
       clock?.lap('features');
     }
     features = withTrainedDrops(features, model.manifest.features.dropped ?? []);
