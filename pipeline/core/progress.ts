@@ -20,19 +20,19 @@ export interface ProgressOptions {
   minIntervalMs?: number;
 }
 
-const BAR_WIDTH = 20;
+const BAR_WIDTH = 10;
 // Carriage return then erase to the end of the line: the cursor is back at column 0 on a blank line.
 const CLEAR_LINE = '\r\x1b[K';
 
-/** "42 s", "3 min 05 s", "1 h 02 min": short enough for one line. */
+/** "42s", "3m05s", "1h02m": short, so a line with a million-customer count still fits 80 columns. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** The bar's text for one moment: `stage [#####-----] pct% done/total ETA … (… elapsed)`, cut to `columns`. */
+/** The bar's text for one moment: `stage [###---] pct% done/total ETA …, … elapsed`, cut to `columns`. */
 export function progressLine(stage: string, done: number, total: number, elapsedSeconds: number, columns = 80): string {
   const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const filled = Math.round(share * BAR_WIDTH);
@@ -40,7 +40,7 @@ export function progressLine(stage: string, done: number, total: number, elapsed
   // No ETA until a little work is done: the first units (warm-up, JIT) say little about the rest.
   const eta = done > 0 && share >= 0.01 && done < total ? formatDuration((elapsedSeconds * (total - done)) / done) : '?';
   // The ETA before the elapsed time: on a narrow terminal the cut falls on the less useful part.
-  const text = `${stage} [${bar}] ${(share * 100).toFixed(0).padStart(3)}% ${done}/${total} ETA ${eta} (${formatDuration(elapsedSeconds)} elapsed)`;
+  const text = `${stage} [${bar}] ${(share * 100).toFixed(0).padStart(3)}% ${done}/${total} ETA ${eta}, ${formatDuration(elapsedSeconds)} elapsed`;
   // One character short of the width, so the terminal never wraps the line (a wrapped line cannot be redrawn with \r).
   return text.length < columns ? text : text.slice(0, Math.max(0, columns - 1));
 }

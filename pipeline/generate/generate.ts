@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CONTRACT, type ColumnType, type TableName } from '../01-ingest/contract.ts';
 import { sqlString } from '../core/duck.ts';
+import { pollQueryProgress, trackQueryProgress } from '../core/duck-progress.ts';
 import { InputError } from '../core/errors.ts';
 import { progressOf, type Logger } from '../core/log.ts';
 import { ARCHETYPE_SPECS } from './archetypes.ts';
@@ -106,11 +107,22 @@ function countArchetypes(draws: ReturnType<typeof drawCustomers>): Record<string
   return counts;
 }
 
+/** Waits for the Parquet conversions still running (usage_events' is the longest), showing DuckDB's percentage per COPY on a terminal. */
+async function conversionsDone(pending: Promise<void>, conn: DuckDBConnection | null, logger: Logger): Promise<void> {
+  const onConvert = conn ? progressOf(logger, 'generate: Parquet') : undefined;
+  const stop = onConvert && conn ? pollQueryProgress(conn, onConvert) : null;
+  try {
+    await pending;
+  } finally {
+    stop?.();
+  }
+}
+
 /**
  * Writes customers.<ext>, usage_events.<ext>, transactions.<ext>, subscriptions.<ext>,
  * feedback.<ext>, actions.<ext>, truth.csv (customer_id,archetype), subscriptions_truth.csv and
  * actions_truth.csv (generate/actions.ts) into dir (created if missing), plus generate.json
- * (params + summary).
+ * (params + summary). On a terminal each table shows a bar of customers written (logger.progress).
  */
 export async function generateDataset(dir: string, params: GenerateParams, format: Format, logger: Logger): Promise<GenerateSummary> {
   validateGenerateParams(params);
@@ -135,6 +147,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     if (format === 'parquet') {
       instance = await DuckDBInstance.create(':memory:');
       conn = await instance.connect();
+      if (logger.progress) await trackQueryProgress(conn); // before any COPY is queued: see conversionsDone
     }
     let pending: Promise<void> = Promise.resolve();
     const convert = (table: (typeof tables)[number]): void => {
@@ -142,7 +155,6 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
       const c = conn;
       pending = pending.then(() => csvToParquet(c, table, textPath(table), finalPath(table))).then(() => rmSync(textPath(table)));
     };
-    // A bar per table on a terminal (customers written of all); nothing on a pipe or with --quiet.
     const write = (table: (typeof tables)[number], body: (out: CsvFile, onProgress?: GenerateProgress) => number): void => {
       const out = new CsvFile(textPath(table));
       try {
@@ -166,7 +178,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     convert('feedback');
     write('actions', (out) => writeActions(actionPlan, draws, out));
     convert('actions');
-    await pending;
+    await conversionsDone(pending, conn, logger);
   } finally {
     conn?.closeSync();
     instance?.closeSync();

@@ -18,21 +18,23 @@ function fakeClock(): { now: () => number; advance: (ms: number) => void } {
 
 describe('progressLine', () => {
   it('shows stage, bar, percent, done/total, the ETA from the rate so far and the elapsed time', () => {
-    // 25 of 100 in 10 s: 75 left at 2.5 a second is 30 s; 25% of a 20-wide bar is 5 marks.
-    expect(progressLine('generate usage_events', 25, 100, 10, 200)).toBe(`generate usage_events [#####${'-'.repeat(15)}]  25% 25/100 ETA 30 s (10 s elapsed)`);
+    // 25 of 100 in 10 s: 75 left at 2.5 a second is 30 s; 25% of a 10-wide bar rounds to 3 marks.
+    expect(progressLine('generate usage_events', 25, 100, 10, 200)).toBe(`generate usage_events [###${'-'.repeat(7)}]  25% 25/100 ETA 30s, 10s elapsed`);
+    // The longest generate line at a million customers still fits an 80-column terminal.
+    expect(progressLine('generate usage_events', 999_424, 1_000_000, 245, 80)).toMatch(/ETA \d+s, 4m05s elapsed$/);
   });
 
   it('gives no ETA before any work is done, and cuts the line one short of the terminal width', () => {
     expect(progressLine('ingest', 0, 6, 0, 200)).toContain('ETA ?');
     const cut = progressLine('ingest', 3, 6, 4, 30);
     expect(cut).toHaveLength(29);
-    expect(cut.startsWith('ingest [##########')).toBe(true);
+    expect(cut.startsWith('ingest [#####-----]  50%')).toBe(true);
   });
 
   it('formats durations in seconds, minutes or hours', () => {
-    expect(formatDuration(42.4)).toBe('42 s');
-    expect(formatDuration(185)).toBe('3 min 05 s');
-    expect(formatDuration(3720)).toBe('1 h 02 min');
+    expect(formatDuration(42.4)).toBe('42s');
+    expect(formatDuration(185)).toBe('3m05s');
+    expect(formatDuration(3720)).toBe('1h02m');
   });
 });
 
@@ -101,10 +103,10 @@ describe('ProgressBar', () => {
     bar.update('generate customers', 10, 20);
     clock.advance(65_000);
     bar.update('generate usage_events', 1, 20);
-    expect(stream.writes.at(-1)).toContain('(0 s elapsed)');
+    expect(stream.writes.at(-1)).toContain(', 0s elapsed');
     clock.advance(2_000);
     bar.update('generate usage_events', 2, 20);
-    expect(stream.writes.at(-1)).toContain('ETA 18 s (2 s elapsed)');
+    expect(stream.writes.at(-1)).toContain('ETA 18s, 2s elapsed');
   });
 
   it('falls back to 80 columns on a terminal that reports none', () => {
