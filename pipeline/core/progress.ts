@@ -37,8 +37,8 @@ export function progressLine(stage: string, done: number, total: number, elapsed
   const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const filled = Math.round(share * BAR_WIDTH);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}`;
-  // No ETA until a little work is done: the first units (warm-up, JIT) say little about the rest.
-  const eta = done > 0 && share >= 0.01 && done < total ? formatDuration((elapsedSeconds * (total - done)) / done) : '?';
+  // No ETA until a little work is done for a little while: the first units (warm-up, JIT) say little about the rest.
+  const eta = done > 0 && share >= 0.01 && elapsedSeconds >= 1 && done < total ? formatDuration((elapsedSeconds * (total - done)) / done) : '?';
   // The ETA before the elapsed time: on a narrow terminal the cut falls on the less useful part.
   const text = `${stage} [${bar}] ${(share * 100).toFixed(0).padStart(3)}% ${done}/${total} ETA ${eta}, ${formatDuration(elapsedSeconds)} elapsed`;
   // One character short of the width, so the terminal never wraps the line (a wrapped line cannot be redrawn with \r).
@@ -46,7 +46,8 @@ export function progressLine(stage: string, done: number, total: number, elapsed
 }
 
 /**
- * A progress bar on one stream. `update` starts a task when the stage name changes, redraws
+ * A progress bar on one stream. `update` starts a task when the stage name changes or its count
+ * goes back, redraws
  * at most once per interval and clears the line when done reaches total; `clear` erases a drawn
  * line (before a log line is written under it); every call is a no-op on a stream that is not a TTY.
  */
@@ -58,6 +59,7 @@ export class ProgressBar {
   private started = 0;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
+  private lastDone = 0;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -72,11 +74,13 @@ export class ProgressBar {
   update(stage: string, done: number, total: number): void {
     if (!this.enabled) return;
     const t = this.now();
-    if (stage !== this.stage) {
+    // A count going back is a new run of the stage (DuckDB's percentage of the next statement): its own clock.
+    if (stage !== this.stage || done < this.lastDone) {
       this.stage = stage;
       this.started = t;
       this.lastDraw = Number.NEGATIVE_INFINITY;
     }
+    this.lastDone = done;
     if (done >= total) {
       // The stage's own log line says it ended; a finished bar would only repeat it.
       this.clear();

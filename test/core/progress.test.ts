@@ -109,6 +109,22 @@ describe('ProgressBar', () => {
     expect(stream.writes.at(-1)).toContain('ETA 18s, 2s elapsed');
   });
 
+  it('restarts the clock when the count goes back (the next DuckDB statement under the same label)', () => {
+    const stream = fakeStream(true, 200);
+    const clock = fakeClock();
+    const bar = new ProgressBar(stream, { now: clock.now });
+    bar.update('generate: Parquet', 0, 100);
+    clock.advance(9_000);
+    bar.update('generate: Parquet', 90, 100);
+    expect(stream.writes.at(-1)).toContain('ETA 1s, 9s elapsed');
+    clock.advance(1_000);
+    bar.update('generate: Parquet', 10, 100);
+    expect(stream.writes.at(-1)).toContain('ETA ?, 0s elapsed');
+    clock.advance(1_000);
+    bar.update('generate: Parquet', 20, 100);
+    expect(stream.writes.at(-1)).toContain('ETA 4s, 1s elapsed');
+  });
+
   it('falls back to 80 columns on a terminal that reports none', () => {
     const stream = fakeStream(true, 0);
     new ProgressBar(stream, { now: fakeClock().now }).update(`long ${'x'.repeat(100)}`, 1, 2);
