@@ -107,10 +107,10 @@ function countArchetypes(draws: ReturnType<typeof drawCustomers>): Record<string
   return counts;
 }
 
-/** Waits for the Parquet conversions still running (usage_events' is the longest), showing DuckDB's percentage per COPY on a terminal. */
-async function conversionsDone(pending: Promise<void>, conn: DuckDBConnection | null, logger: Logger): Promise<void> {
-  const onConvert = conn ? progressOf(logger, 'generate: Parquet') : undefined;
-  const stop = onConvert && conn ? pollQueryProgress(conn, onConvert) : null;
+/** Waits for the Parquet conversions still running (usage_events' is the longest), showing DuckDB's percentage of the table converting (`converting()`) on a terminal. */
+async function conversionsDone(pending: Promise<void>, conn: DuckDBConnection | null, logger: Logger, converting: () => string): Promise<void> {
+  const progress = logger.progress;
+  const stop = conn && progress ? pollQueryProgress(conn, (done, total) => progress.call(logger, `generate: Parquet ${converting()}`, done, total)) : null;
   try {
     await pending;
   } finally {
@@ -150,10 +150,10 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
       if (logger.progress) await trackQueryProgress(conn); // before any COPY is queued: see conversionsDone
     }
     let pending: Promise<void> = Promise.resolve();
+    let converting = ''; // the table whose COPY runs now, for the progress label
     const convert = (table: (typeof tables)[number]): void => {
-      if (!conn) return;
       const c = conn;
-      pending = pending.then(() => csvToParquet(c, table, textPath(table), finalPath(table))).then(() => rmSync(textPath(table)));
+      if (c) pending = pending.then(() => void (converting = table)).then(() => csvToParquet(c, table, textPath(table), finalPath(table))).then(() => rmSync(textPath(table)));
     };
     const write = (table: (typeof tables)[number], body: (out: CsvFile, onProgress?: GenerateProgress) => number): void => {
       const out = new CsvFile(textPath(table));
@@ -178,7 +178,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     convert('feedback');
     write('actions', (out) => writeActions(actionPlan, draws, out));
     convert('actions');
-    await conversionsDone(pending, conn, logger);
+    await conversionsDone(pending, conn, logger, () => converting);
   } finally {
     conn?.closeSync();
     instance?.closeSync();
