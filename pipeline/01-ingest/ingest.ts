@@ -48,6 +48,8 @@ const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions'
 export interface IngestRun {
   command: string | null;
   now: () => Date;
+  /** Called as each table is staged and as each is checked: `done` of `total` (two steps per table found). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -82,13 +84,18 @@ export async function ingest(
   // Timestamps with an offset are converted to UTC; the session zone must not depend on the machine.
   await conn.run(`SET TimeZone = 'UTC'`);
   const { sources, absentTables } = locateSources(dataDir, params, logger);
-  const staged = await stageAll(conn, sources, params);
+  const steps = { done: 0, total: 2 * Object.keys(sources).length + (params.deriveCustomers.from ? 1 : 0) };
+  const step = (): void => run.onProgress?.(++steps.done, steps.total);
+  run.onProgress?.(0, steps.total);
+  const staged = await stageAll(conn, sources, params, step);
   const asOf = params.asOf ?? (await inferAsOf(conn, staged, params));
   const quarantine = quarantineRoot ? quarantineTargetOf(quarantineRoot, sources, params, asOf) : null;
   for (const table of ORDER) {
     const s = staged[table];
-    if (s) await finishTable(conn, s, asOf, quarantine, params);
-    else await createEmptyTable(conn, table);
+    if (s) {
+      await finishTable(conn, s, asOf, quarantine, params);
+      step();
+    } else await createEmptyTable(conn, table);
   }
   const quarantineDir = quarantine && (quarantine.written > 0 || quarantine.reused > 0) ? await quarantine.dir() : null;
   // __quarantined_customers stays: the accepted view of an in-place table checks against it when read.
@@ -143,7 +150,7 @@ function locateSources(dataDir: string, params: IngestParams, logger: Logger): {
 }
 
 /** Stages every table found (stage.ts), and derives customers when the config says so; the work folder of the normalised files is removed after. */
-async function stageAll(conn: DuckDBConnection, sources: Partial<Record<TableName, TableSource>>, params: IngestParams): Promise<Partial<Record<TableName, Staged>>> {
+async function stageAll(conn: DuckDBConnection, sources: Partial<Record<TableName, TableSource>>, params: IngestParams, step: () => void): Promise<Partial<Record<TableName, Staged>>> {
   const derive = params.deriveCustomers.from;
   const work = mkdtempSync(join(tmpdir(), 'finseg-ingest-'));
   const staged: Partial<Record<TableName, Staged>> = {};
@@ -153,8 +160,12 @@ async function stageAll(conn: DuckDBConnection, sources: Partial<Record<TableNam
       if (!source) continue;
       const extra = table === derive ? planTable('customers', params).filter((p) => p.spec.name !== 'customer_id') : [];
       staged[table] = await stageTable(conn, source, planTable(table, params), extra, params, work);
+      step();
     }
-    if (derive) staged.customers = await deriveCustomers(conn, staged[derive]!, params);
+    if (derive) {
+      staged.customers = await deriveCustomers(conn, staged[derive]!, params);
+      step();
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

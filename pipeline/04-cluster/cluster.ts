@@ -9,7 +9,7 @@ import { InputError } from '../core/errors.ts';
 import { fromRows, takeRows, type Matrix } from '../core/matrix.ts';
 import { deriveSeed, makeRng, sampleIndices } from '../core/random.ts';
 import { clusterSizes, fitKMeansBest, nearestCentroids, type KMeansOptions, type Nearest } from './kmeans.ts';
-import { selectK, type ClusterPhase, type KSelectionRow } from './selection.ts';
+import { selectK, type ClusterPhase, type ClusterProgress, type KSelectionRow } from './selection.ts';
 import { bootstrapLabelings, meanAri, segmentJaccard } from './stability.ts';
 import { checkStructure, NO_CLEAR_STRUCTURE, type NullSource, type StructureCheck } from './structure.ts';
 import { silhouetteScore } from './metrics.ts';
@@ -83,9 +83,10 @@ export const CLUSTER_VERSION = 2;
  * chooseK's rule; judges the candidate k against column-shuffled copies (structure.ts, shuffling
  * `nullColumns` when given). Then fits k-means on ALL rows with `restarts` seeded starts, keeps
  * the lowest inertia, orders the centroids canonically, measures each segment's bootstrap Jaccard
- * on the sample, and records the novelty distance. No segment is empty. X: (n, d).
+ * on the sample, and records the novelty distance. No segment is empty. X: (n, d). `onProgress`
+ * counts the k-means fits of choosing k (selectK), for a progress bar at the edge.
  */
-export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void, nullColumns?: NullColumns): ClusterState {
+export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPhase?: (phase: ClusterPhase) => void, nullColumns?: NullColumns, onProgress?: ClusterProgress): ClusterState {
   validateParams(params);
   const n = X.rows;
   const options: KMeansOptions = { maxIterations: params.maxIterations, tolerance: params.tolerance };
@@ -93,7 +94,7 @@ export function fitClusters(X: Matrix, params: ClusterParams, seed: number, onPh
   const picked = sampleIndices(n, params.selectionSample, makeRng(deriveSeed(seed, 'selection-sample')));
   const sample = takeRows(X, picked);
   const source: NullSource | undefined = nullColumns && { columns: takeRows(nullColumns.columns, picked), project: nullColumns.project };
-  const { k, selection, selectionRule, bootstrap, structure } = chooseClusterCount(sample, params, seed, options, onPhase, source);
+  const { k, selection, selectionRule, bootstrap, structure } = chooseClusterCount(sample, params, seed, options, { onPhase, onProgress }, source);
 
   const best = fitKMeansBest(X, k, params.restarts, seed, { ...options, restartBudgetRows: params.restartBudgetRows, maxRestarts: params.maxRestarts });
   const centroids = canonicalOrder(best.centroids, best.sizes);
@@ -142,13 +143,24 @@ interface ClusterCount {
   structure: StructureCheck;
 }
 
+/** The callbacks fitClusters passes on to choosing k. */
+interface ClusterHooks {
+  onPhase?: ((phase: ClusterPhase) => void) | undefined;
+  onProgress?: ClusterProgress | undefined;
+}
+
 /**
  * The fixed k, or k chosen by chooseK's rule on the sample S (m, d); either way the candidate
  * silhouettes are judged against column-shuffled copies of S. With no clear structure, selection
  * takes the smallest eligible k: the silhouette differences that picked another are then noise.
  */
-function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void, source?: NullSource): ClusterCount {
-  const bootstrapAt = (k: number): Int32Array[] => bootstrapLabelings(S, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options);
+function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, options: KMeansOptions, hooks: ClusterHooks, source?: NullSource): ClusterCount {
+  const { onPhase, onProgress } = hooks;
+  const bootstrapAt = (k: number): Int32Array[] => {
+    let done = 0;
+    onProgress?.(0, params.stabilityResamples);
+    return bootstrapLabelings(S, k, params.stabilityResamples, params.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options, () => onProgress?.(++done, params.stabilityResamples));
+  };
   // A k above the sample's distinct rows would leave a segment empty; silhouette needs k < rows.
   const kCap = Math.min(S.rows - 1, distinctRowsUpTo(S, Math.max(params.kMax, params.k ?? 0)));
   if (params.k !== null) {
@@ -166,7 +178,7 @@ function chooseClusterCount(S: Matrix, params: ClusterParams, seed: number, opti
   }
   // A k above rows / minSegmentSize can never be eligible: scoring it only adds chances for noise to pass the structure check.
   const kMax = Math.min(params.kMax, kCap, Math.max(params.kMin, Math.floor(S.rows / params.minSegmentSize)));
-  const chosen = selectK(S, { ...params, kMax }, seed, options, onPhase);
+  const chosen = selectK(S, { ...params, kMax }, seed, options, onPhase, onProgress);
   const structure = checkStructure(S, chosen.selection.map((r) => r.k), chosen.selection.map((r) => r.silhouette), params, seed, options, source);
   const eligible = chosen.selection.filter((r) => r.eligible).map((r) => r.k);
   if (structure.clear || eligible.length === 0) return { ...chosen, structure };

@@ -73,20 +73,30 @@ export interface SelectionSettings extends SelectionRule {
  */
 export type ClusterPhase = 'select' | 'stability' | 'final';
 
+/** `done` of `total` k-means fits of choosing k (the candidates' fits and the bootstrap refits): a progress feed. */
+export type ClusterProgress = (done: number, total: number) => void;
+
 /**
  * Scores every k in kMin..kMax (kMax already capped by the caller) on the sample S (m, d): the
  * best of `restarts` seeded k-means++ fits per k (seed deriveSeed(seed, `selection-k${k}`)), its
  * silhouette / CH / DB / inertia / smallest share, and its stability over `stabilityResamples`
  * bootstrap refits (seeds derived from deriveSeed(seed, `bootstrap-k${k}`)); then applies chooseK.
  */
-export function selectK(S: Matrix, settings: SelectionSettings, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void): SelectionOutcome {
+export function selectK(S: Matrix, settings: SelectionSettings, seed: number, options: KMeansOptions, onPhase?: (phase: ClusterPhase) => void, onProgress?: ClusterProgress): SelectionOutcome {
   const ks: number[] = [];
   for (let k = settings.kMin; k <= settings.kMax; k++) ks.push(k);
-  const fits = ks.map((k) => fitKMeansBest(S, k, settings.restarts, deriveSeed(seed, `selection-k${k}`), options));
+  const fitsDone = { done: 0, total: ks.length * (1 + settings.stabilityResamples) };
+  const fitted = (): void => onProgress?.(++fitsDone.done, fitsDone.total);
+  onProgress?.(0, fitsDone.total);
+  const fits = ks.map((k) => {
+    const fit = fitKMeansBest(S, k, settings.restarts, deriveSeed(seed, `selection-k${k}`), options);
+    fitted();
+    return fit;
+  });
   // One pass over the sample's pairwise distances scores every candidate (the O(m^2) part).
   const silhouettes = silhouetteScores(S, fits.map((f) => f.labels), ks);
   onPhase?.('select');
-  const bootstraps = ks.map((k) => bootstrapLabelings(S, k, settings.stabilityResamples, settings.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options));
+  const bootstraps = ks.map((k) => bootstrapLabelings(S, k, settings.stabilityResamples, settings.stabilityRestarts, deriveSeed(seed, `bootstrap-k${k}`), options, fitted));
   onPhase?.('stability');
   const selection = fits.map((fit, i): KSelectionRow => {
     const k = ks[i]!;

@@ -17,9 +17,9 @@ import { adjustedRandIndex } from './metrics.ts';
  * Refits k-means on `resamples` bootstrap resamples of S (m, d) and returns the labels of S's rows
  * under each refit's centroids: `resamples` arrays of shape (m). Resample b draws its m rows with
  * replacement from deriveSeed(seed, `resample-${b}`) and fits best-of-`restarts` k-means++ from
- * deriveSeed(seed, `fit-${b}`).
+ * deriveSeed(seed, `fit-${b}`). `onRefit` is called after each refit (a progress feed).
  */
-export function bootstrapLabelings(S: Matrix, k: number, resamples: number, restarts: number, seed: number, options: KMeansOptions): Int32Array[] {
+export function bootstrapLabelings(S: Matrix, k: number, resamples: number, restarts: number, seed: number, options: KMeansOptions, onRefit?: () => void): Int32Array[] {
   const m = S.rows;
   const out: Int32Array[] = [];
   for (let b = 0; b < resamples; b++) {
@@ -29,6 +29,7 @@ export function bootstrapLabelings(S: Matrix, k: number, resamples: number, rest
     const resample = takeRows(S, drawn);
     const fit = fitKMeansBest(resample, k, restarts, deriveSeed(seed, `fit-${b}`), options);
     out.push(nearestCentroids(S, fit.centroids).labels);
+    onRefit?.();
   }
   return out;
 }

@@ -60,6 +60,7 @@ const PREDICT_CHUNK = 131_072;
 /**
  * Trains a softmax MLP from X (n, d) to labels (n) in [0, k) on a seeded, stratified
  * train/held-out split; the same X, labels, params and seed give bit-identical weights.
+ * `onProgress` is called after each epoch with (epochs done, epochs), for a progress bar at the edge.
  */
 export async function fitClassifier(
   X: Matrix,
@@ -67,6 +68,7 @@ export async function fitClassifier(
   k: number,
   params: ClassifierParams,
   seed: number,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<ClassifierState> {
   checkFitInputs(X, labels, k, params);
   await initBackend(quietLogger);
@@ -81,7 +83,7 @@ export async function fitClassifier(
   let heldOutProba: Float32Array;
   let artifacts: tf.io.ModelArtifacts;
   try {
-    finalLoss = await trainWeights(model, xTrain, yTrain, d, k, params, seed);
+    finalLoss = await trainWeights(model, xTrain, yTrain, d, k, params, seed, onProgress);
     trainProba = await runModel(model, xTrain, train.length, d);
     heldOutProba = await runModel(model, rowsAsFloat32(X, heldOut), heldOut.length, d);
     artifacts = await saveArtifacts(model);
@@ -147,7 +149,7 @@ function trainingRows(labels: Int32Array, k: number, params: ClassifierParams, s
  * Runs the Adam epochs on xTrain (nTrain, d) and yTrain (nTrain) from model's seeded initial
  * weights, sets the trained weights on model, and returns the last epoch's mean cross-entropy.
  */
-async function trainWeights(model: tf.Sequential, xTrain: Float32Array, yTrain: Int32Array, d: number, k: number, params: ClassifierParams, seed: number): Promise<number> {
+async function trainWeights(model: tf.Sequential, xTrain: Float32Array, yTrain: Int32Array, d: number, k: number, params: ClassifierParams, seed: number, onProgress?: (done: number, total: number) => void): Promise<number> {
   // tfjs builds the layers and draws the seeded Glorot initial weights; the steps are ours
   // (backprop.ts: 4x faster than optimizer.minimize on wasm), and so is the epoch order, since
   // model.fit's shuffle draws from Math.random.
@@ -185,6 +187,7 @@ async function trainWeights(model: tf.Sequential, xTrain: Float32Array, yTrain: 
       lossSum += grads.loss * b;
     }
     finalLoss = lossSum / order.length;
+    onProgress?.(epoch + 1, params.epochs);
     // A real macrotask between epochs lets a CLI progress display repaint during a long fit.
     await new Promise((resolve) => setImmediate(resolve));
   }

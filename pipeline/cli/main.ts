@@ -67,6 +67,7 @@ Examples:
 /** Runs one CLI invocation and returns its exit code; all output goes to stdout/stderr. */
 export async function main(argv: string[]): Promise<number> {
   let flags: Flags = {};
+  let logger: Logger | null = null;
   try {
     const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     flags = parsed.values as Flags;
@@ -75,10 +76,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command || flags.help ? 0 : 2;
     }
-    const logger: Logger = flags.quiet ? quietLogger : stderrLogger();
+    logger = flags.quiet ? quietLogger : stderrLogger();
     return await run(command, flags, logger, parsed.positionals.slice(1));
   } catch (e) {
+    // A bar left on screen by the failed stage would run into the error message.
+    logger?.endProgress?.();
     return reportError(e, flags.debug === true);
+  } finally {
+    logger?.endProgress?.();
   }
 }
 

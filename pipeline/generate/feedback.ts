@@ -3,7 +3,7 @@ import { deriveSeed, makeRng, type Rng } from '../core/random.ts';
 import { CAMPAIGNS, TRUTH_WINDOW_DAYS, type ActionPlan } from './actions.ts';
 import { ARCHETYPE_SPECS, type ArchetypeName } from './archetypes.ts';
 import type { CustomerDraws } from './customers.ts';
-import { formatDay, type CsvFile } from './rows.ts';
+import { formatDay, type CsvFile, type GenerateProgress } from './rows.ts';
 
 /**
  * The generated feedback table: NPS survey answers and support tickets per customer over its
@@ -47,11 +47,12 @@ const clampAnswer = (latent: number): number => Math.min(10, Math.max(0, Math.ro
  * it: over treated members with an answer before the action and one in [day, day + window), the
  * mean of (mean answer added by the campaign's uplift in the window); null without such members.
  */
-export function writeFeedback(draws: CustomerDraws, plan: ActionPlan, seed: number, asOfDay: number, out: CsvFile): number {
+export function writeFeedback(draws: CustomerDraws, plan: ActionPlan, seed: number, asOfDay: number, out: CsvFile, onProgress?: GenerateProgress): number {
   out.write(`${CONTRACT.feedback.columns.map((c) => c.name).join(',')}\n`);
   const added = CAMPAIGNS.map(() => ({ sum: 0, n: 0 }));
   let rows = 0;
   for (let i = 0; i < draws.n; i++) {
+    if ((i & 1023) === 0) onProgress?.(i, draws.n);
     const rng = makeRng(deriveSeed(seed, `${draws.ids[i]}:feedback`));
     const profile = feedbackProfile(draws.archetype[i]!);
     const mean = profile.nps + CUSTOMER_SD * rng.normal();
@@ -81,6 +82,7 @@ export function writeFeedback(draws: CustomerDraws, plan: ActionPlan, seed: numb
     rows += lines.length;
   }
   plan.npsEffects = added.map((a) => (a.n ? a.sum / a.n : null));
+  onProgress?.(draws.n, draws.n);
   return rows;
 }
 

@@ -3,11 +3,12 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CONTRACT, type ColumnType, type TableName } from '../01-ingest/contract.ts';
 import { sqlString } from '../core/duck.ts';
+import { pollQueryProgress, trackQueryProgress } from '../core/duck-progress.ts';
 import { InputError } from '../core/errors.ts';
-import type { Logger } from '../core/log.ts';
+import { progressOf, type Logger } from '../core/log.ts';
 import { ARCHETYPE_SPECS } from './archetypes.ts';
 import { drawCustomers, epochDay } from './customers.ts';
-import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents } from './rows.ts';
+import { CsvFile, writeCustomers, writeTransactions, writeTruth, writeUsageEvents, type GenerateProgress } from './rows.ts';
 import { writeSubscriptions } from './subscriptions.ts';
 import { actionUsageHook, planActions, writeActions, writeActionsTruth } from './actions.ts';
 import { writeFeedback } from './feedback.ts';
@@ -106,11 +107,22 @@ function countArchetypes(draws: ReturnType<typeof drawCustomers>): Record<string
   return counts;
 }
 
+/** Waits for the Parquet conversions still running (usage_events' is the longest), showing DuckDB's percentage of the table converting (`converting()`) on a terminal. */
+async function conversionsDone(pending: Promise<void>, conn: DuckDBConnection | null, logger: Logger, converting: () => string): Promise<void> {
+  const progress = logger.progress;
+  const stop = conn && progress ? pollQueryProgress(conn, (done, total) => progress.call(logger, `generate: Parquet ${converting()}`, done, total)) : null;
+  try {
+    await pending;
+  } finally {
+    stop?.();
+  }
+}
+
 /**
  * Writes customers.<ext>, usage_events.<ext>, transactions.<ext>, subscriptions.<ext>,
  * feedback.<ext>, actions.<ext>, truth.csv (customer_id,archetype), subscriptions_truth.csv and
  * actions_truth.csv (generate/actions.ts) into dir (created if missing), plus generate.json
- * (params + summary).
+ * (params + summary). On a terminal each table shows a bar of customers written (logger.progress).
  */
 export async function generateDataset(dir: string, params: GenerateParams, format: Format, logger: Logger): Promise<GenerateSummary> {
   validateGenerateParams(params);
@@ -135,37 +147,38 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
     if (format === 'parquet') {
       instance = await DuckDBInstance.create(':memory:');
       conn = await instance.connect();
+      if (logger.progress) await trackQueryProgress(conn); // before any COPY is queued: see conversionsDone
     }
     let pending: Promise<void> = Promise.resolve();
+    let converting = ''; // the table whose COPY runs now, for the progress label
     const convert = (table: (typeof tables)[number]): void => {
-      if (!conn) return;
       const c = conn;
-      pending = pending.then(() => csvToParquet(c, table, textPath(table), finalPath(table))).then(() => rmSync(textPath(table)));
+      if (c) pending = pending.then(() => void (converting = table)).then(() => csvToParquet(c, table, textPath(table), finalPath(table))).then(() => rmSync(textPath(table)));
     };
-    const write = (table: (typeof tables)[number], body: (out: CsvFile) => number): void => {
+    const write = (table: (typeof tables)[number], body: (out: CsvFile, onProgress?: GenerateProgress) => number): void => {
       const out = new CsvFile(textPath(table));
       try {
-        rows[table] = body(out);
+        rows[table] = body(out, progressOf(logger, `generate ${table}`));
       } finally {
         out.close();
       }
       logger.info(`generate: ${table}: ${rows[table]} rows`);
     };
 
-    write('customers', (out) => writeCustomers(draws, out));
+    write('customers', (out, onProgress) => writeCustomers(draws, out, onProgress));
     convert('customers');
-    write('usage_events', (out) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out, actionUsageHook(actionPlan, draws, params.seed, asOfDay)));
+    write('usage_events', (out, onProgress) => writeUsageEvents(draws, params.seed, firstDay, lastDay, out, actionUsageHook(actionPlan, draws, params.seed, asOfDay), onProgress));
     await pending;
     convert('usage_events');
-    write('transactions', (out) => writeTransactions(draws, params.seed, firstDay, lastDay, out));
+    write('transactions', (out, onProgress) => writeTransactions(draws, params.seed, firstDay, lastDay, out, onProgress));
     convert('transactions');
-    write('subscriptions', (out) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath));
+    write('subscriptions', (out, onProgress) => writeSubscriptions(draws, params.seed, asOfDay, out, subscriptionsTruthPath, onProgress));
     convert('subscriptions');
-    write('feedback', (out) => writeFeedback(draws, actionPlan, params.seed, asOfDay, out));
+    write('feedback', (out, onProgress) => writeFeedback(draws, actionPlan, params.seed, asOfDay, out, onProgress));
     convert('feedback');
     write('actions', (out) => writeActions(actionPlan, draws, out));
     convert('actions');
-    await pending;
+    await conversionsDone(pending, conn, logger, () => converting);
   } finally {
     conn?.closeSync();
     instance?.closeSync();

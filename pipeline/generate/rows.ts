@@ -146,12 +146,16 @@ function grow(buffer: Float64Array, size: number): Float64Array {
   return buffer.length >= size ? buffer : new Float64Array(Math.max(size, buffer.length * 2));
 }
 
+/** Called every 1024 customers and once at the end with customers written so far of all: a progress bar's feed. */
+export type GenerateProgress = (done: number, total: number) => void;
+
 /** Writes customers.csv text; the customers table carries firmographics only, never the archetype. */
-export function writeCustomers(draws: CustomerDraws, out: CsvFile): number {
+export function writeCustomers(draws: CustomerDraws, out: CsvFile, onProgress?: GenerateProgress): number {
   out.write(headerOf('customers'));
   const num = (v: number): string => (Number.isNaN(v) ? '' : String(v));
   const cat = (values: readonly string[], k: number): string => (k < 0 ? '' : values[k]!);
   for (let i = 0; i < draws.n; i++) {
+    if ((i & 1023) === 0) onProgress?.(i, draws.n);
     const industry = draws.industryCode[i]!;
     out.write(
       `${draws.ids[i]},${formatDay(draws.signupDay[i]!)},${industry < 0 ? '' : INDUSTRY_CODES[industry]!.code},` +
@@ -160,6 +164,7 @@ export function writeCustomers(draws: CustomerDraws, out: CsvFile): number {
         `${cat(EDITIONS, draws.edition[i]!)},${cat(BUYER_ROLES, draws.buyerRole[i]!)}\n`,
     );
   }
+  onProgress?.(draws.n, draws.n);
   return draws.n;
 }
 
@@ -182,7 +187,7 @@ export interface UsageHook {
 }
 
 /** Writes usage_events.csv text, customer by customer in time order; returns the row count. */
-export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: number, lastDay: number, out: CsvFile, hook?: UsageHook): number {
+export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: number, lastDay: number, out: CsvFile, hook?: UsageHook, onProgress?: GenerateProgress): number {
   out.write(headerOf('usage_events'));
   const clock = new TimestampFormatter(firstDay, lastDay);
   const M = MODULES.length;
@@ -190,6 +195,7 @@ export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: n
   let moments: Float64Array = new Float64Array(1024);
   let rows = 0;
   for (let i = 0; i < draws.n; i++) {
+    if ((i & 1023) === 0) onProgress?.(i, draws.n);
     const rng = makeRng(deriveSeed(seed, `${draws.ids[i]}:events`));
     const count = roundRandom(rng, draws.eventRows[i]!);
     if (count === 0) {
@@ -220,6 +226,7 @@ export function writeUsageEvents(draws: CustomerDraws, seed: number, firstDay: n
     out.write(chunk);
     rows += count + appendHooked(hook, i, out);
   }
+  onProgress?.(draws.n, draws.n);
   return rows;
 }
 
@@ -232,12 +239,13 @@ function appendHooked(hook: UsageHook | undefined, i: number, out: CsvFile): num
 }
 
 /** Writes transactions.csv text, customer by customer in time order; returns the row count. */
-export function writeTransactions(draws: CustomerDraws, seed: number, firstDay: number, lastDay: number, out: CsvFile): number {
+export function writeTransactions(draws: CustomerDraws, seed: number, firstDay: number, lastDay: number, out: CsvFile, onProgress?: GenerateProgress): number {
   out.write(headerOf('transactions'));
   const clock = new TimestampFormatter(firstDay, lastDay);
   let moments: Float64Array = new Float64Array(1024);
   let rows = 0;
   for (let i = 0; i < draws.n; i++) {
+    if ((i & 1023) === 0) onProgress?.(i, draws.n);
     const rng = makeRng(deriveSeed(seed, `${draws.ids[i]}:transactions`));
     const count = roundRandom(rng, draws.transactionRows[i]!);
     if (count === 0) continue;
@@ -264,5 +272,6 @@ export function writeTransactions(draws: CustomerDraws, seed: number, firstDay: 
     out.write(chunk);
     rows += count;
   }
+  onProgress?.(draws.n, draws.n);
   return rows;
 }

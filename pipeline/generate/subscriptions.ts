@@ -2,7 +2,7 @@ import { deriveSeed, makeRng, type Rng } from '../core/random.ts';
 import { churnDayOf } from './churn-ramp.ts';
 import { EDITIONS, HOME_CURRENCY, type Edition } from './archetypes.ts';
 import type { CustomerDraws } from './customers.ts';
-import { CsvFile, formatDay, headerOf } from './rows.ts';
+import { CsvFile, formatDay, headerOf, type GenerateProgress } from './rows.ts';
 import { uniform } from './sampling.ts';
 
 /**
@@ -89,21 +89,22 @@ export function subscriptionLines(draws: CustomerDraws, i: number, rows: readonl
 }
 
 /** Writes subscriptions.csv text (customer by customer, oldest period first) and the truth file at `truthPath`; returns the subscription row count. */
-export function writeSubscriptions(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truthPath: string): number {
+export function writeSubscriptions(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truthPath: string, onProgress?: GenerateProgress): number {
   const truth = new CsvFile(truthPath);
   try {
-    return writeRowsAndTruth(draws, seed, asOfDay, out, truth);
+    return writeRowsAndTruth(draws, seed, asOfDay, out, truth, onProgress);
   } finally {
     truth.close();
   }
 }
 
-function writeRowsAndTruth(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truth: CsvFile): number {
+function writeRowsAndTruth(draws: CustomerDraws, seed: number, asOfDay: number, out: CsvFile, truth: CsvFile, onProgress?: GenerateProgress): number {
   out.write(headerOf('subscriptions'));
   truth.write('customer_id,churned_90d,churn_date,expanded_12m,mrr_start_12m,mrr_now\n');
   const t = asOfDay - 1;
   let count = 0;
   for (let i = 0; i < draws.n; i++) {
+    if ((i & 1023) === 0) onProgress?.(i, draws.n);
     const id = draws.ids[i]!;
     const rows = subscriptionRows(draws, i, seed, asOfDay);
     out.write(subscriptionLines(draws, i, rows));
@@ -114,5 +115,6 @@ function writeRowsAndTruth(draws: CustomerDraws, seed: number, asOfDay: number, 
     const expanded = yearAgo > 0 && now > yearAgo ? 1 : 0;
     truth.write(`${id},${churned},${churnDay < 0 ? '' : formatDay(churnDay)},${expanded},${yearAgo},${now}\n`);
   }
+  onProgress?.(draws.n, draws.n);
   return count;
 }

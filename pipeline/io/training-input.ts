@@ -13,7 +13,8 @@ import { dropUninformative } from '../02-features/select.ts';
 import { profileWithoutLabel } from '../05-classify/churn-params.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { fingerprintPath } from '../registry/bundle.ts';
-import type { Logger } from '../core/log.ts';
+import { withQueryProgress } from '../core/duck-progress.ts';
+import { progressOf, type Logger } from '../core/log.ts';
 import { InputError } from '../core/errors.ts';
 import type { ModelInput } from '../model/fit.ts';
 import type { InputRecord } from '../model/write.ts';
@@ -56,14 +57,16 @@ export async function readTrainingInput(conn: DuckDBConnection, src: TrainingSou
   const ingested: IngestResult = fromFile
     ? { asOf: fromFile.features.asOf, tables: {}, absentTables: ['usage_events', 'transactions', 'feedback', 'subscriptions'], quarantineDir: fromFile.report.quarantineFile ? dirname(fromFile.report.quarantineFile) : null }
     : // retrain reads its data through here too; the quarantine record names both "train".
-      await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger, { command: 'train', now: () => new Date() });
+      await ingest(conn, src.dataDir, config.ingest, src.quarantineRoot, logger, { command: 'train', now: () => new Date(), onProgress: progressOf(logger, 'ingest') });
   src.lap('ingest');
   // Resolved once and recorded in the manifest: score measures foreign_share against the same currency.
   const homeCurrency = fromFile || ingested.absentTables.includes('transactions') ? config.features.homeCurrency : await resolveHomeCurrency(conn, config.features);
   // Likewise the vendor modules with a share of their own; a feature table names none (its vendor shares are read as they are).
   const vendorModules = fromFile || ingested.absentTables.includes('usage_events') ? [] : await resolveVendorModules(conn, ingested.asOf, config.features);
   // Constant, near-constant and duplicate columns are dropped here, at fit time only: score computes the bundle's names.
-  const features = dropUninformative(fromFile ? fromFile.features : await computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables));
+  const features = dropUninformative(
+    fromFile ? fromFile.features : await withQueryProgress(conn, progressOf(logger, 'features'), () => computeFeatures(conn, ingested.asOf, { ...config.features, homeCurrency, vendorModules }, ingested.absentTables)),
+  );
   const model: ModelInput = { features, vendorModules, homeCurrency };
   // Churn labels (a subscriptions table or a profile table's label column) train the churn model beside the segments.
   const churn = await readChurnTraining({ conn, dataDir: src.dataDir, config, ingested, model, fromProfile: profile !== null, logger });

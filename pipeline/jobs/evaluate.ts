@@ -11,7 +11,7 @@ import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { openDuck, queryRows, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
-import type { Logger } from '../core/log.ts';
+import { progressOf, type Logger } from '../core/log.ts';
 import { evaluateParamsOf, type EvaluateParams } from '../09-drift/evaluate-params.ts';
 import { actionModule, CONFLICTS_SQL, MEMBERS_SQL, outcomesSql } from '../09-drift/evaluate-sql.ts';
 import { compareActions, EVALUATION_KIND, EVALUATION_METHOD, EVALUATION_VERSION, isControl, type ActionMember, type EvaluatedAction, type Evaluation, type OutcomeAvailability } from '../09-drift/evaluate.ts';
@@ -46,7 +46,7 @@ export async function evaluateJob(opts: EvaluateOptions): Promise<{ evaluation: 
   }
   const conn = await openDuck();
   try {
-    const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineDir, opts.logger, { command: 'evaluate', now: () => new Date() });
+    const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineDir, opts.logger, { command: 'evaluate', now: () => new Date(), onProgress: progressOf(opts.logger, 'ingest') });
     const accepted = ingested.tables.actions?.accepted ?? 0;
     if (ingested.absentTables.includes('actions')) {
       throw new InputError(`no actions table in ${opts.dataDir}`, ['expected actions.csv (or .parquet, or an actions/ folder) with customer_id, action, date, variant', 'or name the file: finseg evaluate --actions FILE']);

@@ -8,7 +8,7 @@ import type { SqlDialect } from '../02-features/dialect.ts';
 import { featureTableSql, writeFeatureTable } from '../02-features/feature-file.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { openDuck } from '../core/duck.ts';
-import type { Logger } from '../core/log.ts';
+import { progressOf, type Logger } from '../core/log.ts';
 
 /** What `finseg features` reads and writes. */
 export interface FeaturesOptions {
@@ -27,7 +27,7 @@ export async function featuresJob(opts: FeaturesOptions): Promise<string> {
   const { config, logger, outFile } = opts;
   const conn = await openDuck();
   try {
-    const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineRoot, logger, { command: 'features', now: () => new Date() });
+    const ingested = await ingest(conn, opts.dataDir, config.ingest, opts.quarantineRoot, logger, { command: 'features', now: () => new Date(), onProgress: progressOf(logger, 'ingest') });
     const written = await writeFeatureTable(conn, ingested.asOf, config.features, ingested.absentTables, outFile);
     logger.info(`features: ${written.rows} customers × ${written.columns.length} columns as of ${ingested.asOf} → ${outFile}`);
   } finally {

@@ -24,7 +24,7 @@ import { fitDriftReference } from '../09-drift/reference.ts';
 import { emptyTrends, trendsFromCounts, type MonthlyCounts } from '../09-drift/trends.ts';
 import { segmentProfile, type CustomerFeedback, type ModuleUse } from '../10-report/profile.ts';
 import type { FinsegConfig } from '../config/config.ts';
-import { quietLogger, type Logger } from '../core/log.ts';
+import { progressOf, quietLogger, type Logger } from '../core/log.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { deriveSeed } from '../core/random.ts';
 import type { ChurnTraining } from '../05-classify/churn.ts';
@@ -175,7 +175,7 @@ export async function fitModel(input: ModelInput, config: FinsegConfig, sidecars
   fx.lap('per-customer reads');
 
   const backend = await (sidecars.backend ?? initBackend(fx.logger));
-  const classifier = await fitClassifier(geometry.scaled, assignment.labels, cluster.k, config.classify, seeds.classify);
+  const classifier = await fitClassifier(geometry.scaled, assignment.labels, cluster.k, config.classify, seeds.classify, progressOf(fx.logger, 'classify: epochs'));
   fx.lap('classify');
   // Monthly use per segment and the planted-truth check run on DuckDB's threads during lenses,
   // map, explain and cold start.
@@ -239,7 +239,7 @@ function fitGeometry(features: FeatureTable, config: FinsegConfig, seeds: ModelS
   // selection and the final fit are the cluster stage.
   // The structure check shuffles the scaled features and rotates them as `reduced` was (structure.ts says why).
   const nullColumns = { columns: scaled, project: (M: Matrix) => applyPreprocess(preprocess, M, { scaled: true }) };
-  const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => fx.lap(phase === 'stability' ? 'stability' : 'cluster'), nullColumns);
+  const cluster = fitClusters(reduced, config.cluster, seeds.cluster, (phase) => fx.lap(phase === 'stability' ? 'stability' : 'cluster'), nullColumns, progressOf(fx.logger, 'cluster: choosing k'));
   const assignment = assignClusters(cluster, reduced);
   fx.lap('cluster');
   const chosen = cluster.selection.find((r) => r.k === cluster.k);

@@ -23,10 +23,16 @@ describe('ingest on the tiny hand-made export', () => {
   let conn: DuckDBConnection;
   let result: IngestResult;
   let qdir: string;
+  const progress: [number, number][] = [];
   beforeAll(async () => {
     conn = await openDuck();
     qdir = mkdtempSync(join(tmpdir(), 'finseg-q-'));
-    result = await ingest(conn, tiny, { ...defaultIngestParams, asOf: '2026-09-30', quarantineLimit: 1 }, qdir, quietLogger);
+    const run = { command: null, now: () => new Date(), onProgress: (done: number, total: number) => progress.push([done, total]) };
+    result = await ingest(conn, tiny, { ...defaultIngestParams, asOf: '2026-09-30', quarantineLimit: 1 }, qdir, quietLogger, run);
+  });
+
+  it('reports its progress as two steps per table found (staged, then checked): 6 for the three tables', () => {
+    expect(progress).toEqual([0, 1, 2, 3, 4, 5, 6].map((done) => [done, 6]));
   });
   afterAll(() => {
     conn.closeSync();

@@ -253,4 +253,15 @@ describe('fitClusters phases', () => {
       expect(withHook).toEqual(fitClusters(X, params, 7));
     }
   });
+
+  it('counts the fits of choosing k to their total (candidates plus bootstrap refits), without changing the fit', () => {
+    const { X } = blobs([[0, 0], [10, 0], [0, 10]], [150, 120, 90], 0.8, 7);
+    const ks = quick.kMax - quick.kMin + 1;
+    for (const [params, total] of [[quick, ks * (1 + quick.stabilityResamples)], [{ ...quick, k: 3 }, quick.stabilityResamples]] as const) {
+      const calls: [number, number][] = [];
+      const withProgress = fitClusters(X, params, 7, undefined, undefined, (done, t) => calls.push([done, t]));
+      expect(calls).toEqual(Array.from({ length: total + 1 }, (_, i) => [i, total]));
+      expect(withProgress).toEqual(fitClusters(X, params, 7));
+    }
+  });
 });

@@ -95,6 +95,13 @@ describe('fitClassifier', () => {
     expect(sampled.metrics.nHeldOut).toBe(400);
   });
 
+  it('reports each epoch as it ends, and trains the same weights with the callback', async () => {
+    const calls: [number, number][] = [];
+    const withProgress = await fitClassifier(X, labels, K, { ...PARAMS, epochs: 3 }, SEED, (done, total) => calls.push([done, total]));
+    expect(calls).toEqual([[1, 3], [2, 3], [3, 3]]);
+    expect(withProgress.weightDataBase64).toBe((await fitClassifier(X, labels, K, { ...PARAMS, epochs: 3 }, SEED)).weightDataBase64);
+  });
+
   it('leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     await fitClassifier(X, labels, K, { ...PARAMS, epochs: 2 }, SEED);
