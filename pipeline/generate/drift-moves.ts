@@ -121,9 +121,9 @@ export function moverDraws(movers: readonly BaseCustomer[], moves: readonly Move
 /**
  * New customers: drawn like any generated customer (from the archetype mix, with their own seed
  * stream), then signed up on a day of the elapsed months, active from then on at their drawn
- * daily rate, with ids continuing the base numbering.
+ * daily rate, with ids continuing the base numbering (after `lastId`, the base's highest).
  */
-export function arrivalDraws(count: number, seed: number, base: GenerateParams, baseCount: number, periodStart: number, periodEnd: number): CustomerDraws {
+export function arrivalDraws(count: number, seed: number, base: GenerateParams, lastId: number, periodStart: number, periodEnd: number): CustomerDraws {
   const draws = drawCustomers({
     seed: deriveSeed(seed, 'arrivals'),
     customers: count,
@@ -132,13 +132,13 @@ export function arrivalDraws(count: number, seed: number, base: GenerateParams, 
     historyDays: base.historyDays,
     idPrefix: 'arrival',
   });
-  const width = Math.max(6, String(baseCount + count).length);
+  const width = Math.max(6, String(lastId + count).length);
   const rng = makeRng(deriveSeed(seed, 'arrival-signups'));
   for (let i = 0; i < count; i++) {
     const drawnSpan = Math.max(1, draws.activeEnd[i]! - draws.activeStart[i]!);
     const signup = periodStart + Math.floor(uniform(rng, 0, periodEnd - periodStart));
     const span = periodEnd - signup;
-    draws.ids[i] = `${base.idPrefix}${String(baseCount + i + 1).padStart(width, '0')}`;
+    draws.ids[i] = `${base.idPrefix}${String(lastId + i + 1).padStart(width, '0')}`;
     draws.signupDay[i] = signup;
     draws.activeStart[i] = signup;
     draws.activeEnd[i] = periodEnd;

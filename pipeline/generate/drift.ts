@@ -87,7 +87,7 @@ export async function generateDriftSnapshot(baseDir: string, outDir: string, opt
     const customers = await readBaseCustomers(conn, baseDir, asOfBefore, elapsedDays);
     logger.info(`generate --drift: ${customers.length} base customers, ${params.months} months later (${asOf})`);
     const moves = customers.map((c) => drawMove(c, params));
-    const arrivals = arrivalDraws(Math.round(params.newCustomerRate * customers.length), params.seed, base.params, customers.length, periodStart, periodEnd);
+    const arrivals = arrivalDraws(Math.round(params.newCustomerRate * customers.length), params.seed, base.params, lastIdNumber(customers, base.params.idPrefix), periodStart, periodEnd);
     await writeMovements(target, customers, moves, arrivals);
     const moverIdx = moves.flatMap((m, i) => (m.movement === 'grew' || m.movement === 'declined' || m.movement === 'adopted_mobile' ? [i] : []));
     const takeUps = drawTakeUps(customers, moves, params.takeUpRate, params.seed);
@@ -120,6 +120,21 @@ export async function generateDriftSnapshot(baseDir: string, outDir: string, opt
     instance.closeSync();
     for (const name of DRIFT_TMP_NAMES) rmSync(tmpPath(dir, name), { force: true });
   }
+}
+
+/**
+ * The highest number among the base's ids (`<prefix><digits>`), at least their count: arrivals
+ * are numbered after it. A base that is itself a drifted snapshot has lost its churners, so its
+ * count is below its highest id, and numbering from the count would reuse a live customer's id.
+ */
+export function lastIdNumber(customers: readonly { id: string }[], prefix: string): number {
+  let last = customers.length;
+  for (const c of customers) {
+    if (!c.id.startsWith(prefix)) continue;
+    const digits = c.id.slice(prefix.length);
+    if (/^\d+$/.test(digits)) last = Math.max(last, Number(digits));
+  }
+  return last;
 }
 
 /** Customers per movement, the arrivals counted as `new`. */
