@@ -4,6 +4,7 @@
  * the model by seeded stratified cross-validation (out-of-fold scores), calibrates it by Platt
  * scaling fitted on those out-of-fold scores, then refits on every row; applyChurn scores a batch.
  */
+import { makeRng } from '../core/random.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { quantile } from '../core/quantiles.ts';
 import { applyExpansion, fitExpansion, type ChurnExpansion } from './churn-expand.ts';
@@ -40,6 +41,8 @@ export interface ChurnBacktest {
   folds: number;
   seed: number;
   n: number;
+  /** The training rows the sample of `n` was drawn from; absent when every row was used. */
+  sampledFrom?: number;
   positives: number;
   baseRate: number;
   /** ROC AUC of the out-of-fold scores. */
@@ -103,6 +106,30 @@ function fitOn(input: ChurnInput, take: number[], params: ChurnParams): { expans
   const expansion = fitExpansion(X, input.featureNames, y, params);
   const fit = fitLogistic(applyExpansion(expansion, X, input.featureNames), y, params.l2);
   return { expansion, coef: fit.coef, intercept: fit.intercept };
+}
+
+/**
+ * At most `size` rows of `input` (all of them when size is 0 or not smaller): a seeded sample
+ * stratified by the label, so the sample's churn rate is the data's, in the input's row order.
+ */
+export function sampleChurnRows(input: ChurnInput, size: number, seed: number): ChurnInput {
+  const n = input.labels.length;
+  if (size <= 0 || n <= size) return input;
+  const rng = makeRng(seed);
+  const keep: number[] = [];
+  for (const label of [0, 1]) {
+    const rows: number[] = [];
+    for (let i = 0; i < n; i++) if (input.labels[i] === label) rows.push(i);
+    const take = Math.round((size * rows.length) / n);
+    // A partial Fisher-Yates shuffle: the first `take` places hold a uniform sample.
+    for (let j = 0; j < take; j++) {
+      const r = j + rng.int(rows.length - j);
+      [rows[j], rows[r]] = [rows[r]!, rows[j]!];
+      keep.push(rows[j]!);
+    }
+  }
+  keep.sort((a, b) => a - b);
+  return { ...input, X: rowsOf(input.X, keep), customerIds: keep.map((r) => input.customerIds[r]!), labels: Uint8Array.from(keep, (r) => input.labels[r]!) };
 }
 
 function rowsOf(X: Matrix, take: readonly number[]): Matrix {

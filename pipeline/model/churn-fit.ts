@@ -6,7 +6,7 @@
 import type { FeatureTable } from '../02-features/features.ts';
 import { plantedChurnAuc } from '../05-classify/churn-labels.ts';
 import type { ChurnParams } from '../05-classify/churn-params.ts';
-import { applyChurn, fitChurn, segmentChurnRisk, type ChurnState, type ChurnTraining } from '../05-classify/churn.ts';
+import { applyChurn, fitChurn, sampleChurnRows, segmentChurnRisk, type ChurnState, type ChurnTraining } from '../05-classify/churn.ts';
 import type { Logger } from '../core/log.ts';
 import { deriveSeed } from '../core/random.ts';
 
@@ -23,14 +23,20 @@ export interface ChurnMetrics {
 
 /** Fits churn.json; `labels` are the k-means segment indices of `features`' rows (shape (n)), indexing `segmentIds`. */
 export function fitChurnState(training: ChurnTraining, features: FeatureTable, labels: Int32Array, segmentIds: readonly number[], params: ChurnParams, runSeed: number, logger: Logger): ChurnState {
-  const { state, outOfFoldRisk } = fitChurn(training.input, params, deriveSeed(runSeed, 'churn'));
+  const input = sampleChurnRows(training.input, params.sampleSize, deriveSeed(runSeed, 'churn-sample'));
+  const { state, outOfFoldRisk } = fitChurn(input, params, deriveSeed(runSeed, 'churn'));
+  if (input !== training.input) {
+    // In the schema's key order, so churn.json reads back as written.
+    const { folds, seed, n, ...rest } = state.backtest;
+    state.backtest = { folds, seed, n, sampledFrom: training.input.labels.length, ...rest };
+  }
   const { threshold, segments } = segmentChurnRisk(applyChurn(state, features.X, features.featureNames), labels, segmentIds);
   state.topDecileThreshold = threshold;
   state.segments = segments;
-  state.plantedAuc = training.planted ? plantedChurnAuc(training.input.customerIds, outOfFoldRisk, training.planted) : null;
+  state.plantedAuc = training.planted ? plantedChurnAuc(input.customerIds, outOfFoldRisk, training.planted) : null;
   const b = state.backtest;
   logger.info(
-    `churn: ${b.folds}-fold ROC AUC ${b.auc.toFixed(3)}, precision in the top decile ${(b.precisionTopDecile * 100).toFixed(1)}% (base rate ${(b.baseRate * 100).toFixed(1)}%), Brier ${b.brier.toFixed(4)} on ${b.n} customers` +
+    `churn: ${b.folds}-fold ROC AUC ${b.auc.toFixed(3)}, precision in the top decile ${(b.precisionTopDecile * 100).toFixed(1)}% (base rate ${(b.baseRate * 100).toFixed(1)}%), Brier ${b.brier.toFixed(4)} on ${b.n} customers${b.sampledFrom ? ` (a sample of ${b.sampledFrom})` : ''}` +
       (state.plantedAuc !== null ? `; AUC against planted churners ${state.plantedAuc.toFixed(3)}` : ''),
   );
   return state;

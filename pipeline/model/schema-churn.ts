@@ -37,6 +37,7 @@ export const churnSchema = v.object({
     folds: count,
     seed: count,
     n: count,
+    sampledFrom: v.optional(count),
     positives: count,
     baseRate: probability,
     auc: nanable,

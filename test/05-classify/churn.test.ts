@@ -181,3 +181,24 @@ describe('segment risk, labels and settings', () => {
     expect(profileWithoutLabel(p, defaultChurnParams)).toBe(p);
   });
 });
+
+describe('sampleChurnRows', () => {
+  it('keeps every row up to the cap, and beyond it a seeded sample with the data churn rate, in row order', async () => {
+    const { sampleChurnRows } = await import('../../pipeline/05-classify/churn.ts');
+    const n = 1000;
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const input = { X: { rows: n, cols: 1, data: Float64Array.from({ length: n }, (_, i) => i) }, featureNames: ['x'], customerIds: Array.from({ length: n }, (_, i) => `c${i}`), labels, source: { kind: 'profileColumn' as const, column: 'y', positiveValues: ['1'], asOf: '2026-01-01', definition: '' } };
+    expect(sampleChurnRows(input, 0, 1)).toBe(input);
+    expect(sampleChurnRows(input, n, 1)).toBe(input);
+    const s = sampleChurnRows(input, 200, 7);
+    expect(s.labels.length).toBe(200);
+    expect(s.labels.reduce((a, b) => a + b, 0)).toBe(20); // 10% of 200, as in the data
+    const rows = Array.from(s.X.data);
+    expect(rows).toEqual([...rows].sort((a, b) => a - b));
+    expect(new Set(rows).size).toBe(200);
+    expect(s.customerIds).toEqual(rows.map((r) => `c${r}`));
+    expect(Array.from(s.labels)).toEqual(rows.map((r) => (r % 10 === 0 ? 1 : 0)));
+    expect(sampleChurnRows(input, 200, 7).customerIds).toEqual(s.customerIds);
+    expect(sampleChurnRows(input, 200, 8).customerIds).not.toEqual(s.customerIds);
+  });
+});

@@ -152,5 +152,14 @@ describe('churn model on the generator’s own subscriptions', () => {
     console.info(`generated subscriptions: 5-fold AUC ${state.backtest.auc.toFixed(3)}, AUC against planted churners ${String(metrics.plantedAuc)}`);
     expect(metrics.plantedAuc).toBe(state.plantedAuc);
     expect(state.plantedAuc).toBeGreaterThan(0.5);
+
+    // Past churn.sampleSize rows the model is fitted and backtested on a stratified sample, which the bundle records.
+    const sampled = { ...defaultConfig(), churn: { ...defaultConfig().churn, sampleSize: 600 } };
+    const small = await trainJob({ dataDir: dir, registry: join(dir, 'models-sampled'), config: sampled, configSource: 'test', quarantineRoot: join(dir, 'q'), logger: quietLogger, now: () => new Date('2026-10-01T00:00:00Z') });
+    const b = small.states['churn.json']!.backtest;
+    expect(b.n).toBe(600);
+    expect(b.sampledFrom).toBe(state.backtest.n);
+    expect(b.positives / b.n).toBeCloseTo(state.backtest.baseRate, 2);
+    expect(`${JSON.stringify(loadModel(small.bundleDir).states['churn.json'], null, 2)}\n`).toBe(readFileSync(join(small.bundleDir, 'churn.json'), 'utf8'));
   });
 });
