@@ -42,6 +42,15 @@ export interface IngestResult {
   quarantineReused?: boolean;
 }
 
+/**
+ * Whether ingest accepted any row of `table`: false for a table the export does not have, one
+ * whose every row was quarantined, and a run that ingested nothing (a feature file). Asked of the
+ * counts ingest reports, not of DuckDB's catalogue, where a Parquet table is a view over the file.
+ */
+export function hasAcceptedRows(ingested: Pick<IngestResult, 'tables'>, table: TableName): boolean {
+  return (ingested.tables[table]?.accepted ?? 0) > 0;
+}
+
 const ORDER: readonly TableName[] = ['customers', 'usage_events', 'transactions', 'feedback', 'subscriptions', 'actions'];
 
 /** What the quarantine folder's record says of the run: the command that ingests, and the clock. */

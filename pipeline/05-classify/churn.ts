@@ -5,7 +5,7 @@
  * scaling fitted on those out-of-fold scores, then refits on every row; applyChurn scores a batch.
  */
 import { makeRng } from '../core/random.ts';
-import type { Matrix } from '../core/matrix.ts';
+import { takeRows, type Matrix } from '../core/matrix.ts';
 import { quantile } from '../core/quantiles.ts';
 import { applyExpansion, fitExpansion, type ChurnExpansion } from './churn-expand.ts';
 import { applyPlatt, fitLogistic, fitPlatt, linearScores, type PlattFit } from './churn-logistic.ts';
@@ -101,7 +101,7 @@ export function churnUnfittable(labels: Uint8Array, params: ChurnParams): string
 
 /** Fits expansion and logistic regression on the rows `take` of the input. */
 function fitOn(input: ChurnInput, take: number[], params: ChurnParams): { expansion: ChurnExpansion; coef: number[]; intercept: number } {
-  const X = rowsOf(input.X, take);
+  const X = takeRows(input.X, take);
   const y = Uint8Array.from(take, (i) => input.labels[i]!);
   const expansion = fitExpansion(X, input.featureNames, y, params);
   const fit = fitLogistic(applyExpansion(expansion, X, input.featureNames), y, params.l2);
@@ -129,13 +129,7 @@ export function sampleChurnRows(input: ChurnInput, size: number, seed: number): 
     }
   }
   keep.sort((a, b) => a - b);
-  return { ...input, X: rowsOf(input.X, keep), customerIds: keep.map((r) => input.customerIds[r]!), labels: Uint8Array.from(keep, (r) => input.labels[r]!) };
-}
-
-function rowsOf(X: Matrix, take: readonly number[]): Matrix {
-  const out: Matrix = { rows: take.length, cols: X.cols, data: new Float64Array(take.length * X.cols) };
-  take.forEach((r, i) => out.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols));
-  return out;
+  return { ...input, X: takeRows(input.X, keep), customerIds: keep.map((r) => input.customerIds[r]!), labels: Uint8Array.from(keep, (r) => input.labels[r]!) };
 }
 
 /** Fits the churn model and its backtest (seeded folds); churnUnfittable must be null for the labels. Also returns the calibrated out-of-fold risk per training row, shape (rows). */
@@ -149,7 +143,7 @@ export function fitChurn(input: ChurnInput, params: ChurnParams, seed: number): 
     const test: number[] = [];
     for (let i = 0; i < n; i++) (fold[i] === f ? test : train).push(i);
     const m = fitOn(input, train, params);
-    const z = linearScores(applyExpansion(m.expansion, rowsOf(input.X, test), input.featureNames), m.coef, m.intercept);
+    const z = linearScores(applyExpansion(m.expansion, takeRows(input.X, test), input.featureNames), m.coef, m.intercept);
     test.forEach((r, t) => (oof[r] = z[t]!));
     foldAuc.push(rocAuc(z, Uint8Array.from(test, (r) => input.labels[r]!)));
   }

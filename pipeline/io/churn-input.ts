@@ -4,15 +4,14 @@
  * table's label column (the snapshot's features, its label). docs/churn.md defines both.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { IngestResult } from '../01-ingest/ingest.ts';
+import { hasAcceptedRows, type IngestResult } from '../01-ingest/ingest.ts';
 import { computeFeatures } from '../02-features/features.ts';
 import { alignLabels, daysBefore, profileChurnLabels, readPlantedChurn, subscriptionChurnLabels, type ChurnLabels } from '../05-classify/churn-labels.ts';
 import type { FeatureTable } from '../02-features/features.ts';
 import { churnUnfittable, type ChurnInput, type ChurnTraining } from '../05-classify/churn.ts';
 import type { FinsegConfig } from '../config/config.ts';
-import { queryRows } from '../core/duck.ts';
 import type { Logger } from '../core/log.ts';
-import type { Matrix } from '../core/matrix.ts';
+import { takeRows, type Matrix } from '../core/matrix.ts';
 import type { ModelInput } from '../model/fit.ts';
 
 /** Where the churn labels may come from. */
@@ -28,26 +27,10 @@ export interface ChurnSource {
   logger: Logger;
 }
 
-/**
- * True when ingest accepted a non-empty `subscriptions` table (the optional contract table). Asked
- * of the ingest result, not of DuckDB's catalogue: a Parquet table is accepted as a view over the
- * file, which duckdb_tables() does not list; a feature-file train has no tables at all.
- */
-async function hasSubscriptions(conn: DuckDBConnection, ingested: IngestResult): Promise<boolean> {
-  if ((ingested.absentTables as readonly string[]).includes('subscriptions') || ingested.tables.subscriptions === undefined) return false;
-  return Number((await queryRows(conn, `SELECT count(*) AS n FROM subscriptions`))[0]?.n ?? 0) > 0;
-}
-
 /** The feature rows of the labelled customers, in feature-table order, with their labels. */
 function labelledRows(features: Pick<FeatureTable, 'X' | 'featureNames' | 'customerIds'>, labels: ChurnLabels, source: ChurnInput['source']): ChurnInput {
   const aligned = alignLabels(features.customerIds, labels);
-  return { X: rowsOf(features.X, aligned.rows), featureNames: features.featureNames, customerIds: aligned.rows.map((r) => features.customerIds[r]!), labels: aligned.labels, source };
-}
-
-function rowsOf(X: Matrix, take: readonly number[]): Matrix {
-  const out: Matrix = { rows: take.length, cols: X.cols, data: new Float64Array(take.length * X.cols) };
-  take.forEach((r, i) => out.data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols));
-  return out;
+  return { X: takeRows(features.X, aligned.rows), featureNames: features.featureNames, customerIds: aligned.rows.map((r) => features.customerIds[r]!), labels: aligned.labels, source };
 }
 
 /** The churn training rows, or null (said in the log) when the export has no churn label or too few of either class. */
@@ -55,7 +38,7 @@ export async function readChurnTraining(src: ChurnSource): Promise<ChurnTraining
   const { config, logger } = src;
   const params = config.churn;
   if (!params.enabled) return null;
-  const read = src.fromProfile ? await profileRows(src) : (await hasSubscriptions(src.conn, src.ingested)) ? await subscriptionRows(src) : null;
+  const read = src.fromProfile ? await profileRows(src) : hasAcceptedRows(src.ingested, 'subscriptions') ? await subscriptionRows(src) : null;
   if (!read) {
     if (!src.fromProfile && params.labelColumn !== null) logger.warn(`churn: churn.labelColumn "${params.labelColumn}" is read only from a profile table (profileTable.file); no subscriptions table either, so no churn model`);
     else logger.info('churn: no subscriptions table or churn.labelColumn, so no churn model');

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ingest, type IngestResult } from '../01-ingest/ingest.ts';
+import { hasAcceptedRows, ingest, type IngestResult } from '../01-ingest/ingest.ts';
 import type { FinsegConfig } from '../config/config.ts';
 import { openDuck, queryRows, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
@@ -92,9 +92,7 @@ async function loadSegments(conn: DuckDBConnection, model: LoadedModel, scoresFi
 /** The members' outcomes and the comparisons; an InputError when no action has a control arm. */
 async function measure(conn: DuckDBConnection, model: LoadedModel, ingested: IngestResult, params: EvaluateParams, segmentSource: string, opts: EvaluateOptions): Promise<Evaluation> {
   const has = (t: string) => !ingested.absentTables.includes(t as never);
-  // The subscriptions table is optional in the contract; ingest lists it as absent when the folder has none
-  // (asked of the ingest result: a Parquet table is accepted as a view, which duckdb_tables() does not list).
-  const subscriptions = has('subscriptions') && ingested.tables.subscriptions !== undefined && Number((await queryRows(conn, 'SELECT count(*) AS n FROM subscriptions'))[0]!.n) > 0;
+  const subscriptions = hasAcceptedRows(ingested, 'subscriptions');
   const available: OutcomeAvailability = {
     adoption: has('usage_events') ? null : 'no usage_events table',
     churn: subscriptions ? null : 'no subscriptions table',
