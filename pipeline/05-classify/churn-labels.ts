@@ -10,6 +10,7 @@ import { formatOf } from '../01-ingest/sources.ts';
 import { queryRows, readColumns, sqlIdent, sqlString } from '../core/duck.ts';
 import { InputError } from '../core/errors.ts';
 import { rocAuc } from './churn-metrics.ts';
+import { activeOnSql } from '../01-ingest/subscription-sql.ts';
 
 /** Labels by customer id, ids ascending. */
 export interface ChurnLabels {
@@ -24,7 +25,7 @@ export function daysBefore(isoDate: string, days: number): string {
 }
 
 /** SQL: a customer's MRR at date d = the summed mrr of its rows active at d (start_date <= d and no end_date or end_date > d). */
-const mrrAt = (d: string) => `coalesce(sum(mrr) FILTER (WHERE start_date <= DATE ${sqlString(d)} AND (end_date IS NULL OR end_date > DATE ${sqlString(d)})), 0)`;
+const mrrAt = (d: string) => `coalesce(sum(mrr) FILTER (WHERE ${activeOnSql(`DATE ${sqlString(d)}`)}), 0)`;
 
 /**
  * The subscriptions table's churn labels over (from, to]: every customer with MRR > 0 at `from`,

@@ -30,6 +30,7 @@
  * customers and rows left out are counted and reported.
  */
 import { sqlString } from '../core/duck.ts';
+import { activeOnSql } from '../01-ingest/subscription-sql.ts';
 
 /** Months the churn, retention and expansion rates look back over. */
 export const VALUE_LOOKBACK_MONTHS = 12;
@@ -97,7 +98,7 @@ export function yearBefore(asOf: string): string {
   return `${String(Number(y) - 1).padStart(4, '0')}-${m}-${day}`;
 }
 
-const activeAt = (day: string) => `(start_date <= DATE ${sqlString(day)} AND (end_date IS NULL OR end_date > DATE ${sqlString(day)}))`;
+const activeAt = (day: string) => activeOnSql(`DATE ${sqlString(day)}`);
 
 /** The reporting currency as a SQL scalar: the currency on most rows of `subscriptions`. */
 export const reportingCurrencySql = `(SELECT currency FROM subscriptions WHERE currency IS NOT NULL GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1)`;

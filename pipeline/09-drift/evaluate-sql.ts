@@ -7,6 +7,7 @@
 import { catalogModuleFor } from '../01-ingest/init-roles.ts';
 import { nameKey } from '../01-ingest/names.ts';
 import { sqlString } from '../core/duck.ts';
+import { activeOnSql } from '../01-ingest/subscription-sql.ts';
 
 /** The tables the outcomes read: a missing one makes its outcome unavailable. */
 export interface OutcomeTables {
@@ -55,7 +56,7 @@ export function outcomesSql(asOf: string, windowDays: number, churnDays: number,
          (SELECT CASE WHEN min(f.first_ts) < m.date THEN NULL ELSE coalesce(bool_or(f.first_ts < ${windowEnd}), false) END FROM first_use f WHERE f.customer_id = m.customer_id AND f.module = am.module)
        ELSE coalesce((SELECT bool_or(f.first_ts >= m.date AND f.first_ts < ${windowEnd}) FROM first_use f WHERE f.customer_id = m.customer_id), false) END`
     : 'NULL';
-  const mrrAt = (day: string) => `(SELECT coalesce(sum(s.mrr), 0) FROM subscriptions s WHERE s.customer_id = m.customer_id AND s.start_date <= ${day} AND (s.end_date IS NULL OR s.end_date > ${day}))`;
+  const mrrAt = (day: string) => `(SELECT coalesce(sum(s.mrr), 0) FROM subscriptions s WHERE s.customer_id = m.customer_id AND ${activeOnSql(day, 's.')})`;
   const churned = tables.subscriptions ? `CASE WHEN ${mrrAt('m.date')} > 0 THEN ${mrrAt(churnEnd)} = 0 ELSE NULL END` : 'NULL';
   const npsChange = tables.feedback
     ? `(SELECT avg(nps) FILTER (WHERE fb.ts >= m.date AND fb.ts < ${windowEnd}) - avg(nps) FILTER (WHERE fb.ts < m.date) FROM feedback fb WHERE fb.customer_id = m.customer_id AND fb.nps IS NOT NULL)`
