@@ -7,9 +7,9 @@
  * another run, is refused rather than merged). A refusal is an InputError (exit 2) naming the
  * partition and the file.
  *
- * A CSV is merged as text: each part is sorted by customer_id (score writes in the id order of
- * DuckDB's ORDER BY, which compares UTF-8 bytes), so a k-way merge by the same byte order gives
- * the unpartitioned file byte for byte. Parquet is merged by DuckDB with the same ORDER BY.
+ * A CSV is merged as text: score writes in the id order of DuckDB's ORDER BY, which compares
+ * UTF-8 bytes, so the parts' records sorted by the same byte order give the unpartitioned file
+ * byte for byte. Parquet is merged by DuckDB with the same ORDER BY.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -138,7 +138,7 @@ function firstField(record: string): string {
   return out;
 }
 
-/** Checks each record's partition and merges by customer_id byte order; returns the rows written. */
+/** Checks each record's partition and writes the union in customer_id byte order; returns the rows written. */
 function mergeCsv(parts: readonly ScorePart[], outFile: string): number {
   const read = parts.map((p) => ({ part: p, ...csvRecords(p.file) }));
   const header = read[0]!.header;
@@ -146,30 +146,16 @@ function mergeCsv(parts: readonly ScorePart[], outFile: string): number {
     if (r.header !== header) throw new InputError(`${basename(r.part.file)}: its columns differ from ${basename(read[0]!.part.file)}'s: the parts come from different runs or models`);
     checkMembership(r.part, r.records.map((x) => x.key.toString('utf8')));
   }
-  const heads = read.map(() => 0);
+  // The parts hold disjoint ids, so their union in the byte order of the ids is the unpartitioned file.
+  const records = read.flatMap((r) => r.records).sort((x, y) => Buffer.compare(x.key, y.key));
   const fd = openSync(outFile, 'w');
-  let rows = 0;
   try {
     writeSync(fd, `${header}\n`);
-    let batch: string[] = [];
-    for (;;) {
-      let best = -1;
-      for (let j = 0; j < read.length; j++) {
-        const rec = read[j]!.records[heads[j]!];
-        if (rec && (best < 0 || Buffer.compare(rec.key, read[best]!.records[heads[best]!]!.key) < 0)) best = j;
-      }
-      if (best < 0) break;
-      batch.push(read[best]!.records[heads[best]!++]!.text);
-      rows++;
-      if (batch.length >= 4096) {
-        writeSync(fd, `${batch.join('\n')}\n`);
-        batch = [];
-      }
-    }
-    if (batch.length) writeSync(fd, `${batch.join('\n')}\n`);
+    for (let start = 0; start < records.length; start += 4096) writeSync(fd, `${records.slice(start, start + 4096).map((r) => r.text).join('\n')}\n`);
   } finally {
     closeSync(fd);
   }
+  const rows = records.length;
   return rows;
 }
 
