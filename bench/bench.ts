@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { stderrLogger } from '../pipeline/core/log.ts';
-import { generateDataset } from '../pipeline/generate/generate.ts';
+import { generateDataset, GENERATED_TABLES } from '../pipeline/generate/generate.ts';
 import { exportColumns } from './export-columns.ts';
 import type { FloorResult } from './floor.ts';
 import { BENCH_SIZES } from './sizes.ts';
@@ -68,12 +68,22 @@ function run(command: string, args: string[]): Promise<JobResult> {
 
 const tsx = (script: string, args: string[]): Promise<JobResult> => run(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args]);
 
-/** The data set of a size, generated unless generate.json already records the same parameters. */
+/**
+ * Whether a cached folder was written with these parameters by a generator that writes the same
+ * tables: a folder from before the generator wrote subscriptions (issue 17) has the same params but
+ * would leave the churn stage out of the timed job.
+ */
+function sameGeneration(written: { params?: unknown; summary?: { rows?: Record<string, number> } }, params: object): boolean {
+  const tables = Object.keys(written.summary?.rows ?? {}).sort();
+  return JSON.stringify(written.params) === JSON.stringify(params) && JSON.stringify(tables) === JSON.stringify([...GENERATED_TABLES].sort());
+}
+
+/** The data set of a size, generated unless generate.json already records the same parameters and tables. */
 async function ensureData(size: string): Promise<string> {
   const dir = join(CACHE, size, 'data');
   const params = BENCH_SIZES[size]!;
   const manifest = join(dir, 'generate.json');
-  if (existsSync(manifest) && JSON.stringify(JSON.parse(readFileSync(manifest, 'utf8')).params) === JSON.stringify(params)) return dir;
+  if (existsSync(manifest) && sameGeneration(JSON.parse(readFileSync(manifest, 'utf8')), params)) return dir;
   rmSync(join(CACHE, size), { recursive: true, force: true });
   process.stderr.write(`bench: generating ${size} (${params.customers} customers) into ${dir}\n`);
   await generateDataset(dir, params, 'parquet', stderrLogger());

@@ -47,6 +47,9 @@ export const defaultGenerateParams: GenerateParams = {
 
 export type Format = 'parquet' | 'csv';
 
+/** The contract tables generate writes, in the order it writes them. */
+export const GENERATED_TABLES = ['customers', 'usage_events', 'transactions', 'subscriptions', 'feedback', 'actions'] as const;
+
 export interface GenerateSummary {
   dir: string;
   format: Format;
@@ -133,7 +136,7 @@ export async function generateDataset(dir: string, params: GenerateParams, forma
   logger.info(`generate: drawing ${params.customers} customers (seed ${params.seed})`);
   const draws = drawCustomers({ ...params, asOfDay });
 
-  const tables = ['customers', 'usage_events', 'transactions', 'subscriptions', 'feedback', 'actions'] as const;
+  const tables = GENERATED_TABLES;
   const finalPath = (table: string): string => join(outDir, `${table}.${format}`);
   // Parquet goes through a temporary CSV that DuckDB converts while the next table is drawn.
   const textPath = (table: string): string => (format === 'csv' ? finalPath(table) : join(outDir, `.${table}.generating.csv`));
