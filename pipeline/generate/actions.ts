@@ -180,7 +180,8 @@ export function writeActionsTruth(plan: ActionPlan, path: string): string {
   CAMPAIGNS.forEach((c, k) => {
     const members = plan.memberships.filter((mb) => mb.campaign === k);
     const treated = members.filter((mb) => mb.treated).length;
-    const firstDay = Math.min(...members.map((mb) => mb.day));
+    // A loop, not Math.min(...days): a million members overflow the call stack as arguments.
+    const firstDay = members.reduce((least, mb) => Math.min(least, mb.day), Infinity);
     const t = truth[k];
     const nps = npsEffects[k];
     out.write(
